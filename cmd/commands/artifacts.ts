@@ -1,0 +1,82 @@
+import type { Command } from "commander";
+import { ArtifactCache } from "../../src/artifacts/cache.js";
+import { listDockerArtifacts, pruneArtifacts } from "../../src/artifacts/inventory.js";
+import { obtainBinaries, SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/obtain.js";
+import { RELEASE_ARTIFACTS } from "../../src/artifacts/release-artifact.js";
+import { ensureImage, imageSources } from "../../src/artifacts/images.js";
+import { ensureBaseImage } from "../../src/artifacts/base-image.js";
+import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
+import { connectEngine, requireEngine } from "../../src/drivers/docker/engine.js";
+import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
+import { runSteps } from "../ui/tasks.js";
+import { globals, resolveVersion, sourceOption } from "./common.js";
+
+export function registerArtifacts(program: Command): void {
+  const artifacts = program.command("artifacts").description("binaries and images clusters are made of: list, fetch, prune");
+
+  artifacts
+    .command("list")
+    .description("show what is cached: name, version, source, size")
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { output: "text" | "json" }) => {
+      const cache = new ArtifactCache();
+      const files = await cache.list();
+      const images = await listDockerArtifacts(connectEngine()).catch(() => []);
+      const rows = [
+        ...files.map((a) => ({ kind: "binaries", name: a.name, version: a.version, source: a.source, bytes: a.bytes, where: a.dir })),
+        ...images.map((i) => ({ kind: "image", name: i.ref, version: i.version, source: i.source, bytes: i.bytes, where: "container engine" })),
+      ];
+      if (opts.output === "json") return printJson(rows);
+      if (!rows.length) return void process.stdout.write("nothing cached yet; `kubeyard artifacts fetch` fills the cache\n");
+      printTable(
+        ["KIND", "NAME", "VERSION", "SOURCE", "SIZE"],
+        rows.map((r) => [r.kind, r.name, r.version, r.source, humanBytes(r.bytes)]),
+      );
+    });
+
+  artifacts
+    .command("fetch")
+    .description("download (release) or build (source) everything a cluster of this version needs")
+    .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
+    .addOption(sourceOption())
+    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry)", false)
+    .action(async (opts: { kubernetesVersion?: string; source: SourceChoice; addons: boolean }) => {
+      const v = resolveVersion(opts.kubernetesVersion);
+      const cache = new ArtifactCache();
+      const docker = await requireEngine();
+      const workDir = await cache.tempDir();
+      let base: Promise<string> | undefined;
+      const baseImage = () =>
+        (base ??= ensureBaseImage(docker, { log: cache.logPath("base", "bookworm", "source"), workDir }));
+      const sources = imageSources(opts.source);
+      const images = [...NODE_IMAGES, ...(opts.addons ? ADDON_IMAGES : [])];
+      await runSteps(
+        [
+          ...RELEASE_ARTIFACTS.map((name) => ({
+            title: `${name}`,
+            run: (step: (s: string) => void, warn: (s: string) => void) =>
+              obtainBinaries([name], v, { cache, source: opts.source, onStep: step, warn }),
+          })),
+          ...images.map((name) => ({
+            title: `image ${name}`,
+            run: (step: (s: string) => void, warn: (s: string) => void) =>
+              ensureImage(docker, name, v, { cache, baseImage, sources, onStep: step, warn }),
+          })),
+        ],
+        { verbose: globals(program).verbose },
+      ).finally(() => import("node:fs/promises").then((fs) => fs.rm(workDir, { recursive: true, force: true })));
+      process.stdout.write(`artifacts for Kubernetes v${v.kubernetes} are ready\n`);
+    });
+
+  artifacts
+    .command("prune")
+    .description("remove cached artifacts of versions kubeyard no longer supports, and leftovers of interrupted work")
+    .option("--all", "remove every cached artifact and kubeyard-built image", false)
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { all: boolean; output: "text" | "json" }) => {
+      const removed = await pruneArtifacts(new ArtifactCache(), connectEngine(), { all: opts.all });
+      if (opts.output === "json") return printJson(removed);
+      if (!removed.length) return void process.stdout.write("nothing to prune\n");
+      for (const r of removed) process.stdout.write(`removed ${r.name} ${r.version} (${r.source}, ${humanBytes(r.bytes)})\n`);
+    });
+}

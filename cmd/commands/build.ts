@@ -1,0 +1,45 @@
+import type { Command } from "commander";
+import { ArtifactCache } from "../../src/artifacts/cache.js";
+import { buildNodeImage, type NodeImageResult } from "../../src/artifacts/node-image.js";
+import type { SourceChoice } from "../../src/artifacts/obtain.js";
+import { requireEngine } from "../../src/drivers/docker/engine.js";
+import { humanBytes, parseOutput, printJson } from "../ui/print.js";
+import { runSteps } from "../ui/tasks.js";
+import { globals, resolveVersion, sourceOption } from "./common.js";
+
+export function registerBuild(program: Command): void {
+  const build = program.command("build").description("build images kubeyard runs");
+  build
+    .command("node-image")
+    .description("build the node image for a Kubernetes version (binaries, runtime, preloaded pod images)")
+    .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
+    .addOption(sourceOption())
+    .option("--force", "rebuild even when an image with the same inputs exists", false)
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { kubernetesVersion?: string; source: SourceChoice; force: boolean; output: "text" | "json" }) => {
+      const v = resolveVersion(opts.kubernetesVersion);
+      const docker = await requireEngine();
+      const cache = new ArtifactCache();
+      let result: NodeImageResult | undefined;
+      await runSteps(
+        [
+          {
+            title: `node image for Kubernetes v${v.kubernetes}`,
+            run: async (step, warn) => {
+              result = await buildNodeImage(docker, v, {
+                cache,
+                source: opts.source,
+                force: opts.force,
+                log: cache.logPath("node-image", v.kubernetes, "source"),
+                onStep: step,
+                warn,
+              });
+            },
+          },
+        ],
+        { verbose: globals(program).verbose },
+      );
+      if (opts.output === "json") return printJson(result);
+      process.stdout.write(`${result!.tag} ${result!.built ? "built" : "is up to date"} (${humanBytes(result!.size)})\n`);
+    });
+}

@@ -1,0 +1,30 @@
+import { Option, type Command } from "commander";
+import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/obtain.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/artifacts/versions.js";
+import { UserError } from "../../src/util/errors.js";
+
+export interface GlobalOptions {
+  verbose: boolean;
+  profile: string;
+}
+
+export function globals(program: Command): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+export function resolveVersion(requested: string | undefined): ComponentVersions {
+  const v = findVersion(requested ?? DEFAULT_KUBERNETES_VERSION);
+  if (!v) {
+    throw new UserError(
+      `--kubernetes-version "${requested}" is not supported.`,
+      `Supported versions: ${supportedVersionList()} (a minor such as 1.36 means its newest patch).`,
+    );
+  }
+  return v;
+}
+
+export function sourceOption(): Option {
+  return new Option("--source <source>", "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)")
+    .choices(SOURCE_CHOICES as string[])
+    .default("auto" satisfies SourceChoice);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { createRequire } from "node:module";
+import { UserError } from "../src/util/errors.js";
+import { validateProfileName } from "../src/config/profile-name.js";
+import { registerArtifacts } from "./commands/artifacts.js";
+import { registerBuild } from "./commands/build.js";
+
+const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+const program = new Command("kubeyard")
+  .description("Local Kubernetes clusters whose nodes are containers on your machine")
+  .version(pkg.version, "--version", "print kubeyard's version")
+  .option("-v, --verbose", "say more about what happens", false)
+  .option("-p, --profile <name>", "which cluster (profile) to act on", "kubeyard")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerArtifacts(program);
+registerBuild(program);
+
+program.hook("preAction", () => {
+  validateProfileName(program.opts<{ profile: string }>().profile);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = report(err);
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof UserError) {
+    process.stderr.write(`kubeyard: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`${err.hint}\n`);
+    return err.exitCode;
+  }
+  // listr2 wraps task errors; show the user's error when there is one underneath.
+  const inner = (err as { error?: unknown; cause?: unknown }).cause;
+  if (inner && inner !== err) return report(inner);
+  process.stderr.write(`kubeyard: ${(err as Error).stack ?? String(err)}\n`);
+  return 1;
+}

@@ -1,0 +1,52 @@
+import { Listr, PRESET_TIMER, type ListrTask } from "listr2";
+
+export interface StepTask {
+  title: string;
+  /** `step(text)` updates the line with what is happening now; `warn(text)` is always shown. */
+  run: (step: (text: string) => void, warn: (text: string) => void) => Promise<unknown>;
+  skip?: () => boolean;
+}
+
+/** Whether to draw the live list; plain line-by-line output when stdout is no TTY or under CI. */
+export function interactiveOutput(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(process.stdout.isTTY) && !env.CI;
+}
+
+/**
+ * Runs steps as a listr2 list: one line per step with its elapsed time, collapsed on success, the
+ * failing step's message shown on failure. Without a TTY every step prints plain lines instead.
+ */
+export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean } = {}): Promise<void> {
+  const list = new Listr(
+    tasks.map(
+      (t): ListrTask => ({
+        title: t.title,
+        skip: t.skip,
+        task: async (_ctx, task) => {
+          const base = t.title;
+          await t.run(
+            (text) => {
+              if (interactiveOutput()) task.title = `${base}: ${text}`;
+              else if (opts.verbose) task.output = text;
+            },
+            (text) => {
+              process.stderr.write(`! ${text}\n`);
+            },
+          );
+          task.title = base;
+        },
+      }),
+    ),
+    {
+      concurrent: false,
+      exitOnError: true,
+      renderer: interactiveOutput() ? "default" : "simple",
+      fallbackRenderer: "simple",
+      fallbackRendererCondition: () => !interactiveOutput(),
+      rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: true, showErrorMessage: true } as never,
+      fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: undefined } as never,
+      collectErrors: false,
+    },
+  );
+  await list.run();
+}

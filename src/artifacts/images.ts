@@ -1,0 +1,106 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type Docker from "dockerode";
+import { buildImage, inspectImage, pullImage } from "../drivers/docker/images.js";
+import { projectRoot } from "../util/project.js";
+import type { ArtifactCache } from "./cache.js";
+import type { SourceChoice } from "./obtain.js";
+import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
+import { buildArtifact, type Progress } from "./source-artifact.js";
+import { imageRefs, type ComponentVersions, type ImageName } from "./versions.js";
+
+/** Labels every image kubeyard builds carries, so `artifacts list` can tell them from pulled ones. */
+export const LABEL_BUILT_FROM = "dev.kubeyard.built-from";
+export const LABEL_ORIGIN = "dev.kubeyard.origin";
+
+/** Which binary artifact each image wraps (busybox comes from the Debian base instead). */
+const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
+  pause: "pause",
+  coredns: "coredns",
+  localPathProvisioner: "local-path-provisioner",
+  busybox: undefined,
+  metricsServer: "metrics-server",
+  traefik: "traefik",
+  registry: "registry",
+};
+
+const IMAGE_DIR: Record<ImageName, string> = {
+  pause: "pause",
+  coredns: "coredns",
+  localPathProvisioner: "local-path-provisioner",
+  busybox: "busybox",
+  metricsServer: "metrics-server",
+  traefik: "traefik",
+  registry: "registry",
+};
+
+export type ImageSource = "pull" | "source";
+
+/** The routes to an image, in order, for a `--source` choice. */
+export function imageSources(choice: SourceChoice): ImageSource[] {
+  return choice === "source" ? ["source"] : choice === "release" ? ["pull"] : ["pull", "source"];
+}
+
+/**
+ * Makes `name` present in the engine under its upstream reference: pulled where the registry answers,
+ * otherwise built from its upstream Go module. Same name either way, so manifests never change.
+ */
+export async function ensureImage(
+  docker: Docker,
+  name: ImageName,
+  v: ComponentVersions,
+  opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
+): Promise<string> {
+  const ref = imageRefs(v)[name];
+  if (await inspectImage(docker, ref)) return ref;
+  let lastErr: unknown;
+  for (const source of opts.sources) {
+    try {
+      if (source === "pull") await pullImage(docker, ref);
+      else await buildFromSource(docker, name, ref, v, opts);
+      return ref;
+    } catch (err) {
+      lastErr = err;
+    }
+  }
+  throw lastErr;
+}
+
+async function buildFromSource(
+  docker: Docker,
+  name: ImageName,
+  ref: string,
+  v: ComponentVersions,
+  opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string> },
+): Promise<void> {
+  const binary = IMAGE_BINARY[name];
+  const context = await opts.cache.tempDir();
+  try {
+    const srcDir = path.join(projectRoot(), "images", IMAGE_DIR[name]);
+    await fs.cp(srcDir, context, { recursive: true });
+    let origin = "debian:bookworm busybox-static";
+    if (binary) {
+      const art = await buildArtifact(binary, v, opts.cache, opts);
+      for (const f of art.files.filter((f) => f !== "kubeyard-artifact.json")) {
+        await fs.copyFile(path.join(art.dir, f), path.join(context, f));
+      }
+      const r = recipeFor(binary, v);
+      origin = `${r.module}@${r.version}`;
+    }
+    const base = await opts.baseImage();
+    await patchBaseArg(path.join(context, "Dockerfile"), base);
+    opts.onStep?.(`image ${ref}`);
+    await buildImage(docker, context, ref, {
+      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin },
+      log: opts.cache.logPath(binary ?? name, binary ? artifactVersion(binary, v) : v.busybox, "source"),
+    });
+  } finally {
+    await fs.rm(context, { recursive: true, force: true });
+  }
+}
+
+/** Fills `ARG BASE` with the local base image (build args cannot be passed through every engine's API alike). */
+async function patchBaseArg(dockerfile: string, base: string): Promise<void> {
+  const text = await fs.readFile(dockerfile, "utf8");
+  await fs.writeFile(dockerfile, text.replace(/^ARG BASE$/m, `ARG BASE=${base}`));
+}

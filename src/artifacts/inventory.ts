@@ -1,0 +1,70 @@
+import type Docker from "dockerode";
+import { type ArtifactCache } from "./cache.js";
+import { LABEL_BUILT_FROM } from "./images.js";
+import { LABEL_K8S_VERSION, NODE_IMAGE_REPO } from "./node-image.js";
+import { artifactVersion, type ArtifactName } from "./recipes.js";
+import { imageRefs, SUPPORTED } from "./versions.js";
+
+export interface ImageEntry {
+  ref: string;
+  version: string;
+  source: string;
+  bytes: number;
+}
+
+/** kubeyard's images in the engine: node and base images, and every pod image of a supported version. */
+export async function listDockerArtifacts(docker: Docker): Promise<ImageEntry[]> {
+  const wanted = new Set<string>(SUPPORTED.flatMap((v) => Object.values(imageRefs(v))));
+  const out: ImageEntry[] = [];
+  for (const img of await docker.listImages()) {
+    for (const tag of img.RepoTags ?? []) {
+      const labels = img.Labels ?? {};
+      const ours = tag.startsWith(`${NODE_IMAGE_REPO}:`) || tag.startsWith("kubeyard/base:");
+      if (!ours && !wanted.has(tag) && !wanted.has(`docker.io/${tag}`) && !wanted.has(`docker.io/library/${tag}`)) continue;
+      out.push({
+        ref: tag,
+        version: labels[LABEL_K8S_VERSION] ?? tag.slice(tag.lastIndexOf(":") + 1),
+        source: labels[LABEL_BUILT_FROM] ?? (ours ? "source" : "pull"),
+        bytes: img.Size,
+      });
+    }
+  }
+  return out.sort((a, b) => a.ref.localeCompare(b.ref));
+}
+
+export interface Removed {
+  name: string;
+  version: string;
+  source: string;
+  bytes: number;
+}
+
+/**
+ * Removes cache entries no supported Kubernetes version uses (everything with `all`), temp dirs of
+ * interrupted runs, and with `all` also the images kubeyard built.
+ */
+export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts: { all: boolean }): Promise<Removed[]> {
+  const inUse = new Set(
+    SUPPORTED.flatMap((v) =>
+      (["kubernetes", "etcd", "containerd", "runc", "cni-plugins", "pause", "coredns", "local-path-provisioner", "metrics-server", "traefik", "registry"] as ArtifactName[]).map(
+        (n) => `${n}@${artifactVersion(n, v)}`,
+      ),
+    ),
+  );
+  const removed: Removed[] = [];
+  for (const a of await cache.list()) {
+    if (opts.all || !inUse.has(`${a.name}@${a.version}`)) {
+      await cache.remove(a);
+      removed.push({ name: a.name, version: a.version, source: a.source, bytes: a.bytes });
+    }
+  }
+  await cache.removeStaleTemp(opts.all ? 0 : undefined);
+  if (opts.all) {
+    for (const img of await listDockerArtifacts(docker).catch(() => [])) {
+      if (img.source !== "source") continue;
+      await docker.getImage(img.ref).remove().catch(() => undefined);
+      removed.push({ name: img.ref, version: img.version, source: "image", bytes: img.bytes });
+    }
+  }
+  return removed;
+}

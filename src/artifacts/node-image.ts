@@ -1,0 +1,157 @@
+import { createHash } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type Docker from "dockerode";
+import { detectPrivilegeMode, nodeHostConfig } from "../drivers/docker/privileges.js";
+import { buildImage, inspectImage, saveImages } from "../drivers/docker/images.js";
+import { containerdConfig } from "../components/containerd.js";
+import { UserError } from "../util/errors.js";
+import { projectRoot } from "../util/project.js";
+import { ensureBaseImage } from "./base-image.js";
+import type { ArtifactCache, CachedArtifact } from "./cache.js";
+import { ensureImage, imageSources } from "./images.js";
+import { obtainBinaries, type SourceChoice } from "./obtain.js";
+import type { Progress } from "./source-artifact.js";
+import { imageRefs, NODE_IMAGES, type ComponentVersions } from "./versions.js";
+
+export const NODE_IMAGE_REPO = "kubeyard/node";
+export const LABEL_INPUTS = "dev.kubeyard.inputs";
+export const LABEL_K8S_VERSION = "dev.kubeyard.kubernetes-version";
+
+export function nodeImageTag(v: ComponentVersions): string {
+  return `${NODE_IMAGE_REPO}:v${v.kubernetes}`;
+}
+
+export interface NodeImageResult {
+  tag: string;
+  /** False when an image with the same inputs already existed. */
+  built: boolean;
+  size: number;
+}
+
+/**
+ * Builds the node image for a Kubernetes version: the Debian base, the binaries, runit services, and
+ * the pod images a fresh cluster needs preloaded into containerd. Its inputs are hashed into a label,
+ * so building again with nothing changed only re-checks the cache.
+ */
+export async function buildNodeImage(
+  docker: Docker,
+  v: ComponentVersions,
+  opts: Progress & { cache: ArtifactCache; source: SourceChoice; log: string; force?: boolean },
+): Promise<NodeImageResult> {
+  const tag = nodeImageTag(v);
+  const workDir = await opts.cache.tempDir();
+  try {
+    let base: Promise<string> | undefined;
+    const baseImage = () => (base ??= ensureBaseImage(docker, { log: opts.log, workDir, onStep: opts.onStep, warn: opts.warn }));
+    const binaries = await obtainBinaries(["kubernetes", "etcd", "containerd", "runc", "cni-plugins"], v, opts);
+    const sources = imageSources(opts.source);
+    const images: string[] = [];
+    for (const name of NODE_IMAGES) images.push(await ensureImage(docker, name, v, { ...opts, baseImage, sources }));
+    const baseTag = await baseImage();
+
+    const inputs = await inputsHash(docker, v, baseTag, binaries, images);
+    const existing = await inspectImage(docker, tag);
+    if (!opts.force && existing?.labels[LABEL_INPUTS] === inputs) return { tag, built: false, size: existing.size };
+
+    const context = path.join(workDir, "context");
+    await fs.cp(path.join(projectRoot(), "images", "node"), context, { recursive: true });
+    await linkBinaries(binaries, context);
+    await fs.writeFile(path.join(context, "containerd-config.toml"), containerdConfig(v));
+    const dockerfile = path.join(context, "Dockerfile");
+    await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
+
+    opts.onStep?.("build image");
+    const stage = `${NODE_IMAGE_REPO}-stage:${inputs.slice(0, 12)}`;
+    await buildImage(docker, context, stage, { log: opts.log });
+    try {
+      opts.onStep?.(`preload ${images.length} images`);
+      const archive = path.join(workDir, "images.tar");
+      await saveImages(docker, images, archive);
+      await preload(docker, stage, archive, tag, {
+        [LABEL_INPUTS]: inputs,
+        [LABEL_K8S_VERSION]: `v${v.kubernetes}`,
+      });
+    } finally {
+      await docker.getImage(stage).remove({ noprune: false }).catch(() => undefined);
+    }
+    const info = await inspectImage(docker, tag);
+    return { tag, built: true, size: info?.size ?? 0 };
+  } finally {
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function linkBinaries(binaries: CachedArtifact[], context: string): Promise<void> {
+  const bin = path.join(context, "bin");
+  const cni = path.join(context, "cni");
+  await fs.mkdir(bin, { recursive: true });
+  await fs.mkdir(cni, { recursive: true });
+  for (const art of binaries) {
+    const dest = art.name === "cni-plugins" ? cni : bin;
+    for (const f of art.files) {
+      if (f.endsWith(".json")) continue;
+      // Hard links: the cache and the build dir share a filesystem, and these files are large.
+      await fs.link(path.join(art.dir, f), path.join(dest, f)).catch(() => fs.copyFile(path.join(art.dir, f), path.join(dest, f)));
+    }
+  }
+}
+
+async function inputsHash(
+  docker: Docker,
+  v: ComponentVersions,
+  baseTag: string,
+  binaries: CachedArtifact[],
+  images: string[],
+): Promise<string> {
+  const h = createHash("sha256");
+  h.update(JSON.stringify(v));
+  h.update(baseTag + ((await inspectImage(docker, baseTag))?.id ?? ""));
+  for (const b of binaries) h.update(`${b.name}/${b.version}/${b.source}/${b.createdAt}`);
+  for (const ref of images) h.update(`${ref}@${(await inspectImage(docker, ref))?.id ?? ""}`);
+  const nodeDir = path.join(projectRoot(), "images", "node");
+  for (const e of (await fs.readdir(nodeDir, { recursive: true, withFileTypes: true })).sort((a, b) =>
+    path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)),
+  )) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath, e.name);
+    h.update(path.relative(nodeDir, p)).update(await fs.readFile(p));
+  }
+  h.update(containerdConfig(v));
+  return h.digest("hex");
+}
+
+/** Imports the image archive into containerd inside a container of `stage`, then commits it as `tag`. */
+async function preload(docker: Docker, stage: string, archive: string, tag: string, labels: Record<string, string>) {
+  const mode = await detectPrivilegeMode(docker, stage);
+  const host = nodeHostConfig(mode);
+  const c = await docker.createContainer({
+    Image: stage,
+    Entrypoint: ["/usr/local/lib/kubeyard/preload-images", "/preload/images.tar"],
+    Cmd: [],
+    Labels: { "dev.kubeyard.build": "preload" },
+    HostConfig: { ...host, Binds: [...(host.Binds ?? []), `${archive}:/preload/images.tar:ro`] },
+  });
+  try {
+    await c.start();
+    const res = (await c.wait()) as { StatusCode: number };
+    if (res.StatusCode !== 0) {
+      const logs = (await c.logs({ stdout: true, stderr: true })).toString();
+      throw new UserError(`preloading images into the node image failed (exit ${res.StatusCode}):\n${logs.slice(-2000)}`);
+    }
+    const [repo, t] = tag.split(":") as [string, string];
+    await c.commit({
+      repo,
+      tag: t,
+      changes: [
+        'ENTRYPOINT ["/usr/local/bin/kubeyard-entrypoint"]',
+        "CMD []",
+        ...Object.entries(labels).map(([k, val]) => `LABEL ${k}=${val}`),
+      ],
+    });
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+export { imageRefs };

@@ -1,0 +1,78 @@
+/**
+ * The one table of what goes with each supported Kubernetes version. etcd, CoreDNS and pause
+ * follow what kubeadm pins for that release (cmd/kubeadm/app/constants); the runtime and addon
+ * versions are ones that release supports. Every module version here was checked to be served by
+ * the Go module proxy, so the `source` build works where nothing else can be downloaded.
+ */
+export interface ComponentVersions {
+  /** Full Kubernetes version without the leading "v", e.g. "1.37.1". */
+  kubernetes: string;
+  /** The release's date, stamped into the binaries as their build date. */
+  released: string;
+  etcd: string;
+  containerd: string;
+  runc: string;
+  cniPlugins: string;
+  pause: string;
+  coredns: string;
+  localPathProvisioner: string;
+  metricsServer: string;
+  traefik: string;
+  registry: string;
+  /** Debian's BusyBox, for the local-path helper pods; the image tag follows upstream busybox. */
+  busybox: string;
+}
+
+const shared = {
+  containerd: "2.2.1",
+  runc: "1.4.3",
+  cniPlugins: "1.9.1",
+  localPathProvisioner: "0.0.30",
+  metricsServer: "0.9.0",
+  traefik: "3.6.12",
+  registry: "3.0.0",
+  busybox: "1.35.0",
+} as const;
+
+export const SUPPORTED: readonly ComponentVersions[] = [
+  { kubernetes: "1.37.1", released: "2026-09-23T17:06:22Z", etcd: "3.7.0", pause: "3.10.2", coredns: "1.14.6", ...shared },
+  { kubernetes: "1.36.4", released: "2026-08-20T11:51:43Z", etcd: "3.6.8", pause: "3.10.2", coredns: "1.14.2", ...shared },
+  { kubernetes: "1.35.8", released: "2026-08-20T15:16:14Z", etcd: "3.6.6", pause: "3.10.1", coredns: "1.13.1", ...shared },
+];
+
+export const DEFAULT_KUBERNETES_VERSION = SUPPORTED[0]!.kubernetes;
+
+export function supportedVersionList(): string {
+  return SUPPORTED.map((v) => `v${v.kubernetes}`).join(", ");
+}
+
+/**
+ * Resolves "1.37", "v1.37.1" or "1.37.1" to a supported version; a minor alone means its newest
+ * supported patch. Returns undefined for anything else so callers can say what is accepted.
+ */
+export function findVersion(requested: string): ComponentVersions | undefined {
+  const v = requested.trim().replace(/^v/, "");
+  if (/^\d+\.\d+$/.test(v)) return SUPPORTED.find((s) => s.kubernetes.startsWith(`${v}.`));
+  return SUPPORTED.find((s) => s.kubernetes === v);
+}
+
+/** The image references pods use, named exactly as upstream publishes them. */
+export function imageRefs(v: ComponentVersions) {
+  return {
+    pause: `registry.k8s.io/pause:${v.pause}`,
+    coredns: `registry.k8s.io/coredns/coredns:v${v.coredns}`,
+    localPathProvisioner: `docker.io/rancher/local-path-provisioner:v${v.localPathProvisioner}`,
+    busybox: `docker.io/library/busybox:${v.busybox}`,
+    metricsServer: `registry.k8s.io/metrics-server/metrics-server:v${v.metricsServer}`,
+    traefik: `docker.io/library/traefik:v${v.traefik}`,
+    registry: `docker.io/library/registry:${v.registry}`,
+  } as const;
+}
+
+export type ImageName = keyof ReturnType<typeof imageRefs>;
+
+/** Images every fresh cluster needs, preloaded into the node image so a start pulls nothing. */
+export const NODE_IMAGES: readonly ImageName[] = ["pause", "coredns", "localPathProvisioner", "busybox"];
+
+/** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
+export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry"];

@@ -1,0 +1,37 @@
+import type { ComponentVersions } from "../artifacts/versions.js";
+import { imageRefs } from "../artifacts/versions.js";
+
+/**
+ * containerd's config (version 3, containerd 2.x) for a node: the CRI plugin with runc, cgroupfs
+ * (the kubelet's driver on these nodes), CNI from /opt/cni/bin, and the version's pause image pinned
+ * so the kubelet never garbage-collects it. Registry hosts come from /etc/containerd/certs.d.
+ */
+export function containerdConfig(v: ComponentVersions): string {
+  return `version = 3
+root = "/var/lib/containerd"
+state = "/run/containerd"
+
+[grpc]
+  address = "/run/containerd/containerd.sock"
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "${imageRefs(v).pause}"
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "/etc/containerd/certs.d"
+
+[plugins.'io.containerd.cri.v1.runtime']
+  enable_unprivileged_ports = true
+  enable_unprivileged_icmp = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = "runc"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/opt/cni/bin"]
+    conf_dir = "/etc/cni/net.d"
+`;
+}

@@ -1,0 +1,61 @@
+import type Docker from "dockerode";
+
+/**
+ * How node containers get the powers a Kubernetes node needs. `--privileged` is the norm, but some
+ * engines refuse it (a host whose capability bounding set lacks CAP_SYS_RESOURCE or CAP_MAC_OVERRIDE:
+ * rootless engines, nested containers, some CI runners). There, an explicit set does the same job:
+ * every capability the host has, no seccomp or AppArmor confinement, all devices, writable /sys and cgroups.
+ */
+export type PrivilegeMode = "privileged" | "capabilities";
+
+const MISSING_ON_RESTRICTED_HOSTS = ["SYS_RESOURCE", "MAC_OVERRIDE"];
+
+export function nodeHostConfig(mode: PrivilegeMode): Docker.HostConfig {
+  const common: Docker.HostConfig = {
+    SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
+    Devices: [{ PathOnHost: "/dev/kmsg", PathInContainer: "/dev/kmsg", CgroupPermissions: "rwm" }],
+  };
+  if (mode === "privileged") return { ...common, Privileged: true };
+  return {
+    ...common,
+    CapAdd: ["ALL"],
+    CapDrop: MISSING_ON_RESTRICTED_HOSTS,
+    SecurityOpt: [...common.SecurityOpt!, "systempaths=unconfined"],
+    DeviceCgroupRules: ["a *:* rwm"],
+    Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
+  };
+}
+
+const probed = new Map<Docker, Promise<PrivilegeMode>>();
+
+/** Finds out once per engine whether it grants --privileged, by starting a throwaway container of `image`. */
+export function detectPrivilegeMode(docker: Docker, image: string, log?: (msg: string) => void): Promise<PrivilegeMode> {
+  let p = probed.get(docker);
+  if (!p) {
+    p = probe(docker, image).then((ok) => {
+      if (!ok) log?.("the container engine refuses --privileged here; nodes run with an explicit capability set instead");
+      return ok ? "privileged" : "capabilities";
+    });
+    probed.set(docker, p);
+  }
+  return p;
+}
+
+async function probe(docker: Docker, image: string): Promise<boolean> {
+  const c = await docker.createContainer({
+    Image: image,
+    Entrypoint: ["true"],
+    Cmd: [],
+    Labels: { "dev.kubeyard.probe": "privileged" },
+    HostConfig: { Privileged: true, AutoRemove: false },
+  });
+  try {
+    await c.start();
+    await c.wait();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
