@@ -1,0 +1,75 @@
+import type { IssueList } from "./issue-list.js";
+
+/**
+ * The command-line flags that override the config file, as cmd/ hands them over: numbers may
+ * still be the strings commander collected, addons a comma-separated string or a repeated list.
+ */
+export interface ConfigFlags {
+  profile?: string;
+  kubernetesVersion?: string;
+  /** All nodes, control planes included. */
+  nodes?: number | string;
+  /** How many of the nodes are control planes. */
+  controlPlanes?: number | string;
+  apiServerPort?: number | string;
+  apiServerAddress?: string;
+  nodeImage?: string;
+  addons?: readonly string[] | string;
+  podSubnet?: string;
+  serviceSubnet?: string;
+}
+
+/** The flag each field is given with; errors name the flag, so cmd/ must use these spellings. */
+export const FLAG_NAMES = {
+  profile: "--profile",
+  kubernetesVersion: "--kubernetes-version",
+  nodes: "--nodes",
+  controlPlanes: "--control-planes",
+  apiServerPort: "--api-server-port",
+  apiServerAddress: "--api-server-address",
+  nodeImage: "--node-image",
+  addons: "--addons",
+  podSubnet: "--pod-subnet",
+  serviceSubnet: "--service-subnet",
+} as const satisfies Record<keyof ConfigFlags, string>;
+
+export interface ParsedFlags {
+  profile?: string;
+  kubernetesVersion?: string;
+  nodes?: number;
+  controlPlanes?: number;
+  apiServerPort?: number;
+  apiServerAddress?: string;
+  nodeImage?: string;
+  addons?: string[];
+  podSubnet?: string;
+  serviceSubnet?: string;
+}
+
+/** Turns flag input into typed values; the ones that are not even the right type are reported and dropped. */
+export function parseFlags(flags: ConfigFlags, issues: IssueList): ParsedFlags {
+  const out: ParsedFlags = {};
+  const int = (key: "nodes" | "controlPlanes" | "apiServerPort", min: number, max: number, allowed: string) => {
+    const raw = flags[key];
+    if (raw === undefined) return;
+    const n = typeof raw === "number" ? raw : /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      issues.add({ kind: "flag", flag: FLAG_NAMES[key] }, { value: raw, problem: "is not allowed", allowed });
+      return;
+    }
+    out[key] = n;
+  };
+  int("nodes", 1, Number.MAX_SAFE_INTEGER, "a node count of at least 1 (control planes included)");
+  int("controlPlanes", 1, Number.MAX_SAFE_INTEGER, "a control-plane count of at least 1");
+  int("apiServerPort", 0, 65535, "a port number from 0 to 65535 (0 = a free port)");
+
+  for (const key of ["profile", "kubernetesVersion", "apiServerAddress", "nodeImage", "podSubnet", "serviceSubnet"] as const) {
+    const v = flags[key];
+    if (v !== undefined) out[key] = v.trim();
+  }
+  if (flags.addons !== undefined) {
+    const list = typeof flags.addons === "string" ? [flags.addons] : flags.addons;
+    out.addons = list.flatMap((a) => a.split(",")).map((a) => a.trim()).filter((a) => a !== "");
+  }
+  return out;
+}

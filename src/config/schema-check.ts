@@ -1,0 +1,96 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { formatPath, renderValue, type ConfigIssue, type PathSegment } from "./issues.js";
+import { clusterFileSchema } from "./schema.js";
+import type { YamlSource } from "./yaml-source.js";
+
+/** Checks the file's structure against the JSON Schema and turns every failure into a located issue. */
+export function checkSchema(src: YamlSource): ConfigIssue[] {
+  const validate = validator();
+  if (validate(src.data)) return [];
+  return (validate.errors ?? []).flatMap((e) => toIssue(e, src));
+}
+
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  // verbose: errors carry their schema, whose description says what is allowed.
+  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false }).compile(clusterFileSchema);
+  return compiled;
+}
+
+interface SchemaNode {
+  description?: string;
+  const?: unknown;
+  properties?: Record<string, SchemaNode>;
+  minimum?: number;
+  maximum?: number;
+}
+
+function toIssue(e: ErrorObject, src: YamlSource): ConfigIssue[] {
+  const path = instancePath(e.instancePath, src.data);
+  const parent = (e.parentSchema ?? {}) as SchemaNode;
+  const at = (p: PathSegment[], where: "key" | "value" = "value") => ({ file: src.file, ...src.locate(p, where), field: formatPath(p) });
+  const value = renderValue(e.data);
+  switch (e.keyword) {
+    case "if":
+      // The branch that failed reports its own errors.
+      return [];
+    case "additionalProperties": {
+      const key = String(e.params.additionalProperty);
+      const known = Object.keys(parent.properties ?? {});
+      const what = e.instancePath === "/extraArgs" ? "component" : "field";
+      return [{ ...at([...path, key], "key"), value: JSON.stringify(key), problem: `is not a known ${what}`, allowed: known.join(", ") }];
+    }
+    case "required": {
+      const key = String(e.params.missingProperty);
+      const field = parent.properties?.[key];
+      return [{ ...at(path), field: formatPath([...path, key]), problem: "is missing", allowed: describe(field) }];
+    }
+    case "type":
+      if (path.length === 0 && e.data == null) {
+        return [{ ...at(path), problem: "the file is empty", allowed: describe(parent) }];
+      }
+      return [{ ...at(path), value, problem: typeProblem(e.data), allowed: describe(parent) ?? `a ${String(e.params.type)}` }];
+    case "enum":
+      return [{ ...at(path), value, problem: "is not allowed", allowed: (e.params.allowedValues as unknown[]).join(", ") }];
+    case "const":
+      return [{ ...at(path), value, problem: "is not allowed", allowed: String(e.params.allowedValue) }];
+    case "minimum":
+    case "maximum":
+      return [{ ...at(path), value, problem: "is out of range", allowed: describe(parent) }];
+    case "minItems":
+      return [{ ...at(path), value: "an empty list", problem: "is not allowed", allowed: describe(parent) }];
+    default:
+      return [{ ...at(path), value, problem: e.message ?? "is not allowed", allowed: describe(parent) }];
+  }
+}
+
+function describe(s: SchemaNode | undefined): string | undefined {
+  if (!s) return undefined;
+  return s.description ?? (s.const !== undefined ? String(s.const) : undefined);
+}
+
+/** Follows renderValue(v), which already names collections and empty values. */
+function typeProblem(v: unknown): string {
+  if (v === null || typeof v === "object") return "is not accepted here";
+  if (typeof v === "number") return Number.isInteger(v) ? "is an integer" : "is a number";
+  if (typeof v === "boolean") return "is a boolean";
+  return `is a ${typeof v}`;
+}
+
+/** "/nodes/1/role" -> ["nodes", 1, "role"], with indexes only where the data is a list. */
+function instancePath(pointer: string, data: unknown): PathSegment[] {
+  if (!pointer) return [];
+  const out: PathSegment[] = [];
+  let cur: unknown = data;
+  for (const raw of pointer.slice(1).split("/")) {
+    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur)) {
+      out.push(Number(seg));
+      cur = cur[Number(seg)];
+    } else {
+      out.push(seg);
+      cur = cur && typeof cur === "object" ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
