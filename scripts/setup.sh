@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian/Ubuntu machine for kubeyard's development and tests: the packages the builds
+# need, a running Docker engine, and the npm dependencies. Safe to run again; skips what is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v cc >/dev/null 2>&1 || need_pkgs+=(gcc libc6-dev)
+command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
+# runc is linked statically against libseccomp.
+[ -e /usr/lib/x86_64-linux-gnu/libseccomp.a ] || [ -e /usr/lib/aarch64-linux-gnu/libseccomp.a ] || need_pkgs+=(libseccomp-dev)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "setup: installing ${need_pkgs[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+command -v go >/dev/null 2>&1 || { echo "setup: Go is needed to build Kubernetes from source; install Go 1.26 or newer" >&2; exit 1; }
+
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting the Docker engine"
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+    as_root systemctl start docker
+  else
+    as_root sh -c 'nohup dockerd >/var/log/kubeyard-dockerd.log 2>&1 &'
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "setup: the Docker engine did not start; see /var/log/kubeyard-dockerd.log" >&2; exit 1; }
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+echo "setup: ready"

@@ -1,0 +1,86 @@
+/**
+ * What the rest of kubeyard knows of "a node": a container somewhere that can be created, started,
+ * stopped, removed, exec'd into and given files. Nothing outside src/drivers knows which engine runs it.
+ */
+
+export type NodeRole = "control-plane" | "worker" | "load-balancer";
+
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+  /** Host address the port is published on; 127.0.0.1 unless the user asked otherwise. */
+  listenAddress: string;
+  protocol: "TCP" | "UDP";
+}
+
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface NodeSpec {
+  cluster: string;
+  name: string;
+  role: NodeRole;
+  image: string;
+  ports: PortMapping[];
+  mounts: Mount[];
+  /** Extra labels on the container (the driver adds cluster and role labels itself). */
+  labels?: Record<string, string>;
+}
+
+export interface ClusterNetwork {
+  name: string;
+  subnet: string;
+  gateway: string;
+}
+
+export type NodeState = "running" | "paused" | "stopped" | "missing";
+
+export interface NodeInfo {
+  name: string;
+  cluster: string;
+  role: NodeRole;
+  state: NodeState;
+  /** The node's address on the cluster network (empty while stopped). */
+  ip: string;
+  image: string;
+  ports: PortMapping[];
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FileToCopy {
+  /** Absolute path inside the node. */
+  path: string;
+  content: string | Buffer;
+  mode?: number;
+}
+
+export interface NodeDriver {
+  readonly name: string;
+  /** Fails with a clear error, before anything is created, when the engine cannot be used. */
+  preflight(): Promise<void>;
+  /** Creates the cluster's network on a free private subnet (or returns the existing one). */
+  ensureNetwork(cluster: string): Promise<ClusterNetwork>;
+  removeNetwork(cluster: string): Promise<void>;
+  /** Creates and starts a node container; returns its info once it runs. */
+  createNode(spec: NodeSpec): Promise<NodeInfo>;
+  startNode(name: string): Promise<NodeInfo>;
+  stopNode(name: string): Promise<void>;
+  pauseNode(name: string): Promise<void>;
+  unpauseNode(name: string): Promise<void>;
+  /** Removes the container and its volumes. Absent nodes are not an error. */
+  removeNode(name: string): Promise<void>;
+  listNodes(cluster?: string): Promise<NodeInfo[]>;
+  inspectNode(name: string): Promise<NodeInfo | undefined>;
+  exec(name: string, cmd: string[], opts?: { stdin?: string | Buffer; env?: Record<string, string> }): Promise<ExecResult>;
+  copyFiles(name: string, files: FileToCopy[]): Promise<void>;
+  /** Streams a tar of `path` inside the node (for `kubeyard logs`). */
+  readArchive(name: string, path: string): Promise<NodeJS.ReadableStream>;
+}
