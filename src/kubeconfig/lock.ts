@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { UserError } from "../util/errors.js";
-import { isProcessAlive } from "./process-alive.js";
+import { isProcessAlive } from "../util/process-alive.js";
 
 export interface LockOptions {
   /** How long to wait for another process's lock before giving up. */

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Document } from "yaml";
-import { removeStaleTemps, writeFileAtomic } from "./atomic-write.js";
+import { removeStaleTemps, writeFileAtomic } from "../util/atomic-write.js";
 import { LISTS, loadKubeconfig, parseKubeconfig, stringifyKubeconfig, toKubeconfig, type Kubeconfig } from "./document.js";
 import type { KubeconfigEntry } from "./entry.js";
 import { withFileLock } from "./lock.js";

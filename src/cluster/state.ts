@@ -1,0 +1,73 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import type { ClusterConfig } from "../config/index.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { stateDir } from "../util/paths.js";
+
+/**
+ * What kubeyard keeps per profile that the engine cannot tell it: the resolved config, the chosen
+ * ports and addresses, where the kubeconfig entry went, the enabled addons, and the PKI. The
+ * containers and network remain the truth about what exists.
+ */
+export interface ClusterState {
+  name: string;
+  config: ClusterConfig;
+  apiServerPort: number;
+  network: { name: string; subnet: string; gateway: string };
+  nodes: { name: string; role: "control-plane" | "worker"; ip: string }[];
+  /** The kubeconfig file kubeyard added its context to, or null with --no-kubeconfig. */
+  kubeconfigPath: string | null;
+  addons: string[];
+  /** "creating" until the first start completed; a cluster stuck there is removed by the next start. */
+  phase: "creating" | "ready";
+  createdAt: string;
+}
+
+export function profileDir(name: string): string {
+  return path.join(stateDir(), "profiles", name);
+}
+
+export function pkiDir(name: string): string {
+  return path.join(profileDir(name), "pki");
+}
+
+export async function readState(name: string): Promise<ClusterState | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(profileDir(name), "cluster.json"), "utf8")) as ClusterState;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+export async function writeState(state: ClusterState): Promise<void> {
+  const dir = profileDir(state.name);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path.join(dir, "cluster.json"), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+}
+
+export async function removeState(name: string): Promise<void> {
+  await fs.rm(profileDir(name), { recursive: true, force: true });
+}
+
+export async function listProfiles(): Promise<string[]> {
+  const dir = path.join(stateDir(), "profiles");
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const out: string[] = [];
+  for (const n of names) if (await readState(n)) out.push(n);
+  return out.sort();
+}
+
+/** One kubeyard process changes a profile at a time; others wait (bounded) and then see its result. */
+export async function lockProfile(name: string, waitMs = 15 * 60_000): Promise<() => Promise<void>> {
+  const dir = path.join(stateDir(), "locks");
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const target = path.join(dir, name);
+  await fs.writeFile(target, "", { flag: "a" });
+  return lockfile.lock(target, {
+    stale: 20_000,
+    update: 5_000,
+    retries: { retries: Math.ceil(waitMs / 500), factor: 1, minTimeout: 500, maxTimeout: 500 },
+  });
+}
