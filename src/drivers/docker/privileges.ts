@@ -20,7 +20,9 @@ export function nodeHostConfig(mode: PrivilegeMode): Docker.HostConfig {
     ...common,
     CapAdd: ["ALL"],
     CapDrop: MISSING_ON_RESTRICTED_HOSTS,
-    SecurityOpt: [...common.SecurityOpt!, "systempaths=unconfined"],
+    // The API form of `--security-opt systempaths=unconfined`: nothing under /proc or /sys masked or read-only.
+    MaskedPaths: [],
+    ReadonlyPaths: [],
     DeviceCgroupRules: ["a *:* rwm"],
     Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
   };
