@@ -10,7 +10,7 @@ export interface PortMapping {
   hostPort: number;
   /** Host address the port is published on; 127.0.0.1 unless the user asked otherwise. */
   listenAddress: string;
-  protocol: "TCP" | "UDP";
+  protocol: "TCP" | "UDP" | "SCTP";
 }
 
 export interface Mount {
@@ -26,6 +26,8 @@ export interface NodeSpec {
   image: string;
   ports: PortMapping[];
   mounts: Mount[];
+  /** A fixed address on the cluster network; certificates name it, so it must survive restarts. */
+  ip?: string;
   /** Extra labels on the container (the driver adds cluster and role labels itself). */
   labels?: Record<string, string>;
 }
@@ -66,8 +68,11 @@ export interface NodeDriver {
   readonly name: string;
   /** Fails with a clear error, before anything is created, when the engine cannot be used. */
   preflight(): Promise<void>;
-  /** Creates the cluster's network on a free private subnet (or returns the existing one). */
-  ensureNetwork(cluster: string): Promise<ClusterNetwork>;
+  /**
+   * Creates the cluster's network on a free private subnet (or returns the existing one). `avoid`:
+   * ranges it must not overlap besides what the host already uses (the cluster's pod and service subnets).
+   */
+  ensureNetwork(cluster: string, opts?: { avoid?: readonly string[] }): Promise<ClusterNetwork>;
   removeNetwork(cluster: string): Promise<void>;
   /** Creates and starts a node container; returns its info once it runs. */
   createNode(spec: NodeSpec): Promise<NodeInfo>;
