@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type Docker from "dockerode";
+import { engineInfo } from "../drivers/docker/engine-info.js";
 import { detectPrivilegeMode, nodeHostConfig } from "../drivers/docker/privileges.js";
 import { buildImage, inspectImage, saveImages } from "../drivers/docker/images.js";
 import { containerdConfig } from "../components/containerd.js";
@@ -123,8 +124,8 @@ async function inputsHash(
 
 /** Imports the image archive into containerd inside a container of `stage`, then commits it as `tag`. */
 async function preload(docker: Docker, stage: string, archive: string, tag: string, labels: Record<string, string>) {
-  const mode = await detectPrivilegeMode(docker, stage);
-  const host = nodeHostConfig(mode);
+  const [mode, facts] = await Promise.all([detectPrivilegeMode(docker, stage), engineInfo(docker)]);
+  const host = nodeHostConfig(mode, facts.cgroupVersion);
   const c = await docker.createContainer({
     Image: stage,
     Entrypoint: ["/usr/local/lib/kubeyard/preload-images", "/preload/images.tar"],

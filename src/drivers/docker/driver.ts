@@ -103,7 +103,7 @@ export class DockerDriver implements NodeDriver {
     let container: Docker.Container | undefined;
     try {
       container = await this.docker.createContainer(
-        nodeContainerOptions({ spec, privileges: nodeHostConfig(mode), facts, entrypoint: this.entrypoint }),
+        nodeContainerOptions({ spec, privileges: nodeHostConfig(mode, facts.cgroupVersion), facts, entrypoint: this.entrypoint }),
       );
       await container.start();
       return nodeInfoOf(await container.inspect());

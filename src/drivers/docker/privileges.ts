@@ -10,7 +10,7 @@ export type PrivilegeMode = "privileged" | "capabilities";
 
 const MISSING_ON_RESTRICTED_HOSTS = ["SYS_RESOURCE", "MAC_OVERRIDE"];
 
-export function nodeHostConfig(mode: PrivilegeMode): Docker.HostConfig {
+export function nodeHostConfig(mode: PrivilegeMode, cgroupVersion: 1 | 2 = 1): Docker.HostConfig {
   const common: Docker.HostConfig = {
     SecurityOpt: ["seccomp=unconfined", "apparmor=unconfined"],
     Devices: [{ PathOnHost: "/dev/kmsg", PathInContainer: "/dev/kmsg", CgroupPermissions: "rwm" }],
@@ -24,7 +24,10 @@ export function nodeHostConfig(mode: PrivilegeMode): Docker.HostConfig {
     MaskedPaths: [],
     ReadonlyPaths: [],
     DeviceCgroupRules: ["a *:* rwm"],
-    Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"],
+    // cgroup v1 has no cgroup namespace: the host's tree is bound writable and the node's entrypoint
+    // narrows it to the node's own cgroup. On v2 the private namespace already shows only the node's
+    // cgroup; the entrypoint remounts it writable.
+    ...(cgroupVersion === 1 ? { Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:rw"] } : {}),
   };
 }
 
