@@ -1,0 +1,25 @@
+// The flags and config files of every Kubernetes component on a node, rendered from the cluster
+// config and the node's facts. Pure functions: writing them into a node is the caller's job.
+export {
+  DEFAULT_LAYOUT,
+  DEFAULT_PORTS,
+  type ClusterSettings,
+  type ComponentContext,
+  type ComponentPorts,
+  type ControlPlaneMember,
+  type NodeFacts,
+  type NodeLayout,
+} from "./types.js";
+export { nodePaths, pathsOf, portsOf, layoutOf, type NodePaths, type KubeconfigIdentity } from "./paths.js";
+export { renderArgs, argsFile, featureGatesValue, hostPort, httpsURL, type Flags } from "./args.js";
+export { etcdArgs, ETCD_QUOTA_BACKEND_BYTES } from "./etcd.js";
+export { kubeApiserverArgs, serviceAccountIssuer } from "./kube-apiserver.js";
+export { kubeControllerManagerArgs } from "./kube-controller-manager.js";
+export { kubeSchedulerArgs, kubeSchedulerConfig } from "./kube-scheduler.js";
+export { kubeletArgs, kubeletConfig, CONTAINERD_ENDPOINT } from "./kubelet.js";
+export { kubeProxyArgs, kubeProxyConfig } from "./kube-proxy.js";
+export { componentKubeconfig, renderFileKubeconfig, type KubeconfigSpec } from "./kubeconfigs.js";
+export { cniConflist, nodePodCIDR, CNI_NETWORK_NAME, CNI_BRIDGE } from "./cni.js";
+export { kubeletMaySetLabel, splitNodeLabels } from "./node-labels.js";
+export { nodeFiles, componentsFor, componentArgs, type NodeFile } from "./node-files.js";
+export { containerdConfig } from "./containerd.js";

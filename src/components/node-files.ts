@@ -1,0 +1,69 @@
+import type { Component, NodeRole } from "../config/index.js";
+import { argsFile } from "./args.js";
+import { cniConflist } from "./cni.js";
+import { etcdArgs } from "./etcd.js";
+import { kubeApiserverArgs } from "./kube-apiserver.js";
+import { kubeControllerManagerArgs } from "./kube-controller-manager.js";
+import { kubeProxyArgs, kubeProxyConfig } from "./kube-proxy.js";
+import { kubeSchedulerArgs, kubeSchedulerConfig } from "./kube-scheduler.js";
+import { componentKubeconfig } from "./kubeconfigs.js";
+import { kubeletArgs, kubeletConfig } from "./kubelet.js";
+import { pathsOf, type KubeconfigIdentity } from "./paths.js";
+import type { ComponentContext } from "./types.js";
+
+export interface NodeFile {
+  /** Absolute path on the node. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+const CONTROL_PLANE: readonly Component[] = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+const EVERY_NODE: readonly Component[] = ["kubelet", "kube-proxy"];
+
+/** The components a node of this role runs, in the order they should start. */
+export function componentsFor(role: NodeRole): Component[] {
+  return role === "control-plane" ? [...CONTROL_PLANE, ...EVERY_NODE] : [...EVERY_NODE];
+}
+
+/** Each component's arguments for this node, as written to its args file. */
+export function componentArgs(ctx: ComponentContext, component: Component): string[] {
+  switch (component) {
+    case "etcd":
+      return etcdArgs(ctx);
+    case "kube-apiserver":
+      return kubeApiserverArgs(ctx);
+    case "kube-controller-manager":
+      return kubeControllerManagerArgs(ctx);
+    case "kube-scheduler":
+      return kubeSchedulerArgs(ctx);
+    case "kubelet":
+      return kubeletArgs(ctx);
+    case "kube-proxy":
+      return kubeProxyArgs(ctx);
+  }
+}
+
+/**
+ * Every file the components of this node read, apart from the PKI: args files, config files,
+ * kubeconfigs and the CNI config. Kubeconfigs name key files, so they are kept private like keys.
+ */
+export function nodeFiles(ctx: ComponentContext): NodeFile[] {
+  const paths = pathsOf(ctx);
+  const components = componentsFor(ctx.node.role);
+  const identities: KubeconfigIdentity[] =
+    ctx.node.role === "control-plane"
+      ? ["admin", "controller-manager", "scheduler", "kubelet", "kube-proxy"]
+      : ["kubelet", "kube-proxy"];
+  const files: NodeFile[] = components.map((c) => ({ path: paths.args(c), content: argsFile(componentArgs(ctx, c)), mode: 0o644 }));
+  for (const identity of identities) {
+    files.push({ path: paths.kubeconfig(identity), content: componentKubeconfig(ctx, identity), mode: 0o600 });
+  }
+  files.push({ path: paths.kubeletConfig, content: kubeletConfig(ctx), mode: 0o644 });
+  files.push({ path: paths.kubeProxyConfig, content: kubeProxyConfig(ctx), mode: 0o644 });
+  if (ctx.node.role === "control-plane") {
+    files.push({ path: paths.schedulerConfig, content: kubeSchedulerConfig(ctx), mode: 0o644 });
+  }
+  files.push({ path: paths.cniConflist, content: cniConflist(ctx.node.podCIDR), mode: 0o644 });
+  return files;
+}
