@@ -5,6 +5,7 @@ import { UserError } from "../src/util/errors.js";
 import { validateProfileName } from "../src/config/profile-name.js";
 import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBuild } from "./commands/build.js";
+import { registerCluster } from "./commands/cluster.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -16,6 +17,7 @@ const program = new Command("kubeyard")
   .showHelpAfterError()
   .exitOverride();
 
+registerCluster(program);
 registerArtifacts(program);
 registerBuild(program);
 

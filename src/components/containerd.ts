@@ -22,6 +22,9 @@ state = "/run/containerd"
     config_path = "/etc/containerd/certs.d"
 
 [plugins.'io.containerd.cri.v1.runtime']
+  # Node containers may lack CAP_SYS_RESOURCE (engines that refuse --privileged), without which a
+  # negative oom_score_adj (the kubelet asks -998 for every pod sandbox) fails the pod.
+  restrict_oom_score_adj = true
   enable_unprivileged_ports = true
   enable_unprivileged_icmp = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]

@@ -1,0 +1,232 @@
+import { Option, type Command } from "commander";
+import { ArtifactCache } from "../../src/artifacts/cache.js";
+import { buildNodeImage } from "../../src/artifacts/node-image.js";
+import { deleteCluster } from "../../src/cluster/delete.js";
+import { nodeImageFor } from "../../src/cluster/node-image.js";
+import { planStart } from "../../src/cluster/start.js";
+import { clusterStatus, type ClusterStatus } from "../../src/cluster/status.js";
+import { listProfiles, lockProfile, readState } from "../../src/cluster/state.js";
+import { stopCluster } from "../../src/cluster/stop.js";
+import { clusterKubeconfigText } from "../../src/cluster/kubeconfig.js";
+import { FLAG_NAMES, resolveConfig, type ConfigFlags } from "../../src/config/index.js";
+import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import { inspectImage } from "../../src/drivers/docker/images.js";
+import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
+import { UserError } from "../../src/util/errors.js";
+import { parseOutput, printJson, printTable } from "../ui/print.js";
+import { confirm } from "../ui/confirm.js";
+import { runSteps } from "../ui/tasks.js";
+import { globals, sourceOption } from "./common.js";
+
+function driverFor(program: Command): DockerDriver {
+  const verbose = globals(program).verbose;
+  return new DockerDriver({ log: (m) => verbose && process.stderr.write(`  ${m}\n`) });
+}
+
+export function registerCluster(program: Command): void {
+  program
+    .command("start")
+    .description("create and start a cluster, or start a stopped one (a running one is left as it is)")
+    .option("--config <file>", "cluster config file (YAML, kubeyard.dev/v1alpha1 Cluster)")
+    .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
+    .option(`${FLAG_NAMES.nodes} <n>`, "number of nodes, control planes included")
+    .option(`${FLAG_NAMES.controlPlanes} <n>`, "how many of the nodes are control planes")
+    .option(`${FLAG_NAMES.apiServerPort} <port>`, "host port of the API server (default: a free port)")
+    .option(`${FLAG_NAMES.apiServerAddress} <address>`, "host address the API server is published on", undefined)
+    .option("--node-image <image>", "run nodes from this image instead of kubeyard's own")
+    .option("--addons <names>", "addons to enable, comma-separated")
+    .option("--no-kubeconfig", "do not add a context to your kubeconfig")
+    .addOption(sourceOption())
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const g = globals(program);
+      const flags: ConfigFlags = {
+        profile: program.getOptionValueSource("profile") === "default" ? undefined : g.profile,
+        kubernetesVersion: opts.kubernetesVersion as string | undefined,
+        nodes: opts.nodes as string | undefined,
+        controlPlanes: opts.controlPlanes as string | undefined,
+        apiServerPort: opts.apiServerPort as string | undefined,
+        apiServerAddress: opts.apiServerAddress as string | undefined,
+        nodeImage: opts.nodeImage as string | undefined,
+        addons: opts.addons as string | undefined,
+      };
+      // Everything the user gave is checked before anything is created.
+      const config = await resolveConfig({ file: opts.config as string | undefined, flags });
+      const kcPath = opts.kubeconfig === false ? null : kubeconfigPath();
+      if (kcPath) await readKubeconfig(kcPath);
+      const driver = driverFor(program);
+      await driver.preflight();
+      const release = await lockProfile(config.name);
+      try {
+        const plan = await planStart(config, {
+          driver,
+          kubeconfigPath: kcPath,
+          log: (m) => g.verbose && process.stderr.write(`  ${m}\n`),
+          ensureImage: async (report) => {
+            const image = nodeImageFor(config);
+            if (config.nodeImage) {
+              if (!(await inspectImage(driver.docker, image))) throw new UserError(`node image ${image} does not exist`);
+              return image;
+            }
+            const cache = new ArtifactCache();
+            const r = await buildNodeImage(driver.docker, config.versions, {
+              cache,
+              source: opts.source as never,
+              log: cache.logPath("node-image", config.versions.kubernetes, "source"),
+              onStep: report,
+            });
+            return r.tag;
+          },
+        });
+        if (plan.mode === "running") {
+          process.stdout.write(`cluster "${config.name}" is already running; nothing changed\n`);
+          printStatus(await clusterStatus(driver, config.name));
+          return;
+        }
+        const interrupted = onInterrupt(async () => {
+          // Ctrl-C: a cluster being created is removed entirely; a resumed one is left to the next start.
+          if (plan.mode === "create") await deleteCluster(driver, config.name, kcPath);
+        });
+        try {
+          await runSteps(plan.steps.map((s) => ({ title: s.title, run: (step) => s.run(step) })), { verbose: g.verbose });
+        } catch (err) {
+          if (plan.mode === "create" && !interrupted.fired()) {
+            process.stderr.write(`start failed; removing the half-made cluster "${config.name}"\n`);
+            await deleteCluster(driver, config.name, kcPath).catch(() => undefined);
+          }
+          throw err;
+        } finally {
+          interrupted.dispose();
+        }
+        const where = kcPath ? `kubectl now uses context "${config.name}"` : "`kubeyard kubeconfig` prints its kubeconfig";
+        process.stdout.write(`cluster "${config.name}" is ready (Kubernetes ${config.kubernetesVersion}); ${where}\n`);
+      } finally {
+        await release();
+      }
+    });
+
+  program
+    .command("stop")
+    .description("stop the cluster's nodes; `start` brings it back with its workloads and data")
+    .action(async () => {
+      const name = globals(program).profile;
+      const driver = driverFor(program);
+      await driver.preflight();
+      const stopped = await stopCluster(driver, name);
+      if (!stopped.length) throw new UserError(`there is no cluster "${name}"`, "`kubeyard profile list` shows the clusters there are.");
+      process.stdout.write(`stopped ${stopped.join(", ")}\n`);
+    });
+
+  program
+    .command("delete")
+    .description("delete the cluster: nodes, network, volumes, and the kubeconfig entries kubeyard made")
+    .option("--all", "delete every kubeyard cluster", false)
+    .option("-y, --yes", "do not ask before deleting with --all", false)
+    .action(async (opts: { all: boolean; yes: boolean }) => {
+      const driver = driverFor(program);
+      await driver.preflight();
+      const names = opts.all ? await allProfiles(driver) : [globals(program).profile];
+      if (opts.all && !names.length) return void process.stdout.write("there are no kubeyard clusters\n");
+      if (opts.all && !opts.yes) {
+        const ok = await confirm(`Delete ${names.length} cluster(s): ${names.join(", ")}?`);
+        if (!ok) return void process.stdout.write("nothing deleted\n");
+      }
+      for (const name of names) {
+        const release = await lockProfile(name);
+        try {
+          const r = await deleteCluster(driver, name, kubeconfigPath());
+          process.stdout.write(`deleted cluster "${name}"${r.nodes.length ? ` (${r.nodes.join(", ")})` : ""}\n`);
+        } finally {
+          await release();
+        }
+      }
+    });
+
+  program
+    .command("status")
+    .description("per node: container, kubelet, API server and etcd health; exits non-zero unless the cluster runs")
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { output: "text" | "json" }) => {
+      const driver = driverFor(program);
+      await driver.preflight();
+      const s = await clusterStatus(driver, globals(program).profile);
+      if (opts.output === "json") printJson(s);
+      else printStatus(s);
+      if (!s.running) process.exitCode = s.exists ? 2 : 3;
+    });
+
+  program
+    .command("kubeconfig")
+    .description("print the cluster's kubeconfig (admin credentials)")
+    .action(async () => {
+      const name = globals(program).profile;
+      const state = await readState(name);
+      if (!state) throw new UserError(`there is no cluster "${name}"`);
+      process.stdout.write(await clusterKubeconfigText(state));
+    });
+
+  const profile = program.command("profile").description("the clusters (profiles) kubeyard manages");
+  profile
+    .command("list")
+    .description("list every cluster with its state")
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { output: "text" | "json" }) => {
+      const driver = driverFor(program);
+      await driver.preflight();
+      const names = await allProfiles(driver);
+      const rows = await Promise.all(
+        names.map(async (n) => {
+          const nodes = await driver.listNodes(n);
+          const state = await readState(n);
+          return {
+            profile: n,
+            nodes: nodes.length,
+            state: nodes.length ? (nodes.every((x) => x.state === "running") ? "running" : nodes.map((x) => x.state).join(",")) : "missing",
+            kubernetesVersion: state?.config.kubernetesVersion ?? "",
+          };
+        }),
+      );
+      if (opts.output === "json") return printJson(rows);
+      if (!rows.length) return void process.stdout.write("no clusters; `kubeyard start` makes one\n");
+      printTable(["PROFILE", "NODES", "STATE", "VERSION"], rows.map((r) => [r.profile, String(r.nodes), r.state, r.kubernetesVersion]));
+    });
+}
+
+async function allProfiles(driver: DockerDriver): Promise<string[]> {
+  const fromState = await listProfiles();
+  const fromEngine = (await driver.listNodes()).map((n) => n.cluster);
+  return [...new Set([...fromState, ...fromEngine])].sort();
+}
+
+function printStatus(s: ClusterStatus): void {
+  if (!s.exists) return void process.stdout.write(`there is no cluster "${s.profile}"\n`);
+  process.stdout.write(
+    `cluster "${s.profile}": ${s.running ? "running" : "not running"}${s.kubernetesVersion ? `, Kubernetes ${s.kubernetesVersion}` : ""}${s.server ? `, API ${s.server}` : ""}\n`,
+  );
+  printTable(
+    ["NODE", "ROLE", "CONTAINER", "KUBELET", "APISERVER", "ETCD"],
+    s.nodes.map((n) => [n.name, n.role, n.container, n.kubelet, n.apiserver, n.etcd]),
+  );
+  if (s.addons.length) process.stdout.write(`addons: ${s.addons.join(", ")}\n`);
+}
+
+/** Runs `cleanup` on the first SIGINT/SIGTERM, then exits 130; a second signal exits at once. */
+function onInterrupt(cleanup: () => Promise<void>) {
+  let fired = false;
+  const handler = (sig: NodeJS.Signals) => {
+    if (fired) process.exit(130);
+    fired = true;
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    cleanup().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    fired: () => fired,
+    dispose: () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}
+
+export { Option };

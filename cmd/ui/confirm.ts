@@ -1,0 +1,11 @@
+import inquirer from "inquirer";
+import { UserError } from "../../src/util/errors.js";
+
+/** Asks a yes/no question on a terminal; without one it refuses rather than hang or assume. */
+export async function confirm(message: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new UserError(`${message} — cannot ask without a terminal.`, "Add --yes to confirm.");
+  }
+  const { ok } = await inquirer.prompt<{ ok: boolean }>([{ type: "confirm", name: "ok", message, default: false }]);
+  return ok;
+}

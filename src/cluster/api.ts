@@ -1,0 +1,66 @@
+import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { kubeClient } from "../kube/client.js";
+import { waitForApiReady, waitForNodeReady } from "../kube/wait.js";
+import { pkiPaths, type PkiBundle } from "../pki/index.js";
+import type { ClusterState } from "./state.js";
+import type { PlacedNode } from "./topology.js";
+
+/** A client for the cluster from the host, as kubernetes-admin, through the published API port. */
+export function adminClient(state: ClusterState, pki: PkiBundle): KubeConfig {
+  return kubeClient({
+    server: hostServerURL(state),
+    caPem: pki[pkiPaths.ca.cert]!,
+    certPem: pki[pkiPaths.admin.cert]!,
+    keyPem: pki[pkiPaths.admin.key]!,
+  });
+}
+
+export function hostServerURL(state: ClusterState): string {
+  const host = state.config.networking.apiServerAddress;
+  const h = host.includes(":") ? `[${host}]` : host;
+  return `https://${h}:${state.apiServerPort}`;
+}
+
+export async function waitApiServer(kc: KubeConfig): Promise<void> {
+  await waitForApiReady(kc, { timeoutMs: 180_000 });
+}
+
+export async function waitNodesReady(kc: KubeConfig, names: string[]): Promise<void> {
+  await Promise.all(names.map((n) => waitForNodeReady(kc, n, { timeoutMs: 300_000 })));
+}
+
+/**
+ * Creates the Node objects before their kubelets register, with the pod range the CNI config was
+ * written for, the role labels a kubelet may not set on itself, and the taints. A Node that already
+ * exists (a restarted start) is left as it is.
+ */
+export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): Promise<void> {
+  const api = kc.makeApiClient(CoreV1Api);
+  await Promise.all(
+    placed.map(async (p) => {
+      const body: V1Node = {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+          name: p.config.name,
+          labels: {
+            "kubernetes.io/hostname": p.config.name,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": process.arch === "arm64" ? "arm64" : "amd64",
+            ...p.config.labels,
+          },
+        },
+        spec: {
+          podCIDR: p.podCIDR,
+          podCIDRs: [p.podCIDR],
+          taints: p.config.taints.map((t) => ({ key: t.key, value: t.value || undefined, effect: t.effect })),
+        },
+      };
+      try {
+        await api.createNode({ body });
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw err;
+      }
+    }),
+  );
+}

@@ -1,0 +1,29 @@
+import path from "node:path";
+import { DEFAULT_LAYOUT, nodeFiles, type ComponentContext } from "../components/index.js";
+import { fileMode, pkiPaths, type PkiBundle } from "../pki/index.js";
+import type { FileToCopy } from "../drivers/types.js";
+
+/**
+ * The PKI files a node needs: a control plane gets the whole PKI but other nodes' kubelet keys; a
+ * worker only the cluster CA, its own kubelet credentials and kube-proxy's identity.
+ */
+export function pkiFor(bundle: PkiBundle, ctx: ComponentContext): PkiBundle {
+  const own = `nodes/${ctx.node.name}/`;
+  const keep = (rel: string): boolean => {
+    if (rel.startsWith("nodes/")) return rel.startsWith(own);
+    if (ctx.node.role === "control-plane") return true;
+    return rel === pkiPaths.ca.cert || rel === pkiPaths.kubeProxy.cert || rel === pkiPaths.kubeProxy.key;
+  };
+  return Object.fromEntries(Object.entries(bundle).filter(([rel]) => keep(rel)));
+}
+
+/** Everything kubeyard writes into a node before its components start. */
+export function nodePayload(bundle: PkiBundle, ctx: ComponentContext): FileToCopy[] {
+  const files: FileToCopy[] = Object.entries(pkiFor(bundle, ctx)).map(([rel, pem]) => ({
+    path: path.posix.join(DEFAULT_LAYOUT.pkiDir, rel),
+    content: pem,
+    mode: fileMode(rel),
+  }));
+  for (const f of nodeFiles(ctx)) files.push({ path: f.path, content: f.content, mode: f.mode });
+  return files;
+}

@@ -1,0 +1,246 @@
+import net from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterConfig } from "../config/index.js";
+import type { NodeDriver } from "../drivers/types.js";
+import { ensureClusterPki, loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
+import { UserError } from "../util/errors.js";
+import { addonContext, enableAddons } from "./addons.js";
+import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from "./api.js";
+import { writeClusterKubeconfig } from "./kubeconfig.js";
+import { nodeImageFor } from "./node-image.js";
+import { nodePayload } from "./node-payload.js";
+import { enableServices } from "./services.js";
+import { readState, writeState, pkiDir, type ClusterState } from "./state.js";
+import { componentContext, placeNodes, type PlacedNode } from "./topology.js";
+
+export interface StartStep {
+  title: string;
+  run: (report: (text: string) => void) => Promise<void>;
+}
+
+export interface StartOptions {
+  driver: NodeDriver;
+  /** The kubeconfig file to add the context to, or null for --no-kubeconfig. */
+  kubeconfigPath: string | null;
+  /** Builds the node image when it is missing (kubeyard's own image only). */
+  ensureImage: (report: (text: string) => void) => Promise<string>;
+  log: (msg: string) => void;
+}
+
+/** What `start` found before doing anything: it decides which steps run. */
+export type StartMode = "create" | "resume" | "running";
+
+export interface StartPlan {
+  mode: StartMode;
+  steps: StartStep[];
+  /** Set once the steps ran: the cluster's state. */
+  state: () => ClusterState | undefined;
+}
+
+/**
+ * Plans `start` for a validated config. A running cluster gets no steps (start changes nothing); a
+ * stopped one is resumed with its workloads and volumes; otherwise it is created step by step:
+ * network, nodes, certificates, etcd, control plane, kubelets, CoreDNS, storage, kubeconfig.
+ */
+export async function planStart(config: ClusterConfig, opts: StartOptions): Promise<StartPlan> {
+  const existing = await readState(config.name);
+  const nodes = await opts.driver.listNodes(config.name);
+  if (existing && existing.phase === "ready" && nodes.length) {
+    const allRunning = nodes.every((n) => n.state === "running");
+    if (allRunning) return { mode: "running", steps: [], state: () => existing };
+    return resumePlan(existing, opts);
+  }
+  return createPlan(config, opts);
+}
+
+function resumePlan(state: ClusterState, opts: StartOptions): StartPlan {
+  let kc: KubeConfig | undefined;
+  const steps: StartStep[] = [
+    {
+      title: "nodes",
+      run: async () => {
+        for (const n of await opts.driver.listNodes(state.name)) {
+          if (n.state === "paused") await opts.driver.unpauseNode(n.name);
+          else if (n.state !== "running") await opts.driver.startNode(n.name);
+        }
+      },
+    },
+    {
+      title: "control plane",
+      run: async () => {
+        kc = adminClient(state, await loadPki(pkiDir(state.name)));
+        await waitApiServer(kc);
+      },
+    },
+    { title: "kubelet", run: async () => waitNodesReady(kc!, state.nodes.map((n) => n.name)) },
+    {
+      title: "kubeconfig",
+      run: async () => {
+        if (state.kubeconfigPath) await writeClusterKubeconfig(state, await loadPki(pkiDir(state.name)));
+      },
+    },
+  ];
+  return { mode: "resume", steps, state: () => state };
+}
+
+function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
+  let state: ClusterState | undefined;
+  let placed: PlacedNode[] = [];
+  let pki: PkiBundle = {};
+  let kc: KubeConfig | undefined;
+  let image = "";
+  const controlPlanes = () => placed.filter((p) => p.config.role === "control-plane");
+
+  const steps: StartStep[] = [
+    {
+      title: "node image",
+      run: async (report) => {
+        image = await opts.ensureImage(report);
+      },
+    },
+    {
+      title: "network",
+      run: async () => {
+        const port = await chooseApiServerPort(config);
+        const network = await opts.driver.ensureNetwork(config.name, {
+          avoid: [config.networking.podSubnet, config.networking.serviceSubnet],
+        });
+        placed = placeNodes(config, network.subnet);
+        state = {
+          name: config.name,
+          config,
+          apiServerPort: port,
+          network,
+          nodes: placed.map((p) => ({ name: p.config.name, role: p.config.role, ip: p.ip })),
+          kubeconfigPath: opts.kubeconfigPath,
+          addons: [],
+          phase: "creating",
+          createdAt: new Date().toISOString(),
+        };
+        await writeState(state);
+      },
+    },
+    {
+      title: "nodes",
+      run: async (report) => {
+        await Promise.all(
+          placed.map((p) =>
+            opts.driver.createNode({
+              cluster: config.name,
+              name: p.config.name,
+              role: p.config.role,
+              image: p.config.image ?? image,
+              ip: p.ip,
+              ports: [
+                ...(p === controlPlanes()[0]
+                  ? [{ containerPort: 6443, hostPort: state!.apiServerPort, listenAddress: config.networking.apiServerAddress, protocol: "TCP" as const }]
+                  : []),
+                ...p.config.extraPortMappings.map((m) => ({ ...m })),
+              ],
+              mounts: p.config.extraMounts.map((m) => ({ ...m })),
+            }),
+          ),
+        );
+        report(`${placed.length} running`);
+      },
+    },
+    {
+      title: "certificates",
+      run: async () => {
+        await ensureClusterPki(pkiDir(config.name), {
+          clusterName: config.name,
+          serviceSubnet: config.networking.serviceSubnet,
+          dnsDomain: config.networking.dnsDomain,
+          controlPlanes: controlPlanes().map((p) => ({ name: p.config.name, ip: p.ip })),
+          nodes: placed.map((p) => ({ name: p.config.name, ip: p.ip })),
+          extraSans: [config.networking.apiServerAddress],
+        });
+        pki = await loadPki(pkiDir(config.name));
+        await Promise.all(
+          placed.map((p) => opts.driver.copyFiles(p.config.name, nodePayload(pki, componentContext(config, placed, p)))),
+        );
+      },
+    },
+    {
+      title: "etcd",
+      run: async () => {
+        await Promise.all(controlPlanes().map((p) => enableServices(opts.driver, p.config.name, ["etcd"])));
+      },
+    },
+    {
+      title: "control plane",
+      run: async () => {
+        await Promise.all(
+          controlPlanes().map((p) =>
+            enableServices(opts.driver, p.config.name, ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]),
+          ),
+        );
+        kc = adminClient(state!, pki);
+        await waitApiServer(kc);
+      },
+    },
+    {
+      title: "kubelet",
+      run: async () => {
+        // Registering the Nodes first fixes each one's pod range (it must match the CNI config
+        // already written) and gives them their role labels and taints from the start.
+        await createNodeObjects(kc!, placed);
+        await Promise.all(placed.map((p) => enableServices(opts.driver, p.config.name, ["kubelet", "kube-proxy"])));
+        await waitNodesReady(kc!, placed.map((p) => p.config.name));
+      },
+    },
+    {
+      title: "CoreDNS",
+      run: async () => {
+        await enableAddons(kc!, ["coredns"], addonContext(config));
+      },
+    },
+    {
+      title: "storage",
+      run: async () => {
+        const wanted = ["storage-provisioner", "default-storageclass", ...config.addons];
+        await enableAddons(kc!, wanted, addonContext(config));
+        state!.addons = ["coredns", ...new Set(wanted)];
+      },
+    },
+    {
+      title: "kubeconfig",
+      run: async () => {
+        state!.phase = "ready";
+        await writeState(state!);
+        if (opts.kubeconfigPath) await writeClusterKubeconfig(state!, pki);
+      },
+    },
+  ];
+  return { mode: "create", steps, state: () => state };
+}
+
+/** The API server's host port: the one asked for if it is free (else a clear error), or a free one. */
+async function chooseApiServerPort(config: ClusterConfig): Promise<number> {
+  const { apiServerAddress: host, apiServerPort: port } = config.networking;
+  try {
+    return await probePort(host, port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new UserError(
+        `port ${port} on ${host} is already in use, so the API server cannot be published there.`,
+        "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.",
+      );
+    }
+    throw err;
+  }
+}
+
+function probePort(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen({ host, port, exclusive: true }, () => {
+      const got = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(got));
+    });
+  });
+}
+
+export { nodeImageFor, pkiPaths };

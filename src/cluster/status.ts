@@ -1,0 +1,75 @@
+import type { NodeDriver, NodeState } from "../drivers/types.js";
+import { loadPki } from "../pki/index.js";
+import { adminClient, hostServerURL } from "./api.js";
+import { pkiDir, readState } from "./state.js";
+
+export type Health = "ok" | "failing" | "stopped" | "n/a";
+
+export interface NodeStatus {
+  name: string;
+  role: string;
+  container: NodeState;
+  kubelet: Health;
+  apiserver: Health;
+  etcd: Health;
+}
+
+export interface ClusterStatus {
+  profile: string;
+  exists: boolean;
+  running: boolean;
+  server?: string;
+  kubernetesVersion?: string;
+  addons: string[];
+  nodes: NodeStatus[];
+}
+
+/** Asks each node's components directly: the kubelet's and etcd's health endpoints, the API server's /readyz. */
+export async function clusterStatus(driver: NodeDriver, name: string): Promise<ClusterStatus> {
+  const state = await readState(name);
+  const nodes = await driver.listNodes(name);
+  if (!state && !nodes.length) return { profile: name, exists: false, running: false, addons: [], nodes: [] };
+  const apiserverOk = state ? await apiReady(state) : false;
+  const statuses = await Promise.all(
+    nodes.map(async (n): Promise<NodeStatus> => {
+      const running = n.state === "running";
+      const cp = n.role === "control-plane";
+      const probe = async (url: string): Promise<Health> => {
+        if (!running) return "stopped";
+        const r = await driver.exec(n.name, ["curl", "-fsS", "--max-time", "3", url]).catch(() => undefined);
+        return r?.exitCode === 0 ? "ok" : "failing";
+      };
+      return {
+        name: n.name,
+        role: n.role,
+        container: n.state,
+        kubelet: await probe("http://127.0.0.1:10248/healthz"),
+        etcd: cp ? await probe("http://127.0.0.1:2381/health") : "n/a",
+        apiserver: cp ? (running ? (apiserverOk ? "ok" : "failing") : "stopped") : "n/a",
+      };
+    }),
+  );
+  const running =
+    statuses.length > 0 && statuses.every((s) => s.container === "running" && s.kubelet === "ok" && s.etcd !== "failing") && apiserverOk;
+  return {
+    profile: name,
+    exists: true,
+    running,
+    server: state ? hostServerURL(state) : undefined,
+    kubernetesVersion: state?.config.kubernetesVersion,
+    addons: state?.addons ?? [],
+    nodes: statuses,
+  };
+}
+
+async function apiReady(state: NonNullable<Awaited<ReturnType<typeof readState>>>): Promise<boolean> {
+  try {
+    const kc = adminClient(state, await loadPki(pkiDir(state.name)));
+    const cluster = kc.getCurrentCluster()!;
+    const opts = await kc.applyToFetchOptions({});
+    const res = await fetch(`${cluster.server}/readyz`, { ...(opts as RequestInit), signal: AbortSignal.timeout(3000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
