@@ -6,6 +6,7 @@ import { validateProfileName } from "../src/config/profile-name.js";
 import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBuild } from "./commands/build.js";
 import { registerCluster } from "./commands/cluster.js";
+import { registerImage } from "./commands/image.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -18,6 +19,7 @@ const program = new Command("kubeyard")
   .exitOverride();
 
 registerCluster(program);
+registerImage(program);
 registerArtifacts(program);
 registerBuild(program);
 

@@ -1,4 +1,6 @@
+import { HttpMethod } from "@kubernetes/client-node";
 import type { NodeDriver, NodeState } from "../drivers/types.js";
+import { objectApi } from "../kube/object-api.js";
 import { loadPki } from "../pki/index.js";
 import { adminClient, hostServerURL } from "./api.js";
 import { pkiDir, readState } from "./state.js";
@@ -65,10 +67,8 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
 async function apiReady(state: NonNullable<Awaited<ReturnType<typeof readState>>>): Promise<boolean> {
   try {
     const kc = adminClient(state, await loadPki(pkiDir(state.name)));
-    const cluster = kc.getCurrentCluster()!;
-    const opts = await kc.applyToFetchOptions({});
-    const res = await fetch(`${cluster.server}/readyz`, { ...(opts as RequestInit), signal: AbortSignal.timeout(3000) });
-    return res.ok;
+    const res = await objectApi(kc).send(HttpMethod.GET, "/readyz", { signal: AbortSignal.timeout(3000) });
+    return res.text.trim() === "ok";
   } catch {
     return false;
   }
