@@ -13,8 +13,8 @@
  *   podSubnet: 10.244.0.0/16       # IPv4 /8../24 or IPv6 /48../64 (each node gets a /24 or /64)  --pod-subnet
  *   serviceSubnet: 10.96.0.0/12    # IPv4 /12../28 or IPv6 /108../124; same family as pods          --service-subnet
  *   dnsDomain: cluster.local
- *   apiServerAddress: 127.0.0.1    # host address the API server port is published on --api-server-address
- *   apiServerPort: 0               # 0 = a free port picked at start                  --api-server-port
+ *   apiServerAddress: 127.0.0.1    # host address the API server port is published on --apiserver-address
+ *   apiServerPort: 0               # 0 = a free port picked at start                  --apiserver-port
  * nodes:                           # a list of nodes ...
  *   - role: control-plane          # control-plane | worker (required)
  *     image: example.com/node:v1   # this node only; defaults to nodeImage
