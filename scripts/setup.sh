@@ -36,7 +36,9 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: npm 11 records only this platform's optional rollup packages
+  # in the lock, and `npm ci` then refuses the lock as out of sync.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
 echo "setup: ready"
