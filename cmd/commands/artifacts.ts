@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { listDockerArtifacts, pruneArtifacts } from "../../src/artifacts/inventory.js";
-import { obtainBinaries, SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/obtain.js";
+import { obtainBinaries } from "../../src/artifacts/obtain.js";
 import { RELEASE_ARTIFACTS } from "../../src/artifacts/release-artifact.js";
 import { ensureImage, imageSources } from "../../src/artifacts/images.js";
 import { ensureBaseImage } from "../../src/artifacts/base-image.js";
@@ -9,7 +9,7 @@ import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
 import { connectEngine, requireEngine } from "../../src/drivers/docker/engine.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { globals, resolveVersion, sourceOption } from "./common.js";
+import { addSourceOptions, globals, resolveVersion, sourceOf } from "./common.js";
 
 export function registerArtifacts(program: Command): void {
   const artifacts = program.command("artifacts").description("binaries and images clusters are made of: list, fetch, prune");
@@ -34,13 +34,12 @@ export function registerArtifacts(program: Command): void {
       );
     });
 
-  artifacts
+  addSourceOptions(artifacts
     .command("fetch")
     .description("download (release) or build (source) everything a cluster of this version needs")
     .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
-    .addOption(sourceOption())
-    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry)", false)
-    .action(async (opts: { kubernetesVersion?: string; source: SourceChoice; addons: boolean }) => {
+    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry)", false))
+    .action(async (opts: { kubernetesVersion?: string; source?: string; artifacts?: string; addons: boolean }) => {
       const v = resolveVersion(opts.kubernetesVersion);
       const cache = new ArtifactCache();
       const docker = await requireEngine();
@@ -48,14 +47,14 @@ export function registerArtifacts(program: Command): void {
       let base: Promise<string> | undefined;
       const baseImage = () =>
         (base ??= ensureBaseImage(docker, { log: cache.logPath("base", "bookworm", "source"), workDir }));
-      const sources = imageSources(opts.source);
+      const sources = imageSources(sourceOf(opts));
       const images = [...NODE_IMAGES, ...(opts.addons ? ADDON_IMAGES : [])];
       await runSteps(
         [
           ...RELEASE_ARTIFACTS.map((name) => ({
             title: `${name}`,
             run: (step: (s: string) => void, warn: (s: string) => void) =>
-              obtainBinaries([name], v, { cache, source: opts.source, onStep: step, warn }),
+              obtainBinaries([name], v, { cache, source: sourceOf(opts), onStep: step, warn }),
           })),
           ...images.map((name) => ({
             title: `image ${name}`,

@@ -1,22 +1,20 @@
 import type { Command } from "commander";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { buildNodeImage, type NodeImageResult } from "../../src/artifacts/node-image.js";
-import type { SourceChoice } from "../../src/artifacts/obtain.js";
 import { requireEngine } from "../../src/drivers/docker/engine.js";
 import { humanBytes, parseOutput, printJson } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { globals, resolveVersion, sourceOption } from "./common.js";
+import { addSourceOptions, globals, resolveVersion, sourceOf } from "./common.js";
 
 export function registerBuild(program: Command): void {
   const build = program.command("build").description("build images kubeyard runs");
-  build
+  addSourceOptions(build
     .command("node-image")
     .description("build the node image for a Kubernetes version (binaries, runtime, preloaded pod images)")
     .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
-    .addOption(sourceOption())
     .option("--force", "rebuild even when an image with the same inputs exists", false)
-    .option("-o, --output <format>", "text or json", parseOutput, "text")
-    .action(async (opts: { kubernetesVersion?: string; source: SourceChoice; force: boolean; output: "text" | "json" }) => {
+    .option("-o, --output <format>", "text or json", parseOutput, "text"))
+    .action(async (opts: { kubernetesVersion?: string; source?: string; artifacts?: string; force: boolean; output: "text" | "json" }) => {
       const v = resolveVersion(opts.kubernetesVersion);
       const docker = await requireEngine();
       const cache = new ArtifactCache();
@@ -28,7 +26,7 @@ export function registerBuild(program: Command): void {
             run: async (step, warn) => {
               result = await buildNodeImage(docker, v, {
                 cache,
-                source: opts.source,
+                source: sourceOf(opts),
                 force: opts.force,
                 log: cache.logPath("node-image", v.kubernetes, "source"),
                 onStep: step,

@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { buildNodeImage } from "../../src/artifacts/node-image.js";
 import { deleteCluster } from "../../src/cluster/delete.js";
@@ -16,7 +16,7 @@ import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { confirm } from "../ui/confirm.js";
 import { runSteps } from "../ui/tasks.js";
-import { globals, sourceOption } from "./common.js";
+import { addSourceOptions, globals, sourceOf } from "./common.js";
 
 function driverFor(program: Command): DockerDriver {
   const verbose = globals(program).verbose;
@@ -24,7 +24,7 @@ function driverFor(program: Command): DockerDriver {
 }
 
 export function registerCluster(program: Command): void {
-  program
+  addSourceOptions(program
     .command("start")
     .description("create and start a cluster, or start a stopped one (a running one is left as it is)")
     .option("--config <file>", "cluster config file (YAML, kubeyard.dev/v1alpha1 Cluster)")
@@ -35,8 +35,7 @@ export function registerCluster(program: Command): void {
     .option(`${FLAG_NAMES.apiServerAddress} <address>`, "host address the API server is published on", undefined)
     .option("--node-image <image>", "run nodes from this image instead of kubeyard's own")
     .option("--addons <names>", "addons to enable, comma-separated")
-    .option("--no-kubeconfig", "do not add a context to your kubeconfig")
-    .addOption(sourceOption())
+    .option("--no-kubeconfig", "do not add a context to your kubeconfig"))
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const g = globals(program);
       const flags: ConfigFlags = {
@@ -70,7 +69,7 @@ export function registerCluster(program: Command): void {
             const cache = new ArtifactCache();
             const r = await buildNodeImage(driver.docker, config.versions, {
               cache,
-              source: opts.source as never,
+              source: sourceOf(opts as { source?: string; artifacts?: string }),
               log: cache.logPath("node-image", config.versions.kubernetes, "source"),
               onStep: report,
             });
@@ -229,4 +228,4 @@ function onInterrupt(cleanup: () => Promise<void>) {
   };
 }
 
-export { Option };
+

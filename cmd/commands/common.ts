@@ -23,8 +23,17 @@ export function resolveVersion(requested: string | undefined): ComponentVersions
   return v;
 }
 
-export function sourceOption(): Option {
-  return new Option("--source <source>", "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)")
-    .choices(SOURCE_CHOICES as string[])
-    .default("auto" satisfies SourceChoice);
+/** `--source` (and its synonym `--artifacts`): where binaries come from. */
+export function addSourceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--source <source>", "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)")
+        .choices(SOURCE_CHOICES as string[])
+        .default("auto" satisfies SourceChoice),
+    )
+    .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES as string[]).hideHelp());
+}
+
+export function sourceOf(opts: { source?: string; artifacts?: string }): SourceChoice {
+  return (opts.artifacts ?? opts.source ?? "auto") as SourceChoice;
 }
