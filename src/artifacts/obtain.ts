@@ -5,6 +5,9 @@ import { fetchReleaseArtifact, RELEASE_ARTIFACTS, type ReleaseArtifactName } fro
 import { buildArtifact, type Progress } from "./source-artifact.js";
 import type { ComponentVersions } from "./versions.js";
 
+/** Once the release downloads proved unreachable, this process stops trying them (and says so once). */
+let releaseUnreachable = false;
+
 export type SourceChoice = "release" | "source" | "auto";
 export const SOURCE_CHOICES: readonly SourceChoice[] = ["auto", "release", "source"];
 
@@ -19,7 +22,6 @@ export async function obtainBinaries(
   opts: Progress & { cache: ArtifactCache; source: SourceChoice },
 ): Promise<CachedArtifact[]> {
   const out: CachedArtifact[] = [];
-  let offline = false;
   for (const name of names) {
     const releasable = (RELEASE_ARTIFACTS as readonly string[]).includes(name);
     if (opts.source === "source" || !releasable) {
@@ -36,13 +38,13 @@ export async function obtainBinaries(
       out.push(cached);
       continue;
     }
-    if (!offline) {
+    if (!releaseUnreachable) {
       try {
         out.push(await fetchReleaseArtifact(name as ReleaseArtifactName, v, opts.cache, opts));
         continue;
       } catch (err) {
         if (!(err instanceof NetworkUnreachableError)) throw err;
-        offline = true;
+        releaseUnreachable = true;
         opts.warn?.(`the release downloads cannot be reached (${err.message.split("\n")[0]}); building from Go modules instead`);
       }
     }
