@@ -1,0 +1,110 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import yaml from "js-yaml";
+import type { KubeObject } from "../kube/index.js";
+import { UserError } from "../util/errors.js";
+import { projectRoot } from "../util/project.js";
+import { checkDescriptor, ROLLOUT_KINDS, type AddonDescriptor } from "./descriptor.js";
+
+/** One manifest file of an addon, parsed, before any value is rendered into it. */
+export interface ManifestFile {
+  file: string;
+  documents: KubeObject[];
+}
+
+/** An addon as found on disk: its descriptor and its manifests. */
+export interface Addon extends AddonDescriptor {
+  dir: string;
+  manifests: ManifestFile[];
+}
+
+export const DESCRIPTOR_FILE = "addon.yaml";
+
+/** Where the addons kubeyard ships live: `addons/` beside package.json, from src/ or dist/. */
+export function addonsDir(): string {
+  return path.join(projectRoot(), "addons");
+}
+
+/** Every addon under `dir`, by name, each checked; a broken one fails naming its file. */
+export async function listAddons(dir: string = addonsDir()): Promise<Addon[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot read the addons folder ${dir}: ${error.code ?? error.message}`, "reinstall kubeyard");
+  });
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return Promise.all(folders.map((name) => loadAddon(path.join(dir, name))));
+}
+
+/** The named addon; an unknown name fails listing the known ones. */
+export async function getAddon(name: string, dir: string = addonsDir()): Promise<Addon> {
+  const addons = await listAddons(dir);
+  const addon = addons.find((a) => a.name === name);
+  if (!addon) {
+    throw new UserError(`unknown addon "${name}"`, `known addons: ${addons.map((a) => a.name).join(", ")}`);
+  }
+  return addon;
+}
+
+async function loadAddon(dir: string): Promise<Addon> {
+  const file = path.join(dir, DESCRIPTOR_FILE);
+  const fail = (problems: string[]) =>
+    new UserError(`${file} is not a valid addon descriptor:\n  ${problems.join("\n  ")}`, "fix the addon's descriptor");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw fail([`cannot read it (${(error as NodeJS.ErrnoException).code}); every folder under addons/ needs an ${DESCRIPTOR_FILE}`]);
+  }
+  let data: unknown;
+  try {
+    data = yaml.load(text, { filename: file });
+  } catch (error) {
+    throw fail([`YAML syntax error: ${(error as Error).message.split("\n")[0]}`]);
+  }
+  const { descriptor, problems } = checkDescriptor(data, path.basename(dir));
+  if (!descriptor) throw fail(problems);
+
+  const manifests = await loadManifests(dir);
+  const readinessProblems = descriptor.readiness.flatMap((check, i) => {
+    if (check.apiVersion || ROLLOUT_KINDS[check.kind]) return [];
+    const held = manifests.some((m) => m.documents.some((d) => d.kind === check.kind && d.metadata?.name === check.name));
+    return held ? [] : [`readiness[${i}].apiVersion: got nothing, want the apiVersion of ${check.kind} (the manifests hold no ${check.kind} ${check.name})`];
+  });
+  if (readinessProblems.length) throw fail(readinessProblems);
+  return { ...descriptor, dir, manifests };
+}
+
+/** Every `*.yaml` beside the descriptor, in name order, each a stream of Kubernetes objects. */
+async function loadManifests(dir: string): Promise<ManifestFile[]> {
+  const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n) && n !== DESCRIPTOR_FILE).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const file = path.join(dir, name);
+      let docs: unknown[];
+      try {
+        docs = yaml.loadAll(await readFile(file, "utf8"), null, { filename: file });
+      } catch (error) {
+        throw new UserError(`${file}: YAML syntax error: ${(error as Error).message.split("\n")[0]}`, "fix the addon's manifest");
+      }
+      const documents = docs
+        .map((doc, i) => ({ doc, i }))
+        .filter(({ doc }) => doc !== null && doc !== undefined)
+        .map(({ doc, i }) => {
+          const obj = doc as KubeObject;
+          const ok =
+            typeof obj === "object" &&
+            !Array.isArray(obj) &&
+            typeof obj.apiVersion === "string" &&
+            typeof obj.kind === "string" &&
+            typeof obj.metadata?.name === "string";
+          if (!ok) {
+            throw new UserError(
+              `${file}: document ${i + 1} is not a Kubernetes object`,
+              "give every document apiVersion, kind and metadata.name",
+            );
+          }
+          return obj;
+        });
+      return { file, documents };
+    }),
+  );
+}

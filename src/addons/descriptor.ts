@@ -1,0 +1,224 @@
+import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
+import { checkDNS1123Label } from "../config/k8s-names.js";
+
+/**
+ * What an addon says about itself in `addons/<name>/addon.yaml`:
+ *
+ *   name: coredns                      # = the folder's name
+ *   description: Cluster DNS           # one line
+ *   default: true                      # on in a new cluster unless the user says otherwise
+ *   alwaysOn: true                     # cannot be disabled (optional, default false)
+ *   images: [coredns]                  # keys of imageRefs, what the manifests may use as ${images.x}
+ *   values:                            # what `--set key=value` may change, usable as ${values.key}
+ *     replicas: {type: int, default: 1, min: 1, description: CoreDNS pods}
+ *   readiness:                         # what "enabled" waits for
+ *     - {kind: Deployment, namespace: kube-system, name: coredns}
+ */
+export interface AddonDescriptor {
+  name: string;
+  description: string;
+  default: boolean;
+  alwaysOn: boolean;
+  images: ImageName[];
+  values: Record<string, ValueSpec>;
+  readiness: ReadinessCheck[];
+}
+
+export type ValueType = "string" | "int" | "bool";
+export type AddonValue = string | number | boolean;
+
+export interface ValueSpec {
+  type: ValueType;
+  default: AddonValue;
+  description: string;
+  enum?: AddonValue[];
+  /** Bounds of an int value, inclusive. */
+  min?: number;
+  max?: number;
+}
+
+/**
+ * Deployments and DaemonSets are waited for until rolled out and available; any other kind until
+ * it exists. `apiVersion` may be left out when the addon's manifests hold the object.
+ */
+export interface ReadinessCheck {
+  kind: string;
+  name: string;
+  namespace?: string;
+  apiVersion?: string;
+}
+
+export const ROLLOUT_KINDS: Readonly<Record<string, string>> = { Deployment: "apps/v1", DaemonSet: "apps/v1" };
+
+const TOP_KEYS = ["name", "description", "default", "alwaysOn", "images", "values", "readiness"];
+const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max"];
+const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion"];
+const VALUE_TYPES: readonly ValueType[] = ["string", "int", "bool"];
+const VALUE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+export function knownImageNames(): ImageName[] {
+  return Object.keys(imageRefs(SUPPORTED[0]!)) as ImageName[];
+}
+
+type Data = Record<string, unknown>;
+
+function isMap(v: unknown): v is Data {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  return v === undefined ? "nothing" : JSON.stringify(v);
+}
+
+/** Whether `v` is a value of type `t`, as written in YAML. */
+export function hasType(v: unknown, t: ValueType): v is AddonValue {
+  if (t === "int") return typeof v === "number" && Number.isInteger(v);
+  if (t === "bool") return typeof v === "boolean";
+  return typeof v === "string";
+}
+
+/**
+ * Checks a parsed addon.yaml and returns it typed, or every problem found, each naming the field,
+ * what it holds and what is accepted.
+ */
+export function checkDescriptor(data: unknown, folderName: string): { descriptor?: AddonDescriptor; problems: string[] } {
+  const problems: string[] = [];
+  const bad = (field: string, value: unknown, accepted: string) => problems.push(`${field}: got ${show(value)}, want ${accepted}`);
+  if (!isMap(data)) {
+    return { problems: [`the file must be a mapping with the fields ${TOP_KEYS.join(", ")}; got ${show(data)}`] };
+  }
+  for (const key of Object.keys(data)) {
+    if (!TOP_KEYS.includes(key)) problems.push(`${key}: is not a known field; known fields: ${TOP_KEYS.join(", ")}`);
+  }
+
+  const name = data.name;
+  if (typeof name !== "string" || checkDNS1123Label(name)) {
+    bad("name", name, "a DNS-1123 label (lowercase letters, digits and '-')");
+  } else if (name !== folderName) {
+    bad("name", name, `the name of the addon's folder, "${folderName}"`);
+  }
+  const description = data.description;
+  if (typeof description !== "string" || description.trim() === "" || description.includes("\n")) {
+    bad("description", description, "one non-empty line of text");
+  }
+  if (typeof data.default !== "boolean") bad("default", data.default, "true or false");
+  if (data.alwaysOn !== undefined && typeof data.alwaysOn !== "boolean") bad("alwaysOn", data.alwaysOn, "true or false");
+  if (data.alwaysOn === true && data.default === false) bad("default", data.default, "true: an alwaysOn addon is always enabled");
+
+  const images = checkImages(data.images, bad);
+  const values = checkValues(data.values, bad);
+  const readiness = checkReadiness(data.readiness, bad);
+
+  if (problems.length) return { problems };
+  return {
+    problems,
+    descriptor: {
+      name: name as string,
+      description: (description as string).trim(),
+      default: data.default as boolean,
+      alwaysOn: data.alwaysOn === true,
+      images,
+      values,
+      readiness,
+    },
+  };
+}
+
+type Bad = (field: string, value: unknown, accepted: string) => void;
+
+function checkImages(raw: unknown, bad: Bad): ImageName[] {
+  if (raw === undefined) return [];
+  const known = knownImageNames();
+  if (!Array.isArray(raw)) {
+    bad("images", raw, `a list of image names (${known.join(", ")})`);
+    return [];
+  }
+  raw.forEach((img, i) => {
+    if (typeof img !== "string" || !known.includes(img as ImageName)) bad(`images[${i}]`, img, `one of ${known.join(", ")}`);
+  });
+  return raw as ImageName[];
+}
+
+function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
+  if (raw === undefined) return {};
+  if (!isMap(raw)) {
+    bad("values", raw, "a mapping of value name to {type, default, description}");
+    return {};
+  }
+  const out: Record<string, ValueSpec> = {};
+  for (const [key, spec] of Object.entries(raw)) {
+    const at = `values.${key}`;
+    if (!VALUE_NAME.test(key)) bad(at, key, "a name of letters and digits, starting with a letter");
+    if (!isMap(spec)) {
+      bad(at, spec, "a mapping with type, default and description");
+      continue;
+    }
+    for (const k of Object.keys(spec)) {
+      if (!VALUE_KEYS.includes(k)) bad(`${at}.${k}`, k, `one of the fields ${VALUE_KEYS.join(", ")}`);
+    }
+    const type = spec.type as ValueType;
+    if (!VALUE_TYPES.includes(type)) {
+      bad(`${at}.type`, spec.type, `one of ${VALUE_TYPES.join(", ")}`);
+      continue;
+    }
+    if (!hasType(spec.default, type)) bad(`${at}.default`, spec.default, `a value of type ${type}`);
+    if (typeof spec.description !== "string" || spec.description.trim() === "") {
+      bad(`${at}.description`, spec.description, "one line saying what the value changes");
+    }
+    if (spec.enum !== undefined) {
+      if (!Array.isArray(spec.enum) || spec.enum.length === 0 || !spec.enum.every((e) => hasType(e, type))) {
+        bad(`${at}.enum`, spec.enum, `a non-empty list of ${type} values`);
+      } else if (!(spec.enum as unknown[]).includes(spec.default)) {
+        bad(`${at}.default`, spec.default, `one of the enum values ${spec.enum.join(", ")}`);
+      }
+    }
+    for (const bound of ["min", "max"] as const) {
+      if (spec[bound] === undefined) continue;
+      if (type !== "int" || !hasType(spec[bound], "int")) bad(`${at}.${bound}`, spec[bound], "an integer bound, on an int value only");
+    }
+    const min = spec.min as number | undefined;
+    const max = spec.max as number | undefined;
+    if (typeof spec.default === "number" && ((min !== undefined && spec.default < min) || (max !== undefined && spec.default > max))) {
+      bad(`${at}.default`, spec.default, `a value within ${min ?? "-∞"}..${max ?? "∞"}`);
+    }
+    out[key] = {
+      type,
+      default: spec.default as AddonValue,
+      description: String(spec.description ?? "").trim(),
+      ...(spec.enum !== undefined ? { enum: spec.enum as AddonValue[] } : {}),
+      ...(min !== undefined ? { min } : {}),
+      ...(max !== undefined ? { max } : {}),
+    };
+  }
+  return out;
+}
+
+function checkReadiness(raw: unknown, bad: Bad): ReadinessCheck[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    bad("readiness", raw, "a list of {kind, name, namespace?, apiVersion?}");
+    return [];
+  }
+  const out: ReadinessCheck[] = [];
+  raw.forEach((item, i) => {
+    const at = `readiness[${i}]`;
+    if (!isMap(item)) {
+      bad(at, item, "a mapping {kind, name, namespace?, apiVersion?}");
+      return;
+    }
+    for (const k of Object.keys(item)) {
+      if (!READINESS_KEYS.includes(k)) bad(`${at}.${k}`, k, `one of the fields ${READINESS_KEYS.join(", ")}`);
+    }
+    for (const k of ["kind", "name"]) {
+      if (typeof item[k] !== "string" || item[k] === "") bad(`${at}.${k}`, item[k], "a non-empty string");
+    }
+    for (const k of ["namespace", "apiVersion"]) {
+      if (item[k] !== undefined && (typeof item[k] !== "string" || item[k] === "")) bad(`${at}.${k}`, item[k], "a non-empty string");
+    }
+    if (typeof item.kind === "string" && ROLLOUT_KINDS[item.kind] && item.namespace === undefined) {
+      bad(`${at}.namespace`, undefined, `the namespace of the ${item.kind}`);
+    }
+    out.push(item as unknown as ReadinessCheck);
+  });
+  return out;
+}

@@ -1,0 +1,17 @@
+// The addon engine: addons are data in addons/<name>/ (a descriptor and manifests); this reads,
+// checks and renders them, and enables or disables them on a running cluster.
+export { listAddons, getAddon, addonsDir, DESCRIPTOR_FILE, type Addon, type ManifestFile } from "./catalog.js";
+export {
+  checkDescriptor,
+  knownImageNames,
+  type AddonDescriptor,
+  type AddonValue,
+  type ReadinessCheck,
+  type ValueSpec,
+  type ValueType,
+} from "./descriptor.js";
+export { resolveValues, describeValues, type ResolvedValues } from "./values.js";
+export { addonContext, type AddonContext, type ClusterFacts } from "./context.js";
+export { renderAddon } from "./render.js";
+export { enableAddon, disableAddon, waitForAddonReady, addonKinds, type AddonOptions } from "./lifecycle.js";
+export { addonLabels, addonSelector, ADDON_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from "./labels.js";

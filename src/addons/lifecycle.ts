@@ -1,0 +1,74 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import {
+  deleteByLabel,
+  serverSideApply,
+  waitForDaemonSetReady,
+  waitForDeploymentAvailable,
+  waitForObject,
+  type KindRef,
+  type KubeObject,
+  type ObjectRef,
+  type WaitOptions,
+} from "../kube/index.js";
+import { UserError } from "../util/errors.js";
+import type { Addon } from "./catalog.js";
+import type { AddonContext } from "./context.js";
+import type { ReadinessCheck } from "./descriptor.js";
+import { addonSelector } from "./labels.js";
+import { renderAddon } from "./render.js";
+
+export interface AddonOptions extends WaitOptions {
+  /** Apply without waiting for the readiness checks (a cluster step that waits for them later). */
+  noWait?: boolean;
+}
+
+/**
+ * Applies the addon's objects (server-side, so enabling twice changes nothing) and waits, by
+ * watching, until every readiness check of its descriptor passes. Returns the applied objects.
+ */
+export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContext, opts: AddonOptions = {}): Promise<KubeObject[]> {
+  const objects = renderAddon(addon, ctx);
+  const applied = await serverSideApply(kc, objects, { signal: opts.signal });
+  if (!opts.noWait) await waitForAddonReady(kc, addon, objects, opts);
+  return applied;
+}
+
+/** Waits for every readiness check of the addon, side by side, under one deadline. */
+export async function waitForAddonReady(kc: KubeConfig, addon: Addon, objects: readonly KubeObject[], opts: WaitOptions = {}): Promise<void> {
+  const waitOpts = { ...opts, timeoutMs: opts.timeoutMs ?? 300_000 };
+  await Promise.all(
+    addon.readiness.map((check) => {
+      if (check.kind === "Deployment") return waitForDeploymentAvailable(kc, check.namespace!, check.name, waitOpts);
+      if (check.kind === "DaemonSet") return waitForDaemonSetReady(kc, check.namespace!, check.name, waitOpts);
+      return waitForObject(kc, readinessRef(check, objects), waitOpts);
+    }),
+  );
+}
+
+function readinessRef(check: ReadinessCheck, objects: readonly KubeObject[]): ObjectRef & { name: string } {
+  const apiVersion =
+    check.apiVersion ?? objects.find((o) => o.kind === check.kind && o.metadata?.name === check.name)?.apiVersion;
+  // The catalog already refuses a check whose apiVersion cannot be found this way.
+  if (!apiVersion) throw new Error(`readiness check ${check.kind} ${check.name} has no apiVersion`);
+  return { apiVersion, kind: check.kind, namespace: check.namespace, name: check.name };
+}
+
+/** Every kind the addon's manifests hold: what a disable has to look through. */
+export function addonKinds(addon: Addon): KindRef[] {
+  const kinds = new Map<string, KindRef>();
+  for (const doc of addon.manifests.flatMap((m) => m.documents)) {
+    kinds.set(`${doc.apiVersion}/${doc.kind}`, { apiVersion: doc.apiVersion!, kind: doc.kind! });
+  }
+  return [...kinds.values()];
+}
+
+/**
+ * Deletes every object labelled as the addon's, over the kinds its manifests use, and waits until
+ * they are gone. An alwaysOn addon (CoreDNS) refuses: the cluster does not work without it.
+ */
+export async function disableAddon(kc: KubeConfig, addon: Addon, opts: WaitOptions = {}): Promise<ObjectRef[]> {
+  if (addon.alwaysOn) {
+    throw new UserError(`the ${addon.name} addon cannot be disabled`, `${addon.name} is always on: the cluster needs it to work`);
+  }
+  return deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), opts);
+}

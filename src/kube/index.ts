@@ -1,0 +1,26 @@
+// A thin layer over @kubernetes/client-node: a client from kubeyard's own PKI, server-side apply,
+// delete by label, and waits that watch instead of sleeping.
+export { kubeClient, kubeClientFromKubeconfigFile, type ClientCredentials } from "./client.js";
+export { describeRef, refOf, type KindRef, type KubeObject, type ObjectMeta, type ObjectRef } from "./types.js";
+export { KubeApiError, getObject, listObjects, isNotFound, type ListQuery, type ObjectList } from "./object-api.js";
+export { serverSideApply, applyOrder, applyRank, isCrd, isNamespace, type ApplyOptions } from "./apply.js";
+export { deleteByLabel } from "./delete.js";
+export {
+  waitForApiReady,
+  waitForNodeReady,
+  waitForDeploymentAvailable,
+  waitForDaemonSetReady,
+  waitForPodsReady,
+  waitForCondition,
+  waitForObject,
+  waitForDeleted,
+} from "./wait.js";
+export { waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
+export {
+  conditionVerdict,
+  daemonSetVerdict,
+  deploymentVerdict,
+  nodesVerdict,
+  podsVerdict,
+  type Verdict,
+} from "./readiness.js";

@@ -1,0 +1,260 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import yaml from "js-yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addonKinds,
+  addonSelector,
+  getAddon,
+  listAddons,
+  renderAddon,
+  resolveValues,
+  type Addon,
+  type AddonContext,
+} from "../../src/addons/index.js";
+import { imageRefs, SUPPORTED } from "../../src/artifacts/versions.js";
+import { applyOrder, type KubeObject } from "../../src/kube/index.js";
+import { UserError } from "../../src/util/errors.js";
+
+const ctx: AddonContext = {
+  cluster: {
+    name: "dev",
+    dnsDomain: "corp.example",
+    dnsServiceIP: "10.100.0.10",
+    serviceSubnet: "10.100.0.0/16",
+    podSubnet: "10.244.0.0/16",
+    kubernetesVersion: "v1.37.1",
+  },
+  images: imageRefs(SUPPORTED[0]!),
+};
+
+const LABELS = { "app.kubernetes.io/managed-by": "kubeyard", "kubeyard.dev/addon": "demo" };
+
+let root: string;
+let n = 0;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "kubeyard-addon-render-"));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** An addon "demo" with the given values and one manifest file. */
+async function demo(values: string, manifest: string): Promise<Addon> {
+  const dir = path.join(root, `set${++n}`);
+  await mkdir(path.join(dir, "demo"), { recursive: true });
+  await writeFile(path.join(dir, "demo", "addon.yaml"), `name: demo\ndescription: d\ndefault: false\nimages: [busybox]\nvalues:\n${values}`);
+  await writeFile(path.join(dir, "demo", "m.yaml"), manifest);
+  return getAddon("demo", dir);
+}
+
+const VALUES = `  replicas: {type: int, default: 1, min: 1, max: 5, description: How many}
+  debug: {type: bool, default: false, description: Verbose logs}
+  mode: {type: string, default: safe, enum: [safe, fast], description: How}
+`;
+
+describe("rendering values into parsed manifests", () => {
+  it("a field that is one reference takes the value's type; references inside text become text", async () => {
+    const addon = await demo(
+      VALUES,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: demo, namespace: demo, labels: {app: demo}}
+spec:
+  replicas: \${values.replicas}
+  paused: \${values.debug}
+  template:
+    spec:
+      containers:
+        - name: c
+          image: \${images.busybox}
+          args: ["--mode=\${values.mode}", "--domain=\${cluster.dnsDomain}", "--n=\${values.replicas}"]
+          command: [sh, -c, 'echo \${HOME} $\${values.replicas}']
+`,
+    );
+    const [deployment] = renderAddon(addon, { ...ctx, values: resolveValues(addon, { replicas: "3", debug: "true", mode: "fast" }) });
+    const spec = deployment!.spec as Record<string, any>;
+    expect(spec.replicas).toBe(3);
+    expect(spec.paused).toBe(true);
+    const container = spec.template.spec.containers[0];
+    expect(container.image).toBe(ctx.images.busybox);
+    expect(container.args).toEqual(["--mode=fast", "--domain=corp.example", "--n=3"]);
+    // A shell variable is not a reference, and $${...} is a literal ${...}.
+    expect(container.command).toEqual(["sh", "-c", "echo ${HOME} ${values.replicas}"]);
+    expect(deployment!.metadata!.labels).toEqual({ app: "demo", ...LABELS });
+  });
+
+  it("uses the defaults when no values are given", async () => {
+    const addon = await demo(VALUES, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: demo}\nspec: {replicas: '${values.replicas}'}\n");
+    const [deployment] = renderAddon(addon, ctx);
+    expect((deployment!.spec as { replicas: unknown }).replicas).toBe(1);
+  });
+
+  it("a value cannot change the structure of a manifest", async () => {
+    const addon = await demo(
+      "  note: {type: string, default: x, description: n}\n",
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: demo}\ndata: {note: '${values.note}'}\n",
+    );
+    const hostile = "x\nkind: Secret\n---\napiVersion: v1";
+    const objects = renderAddon(addon, { ...ctx, values: resolveValues(addon, { note: hostile }) });
+    expect(objects).toHaveLength(1);
+    expect(objects[0]!.kind).toBe("ConfigMap");
+    expect((objects[0]!.data as { note: string }).note).toBe(hostile);
+  });
+
+  it("an unknown reference fails naming the file, the object and the field", async () => {
+    const addon = await demo(VALUES, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: demo}\ndata:\n  a: 'n=${values.replicaz}'\n");
+    expect(() => renderAddon(addon, ctx)).toThrow(
+      "demo/m.yaml: ConfigMap demo/c, field data.a: ${values.replicaz} is unknown; known: replicas, debug, mode",
+    );
+    const root = await demo(VALUES, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: '${cluster.dnsdomain}'\n");
+    expect(() => renderAddon(root, ctx)).toThrow(
+      "${cluster.dnsdomain} is unknown; known: name, dnsDomain, dnsServiceIP, serviceSubnet, podSubnet, kubernetesVersion",
+    );
+    const bad = await demo(VALUES, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: '${value.replicas}'\n");
+    expect(() => renderAddon(bad, ctx)).toThrow('${value.replicas} refers to "value", which is not one of cluster, images, values');
+  });
+
+  it("only the images the descriptor lists can be used", async () => {
+    const addon = await demo(VALUES, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: '${images.coredns}'}]\n");
+    expect(() => renderAddon(addon, ctx)).toThrow("${images.coredns} is unknown (images must be listed in demo's addon.yaml); known: busybox");
+  });
+});
+
+describe("resolving values", () => {
+  const addon = { name: "demo", values: yaml.load(`\n${VALUES.replace(/^ {2}/gm, "")}`) as Addon["values"] };
+
+  it("parses each setting to its type over the defaults", () => {
+    expect(resolveValues(addon)).toEqual({ replicas: 1, debug: false, mode: "safe" });
+    expect(resolveValues(addon, { replicas: "4", debug: "TRUE" })).toEqual({ replicas: 4, debug: true, mode: "safe" });
+  });
+
+  function reject(set: Record<string, string>): UserError {
+    try {
+      resolveValues(addon, set);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UserError);
+      return error as UserError;
+    }
+    throw new Error("resolveValues accepted a bad value");
+  }
+
+  it("an unknown key fails listing the accepted ones", () => {
+    const error = reject({ replica: "2" });
+    expect(error.message).toBe('the demo addon has no value "replica"');
+    expect(error.hint).toBe(
+      "accepted values: replicas (int, default 1; 1..5): How many; debug (bool, default false): Verbose logs; mode (string, default safe; one of safe, fast): How",
+    );
+  });
+
+  it("a bad value fails saying what its type, enum or bounds accept", () => {
+    expect(reject({ replicas: "two" })).toMatchObject({ message: 'invalid value "two" for demo value "replicas"', hint: "give an integer (type int)" });
+    expect(reject({ replicas: "1.5" }).hint).toBe("give an integer (type int)");
+    expect(reject({ replicas: "9" }).hint).toBe("give an integer from 1 to 5");
+    expect(reject({ debug: "yes" }).hint).toBe("give true or false (type bool)");
+    expect(reject({ mode: "slow" }).hint).toBe("give one of safe, fast");
+  });
+});
+
+describe("the addons kubeyard ships", () => {
+  it("are coredns (always on), storage-provisioner and default-storageclass, all on by default", async () => {
+    const addons = await listAddons();
+    expect(addons.map((a) => [a.name, a.default, a.alwaysOn])).toEqual([
+      ["coredns", true, true],
+      ["default-storageclass", true, false],
+      ["storage-provisioner", true, false],
+    ]);
+  });
+
+  it("render for every supported version with no reference left, every object labelled as its addon's", async () => {
+    for (const versions of SUPPORTED) {
+      for (const addon of await listAddons()) {
+        const objects = renderAddon(addon, { ...ctx, images: imageRefs(versions) });
+        expect(JSON.stringify(objects)).not.toMatch(/\$\{(cluster|images|values)\./);
+        for (const obj of objects) {
+          expect(obj.metadata?.labels).toMatchObject({ "app.kubernetes.io/managed-by": "kubeyard", "kubeyard.dev/addon": addon.name });
+        }
+      }
+    }
+  });
+
+  it("coredns serves the cluster's domain at the DNS service address, with its image and typed replicas", async () => {
+    const coredns = await getAddon("coredns");
+    const objects = renderAddon(coredns, { ...ctx, values: resolveValues(coredns, { replicas: "2" }) });
+    const find = (kind: string) => objects.find((o) => o.kind === kind) as KubeObject & Record<string, any>;
+    expect(find("Service").spec.clusterIP).toBe("10.100.0.10");
+    expect(find("Service").spec.ports.map((p: { port: number; protocol: string }) => `${p.port}/${p.protocol}`)).toEqual([
+      "53/UDP",
+      "53/TCP",
+      "9153/TCP",
+    ]);
+    expect(find("ConfigMap").data.Corefile).toContain("kubernetes corp.example in-addr.arpa ip6.arpa {");
+    const deployment = find("Deployment");
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.image).toBe(ctx.images.coredns);
+    expect(container.imagePullPolicy).toBe("IfNotPresent");
+    expect(container.securityContext.capabilities).toEqual({ add: ["NET_BIND_SERVICE"], drop: ["ALL"] });
+  });
+
+  it("storage-provisioner's helper pods use the busybox image, and volumes go under /var/local-path-provisioner", async () => {
+    const objects = renderAddon(await getAddon("storage-provisioner"), ctx);
+    const config = objects.find((o) => o.kind === "ConfigMap")!.data as Record<string, string>;
+    const helper = yaml.load(config["helperPod.yaml"]!) as { spec: { containers: { image: string; imagePullPolicy: string }[] } };
+    expect(helper.spec.containers[0]).toMatchObject({ image: ctx.images.busybox, imagePullPolicy: "IfNotPresent" });
+    expect(JSON.parse(config["config.json"]!)).toEqual({
+      nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: ["/var/local-path-provisioner"] }],
+    });
+    expect(objects[0]).toMatchObject({ kind: "Namespace", metadata: { name: "local-path-storage" } });
+  });
+
+  it("default-storageclass is the default class, provisioned by local-path when a pod is scheduled", async () => {
+    const [sc] = renderAddon(await getAddon("default-storageclass"), ctx);
+    expect(sc).toMatchObject({
+      kind: "StorageClass",
+      metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      provisioner: "rancher.io/local-path",
+      volumeBindingMode: "WaitForFirstConsumer",
+      reclaimPolicy: "Delete",
+    });
+  });
+
+  it("disable looks through every kind an addon's manifests use, with a selector for that addon only", async () => {
+    const kinds = addonKinds(await getAddon("storage-provisioner")).map((k) => k.kind);
+    expect(kinds.sort()).toEqual(
+      ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Namespace", "Role", "RoleBinding", "ServiceAccount"].sort(),
+    );
+    expect(addonSelector("storage-provisioner")).toBe("app.kubernetes.io/managed-by=kubeyard,kubeyard.dev/addon=storage-provisioner");
+  });
+});
+
+describe("apply order", () => {
+  it("puts Namespaces, then CRDs, first and keeps the given order otherwise", () => {
+    const obj = (apiVersion: string, kind: string, name: string) => ({ apiVersion, kind, metadata: { name } });
+    const given = [
+      obj("v1", "ConfigMap", "a"),
+      obj("example.dev/v1", "Widget", "w"),
+      obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.dev"),
+      obj("v1", "ServiceAccount", "b"),
+      obj("v1", "Namespace", "ns"),
+      obj("apps/v1", "Deployment", "c"),
+      obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "gadgets.example.dev"),
+    ];
+    expect(applyOrder(given).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "Namespace/ns",
+      "CustomResourceDefinition/widgets.example.dev",
+      "CustomResourceDefinition/gadgets.example.dev",
+      "ConfigMap/a",
+      "Widget/w",
+      "ServiceAccount/b",
+      "Deployment/c",
+    ]);
+  });
+
+  it("rendered addons come out in apply order", async () => {
+    const objects = renderAddon(await getAddon("storage-provisioner"), ctx);
+    expect(objects.map((o) => o.kind)).toEqual(applyOrder(objects).map((o) => o.kind));
+    expect(objects[0]!.kind).toBe("Namespace");
+  });
+});
