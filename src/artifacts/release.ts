@@ -265,10 +265,17 @@ async function install(work: string, destDir: string, artifacts: ReleaseArtifact
 /** name -> path when `destDir` holds every required binary, else undefined. */
 async function installedBinaries(destDir: string, artifacts: ReleaseArtifact[]): Promise<Record<string, string> | undefined> {
   const out: Record<string, string> = {};
-  for (const b of artifacts.flatMap((a) => a.binaries)) {
-    const p = path.join(destDir, b.name);
-    if (await isFile(p)) out[b.name] = p;
-    else if (!b.optional) return undefined;
+  for (const a of artifacts) {
+    let found = 0;
+    for (const b of a.binaries) {
+      const p = path.join(destDir, b.name);
+      if (await isFile(p)) {
+        out[b.name] = p;
+        found++;
+      } else if (!b.optional) return undefined;
+    }
+    // An artifact whose binaries are all optional (the CNI plugins) still has to have left one.
+    if (found === 0) return undefined;
   }
   return out;
 }
