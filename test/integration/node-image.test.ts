@@ -1,0 +1,64 @@
+import { execa } from "execa";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { nodeImageTag, LABEL_K8S_VERSION } from "../../src/artifacts/node-image.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, NODE_IMAGES } from "../../src/artifacts/versions.js";
+import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import { inspectImage } from "../../src/drivers/docker/images.js";
+
+const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
+const tag = nodeImageTag(v);
+const cli = path.resolve("dist/cmd/kubeyard.js");
+const cluster = `nodeimg-${Math.random().toString(36).slice(2, 7)}`;
+const driver = new DockerDriver();
+
+afterAll(async () => {
+  for (const n of await driver.listNodes(cluster)) await driver.removeNode(n.name);
+  await driver.removeNetwork(cluster);
+});
+
+describe("the node image", () => {
+  it("is up to date when built again with nothing changed", async () => {
+    const r = await execa("node", [cli, "build", "node-image", "-o", "json"], { env: { ...process.env, CI: "true" } });
+    const result = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
+    expect(result).toMatchObject({ tag, built: false });
+    expect((await inspectImage(driver.docker, tag))?.labels[LABEL_K8S_VERSION]).toBe(`v${v.kubernetes}`);
+  });
+
+  it("holds every binary at the expected version", async () => {
+    const script = [
+      "for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do $b --version; done",
+      "kubectl version --client",
+      "etcd --version",
+      "etcdctl version",
+      "containerd --version",
+      "runc --version",
+      "/opt/cni/bin/bridge --version 2>&1",
+      "/opt/cni/bin/portmap --version 2>&1",
+    ].join("; ");
+    const { stdout } = await execa("docker", ["run", "--rm", "--entrypoint", "bash", tag, "-c", script]);
+    expect(stdout.match(new RegExp(`Kubernetes v${v.kubernetes.replace(/\./g, "\\.")}`, "g"))).toHaveLength(5);
+    expect(stdout).toContain(`Client Version: v${v.kubernetes}`);
+    expect(stdout).toContain(`etcd Version: ${v.etcd}`);
+    expect(stdout).toContain(`etcdctl version: ${v.etcd}`);
+    expect(stdout).toContain(`containerd github.com/containerd/containerd/v2 v${v.containerd}`);
+    expect(stdout).toContain(`runc version ${v.runc}`);
+    expect(stdout).toContain(`CNI bridge plugin v${v.cniPlugins}`);
+    expect(stdout).toContain(`CNI portmap plugin v${v.cniPlugins}`);
+  });
+
+  it("boots as a node whose containerd lists the preloaded pod images", async () => {
+    await driver.ensureNetwork(cluster);
+    const node = await driver.createNode({ cluster, name: `${cluster}-node`, role: "worker", image: tag, ports: [], mounts: [] });
+    let listed = "";
+    for (let i = 0; i < 50 && !listed.includes("pause"); i++) {
+      const r = await driver.exec(node.name, ["ctr", "-n", "k8s.io", "images", "ls", "-q"]);
+      listed = r.stdout;
+      if (!listed.includes("pause")) await new Promise((res) => setTimeout(res, 200));
+    }
+    const refs = imageRefs(v);
+    for (const name of NODE_IMAGES) expect(listed).toContain(refs[name]);
+    const sv = await driver.exec(node.name, ["sv", "status", "/etc/service/containerd"]);
+    expect(sv.stdout).toMatch(/^run: /);
+  });
+});
