@@ -5,6 +5,7 @@ import type { NodeDriver } from "../drivers/types.js";
 import { ensureClusterPki, loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
 import { addonContext, enableAddons } from "./addons.js";
+import { waitForDeploymentAvailable } from "../kube/wait.js";
 import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from "./api.js";
 import { writeClusterKubeconfig } from "./kubeconfig.js";
 import { nodeImageFor } from "./node-image.js";
@@ -73,6 +74,7 @@ function resumePlan(state: ClusterState, opts: StartOptions): StartPlan {
       },
     },
     { title: "kubelet", run: async () => waitNodesReady(kc!, state.nodes.map((n) => n.name)) },
+    { title: "CoreDNS", run: async () => waitForDeploymentAvailable(kc!, "kube-system", "coredns", { timeoutMs: 300_000 }) },
     {
       title: "kubeconfig",
       run: async () => {
