@@ -7,6 +7,7 @@ import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBuild } from "./commands/build.js";
 import { registerCluster } from "./commands/cluster.js";
 import { registerImage } from "./commands/image.js";
+import { registerAddons } from "./commands/addons.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -19,6 +20,7 @@ const program = new Command("kubeyard")
   .exitOverride();
 
 registerCluster(program);
+registerAddons(program);
 registerImage(program);
 registerArtifacts(program);
 registerBuild(program);

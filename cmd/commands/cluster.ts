@@ -43,8 +43,9 @@ export function registerCluster(program: Command): void {
         kubernetesVersion: opts.kubernetesVersion as string | undefined,
         nodes: opts.nodes as string | undefined,
         controlPlanes: opts.controlPlanes as string | undefined,
-        apiServerPort: opts.apiServerPort as string | undefined,
-        apiServerAddress: opts.apiServerAddress as string | undefined,
+        // commander camel-cases "--apiserver-port" as "apiserverPort" (lower-case s).
+        apiServerPort: opts.apiserverPort as string | undefined,
+        apiServerAddress: opts.apiserverAddress as string | undefined,
         nodeImage: opts.nodeImage as string | undefined,
         addons: opts.addons as string | undefined,
       };
@@ -118,12 +119,14 @@ export function registerCluster(program: Command): void {
   program
     .command("delete")
     .description("delete the cluster: nodes, network, volumes, and the kubeconfig entries kubeyard made")
-    .option("--all", "delete every kubeyard cluster", false)
+    .option("--all", "delete every cluster of this kubeyard state dir ($KUBEYARD_HOME)", false)
     .option("-y, --yes", "do not ask before deleting with --all", false)
     .action(async (opts: { all: boolean; yes: boolean }) => {
       const driver = driverFor(program);
       await driver.preflight();
-      const names = opts.all ? await allProfiles(driver) : [globals(program).profile];
+      // --all means this user's clusters (their state dir), never every kubeyard container the
+      // engine holds: other users and other KUBEYARD_HOMEs share the engine.
+      const names = opts.all ? await listProfiles() : [globals(program).profile];
       if (opts.all && !names.length) return void process.stdout.write("there are no kubeyard clusters\n");
       if (opts.all && !opts.yes) {
         const ok = await confirm(`Delete ${names.length} cluster(s): ${names.join(", ")}?`);

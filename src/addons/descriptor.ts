@@ -13,6 +13,9 @@ import { checkDNS1123Label } from "../config/k8s-names.js";
  *     replicas: {type: int, default: 1, min: 1, description: CoreDNS pods}
  *   readiness:                         # what "enabled" waits for
  *     - {kind: Deployment, namespace: kube-system, name: coredns}
+ *     - {kind: APIService, name: v1beta1.metrics.k8s.io, condition: Available}
+ *   usage: |                           # printed after `addons enable` (optional)
+ *     kubectl top nodes
  */
 export interface AddonDescriptor {
   name: string;
@@ -22,6 +25,8 @@ export interface AddonDescriptor {
   images: ImageName[];
   values: Record<string, ValueSpec>;
   readiness: ReadinessCheck[];
+  /** Printed after `addons enable`: how to use what was just installed. */
+  usage?: string;
 }
 
 export type ValueType = "string" | "int" | "bool";
@@ -46,13 +51,15 @@ export interface ReadinessCheck {
   name: string;
   namespace?: string;
   apiVersion?: string;
+  /** A status condition that must be True (e.g. an APIService's Available), beyond existing. */
+  condition?: string;
 }
 
 export const ROLLOUT_KINDS: Readonly<Record<string, string>> = { Deployment: "apps/v1", DaemonSet: "apps/v1" };
 
-const TOP_KEYS = ["name", "description", "default", "alwaysOn", "images", "values", "readiness"];
+const TOP_KEYS = ["name", "description", "default", "alwaysOn", "images", "values", "readiness", "usage"];
 const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max"];
-const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion"];
+const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion", "condition"];
 const VALUE_TYPES: readonly ValueType[] = ["string", "int", "bool"];
 const VALUE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
@@ -104,6 +111,7 @@ export function checkDescriptor(data: unknown, folderName: string): { descriptor
   if (typeof data.default !== "boolean") bad("default", data.default, "true or false");
   if (data.alwaysOn !== undefined && typeof data.alwaysOn !== "boolean") bad("alwaysOn", data.alwaysOn, "true or false");
   if (data.alwaysOn === true && data.default === false) bad("default", data.default, "true: an alwaysOn addon is always enabled");
+  if (data.usage !== undefined && typeof data.usage !== "string") bad("usage", data.usage, "text");
 
   const images = checkImages(data.images, bad);
   const values = checkValues(data.values, bad);
@@ -120,6 +128,7 @@ export function checkDescriptor(data: unknown, folderName: string): { descriptor
       images,
       values,
       readiness,
+      ...(typeof data.usage === "string" ? { usage: data.usage } : {}),
     },
   };
 }
@@ -196,14 +205,14 @@ function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
 function checkReadiness(raw: unknown, bad: Bad): ReadinessCheck[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
-    bad("readiness", raw, "a list of {kind, name, namespace?, apiVersion?}");
+    bad("readiness", raw, "a list of {kind, name, namespace?, apiVersion?, condition?}");
     return [];
   }
   const out: ReadinessCheck[] = [];
   raw.forEach((item, i) => {
     const at = `readiness[${i}]`;
     if (!isMap(item)) {
-      bad(at, item, "a mapping {kind, name, namespace?, apiVersion?}");
+      bad(at, item, "a mapping {kind, name, namespace?, apiVersion?, condition?}");
       return;
     }
     for (const k of Object.keys(item)) {
@@ -212,7 +221,7 @@ function checkReadiness(raw: unknown, bad: Bad): ReadinessCheck[] {
     for (const k of ["kind", "name"]) {
       if (typeof item[k] !== "string" || item[k] === "") bad(`${at}.${k}`, item[k], "a non-empty string");
     }
-    for (const k of ["namespace", "apiVersion"]) {
+    for (const k of ["namespace", "apiVersion", "condition"]) {
       if (item[k] !== undefined && (typeof item[k] !== "string" || item[k] === "")) bad(`${at}.${k}`, item[k], "a non-empty string");
     }
     if (typeof item.kind === "string" && ROLLOUT_KINDS[item.kind] && item.namespace === undefined) {

@@ -4,6 +4,7 @@ import {
   serverSideApply,
   waitForDaemonSetReady,
   waitForDeploymentAvailable,
+  waitForCondition,
   waitForObject,
   type KindRef,
   type KubeObject,
@@ -40,6 +41,7 @@ export async function waitForAddonReady(kc: KubeConfig, addon: Addon, objects: r
     addon.readiness.map((check) => {
       if (check.kind === "Deployment") return waitForDeploymentAvailable(kc, check.namespace!, check.name, waitOpts);
       if (check.kind === "DaemonSet") return waitForDaemonSetReady(kc, check.namespace!, check.name, waitOpts);
+      if (check.condition) return waitForCondition(kc, readinessRef(check, objects), check.condition, "True", waitOpts);
       return waitForObject(kc, readinessRef(check, objects), waitOpts);
     }),
   );

@@ -19,6 +19,8 @@ export interface ClusterState {
   /** The kubeconfig file kubeyard added its context to, or null with --no-kubeconfig. */
   kubeconfigPath: string | null;
   addons: string[];
+  /** `--set` values given to addons, so a re-enable or restart renders them the same way. */
+  addonValues?: Record<string, Record<string, string>>;
   /** "creating" until the first start completed; a cluster stuck there is removed by the next start. */
   phase: "creating" | "ready";
   createdAt: string;

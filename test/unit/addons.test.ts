@@ -158,11 +158,12 @@ describe("resolving values", () => {
 });
 
 describe("the addons kubeyard ships", () => {
-  it("are coredns (always on), storage-provisioner and default-storageclass, all on by default", async () => {
+  it("have coredns always on, storage-provisioner and default-storageclass on by default, the rest off", async () => {
     const addons = await listAddons();
     expect(addons.map((a) => [a.name, a.default, a.alwaysOn])).toEqual([
       ["coredns", true, true],
       ["default-storageclass", true, false],
+      ["metrics-server", false, false],
       ["storage-provisioner", true, false],
     ]);
   });

@@ -1,0 +1,110 @@
+import type { Command } from "commander";
+import inquirer from "inquirer";
+import { getAddon, type Addon } from "../../src/addons/index.js";
+import { addonRows, disableClusterAddon, enableClusterAddon } from "../../src/cluster/addon-manager.js";
+import { lockProfile } from "../../src/cluster/state.js";
+import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import { UserError } from "../../src/util/errors.js";
+import { parseOutput, printJson, printTable } from "../ui/print.js";
+import { runSteps } from "../ui/tasks.js";
+import { addSourceOptions, globals, sourceOf } from "./common.js";
+
+/** `--set a=1 --set b=x` (repeatable) into a map; a missing `=` is the user's error. */
+function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf("=");
+  if (i <= 0) throw new UserError(`--set takes key=value, not "${value}"`);
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}
+
+export function registerAddons(program: Command): void {
+  const addons = program.command("addons").description("optional cluster features: ingress, metrics-server, registry, ...");
+
+  addons
+    .command("list")
+    .description("every addon, whether it is enabled on this cluster, and what it is for")
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { output: "text" | "json" }) => {
+      const rows = await addonRows(globals(program).profile);
+      if (opts.output === "json") return printJson(rows);
+      printTable(["ADDON", "ENABLED", "DESCRIPTION"], rows.map((r) => [r.name, r.enabled ? "yes" : "no", r.description]));
+    });
+
+  addSourceOptions(
+    addons
+      .command("enable")
+      .description("install an addon and wait until it works")
+      .argument("<name>", "the addon (see `kubeyard addons list`)")
+      .option("--set <key=value>", "an addon value (repeatable)", collectSet),
+  ).action(async (name: string, opts: { set?: Record<string, string>; source?: string; artifacts?: string }) => {
+    await enableWithProgress(program, name, opts.set ?? {}, sourceOf(opts));
+  });
+
+  addons
+    .command("disable")
+    .description("remove every object the addon created, and nothing else")
+    .argument("<name>", "the addon")
+    .action(async (name: string) => {
+      const profile = globals(program).profile;
+      const release = await lockProfile(profile);
+      try {
+        await disableClusterAddon(profile, name);
+      } finally {
+        await release();
+      }
+      process.stdout.write(`addon ${name} is disabled\n`);
+    });
+
+  addons
+    .command("configure")
+    .description("set an addon's values (asks on a terminal; --set without one) and apply them")
+    .argument("<name>", "the addon")
+    .option("--set <key=value>", "an addon value (repeatable)", collectSet)
+    .action(async (name: string, opts: { set?: Record<string, string> }) => {
+      const addon = await getAddon(name);
+      let set = opts.set ?? {};
+      if (!Object.keys(set).length) set = await askValues(addon);
+      await enableWithProgress(program, name, set, "auto");
+    });
+}
+
+async function enableWithProgress(program: Command, name: string, set: Record<string, string>, source: ReturnType<typeof sourceOf>) {
+  const profile = globals(program).profile;
+  const driver = new DockerDriver();
+  await driver.preflight();
+  const release = await lockProfile(profile);
+  try {
+    await runSteps(
+      [
+        {
+          title: `addon ${name}`,
+          run: async (step) => {
+            await enableClusterAddon(profile, name, { driver, docker: driver.docker, set, source, onStep: step });
+          },
+        },
+      ],
+      { verbose: globals(program).verbose },
+    );
+  } finally {
+    await release();
+  }
+  const addon = await getAddon(name);
+  process.stdout.write(`addon ${name} is enabled${addon.usage ? `\n${addon.usage.trim()}` : ""}\n`);
+}
+
+/** One prompt per value, defaulting to the value's default; without a terminal, --set is the way. */
+async function askValues(addon: Addon): Promise<Record<string, string>> {
+  const names = Object.keys(addon.values);
+  if (!names.length) throw new UserError(`addon ${addon.name} has no values to configure`);
+  if (!process.stdin.isTTY) {
+    throw new UserError(`cannot ask for ${addon.name}'s values without a terminal`, `Give them with --set, e.g. --set ${names[0]}=...`);
+  }
+  const answers = await inquirer.prompt(
+    names.map((n) => ({
+      type: "input" as const,
+      name: n,
+      message: `${n} (${addon.values[n]!.description})`,
+      default: String(addon.values[n]!.default),
+    })),
+  );
+  return Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, String(v)]));
+}
