@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { listAddons } from "../../src/addons/index.js";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { buildNodeImage } from "../../src/artifacts/node-image.js";
+import { enableClusterAddon } from "../../src/cluster/addon-manager.js";
 import { deleteCluster } from "../../src/cluster/delete.js";
 import { nodeImageFor } from "../../src/cluster/node-image.js";
 import { planStart } from "../../src/cluster/start.js";
@@ -50,7 +52,8 @@ export function registerCluster(program: Command): void {
         addons: opts.addons as string | undefined,
       };
       // Everything the user gave is checked before anything is created.
-      const config = await resolveConfig({ file: opts.config as string | undefined, flags });
+      const knownAddons = (await listAddons()).map((a) => a.name);
+      const config = await resolveConfig({ file: opts.config as string | undefined, flags, knownAddons });
       const kcPath = opts.kubeconfig === false ? null : kubeconfigPath();
       if (kcPath) await readKubeconfig(kcPath);
       const driver = driverFor(program);
@@ -61,6 +64,9 @@ export function registerCluster(program: Command): void {
           driver,
           kubeconfigPath: kcPath,
           log: (m) => g.verbose && process.stderr.write(`  ${m}\n`),
+          enableAddon: async (name, report) => {
+            await enableClusterAddon(config.name, name, { driver, docker: driver.docker, source: sourceOf(opts as never), onStep: report });
+          },
           ensureImage: async (report) => {
             const image = nodeImageFor(config);
             if (config.nodeImage) {

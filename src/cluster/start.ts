@@ -26,6 +26,8 @@ export interface StartOptions {
   /** Builds the node image when it is missing (kubeyard's own image only). */
   ensureImage: (report: (text: string) => void) => Promise<string>;
   log: (msg: string) => void;
+  /** Enables one of the config's optional addons on the ready cluster (images and all). */
+  enableAddon: (name: string, report: (text: string) => void) => Promise<void>;
 }
 
 /** What `start` found before doing anything: it decides which steps run. */
@@ -200,9 +202,9 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
     {
       title: "storage",
       run: async () => {
-        const wanted = ["storage-provisioner", "default-storageclass", ...config.addons];
+        const wanted = ["storage-provisioner", "default-storageclass"];
         await enableAddons(kc!, wanted, addonContext(config));
-        state!.addons = ["coredns", ...new Set(wanted)];
+        state!.addons = ["coredns", ...wanted];
       },
     },
     {
@@ -213,6 +215,9 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
         if (opts.kubeconfigPath) await writeClusterKubeconfig(state!, pki);
       },
     },
+    ...config.addons
+      .filter((a) => !["coredns", "storage-provisioner", "default-storageclass"].includes(a))
+      .map((name) => ({ title: `addon ${name}`, run: (report: (text: string) => void) => opts.enableAddon(name, report) })),
   ];
   return { mode: "create", steps, state: () => state };
 }
