@@ -21,6 +21,14 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
+# Every node's kubelet, kube-proxy, containerd and control plane hold inotify instances (about 22 for a
+# one-node cluster); the common default of 128 per user fits only about five clusters.
+for kv in fs.inotify.max_user_instances=1024 fs.inotify.max_user_watches=524288; do
+  key=${kv%%=*}; want=${kv#*=}
+  have=$(sysctl -n "$key" 2>/dev/null || echo 0)
+  [ "$have" -ge "$want" ] || as_root sysctl -qw "$kv" || echo "setup: could not raise $key to $want" >&2
+done
+
 command -v go >/dev/null 2>&1 || { echo "setup: Go is needed to build Kubernetes from source; install Go 1.26 or newer" >&2; exit 1; }
 
 if ! docker info >/dev/null 2>&1; then

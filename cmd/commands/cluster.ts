@@ -4,6 +4,8 @@ import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { buildNodeImage } from "../../src/artifacts/node-image.js";
 import { enableClusterAddon } from "../../src/cluster/addon-manager.js";
 import { deleteCluster } from "../../src/cluster/delete.js";
+import { failureLogs } from "../../src/cluster/failure-logs.js";
+import { inotifyWarning } from "../../src/cluster/host-limits.js";
 import { nodeImageFor } from "../../src/cluster/node-image.js";
 import { planStart } from "../../src/cluster/start.js";
 import { clusterStatus, type ClusterStatus } from "../../src/cluster/status.js";
@@ -58,10 +60,14 @@ export function registerCluster(program: Command): void {
       if (kcPath) await readKubeconfig(kcPath);
       const driver = driverFor(program);
       await driver.preflight();
+      const warning = await inotifyWarning((await driver.listNodes()).filter((n) => n.state === "running").length, config.nodes.length);
+      if (warning) process.stderr.write(`! ${warning}\n`);
       const release = await lockProfile(config.name);
+      const interrupt = watchInterrupt();
       try {
         const plan = await planStart(config, {
           driver,
+          signal: interrupt.signal,
           kubeconfigPath: kcPath,
           log: (m) => g.verbose && process.stderr.write(`  ${m}\n`),
           enableAddon: async (name, report) => {
@@ -88,24 +94,36 @@ export function registerCluster(program: Command): void {
           printStatus(await clusterStatus(driver, config.name));
           return;
         }
-        const interrupted = onInterrupt(async () => {
-          // Ctrl-C: a cluster being created is removed entirely; a resumed one is left to the next start.
-          if (plan.mode === "create") await deleteCluster(driver, config.name, kcPath);
-        });
         try {
-          await runSteps(plan.steps.map((s) => ({ title: s.title, run: (step) => s.run(step) })), { verbose: g.verbose });
+          await runSteps(plan.steps.map((s) => ({ title: s.title, run: (step) => s.run(step) })), {
+            verbose: g.verbose,
+            signal: interrupt.signal,
+          });
         } catch (err) {
-          if (plan.mode === "create" && !interrupted.fired()) {
-            process.stderr.write(`start failed; removing the half-made cluster "${config.name}"\n`);
-            await deleteCluster(driver, config.name, kcPath).catch(() => undefined);
+          // Reached only once the step in flight has settled, so nothing is created after the clean-up.
+          if (plan.mode === "create") {
+            if (!interrupt.fired()) {
+              const logs = await failureLogs(driver, config.name);
+              if (logs) process.stderr.write(`the nodes' last log lines:\n${logs}\n`);
+              process.stderr.write(`start failed; removing the half-made cluster "${config.name}"\n`);
+            }
+            await removeHalfMade(driver, config.name, kcPath);
+          }
+          if (interrupt.fired()) {
+            throw new UserError(
+              plan.mode === "create" ? `interrupted; the half-made cluster "${config.name}" was removed` : "interrupted",
+              undefined,
+              130,
+            );
           }
           throw err;
         } finally {
-          interrupted.dispose();
+          interrupt.dispose();
         }
         const where = kcPath ? `kubectl now uses context "${config.name}"` : "`kubeyard kubeconfig` prints its kubeconfig";
         process.stdout.write(`cluster "${config.name}" is ready (Kubernetes ${config.kubernetesVersion}); ${where}\n`);
       } finally {
+        interrupt.dispose();
         await release();
       }
     });
@@ -199,6 +217,18 @@ export function registerCluster(program: Command): void {
     });
 }
 
+/** Removes what a failed or interrupted create left; when that fails too, says so and what to run. */
+async function removeHalfMade(driver: DockerDriver, name: string, kcPath: string | null): Promise<void> {
+  try {
+    await deleteCluster(driver, name, kcPath);
+  } catch (err) {
+    process.stderr.write(
+      `kubeyard: could not remove the half-made cluster "${name}": ${(err as Error).message ?? String(err)}\n` +
+        `Run \`kubeyard delete -p ${name}\` to remove what is left.\n`,
+    );
+  }
+}
+
 async function allProfiles(driver: DockerDriver): Promise<string[]> {
   const fromState = await listProfiles();
   const fromEngine = (await driver.listNodes()).map((n) => n.cluster);
@@ -217,24 +247,25 @@ function printStatus(s: ClusterStatus): void {
   if (s.addons.length) process.stdout.write(`addons: ${s.addons.join(", ")}\n`);
 }
 
-/** Runs `cleanup` on the first SIGINT/SIGTERM, then exits 130; a second signal exits at once. */
-function onInterrupt(cleanup: () => Promise<void>) {
-  let fired = false;
+/**
+ * The first SIGINT/SIGTERM aborts: no further step starts and waits give up, then the caller cleans
+ * up. A second signal exits at once.
+ */
+function watchInterrupt() {
+  const controller = new AbortController();
   const handler = (sig: NodeJS.Signals) => {
-    if (fired) process.exit(130);
-    fired = true;
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    cleanup().finally(() => process.exit(130));
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig}: stopping after the current step, then cleaning up (again to quit at once)\n`);
+    controller.abort(new UserError(`interrupted by ${sig}`, undefined, 130));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
   return {
-    fired: () => fired,
+    signal: controller.signal,
+    fired: () => controller.signal.aborted,
     dispose: () => {
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
     },
   };
 }
-
-

@@ -16,13 +16,15 @@ export function interactiveOutput(env: NodeJS.ProcessEnv = process.env): boolean
  * Runs steps as a listr2 list: one line per step with its elapsed time, collapsed on success, the
  * failing step's message shown on failure. Without a TTY every step prints plain lines instead.
  */
-export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean } = {}): Promise<void> {
+export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; signal?: AbortSignal } = {}): Promise<void> {
   const list = new Listr(
     tasks.map(
       (t): ListrTask => ({
         title: t.title,
         skip: t.skip,
         task: async (_ctx, task) => {
+          // Once interrupted, no further step starts; the one in flight finishes or fails first.
+          opts.signal?.throwIfAborted();
           const base = t.title;
           await t.run(
             (text) => {
@@ -46,6 +48,8 @@ export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean } = 
       rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: true, showErrorMessage: true } as never,
       fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: undefined } as never,
       collectErrors: false,
+      // kubeyard handles Ctrl-C itself (cleaning up what a start made); listr2's own handler would exit at once.
+      registerSignalListeners: false,
     },
   );
   await list.run();

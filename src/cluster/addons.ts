@@ -4,9 +4,9 @@ import { enableAddon, getAddon, type AddonContext } from "../addons/index.js";
 export { addonContext } from "../addons/index.js";
 
 /** Enables addons one after another (each waits until it works), with their default values. */
-export async function enableAddons(kc: KubeConfig, names: string[], ctx: Omit<AddonContext, "values">): Promise<void> {
+export async function enableAddons(kc: KubeConfig, names: string[], ctx: Omit<AddonContext, "values">, signal?: AbortSignal): Promise<void> {
   for (const name of names) {
     const addon = await getAddon(name);
-    await enableAddon(kc, addon, ctx, {});
+    await enableAddon(kc, addon, ctx, { signal });
   }
 }

@@ -21,12 +21,12 @@ export function hostServerURL(state: ClusterState): string {
   return `https://${h}:${state.apiServerPort}`;
 }
 
-export async function waitApiServer(kc: KubeConfig): Promise<void> {
-  await waitForApiReady(kc, { timeoutMs: 180_000 });
+export async function waitApiServer(kc: KubeConfig, signal?: AbortSignal): Promise<void> {
+  await waitForApiReady(kc, { timeoutMs: 180_000, signal });
 }
 
-export async function waitNodesReady(kc: KubeConfig, names: string[]): Promise<void> {
-  await Promise.all(names.map((n) => waitForNodeReady(kc, n, { timeoutMs: 300_000 })));
+export async function waitNodesReady(kc: KubeConfig, names: string[], signal?: AbortSignal): Promise<void> {
+  await Promise.all(names.map((n) => waitForNodeReady(kc, n, { timeoutMs: 300_000, signal })));
 }
 
 /**

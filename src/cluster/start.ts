@@ -26,6 +26,8 @@ export interface StartOptions {
   /** Builds the node image when it is missing (kubeyard's own image only). */
   ensureImage: (report: (text: string) => void) => Promise<string>;
   log: (msg: string) => void;
+  /** Aborted on Ctrl-C: waits in progress give up so the caller can clean up. */
+  signal?: AbortSignal;
   /** Enables one of the config's optional addons on the ready cluster (images and all). */
   enableAddon: (name: string, report: (text: string) => void) => Promise<void>;
 }
@@ -72,11 +74,11 @@ function resumePlan(state: ClusterState, opts: StartOptions): StartPlan {
       title: "control plane",
       run: async () => {
         kc = adminClient(state, await loadPki(pkiDir(state.name)));
-        await waitApiServer(kc);
+        await waitApiServer(kc, opts.signal);
       },
     },
-    { title: "kubelet", run: async () => waitNodesReady(kc!, state.nodes.map((n) => n.name)) },
-    { title: "CoreDNS", run: async () => waitForDeploymentAvailable(kc!, "kube-system", "coredns", { timeoutMs: 300_000 }) },
+    { title: "kubelet", run: async () => waitNodesReady(kc!, state.nodes.map((n) => n.name), opts.signal) },
+    { title: "CoreDNS", run: async () => waitForDeploymentAvailable(kc!, "kube-system", "coredns", { timeoutMs: 300_000, signal: opts.signal }) },
     {
       title: "kubeconfig",
       run: async () => {
@@ -180,7 +182,7 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
           ),
         );
         kc = adminClient(state!, pki);
-        await waitApiServer(kc);
+        await waitApiServer(kc, opts.signal);
       },
     },
     {
@@ -190,20 +192,20 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
         // already written) and gives them their role labels and taints from the start.
         await createNodeObjects(kc!, placed);
         await Promise.all(placed.map((p) => enableServices(opts.driver, p.config.name, ["kubelet", "kube-proxy"])));
-        await waitNodesReady(kc!, placed.map((p) => p.config.name));
+        await waitNodesReady(kc!, placed.map((p) => p.config.name), opts.signal);
       },
     },
     {
       title: "CoreDNS",
       run: async () => {
-        await enableAddons(kc!, ["coredns"], addonContext(config));
+        await enableAddons(kc!, ["coredns"], addonContext(config), opts.signal);
       },
     },
     {
       title: "storage",
       run: async () => {
         const wanted = ["storage-provisioner", "default-storageclass"];
-        await enableAddons(kc!, wanted, addonContext(config));
+        await enableAddons(kc!, wanted, addonContext(config), opts.signal);
         state!.addons = ["coredns", ...wanted];
       },
     },

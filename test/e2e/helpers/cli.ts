@@ -67,3 +67,6 @@ export async function engineObjects(profile: string): Promise<{ containers: stri
     volumes: await lines(["volume", "ls", "--filter", filter, "--format", "{{.Name}}"]),
   };
 }
+
+/** The built kubeyard CLI the tests drive, for tests that spawn it themselves (to signal it). */
+export { CLI as KUBEYARD_CLI };

@@ -1,0 +1,286 @@
+import { rmSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Result } from "execa";
+import { DEFAULT_KUBERNETES_VERSION } from "../../src/artifacts/versions.js";
+import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { eventually } from "./helpers/eventually.js";
+import { httpGet } from "./helpers/http-get.js";
+import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
+import { portForward } from "./helpers/port-forward.js";
+import { TOOLBOX_IMAGE, tagToolboxImage } from "./helpers/toolbox-image.js";
+
+/*
+ * What a user sees after `kubeyard start`: one cluster for the whole file, driven only through the
+ * CLI and a real kubectl against the kubeconfig kubeyard wrote.
+ */
+
+const BUSYBOX = "docker.io/library/busybox:1.35.0";
+const NS = "e2e";
+/** Nodes report versions with the "v"; kubeyard's version table has them without. */
+const VERSION = `v${DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")}`;
+const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+const user = new TestUser();
+const profile = uniqueProfile("e2e-work");
+let start: Result;
+
+beforeAll(async () => {
+  start = await user.kubeyard(["start", "-p", profile]);
+  if (start.exitCode !== 0) throw new Error(`kubeyard start failed (${start.exitCode}):\n${String(start.all)}`);
+  await kubectlOk(user, "create", "namespace", NS);
+}, 600_000);
+
+afterAll(async () => {
+  const r = await user.kubeyard(["delete", "-p", profile]);
+  expect(r.exitCode, String(r.all)).toBe(0);
+  expect(await engineObjects(profile)).toEqual({ containers: [], networks: [], volumes: [] });
+  rmSync(user.home, { recursive: true, force: true });
+}, 300_000);
+
+/** Runs a command in a pod (or `deploy/NAME`) of the test namespace; returns stdout, throws on failure. */
+function exec(target: string, ...cmd: string[]): Promise<string> {
+  return kubectlOk(user, "-n", NS, "exec", target, "--", ...cmd);
+}
+
+function token(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+describe("kubeyard start: what a user sees", () => {
+  it("says the cluster is ready, makes its context current, and the node is Ready at the default version", async () => {
+    const lastLine = String(start.stdout).trim().split("\n").at(-1);
+    expect(lastLine).toBe(`cluster "${profile}" is ready (Kubernetes ${VERSION}); kubectl now uses context "${profile}"`);
+
+    const kubeconfig = parseYaml(readFileSync(user.kubeconfig, "utf8")) as { "current-context": string };
+    expect(kubeconfig["current-context"]).toBe(profile);
+    expect((await kubectlOk(user, "config", "current-context")).trim()).toBe(profile);
+
+    const table = await kubectlOk(user, "get", "nodes", "--no-headers");
+    const rows = table.trim().split("\n").map((l) => l.trim().split(/\s+/));
+    expect(rows).toHaveLength(1);
+    const [name, status, , , version] = rows[0]!;
+    expect({ name, status, version }).toEqual({ name: `${profile}-control-plane`, status: "Ready", version: VERSION });
+  });
+
+  describe("a Deployment of a preloaded image", () => {
+    const content = token("served");
+
+    beforeAll(async () => {
+      await apply(
+        user,
+        `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: ${NS}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: httpd
+          image: ${BUSYBOX}
+          imagePullPolicy: IfNotPresent
+          env: [{name: CONTENT, value: "${content}"}]
+          command: [sh, -c]
+          args:
+            - |
+              mkdir -p /www && echo "$CONTENT" > /www/index.html
+              echo "web: serving $CONTENT on 8080"
+              exec httpd -f -p 8080 -h /www
+          ports: [{containerPort: 8080}]
+          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ${NS}}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+`,
+      );
+      await rolledOut(user, NS, "deployment/web");
+    }, 300_000);
+
+    it("runs, and kubectl logs shows its output", async () => {
+      const logs = await kubectlOk(user, "-n", NS, "logs", "deployment/web");
+      expect(logs).toContain(`web: serving ${content} on 8080`);
+    });
+
+    it("runs a command with kubectl exec", async () => {
+      const pod = (await kubectlOk(user, "-n", NS, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
+      const out = await exec("deployment/web", "sh", "-c", "echo $((6 * 7)) $(hostname); cat /www/index.html");
+      expect(out.trim().split("\n")).toEqual([`42 ${pod}`, content]);
+    });
+
+    it("serves its content to the host through kubectl port-forward", async () => {
+      const pf = await portForward(user, NS, "deployment/web", 8080);
+      try {
+        const res = await httpGet(`http://127.0.0.1:${pf.port}/index.html`);
+        expect(res).toEqual({ status: 200, body: `${content}\n` });
+      } finally {
+        await pf.close();
+      }
+    });
+
+    it("is found through CoreDNS by its Service's name and answers over HTTP", async () => {
+      await apply(
+        user,
+        `
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: ${NS}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: client
+      image: ${BUSYBOX}
+      imagePullPolicy: IfNotPresent
+      command: [sleep, "3600"]
+`,
+      );
+      await waitFor(user, NS, ["pod/client", "--for=condition=Ready"]);
+      const ip = async (ns: string, svc: string) => (await kubectlOk(user, "-n", ns, "get", "svc", svc, "-o", "jsonpath={.spec.clusterIP}")).trim();
+      const [dnsIP, apiIP, webIP] = await Promise.all([ip("kube-system", "kube-dns"), ip("default", "kubernetes"), ip(NS, "web")]);
+
+      const api = await exec("client", "nslookup", "kubernetes.default.svc.cluster.local");
+      // The answer comes from the cluster's DNS Service and names the API server's ClusterIP.
+      expect(api).toMatch(new RegExp(`Server:\\s+${dnsIP.replaceAll(".", "\\.")}\\b`));
+      expect(api).toMatch(new RegExp(`Address:\\s+${apiIP.replaceAll(".", "\\.")}\\b`));
+
+      const web = await exec("client", "nslookup", `web.${NS}.svc.cluster.local`);
+      expect(web).toMatch(new RegExp(`Name:\\s+web\\.${NS}\\.svc\\.cluster\\.local`));
+      expect(web).toMatch(new RegExp(`Address:\\s+${webIP.replaceAll(".", "\\.")}\\b`));
+
+      // The short name resolves through the pod's DNS search path, as an application would use it.
+      // (`timeout` rather than wget's own -T: Debian's static busybox wget crashes with -T.)
+      expect(await exec("client", "timeout", "10", "wget", "-qO-", "http://web/index.html")).toBe(content);
+    });
+  });
+
+  it("binds a claim on the default StorageClass once a pod uses it, and keeps its data for the next pod", async () => {
+    const data = token("kept");
+    await apply(
+      user,
+      `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: ${NS}}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 64Mi}}
+`,
+    );
+    const defaultClass = (
+      await kubectlOk(user, "get", "storageclass", "-o", `jsonpath={.items[?(@.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class=="true")].metadata.name}`)
+    ).trim();
+    expect(defaultClass).not.toBe("");
+    const claim = JSON.parse(await kubectlOk(user, "-n", NS, "get", "pvc", "data", "-o", "json")) as {
+      spec: { storageClassName?: string };
+      status: { phase: string };
+    };
+    expect(claim.spec.storageClassName).toBe(defaultClass);
+    // The class binds on first use: nothing is provisioned before a pod needs it.
+    expect(claim.status.phase).toBe("Pending");
+
+    const pod = (name: string, script: string) => `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+  restartPolicy: Never
+  containers:
+    - name: main
+      image: ${BUSYBOX}
+      imagePullPolicy: IfNotPresent
+      command: [sh, -c, '${script}']
+      volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+`;
+    await apply(user, pod("writer", `echo ${data} > /data/note.txt && sync`));
+    await waitFor(user, NS, ["pvc/data", "--for=jsonpath={.status.phase}=Bound"]);
+    await waitFor(user, NS, ["pod/writer", "--for=jsonpath={.status.phase}=Succeeded"]);
+    await kubectlOk(user, "-n", NS, "delete", "pod", "writer", "--wait=true");
+
+    await apply(user, pod("reader", "cat /data/note.txt"));
+    await waitFor(user, NS, ["pod/reader", "--for=jsonpath={.status.phase}=Succeeded"]);
+    expect(await kubectlOk(user, "-n", NS, "logs", "reader")).toBe(data);
+  }, 300_000);
+
+  it("lets a pod use its service account token against the API server, within what RBAC grants", async () => {
+    await tagToolboxImage();
+    const load = await user.kubeyard(["-p", profile, "image", "load", TOOLBOX_IMAGE]);
+    expect(load.exitCode, String(load.all)).toBe(0);
+
+    await apply(
+      user,
+      `
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: ${NS}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-client, namespace: ${NS}}
+spec:
+  serviceAccountName: reader
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: main
+      image: ${TOOLBOX_IMAGE}
+      imagePullPolicy: IfNotPresent
+      command: [sleep, infinity]
+`,
+    );
+    await waitFor(user, NS, ["pod/api-client", "--for=condition=Ready"]);
+
+    /** The HTTP status of a request made from the pod with its own token, verifying the API server against the mounted CA. */
+    const call = async (method: string, apiPath: string): Promise<number> => {
+      const out = await exec(
+        "api-client",
+        "bash",
+        "-c",
+        `curl -sS -o /dev/null -w '%{http_code}' -X ${method} --cacert ${SA_DIR}/ca.crt ` +
+          `-H "Authorization: Bearer $(cat ${SA_DIR}/token)" https://kubernetes.default.svc${apiPath}`,
+      );
+      return Number(out.trim());
+    };
+    const pods = `/api/v1/namespaces/${NS}/pods`;
+
+    // Authenticated but not yet authorized.
+    expect(await call("GET", pods)).toBe(403);
+
+    await apply(
+      user,
+      `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: ${NS}}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader-reads-pods, namespace: ${NS}}
+subjects: [{kind: ServiceAccount, name: reader, namespace: ${NS}}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+`,
+    );
+    // The authorizer learns of the binding through its informers, a moment after it is stored.
+    await eventually(async () => expect(await call("GET", pods)).toBe(200), 60_000);
+    const list = await exec(
+      "api-client",
+      "bash",
+      "-c",
+      `curl -fsS --cacert ${SA_DIR}/ca.crt -H "Authorization: Bearer $(cat ${SA_DIR}/token)" https://kubernetes.default.svc${pods}`,
+    );
+    const names = (JSON.parse(list) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+    expect(names).toContain("api-client");
+
+    // What the Role does not grant stays denied.
+    expect(await call("GET", `/api/v1/namespaces/${NS}/secrets`)).toBe(403);
+    expect(await call("DELETE", `${pods}/api-client`)).toBe(403);
+    expect((await kubectlOk(user, "-n", NS, "get", "pod", "api-client", "-o", "jsonpath={.metadata.deletionTimestamp}")).trim()).toBe("");
+  }, 300_000);
+});
