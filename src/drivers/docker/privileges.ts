@@ -1,4 +1,8 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import type Docker from "dockerode";
+import { writeFileAtomic } from "../../util/atomic-write.js";
+import { cacheDir } from "../../util/paths.js";
 
 /**
  * How node containers get the powers a Kubernetes node needs. `--privileged` is the norm, but some
@@ -33,17 +37,35 @@ export function nodeHostConfig(mode: PrivilegeMode, cgroupVersion: 1 | 2 = 1): D
 
 const probed = new Map<Docker, Promise<PrivilegeMode>>();
 
-/** Finds out once per engine whether it grants --privileged, by starting a throwaway container of `image`. */
+/**
+ * Finds out whether the engine grants --privileged, by starting a throwaway container of `image`.
+ * The answer is kept per engine (by its ID) in kubeyard's cache, so only the first command probes.
+ */
 export function detectPrivilegeMode(docker: Docker, image: string, log?: (msg: string) => void): Promise<PrivilegeMode> {
   let p = probed.get(docker);
   if (!p) {
-    p = probe(docker, image).then((ok) => {
-      if (!ok) log?.("the container engine refuses --privileged here; nodes run with an explicit capability set instead");
-      return ok ? "privileged" : "capabilities";
+    p = remembered(docker, image).then((mode) => {
+      if (mode === "capabilities") log?.("the container engine refuses --privileged here; nodes run with an explicit capability set instead");
+      return mode;
     });
     probed.set(docker, p);
   }
   return p;
+}
+
+async function remembered(docker: Docker, image: string): Promise<PrivilegeMode> {
+  const info = (await docker.info()) as { ID?: string; ServerVersion?: string };
+  const file = path.join(cacheDir(), "engines", `${(info.ID ?? "unknown").replace(/[^A-Za-z0-9]/g, "_")}.json`);
+  try {
+    const saved = JSON.parse(await fs.readFile(file, "utf8")) as { privilegeMode?: PrivilegeMode; serverVersion?: string };
+    if (saved.privilegeMode && saved.serverVersion === info.ServerVersion) return saved.privilegeMode;
+  } catch {
+    // Not probed yet on this engine.
+  }
+  const mode: PrivilegeMode = (await probe(docker, image)) ? "privileged" : "capabilities";
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify({ privilegeMode: mode, serverVersion: info.ServerVersion }) + "\n");
+  return mode;
 }
 
 async function probe(docker: Docker, image: string): Promise<boolean> {
@@ -61,6 +83,7 @@ async function probe(docker: Docker, image: string): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await c.remove({ force: true }).catch(() => undefined);
+    // A container whose start was refused can take a moment to be removable.
+    await c.remove({ force: true }).catch(() => new Promise((r) => setTimeout(r, 500)).then(() => c.remove({ force: true }).catch(() => undefined)));
   }
 }
