@@ -7,7 +7,16 @@ import { UserError } from "../util/errors.js";
  */
 export async function enableServices(driver: NodeDriver, node: string, services: string[]): Promise<void> {
   if (!services.length) return;
-  const script = 'for s in "$@"; do rm -f "/etc/sv/$s/down"; sv up "/etc/service/$s" || exit 1; done';
+  // A node just started may not have its runsv processes yet (runsvdir starts them after the boot
+  // hooks); without the `down` file runsv starts the service itself once it runs, and `sv up` then
+  // confirms it. supervise/ok appears when runsv is ready to take commands.
+  const script = [
+    'for s in "$@"; do rm -f "/etc/sv/$s/down"; done',
+    'for s in "$@"; do',
+    '  for _ in $(seq 1 300); do [ -p "/etc/service/$s/supervise/ok" ] && break; sleep 0.1; done',
+    '  sv up "/etc/service/$s" || exit 1',
+    "done",
+  ].join("\n");
   const r = await driver.exec(node, ["bash", "-c", script, "enable", ...services]);
   if (r.exitCode !== 0) throw new UserError(`could not start ${services.join(", ")} on ${node}: ${r.stderr || r.stdout}`);
 }
