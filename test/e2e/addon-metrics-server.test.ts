@@ -1,0 +1,104 @@
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { eventually } from "./helpers/eventually.js";
+import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
+
+/*
+ * The metrics-server addon does its job: `kubectl top` returns figures for nodes and pods, and a
+ * HorizontalPodAutoscaler on CPU sees its metric. Enabled through `start --addons`, disabled again
+ * through `addons disable`, which removes exactly what it created.
+ */
+
+const user = new TestUser();
+const profile = uniqueProfile("e2e-ms");
+const NS = "e2e";
+
+beforeAll(async () => {
+  const r = await user.kubeyard(["start", "-p", profile, "--addons", "metrics-server"]);
+  if (r.exitCode !== 0) throw new Error(`kubeyard start failed (${r.exitCode}):\n${String(r.all)}`);
+  await kubectlOk(user, "create", "namespace", NS);
+}, 900_000);
+
+afterAll(async () => {
+  const r = await user.kubeyard(["delete", "-p", profile]);
+  expect(r.exitCode, String(r.all)).toBe(0);
+  expect(await engineObjects(profile)).toEqual({ containers: [], networks: [], volumes: [] });
+  rmSync(user.home, { recursive: true, force: true });
+}, 300_000);
+
+describe("the metrics-server addon", () => {
+  it("is listed as enabled", async () => {
+    const r = await user.kubeyard(["-p", profile, "addons", "list", "-o", "json"]);
+    const rows = JSON.parse(String(r.stdout)) as { name: string; enabled: boolean }[];
+    expect(rows.find((x) => x.name === "metrics-server")?.enabled).toBe(true);
+  });
+
+  it("makes kubectl top report CPU and memory of the node and of pods", async () => {
+    // The first figures exist once metrics-server has scraped the kubelet twice.
+    const nodes = await eventually(() => kubectlOk(user, "top", "nodes", "--no-headers"), 120_000, 2_000);
+    const [name, cpu, , memory] = nodes.trim().split(/\s+/);
+    expect(name).toBe(`${profile}-control-plane`);
+    expect(cpu).toMatch(/^\d+m$/);
+    expect(memory).toMatch(/^\d+Mi$/);
+    const pods = await eventually(() => kubectlOk(user, "top", "pods", "-n", "kube-system", "--no-headers"), 120_000, 2_000);
+    expect(pods).toMatch(/^coredns-\S+\s+\d+m\s+\d+Mi/m);
+  });
+
+  it("gives a HorizontalPodAutoscaler on CPU its current metric", async () => {
+    await apply(
+      user,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: busy, namespace: ${NS}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: busy}}
+  template:
+    metadata: {labels: {app: busy}}
+    spec:
+      containers:
+        - name: busy
+          image: docker.io/library/busybox:1.35.0
+          imagePullPolicy: IfNotPresent
+          command: [sh, -c, "sleep 3600"]
+          resources: {requests: {cpu: 100m}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: busy, namespace: ${NS}}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: busy}
+  minReplicas: 1
+  maxReplicas: 3
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+`,
+    );
+    await rolledOut(user, NS, "deployment/busy");
+    const utilization = await eventually(
+      async () => {
+        const out = await kubectlOk(user, "-n", NS, "get", "hpa", "busy", "-o", "jsonpath={.status.currentMetrics[0].resource.current.averageUtilization}");
+        if (!/^\d+$/.test(out.trim())) throw new Error(`no CPU metric on the HPA yet: "${out}"`);
+        return Number(out.trim());
+      },
+      180_000,
+      3_000,
+    );
+    expect(utilization).toBeGreaterThanOrEqual(0);
+    expect(utilization).toBeLessThan(50);
+  });
+
+  it("is removed by addons disable, with nothing else touched", async () => {
+    const r = await user.kubeyard(["-p", profile, "addons", "disable", "metrics-server"]);
+    expect(r.exitCode, String(r.all)).toBe(0);
+    const apiservices = await kubectlOk(user, "get", "apiservices", "-o", "name");
+    expect(apiservices).not.toContain("v1beta1.metrics.k8s.io");
+    const deployments = await kubectlOk(user, "-n", "kube-system", "get", "deployments", "-o", "name");
+    expect(deployments).not.toContain("metrics-server");
+    expect(deployments).toContain("coredns");
+    const top = await user.kubectl(["top", "nodes"]);
+    expect(top.exitCode).not.toBe(0);
+  });
+});
