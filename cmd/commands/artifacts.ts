@@ -1,10 +1,11 @@
+import { rm } from "node:fs/promises";
 import type { Command } from "commander";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { listDockerArtifacts, pruneArtifacts } from "../../src/artifacts/inventory.js";
 import { obtainBinaries } from "../../src/artifacts/obtain.js";
 import { RELEASE_ARTIFACTS } from "../../src/artifacts/release-artifact.js";
 import { ensureImage, imageSources } from "../../src/artifacts/images.js";
-import { ensureBaseImage } from "../../src/artifacts/base-image.js";
+import { baseImageOnce } from "../../src/artifacts/base-image.js";
 import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
 import { connectEngine, requireEngine } from "../../src/drivers/docker/engine.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
@@ -44,9 +45,7 @@ export function registerArtifacts(program: Command): void {
       const cache = new ArtifactCache();
       const docker = await requireEngine();
       const workDir = await cache.tempDir();
-      let base: Promise<string> | undefined;
-      const baseImage = () =>
-        (base ??= ensureBaseImage(docker, { log: cache.logPath("base", "bookworm", "source"), workDir }));
+      const baseImage = baseImageOnce(docker, { log: cache.logPath("base", "bookworm", "source"), workDir });
       const sources = imageSources(sourceOf(opts));
       const images = [...NODE_IMAGES, ...(opts.addons ? ADDON_IMAGES : [])];
       await runSteps(
@@ -63,7 +62,7 @@ export function registerArtifacts(program: Command): void {
           })),
         ],
         { verbose: globals(program).verbose },
-      ).finally(() => import("node:fs/promises").then((fs) => fs.rm(workDir, { recursive: true, force: true })));
+      ).finally(() => rm(workDir, { recursive: true, force: true }));
       process.stdout.write(`artifacts for Kubernetes v${v.kubernetes} are ready\n`);
     });
 

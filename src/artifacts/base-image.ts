@@ -98,3 +98,12 @@ async function debootstrapBase(docker: Docker, tag: string, opts: { log: string;
 function firstLine(err: unknown): string {
   return String((err as Error).message ?? err).split("\n")[0]!;
 }
+
+/** `ensureBaseImage` made at most once, on first call: image builds that need no base never make it. */
+export function baseImageOnce(
+  docker: Docker,
+  opts: { log: string; workDir: string; onStep?: (s: string) => void; warn?: (s: string) => void },
+): () => Promise<string> {
+  let base: Promise<string> | undefined;
+  return () => (base ??= ensureBaseImage(docker, opts));
+}

@@ -8,7 +8,7 @@ import { buildImage, inspectImage, saveImages } from "../drivers/docker/images.j
 import { containerdConfig } from "../components/containerd.js";
 import { UserError } from "../util/errors.js";
 import { projectRoot } from "../util/project.js";
-import { ensureBaseImage } from "./base-image.js";
+import { baseImageOnce } from "./base-image.js";
 import type { ArtifactCache, CachedArtifact } from "./cache.js";
 import { ensureImage, imageSources } from "./images.js";
 import { obtainBinaries, type SourceChoice } from "./obtain.js";
@@ -43,8 +43,7 @@ export async function buildNodeImage(
   const tag = nodeImageTag(v);
   const workDir = await opts.cache.tempDir();
   try {
-    let base: Promise<string> | undefined;
-    const baseImage = () => (base ??= ensureBaseImage(docker, { log: opts.log, workDir, onStep: opts.onStep, warn: opts.warn }));
+    const baseImage = baseImageOnce(docker, { log: opts.log, workDir, onStep: opts.onStep, warn: opts.warn });
     const binaries = await obtainBinaries(["kubernetes", "etcd", "containerd", "runc", "cni-plugins"], v, opts);
     const sources = imageSources(opts.source);
     const images: string[] = [];

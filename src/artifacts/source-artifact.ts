@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { ArtifactCache, type CachedArtifact } from "./cache.js";
 import { BuildError, checkGo } from "./go-toolchain.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
@@ -31,7 +32,6 @@ export async function buildArtifact(
     } catch (err) {
       throw err instanceof BuildError ? await BuildError.withTail(err) : err;
     } finally {
-      const { rm } = await import("node:fs/promises");
       await rm(workDir, { recursive: true, force: true });
     }
   });

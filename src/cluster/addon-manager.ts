@@ -1,7 +1,8 @@
+import { rm } from "node:fs/promises";
 import type Docker from "dockerode";
 import { addonContext, disableAddon, enableAddon, getAddon, listAddons, resolveValues, type Addon } from "../addons/index.js";
 import { ArtifactCache } from "../artifacts/cache.js";
-import { ensureBaseImage } from "../artifacts/base-image.js";
+import { baseImageOnce } from "../artifacts/base-image.js";
 import { ensureImage, imageSources } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/obtain.js";
 import { imageRefs } from "../artifacts/versions.js";
@@ -82,17 +83,15 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
     if (present.every(Boolean)) continue;
     const cache = new ArtifactCache();
     const workDir = await cache.tempDir();
-    let base: Promise<string> | undefined;
     try {
       opts.onStep?.(`image ${ref}`);
       await ensureImage(opts.docker, image, state.config.versions, {
         cache,
         sources: imageSources(opts.source ?? "auto"),
-        baseImage: () => (base ??= ensureBaseImage(opts.docker, { log: cache.logPath("base", "bookworm", "source"), workDir })),
+        baseImage: baseImageOnce(opts.docker, { log: cache.logPath("base", "bookworm", "source"), workDir }),
         onStep: opts.onStep,
       });
     } finally {
-      const { rm } = await import("node:fs/promises");
       await rm(workDir, { recursive: true, force: true });
     }
     missing.push(ref);
