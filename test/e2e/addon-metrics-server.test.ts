@@ -61,8 +61,9 @@ spec:
         - name: busy
           image: docker.io/library/busybox:1.35.0
           imagePullPolicy: IfNotPresent
-          command: [sh, -c, "sleep 3600"]
-          resources: {requests: {cpu: 100m}}
+          # Burns a CPU while /tmp/burn exists, so the test can switch the load on and off.
+          command: [sh, -c, "while :; do [ -e /tmp/burn ] || sleep 1; done"]
+          resources: {requests: {cpu: 100m}, limits: {cpu: 200m}}
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -74,6 +75,11 @@ spec:
   metrics:
     - type: Resource
       resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+  behavior:
+    # Scaling down waits five minutes by default; the test wants to see it happen.
+    scaleDown:
+      stabilizationWindowSeconds: 0
+      policies: [{type: Percent, value: 100, periodSeconds: 15}]
 `,
     );
     await rolledOut(user, NS, "deployment/busy");
@@ -89,6 +95,33 @@ spec:
     expect(utilization).toBeGreaterThanOrEqual(0);
     expect(utilization).toBeLessThan(50);
   });
+
+  it("lets the HorizontalPodAutoscaler scale the Deployment up under load and back down", async () => {
+    const pod = (await kubectlOk(user, "-n", NS, "get", "pods", "-l", "app=busy", "-o", "jsonpath={.items[0].metadata.name}")).trim();
+    await kubectlOk(user, "-n", NS, "exec", pod, "--", "touch", "/tmp/burn");
+    const replicas = () => kubectlOk(user, "-n", NS, "get", "deployment", "busy", "-o", "jsonpath={.spec.replicas}");
+    const up = await eventually(
+      async () => {
+        const n = Number((await replicas()).trim());
+        if (n < 2) throw new Error(`still ${n} replica(s)`);
+        return n;
+      },
+      240_000,
+      3_000,
+    );
+    expect(up).toBeGreaterThanOrEqual(2);
+    expect(up).toBeLessThanOrEqual(3);
+
+    await kubectlOk(user, "-n", NS, "exec", pod, "--", "rm", "/tmp/burn");
+    await eventually(
+      async () => {
+        const n = Number((await replicas()).trim());
+        if (n !== 1) throw new Error(`still ${n} replicas`);
+      },
+      300_000,
+      3_000,
+    );
+  }, 600_000);
 
   it("is removed by addons disable, with nothing else touched", async () => {
     const r = await user.kubeyard(["-p", profile, "addons", "disable", "metrics-server"]);
