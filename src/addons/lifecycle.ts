@@ -1,6 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   deleteByLabel,
+  refOf,
   serverSideApply,
   waitForDaemonSetReady,
   waitForDeploymentAvailable,
@@ -24,12 +25,15 @@ export interface AddonOptions extends WaitOptions {
 }
 
 /**
- * Applies the addon's objects (server-side, so enabling twice changes nothing) and waits, by
- * watching, until every readiness check of its descriptor passes. Returns the applied objects.
+ * Applies the addon's objects (server-side, so enabling twice changes nothing), removes objects of
+ * an earlier enable that the manifests no longer hold (a newer kubeyard, other values), and waits,
+ * by watching, until every readiness check of its descriptor passes. Returns the applied objects.
  */
 export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContext, opts: AddonOptions = {}): Promise<KubeObject[]> {
   const objects = renderAddon(addon, ctx);
   const applied = await serverSideApply(kc, objects, { signal: opts.signal });
+  const current = new Set(applied.map((o) => identity(refOf(o))));
+  await deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), { signal: opts.signal, keep: (ref) => current.has(identity(ref)) });
   if (!opts.noWait) await waitForAddonReady(kc, addon, objects, opts);
   return applied;
 }
@@ -47,6 +51,12 @@ export async function waitForAddonReady(kc: KubeConfig, addon: Addon, objects: r
   );
 }
 
+/** Names an object across API versions of its kind (apps/v1 and apps/v1beta2 are one object). */
+function identity(ref: ObjectRef): string {
+  const group = ref.apiVersion.includes("/") ? ref.apiVersion.split("/")[0] : "";
+  return `${group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name ?? ""}`;
+}
+
 function readinessRef(check: ReadinessCheck, objects: readonly KubeObject[]): ObjectRef & { name: string } {
   const apiVersion =
     check.apiVersion ?? objects.find((o) => o.kind === check.kind && o.metadata?.name === check.name)?.apiVersion;
@@ -55,9 +65,29 @@ function readinessRef(check: ReadinessCheck, objects: readonly KubeObject[]): Ob
   return { apiVersion, kind: check.kind, namespace: check.namespace, name: check.name };
 }
 
-/** Every kind the addon's manifests hold: what a disable has to look through. */
+/**
+ * Kinds an earlier version of an addon may have left objects of, though its manifests hold none
+ * now. Pods and ReplicaSets are left out on purpose: they carry the addon's label copied from a
+ * template and belong to their owners.
+ */
+const COMMON_KINDS: readonly KindRef[] = [
+  { apiVersion: "v1", kind: "ConfigMap" },
+  { apiVersion: "v1", kind: "Secret" },
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "v1", kind: "ServiceAccount" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "apps/v1", kind: "DaemonSet" },
+  { apiVersion: "apps/v1", kind: "StatefulSet" },
+  { apiVersion: "batch/v1", kind: "Job" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding" },
+];
+
+/** Every kind the addon's manifests hold, and the common ones: what a disable has to look through. */
 export function addonKinds(addon: Addon): KindRef[] {
-  const kinds = new Map<string, KindRef>();
+  const kinds = new Map<string, KindRef>(COMMON_KINDS.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
   for (const doc of addon.manifests.flatMap((m) => m.documents)) {
     kinds.set(`${doc.apiVersion}/${doc.kind}`, { apiVersion: doc.apiVersion!, kind: doc.kind! });
   }

@@ -9,13 +9,14 @@ import { waitForDeleted, type WaitOptions } from "./wait.js";
  * namespace and cluster-wide, then waits (by watching) until all of them are gone. Kinds go in the
  * reverse of apply order: ordinary objects, then CRDs, then Namespaces, so a namespace is not
  * torn down under objects still being deleted one by one. A kind the server does not serve (its
- * CRD already removed) has nothing left to delete and is skipped. Returns what was deleted.
+ * CRD already removed) has nothing left to delete and is skipped. Objects `keep` accepts stay
+ * (pruning what a newer apply no longer holds). Returns what was deleted.
  */
 export async function deleteByLabel(
   kc: KubeConfig,
   labelSelector: string,
   kinds: readonly KindRef[],
-  opts: WaitOptions = {},
+  opts: WaitOptions & { keep?: (ref: ObjectRef) => boolean } = {},
 ): Promise<ObjectRef[]> {
   if (!labelSelector.trim()) throw new Error("deleteByLabel needs a label selector; an empty one would match everything");
   const api = objectApi(kc);
@@ -29,11 +30,15 @@ export async function deleteByLabel(
     const { items } = await listObjects(kc, { ...kind, labelSelector }, opts.signal);
     for (const obj of items) {
       const ref = refOf(obj);
+      if (opts.keep?.(ref)) continue;
       if (await deleteObject(kc, ref, `delete ${describeRef(ref)}`)) deleted.push(ref);
     }
   }
   // Watched side by side, so the whole removal has one deadline however many kinds it spans.
   const timeoutMs = opts.timeoutMs ?? 180_000;
-  await Promise.all(served.map((kind) => waitForDeleted(kc, { ...kind, labelSelector }, { timeoutMs, signal: opts.signal })));
+  const waits = opts.keep
+    ? deleted.map((ref) => waitForDeleted(kc, ref, { timeoutMs, signal: opts.signal }))
+    : served.map((kind) => waitForDeleted(kc, { ...kind, labelSelector }, { timeoutMs, signal: opts.signal }));
+  await Promise.all(waits);
   return deleted;
 }

@@ -94,6 +94,24 @@ describe("the coredns addon on a real API server", () => {
     await expect(disableAddon(cp.kc, coredns)).rejects.toThrow(/coredns addon cannot be disabled/);
   });
 
+  it("removes, when enabled again, what its manifests no longer hold, and keeps the rest", async () => {
+    const withoutServices: Addon = {
+      ...coredns,
+      manifests: coredns.manifests.map((m) => ({ ...m, documents: m.documents.filter((d) => d.kind !== "Service") })),
+    };
+    const dropped = renderAddon(coredns, ctx).filter((o) => o.kind === "Service");
+    const kept = renderAddon(withoutServices, ctx);
+    expect(dropped.length).toBeGreaterThan(0);
+    const before = await resourceVersions(kept);
+
+    await enableAddon(cp.kc, withoutServices, ctx, { noWait: true });
+    for (const obj of dropped) expect(await getObject(cp.kc, refOf(obj)), obj.metadata?.name).toBeUndefined();
+    expect(await resourceVersions(kept)).toEqual(before);
+
+    await enableAddon(cp.kc, coredns, ctx, { noWait: true });
+    for (const obj of dropped) expect(await getObject(cp.kc, refOf(obj)), obj.metadata?.name).toBeDefined();
+  });
+
   it("deletes exactly the addon's objects when disabled", async () => {
     const unrelated = [
       { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "not-coredns", namespace: "kube-system" }, data: { a: "b" } },
