@@ -221,10 +221,14 @@ describe("the addons kubeyard ships", () => {
     });
   });
 
-  it("disable looks through every kind an addon's manifests use, with a selector for that addon only", async () => {
+  it("disable looks through every kind an addon's manifests use and the common ones, with a selector for that addon only", async () => {
     const kinds = addonKinds(await getAddon("storage-provisioner")).map((k) => k.kind);
+    // Namespace from the manifests; the rest of what an older version may have left behind.
     expect(kinds.sort()).toEqual(
-      ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Namespace", "Role", "RoleBinding", "ServiceAccount"].sort(),
+      [
+        "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Deployment", "Job", "Namespace", "Role",
+        "RoleBinding", "Secret", "Service", "ServiceAccount", "StatefulSet",
+      ].sort(),
     );
     expect(addonSelector("storage-provisioner")).toBe("app.kubernetes.io/managed-by=kubeyard,kubeyard.dev/addon=storage-provisioner");
   });
