@@ -1,6 +1,5 @@
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 
@@ -10,22 +9,8 @@ import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
  * through `addons disable`, which removes exactly what it created.
  */
 
-const user = new TestUser();
-const profile = uniqueProfile("e2e-ms");
 const NS = "e2e";
-
-beforeAll(async () => {
-  const r = await user.kubeyard(["start", "-p", profile, "--addons", "metrics-server"]);
-  if (r.exitCode !== 0) throw new Error(`kubeyard start failed (${r.exitCode}):\n${String(r.all)}`);
-  await kubectlOk(user, "create", "namespace", NS);
-}, 900_000);
-
-afterAll(async () => {
-  const r = await user.kubeyard(["delete", "-p", profile]);
-  expect(r.exitCode, String(r.all)).toBe(0);
-  expect(await engineObjects(profile)).toEqual({ containers: [], networks: [], volumes: [] });
-  rmSync(user.home, { recursive: true, force: true });
-}, 300_000);
+const { user, profile } = clusterForFile("e2e-ms", { startArgs: ["--addons", "metrics-server"], namespaces: [NS] });
 
 describe("the metrics-server addon", () => {
   it("is listed as enabled", async () => {

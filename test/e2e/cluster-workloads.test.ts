@@ -1,9 +1,8 @@
-import { rmSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Result } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION } from "../../src/artifacts/versions.js";
-import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
@@ -21,22 +20,7 @@ const NS = "e2e";
 const VERSION = `v${DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")}`;
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-const user = new TestUser();
-const profile = uniqueProfile("e2e-work");
-let start: Result;
-
-beforeAll(async () => {
-  start = await user.kubeyard(["start", "-p", profile]);
-  if (start.exitCode !== 0) throw new Error(`kubeyard start failed (${start.exitCode}):\n${String(start.all)}`);
-  await kubectlOk(user, "create", "namespace", NS);
-}, 600_000);
-
-afterAll(async () => {
-  const r = await user.kubeyard(["delete", "-p", profile]);
-  expect(r.exitCode, String(r.all)).toBe(0);
-  expect(await engineObjects(profile)).toEqual({ containers: [], networks: [], volumes: [] });
-  rmSync(user.home, { recursive: true, force: true });
-}, 300_000);
+const { user, profile, started } = clusterForFile("e2e-work", { namespaces: [NS] });
 
 /** Runs a command in a pod (or `deploy/NAME`) of the test namespace; returns stdout, throws on failure. */
 function exec(target: string, ...cmd: string[]): Promise<string> {
@@ -49,7 +33,7 @@ function token(prefix: string): string {
 
 describe("kubeyard start: what a user sees", () => {
   it("says the cluster is ready, makes its context current, and the node is Ready at the default version", async () => {
-    const lastLine = String(start.stdout).trim().split("\n").at(-1);
+    const lastLine = String(started().stdout).trim().split("\n").at(-1);
     expect(lastLine).toBe(`cluster "${profile}" is ready (Kubernetes ${VERSION}); kubectl now uses context "${profile}"`);
 
     const kubeconfig = parseYaml(readFileSync(user.kubeconfig, "utf8")) as { "current-context": string };
