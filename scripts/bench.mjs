@@ -20,7 +20,8 @@ const runs = Number(values.runs);
 const cli = path.resolve("dist/cmd/kubeyard.js");
 const home = mkdtempSync(path.join(os.tmpdir(), "kubeyard-bench-"));
 const env = { ...process.env, KUBEYARD_HOME: path.join(home, "state"), KUBECONFIG: path.join(home, "kubeconfig"), CI: "true" };
-const profile = "bench";
+// One name per process: two benches on one engine must not delete each other's cluster.
+const profile = `bench-${process.pid}`;
 
 const cache = new ArtifactCache();
 const k8s = (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "release")) ?? (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "source"));
