@@ -22,13 +22,17 @@ export async function deleteByLabel(
   const api = objectApi(kc);
   const unique = [...new Map(kinds.map((k) => [`${k.apiVersion}/${k.kind}`, k])).values()];
   const ordered = unique.sort((a, b) => applyRank(b) - applyRank(a));
+  // Looked up and listed side by side (one round trip per kind adds up on every enable); deleted
+  // one kind after another in the order above.
+  const listed = await Promise.all(
+    ordered.map(async (kind) => ((await api.lookup(kind)) ? { kind, items: (await listObjects(kc, { ...kind, labelSelector }, opts.signal)).items } : undefined)),
+  );
   const deleted: ObjectRef[] = [];
   const served: KindRef[] = [];
-  for (const kind of ordered) {
-    if (!(await api.lookup(kind))) continue;
-    served.push(kind);
-    const { items } = await listObjects(kc, { ...kind, labelSelector }, opts.signal);
-    for (const obj of items) {
+  for (const entry of listed) {
+    if (!entry) continue;
+    served.push(entry.kind);
+    for (const obj of entry.items) {
       const ref = refOf(obj);
       if (opts.keep?.(ref)) continue;
       if (await deleteObject(kc, ref, `delete ${describeRef(ref)}`)) deleted.push(ref);
