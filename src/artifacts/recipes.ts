@@ -1,5 +1,5 @@
 import { CNI_PLUGINS, KUBERNETES_BINARIES } from "./release.js";
-import type { ComponentVersions } from "./versions.js";
+import { AGNHOST_VERSION, type ComponentVersions } from "./versions.js";
 
 /**
  * How each binary artifact is built from its upstream Go module. Two shapes:
@@ -69,7 +69,8 @@ export type ArtifactName =
   | "local-path-provisioner"
   | "metrics-server"
   | "traefik"
-  | "registry";
+  | "registry"
+  | "agnhost";
 
 const ETCD_MAIN = `package main
 
@@ -82,6 +83,26 @@ import (
 // etcd's own main package lives in a module whose replace directives cannot resolve from the proxy;
 // this is the same entry point.
 func main() { etcdmain.Main(os.Args) }
+`;
+
+// agnhost's netexec server only (HTTP with keep-alive, and UDP, answering with the pod's name): the
+// other agnhost commands pull in much of Kubernetes and no test here uses them.
+const AGNHOST_MAIN = `package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubernetes/test/images/agnhost/netexec"
+)
+
+func main() {
+	root := &cobra.Command{Use: "agnhost"}
+	root.AddCommand(netexec.CmdNetexec)
+	if err := root.Execute(); err != nil {
+		os.Exit(1)
+	}
+}
 `;
 
 export function artifactVersion(name: ArtifactName, v: ComponentVersions): string {
@@ -108,6 +129,8 @@ export function artifactVersion(name: ArtifactName, v: ComponentVersions): strin
       return v.traefik;
     case "registry":
       return v.registry;
+    case "agnhost":
+      return AGNHOST_VERSION;
   }
 }
 
@@ -234,6 +257,17 @@ export function recipeFor(name: ArtifactName, v: ComponentVersions): Recipe {
         module: "github.com/distribution/distribution/v3",
         version: `v${v.registry}`,
         builds: [{ packages: ["./cmd/registry"], ldflags: [`-X github.com/distribution/distribution/v3/version.version=v${v.registry}`] }],
+      };
+    case "agnhost":
+      // The test image lives inside k8s.io/kubernetes: agnhost 2.66.1 is test/images/agnhost/VERSION
+      // of v1.37.1, whatever the cluster's own version.
+      return {
+        kind: "wrapper",
+        module: "k8s.io/kubernetes",
+        version: "v1.37.1",
+        stagingVersion: "v0.37.1",
+        mains: { agnhost: AGNHOST_MAIN },
+        builds: [{ packages: ["./agnhost"], ldflags: [] }],
       };
   }
 }

@@ -34,6 +34,12 @@ const shared = {
   busybox: "1.35.0",
 } as const;
 
+/**
+ * agnhost (its netexec server), the backend of tunnel tests and benchmarks: the same for every
+ * cluster version, and outside ComponentVersions so that it is no input of the node image.
+ */
+export const AGNHOST_VERSION = "2.66.1";
+
 export const SUPPORTED: readonly ComponentVersions[] = [
   { kubernetes: "1.37.1", released: "2026-09-23T17:06:22Z", etcd: "3.7.0", pause: "3.10.2", coredns: "1.14.6", ...shared },
   { kubernetes: "1.36.4", released: "2026-08-20T11:51:43Z", etcd: "3.6.8", pause: "3.10.2", coredns: "1.14.2", ...shared },
@@ -66,6 +72,7 @@ export function imageRefs(v: ComponentVersions) {
     metricsServer: `registry.k8s.io/metrics-server/metrics-server:v${v.metricsServer}`,
     traefik: `docker.io/library/traefik:v${v.traefik}`,
     registry: `docker.io/library/registry:${v.registry}`,
+    agnhost: `registry.k8s.io/e2e-test-images/agnhost:${AGNHOST_VERSION}`,
   } as const;
 }
 
@@ -76,3 +83,6 @@ export const NODE_IMAGES: readonly ImageName[] = ["pause", "coredns", "localPath
 
 /** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
 export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry"];
+
+/** Images only tests and benchmarks use: built on demand, never preloaded. */
+export const TEST_IMAGES: readonly ImageName[] = ["agnhost"];

@@ -8,10 +8,9 @@ import type { SourceChoice } from "../artifacts/obtain.js";
 import { imageRefs } from "../artifacts/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
-import { UserError } from "../util/errors.js";
 import { adminClient } from "./api.js";
 import { loadImages } from "./image-load.js";
-import { pkiDir, readState, writeState, type ClusterState } from "./state.js";
+import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
 
 export interface AddonRow {
   name: string;
@@ -23,14 +22,6 @@ export interface AddonRow {
 export async function addonRows(profile: string): Promise<AddonRow[]> {
   const state = await readState(profile);
   return (await listAddons()).map((a) => ({ name: a.name, enabled: state?.addons.includes(a.name) ?? false, description: a.description }));
-}
-
-async function requireState(profile: string): Promise<ClusterState> {
-  const state = await readState(profile);
-  if (!state || state.phase !== "ready") {
-    throw new UserError(`there is no cluster "${profile}"`, "Start one with `kubeyard start` (`kubeyard profile list` shows the clusters there are).");
-  }
-  return state;
 }
 
 export interface EnableOptions {
@@ -48,7 +39,7 @@ export interface EnableOptions {
  */
 export async function enableClusterAddon(profile: string, name: string, opts: EnableOptions): Promise<Addon> {
   const addon = await getAddon(name);
-  const state = await requireState(profile);
+  const state = await requireReadyState(profile);
   const given = { ...(state.addonValues?.[name] ?? {}), ...(opts.set ?? {}) };
   const values = resolveValues(addon, given);
   await ensureAddonImages(addon, state, opts);
@@ -63,7 +54,7 @@ export async function enableClusterAddon(profile: string, name: string, opts: En
 
 export async function disableClusterAddon(profile: string, name: string): Promise<void> {
   const addon = await getAddon(name);
-  const state = await requireState(profile);
+  const state = await requireReadyState(profile);
   const kc = adminClient(state, await loadPki(pkiDir(profile)));
   await disableAddon(kc, addon);
   state.addons = state.addons.filter((a) => a !== name);

@@ -1,8 +1,8 @@
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { kubeClient } from "../kube/client.js";
 import { waitForApiReady, waitForNodeReady } from "../kube/wait.js";
-import { pkiPaths, type PkiBundle } from "../pki/index.js";
-import type { ClusterState } from "./state.js";
+import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
+import { pkiDir, requireReadyState, type ClusterState } from "./state.js";
 import type { PlacedNode } from "./topology.js";
 
 /** A client for the cluster from the host, as kubernetes-admin, through the published API port. */
@@ -63,4 +63,10 @@ export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): P
       }
     }),
   );
+}
+
+/** An admin client for a ready cluster, by profile name. */
+export async function profileClient(profile: string): Promise<KubeConfig> {
+  const state = await requireReadyState(profile);
+  return adminClient(state, await loadPki(pkiDir(profile)));
 }

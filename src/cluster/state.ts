@@ -3,6 +3,7 @@ import path from "node:path";
 import lockfile from "proper-lockfile";
 import type { ClusterConfig } from "../config/index.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { UserError } from "../util/errors.js";
 import { stateDir } from "../util/paths.js";
 
 /**
@@ -41,6 +42,15 @@ export async function readState(name: string): Promise<ClusterState | undefined>
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+}
+
+/** The state of a cluster that finished its first start; the user's error when there is none. */
+export async function requireReadyState(profile: string): Promise<ClusterState> {
+  const state = await readState(profile);
+  if (!state || state.phase !== "ready") {
+    throw new UserError(`there is no cluster "${profile}"`, "Start one with `kubeyard start` (`kubeyard profile list` shows the clusters there are).");
+  }
+  return state;
 }
 
 export async function writeState(state: ClusterState): Promise<void> {

@@ -2,7 +2,7 @@
 // delete by label, and waits that watch instead of sleeping.
 export { kubeClient, kubeClientFromKubeconfigFile, type ClientCredentials } from "./client.js";
 export { describeRef, refOf, type KindRef, type KubeObject, type ObjectMeta, type ObjectRef } from "./types.js";
-export { KubeApiError, getObject, listObjects, isNotFound, type ListQuery, type ObjectList } from "./object-api.js";
+export { KubeApiError, getObject, listObjects, isNotFound, mergePatchStatus, type ListQuery, type ObjectList } from "./object-api.js";
 export { serverSideApply, applyOrder, applyRank, isCrd, isNamespace, type ApplyOptions } from "./apply.js";
 export { deleteByLabel } from "./delete.js";
 export {
@@ -15,7 +15,7 @@ export {
   waitForObject,
   waitForDeleted,
 } from "./wait.js";
-export { waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
+export { followObjects, waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
 export {
   conditionVerdict,
   daemonSetVerdict,

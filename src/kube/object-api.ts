@@ -208,3 +208,13 @@ export async function deleteObject(kc: KubeConfig, ref: ObjectRef, doing: string
     throw error;
   }
 }
+
+/** A JSON merge patch of an object's status subresource (a Service's load-balancer status, say). */
+export async function mergePatchStatus(kc: KubeConfig, ref: ObjectRef, patch: unknown, signal?: AbortSignal): Promise<KubeObject> {
+  const path = `${await objectApi(kc).path(ref, "read")}/status`;
+  return requestJson<KubeObject>(kc, HttpMethod.PATCH, path, `update the status of ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, {
+    body: patch,
+    contentType: "application/merge-patch+json",
+    signal,
+  });
+}

@@ -43,7 +43,8 @@ function stopReason(signal: AbortSignal): unknown {
 function deadline(opts: WaitOptions, defaultMs: number): { signal: AbortSignal; timeoutMs: number; timedOut: () => boolean; dispose: () => void } {
   const timeoutMs = opts.timeoutMs ?? defaultMs;
   const own = new AbortController();
-  const timer = setTimeout(() => own.abort(new Error("timeout")), timeoutMs);
+  // An infinite wait (a follower) ends only with the caller's signal.
+  const timer = Number.isFinite(timeoutMs) ? setTimeout(() => own.abort(new Error("timeout")), timeoutMs) : undefined;
   const signal = opts.signal ? AbortSignal.any([own.signal, opts.signal]) : own.signal;
   return { signal, timeoutMs, timedOut: () => own.signal.aborted, dispose: () => clearTimeout(timer) };
 }
@@ -163,6 +164,34 @@ export async function waitUntil(
     throw error;
   } finally {
     clock.dispose();
+  }
+}
+
+/**
+ * Follows the objects matching `query` until `signal` aborts: `onChange` gets every object as now
+ * known after the first list and after each change (the same list-then-watch, resume and relist as
+ * {@link waitUntil}). Resolves when the signal aborts; rejects on an error a retry cannot fix.
+ */
+export async function followObjects(
+  kc: KubeConfig,
+  query: ListQuery,
+  onChange: (objects: KubeObject[]) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await waitUntil(
+      kc,
+      query,
+      (objects) => {
+        onChange(objects);
+        return { done: false, status: `${objects.length} ${query.kind} objects` };
+      },
+      `changes of ${query.kind}`,
+      { timeoutMs: Infinity, signal },
+    );
+  } catch (error) {
+    if (signal.aborted) return;
+    throw error;
   }
 }
 

@@ -1,0 +1,94 @@
+import type { Command } from "commander";
+import { execa } from "execa";
+import { profileClient } from "../../src/cluster/api.js";
+import { getObject, listObjects } from "../../src/kube/index.js";
+import { TUNNEL_RANGE_TEXT } from "../../src/tunnel/address-range.js";
+import { claimTunnel } from "../../src/tunnel/lock.js";
+import { NODES, SERVICES, type Node, type Service } from "../../src/tunnel/objects.js";
+import { serviceUrls } from "../../src/tunnel/service-url.js";
+import { formatRows, rowLines } from "../../src/tunnel/table.js";
+import { runTunnel, type TunnelRow } from "../../src/tunnel/tunnel.js";
+import { UserError } from "../../src/util/errors.js";
+import { interactiveOutput } from "../ui/tasks.js";
+import { globals } from "./common.js";
+
+export function registerTunnel(program: Command): void {
+  program
+    .command("tunnel")
+    .description(`give every LoadBalancer Service an address on this host (from ${TUNNEL_RANGE_TEXT}), until Ctrl-C`)
+    .action(async () => {
+      const profile = globals(program).profile;
+      const kc = await profileClient(profile);
+      const claim = await claimTunnel(profile);
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        process.stderr.write("stopping: closing listeners and clearing addresses (Ctrl-C again to quit at once)\n");
+        stop.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      const live = interactiveOutput();
+      let drawn = 0;
+      let previous: TunnelRow[] = [];
+      try {
+        if (claim.leftoverPid) {
+          process.stdout.write(`an earlier tunnel (pid ${claim.leftoverPid}) did not stop cleanly; its addresses are taken over or cleared\n`);
+        }
+        process.stdout.write(`tunnel for cluster "${profile}" is running; Ctrl-C stops it\n`);
+        await runTunnel(kc, {
+          signal: stop.signal,
+          onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+          onRows: (rows) => {
+            if (live) {
+              const text = formatRows(rows);
+              process.stdout.write((drawn ? `\x1b[${drawn}A\x1b[J` : "") + text);
+              drawn = text.split("\n").length - 1;
+            } else {
+              for (const line of rowLines(previous, rows)) process.stdout.write(line + "\n");
+            }
+            previous = rows;
+          },
+        });
+      } finally {
+        await claim.release();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+      process.stdout.write("tunnel stopped: listeners closed, addresses cleared\n");
+    });
+
+  program
+    .command("service")
+    .description("print (or open in a browser) the URL of a NodePort or LoadBalancer Service, like `minikube service`")
+    .argument("<name>", "the Service")
+    .option("-n, --namespace <namespace>", "its namespace", "default")
+    .option("--url", "only print the URLs, one a line", false)
+    .action(async (name: string, opts: { namespace: string; url: boolean }) => {
+      const kc = await profileClient(globals(program).profile);
+      const svc = (await getObject(kc, { ...SERVICES, namespace: opts.namespace, name })) as Service | undefined;
+      if (!svc) {
+        throw new UserError(`service "${name}" not found in namespace "${opts.namespace}"`, "`kubectl get services -A` lists them; -n names the namespace");
+      }
+      const nodes = (await listObjects(kc, NODES)).items as Node[];
+      const { urls, note } = serviceUrls(svc, nodes);
+      if (note) process.stderr.write(`${note}\n`);
+      for (const u of urls) process.stdout.write(`${u}\n`);
+      if (opts.url || !urls[0]?.startsWith("http")) return;
+      await openInBrowser(urls[0]);
+    });
+}
+
+/** Opens a URL with the desktop's opener, when there is a desktop; says so when there is none. */
+async function openInBrowser(url: string): Promise<void> {
+  const opener = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
+  if (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    process.stderr.write("no desktop to open a browser on (DISPLAY is unset): the URL is above\n");
+    return;
+  }
+  try {
+    await execa(opener, [url], { detached: true, stdio: "ignore" });
+  } catch {
+    process.stderr.write(`could not run ${opener} to open ${url}\n`);
+  }
+}
