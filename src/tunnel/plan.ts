@@ -75,6 +75,8 @@ export function planServices(
   pool: AddressPool,
 ): ServicePlan[] {
   const lb = services.filter(isTunnelled).sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)));
+  const present = new Set(lb.map(serviceKey));
+  for (const key of pool.keys()) if (!present.has(key)) pool.release(key);
   const nodeIPs = nodeAddresses(nodes);
   // Requested addresses first, so that an automatic one never takes an address a Service asked for.
   const reserved = new Set<string>();
@@ -138,6 +140,5 @@ export function planServices(
       if (!plan.address) plan.problem = `no free address left in ${TUNNEL_RANGE_TEXT}`;
     }
   }
-  for (const key of pool.keys()) if (!plans.some((p) => p.key === key && p.address)) pool.release(key);
   return plans;
 }

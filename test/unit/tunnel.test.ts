@@ -1,0 +1,197 @@
+import dgram from "node:dgram";
+import net from "node:net";
+import { describe, expect, it } from "vitest";
+import { parseCIDR, type CIDR } from "../../src/config/ip.js";
+import { AddressPool, inTunnelRange } from "../../src/tunnel/address-range.js";
+import type { EndpointSlice, Node, Service } from "../../src/tunnel/objects.js";
+import { planServices } from "../../src/tunnel/plan.js";
+import { privilegedPortProblem } from "../../src/tunnel/privileged-ports.js";
+import { Route } from "../../src/tunnel/route.js";
+import { serviceUrls } from "../../src/tunnel/service-url.js";
+import { admits, parseSourceRanges } from "../../src/tunnel/source-ranges.js";
+import { rowLines } from "../../src/tunnel/table.js";
+import { TcpProxy } from "../../src/tunnel/tcp-proxy.js";
+import { UdpProxy } from "../../src/tunnel/udp-proxy.js";
+
+function svc(name: string, spec: Partial<NonNullable<Service["spec"]>> = {}, ns = "default"): Service {
+  return {
+    metadata: { name, namespace: ns },
+    spec: { type: "LoadBalancer", ports: [{ port: 80, protocol: "TCP", nodePort: 30080 }], ...spec },
+  };
+}
+
+function node(name: string, ip: string, ready = true): Node {
+  return {
+    metadata: { name },
+    status: { addresses: [{ type: "InternalIP", address: ip }], conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+  };
+}
+
+function slice(service: string, endpoints: { ip: string; node: string; ready?: boolean }[]): EndpointSlice {
+  return {
+    addressType: "IPv4",
+    metadata: { name: `${service}-x`, namespace: "default", labels: { "kubernetes.io/service-name": service } },
+    endpoints: endpoints.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: e.ready ?? true } })),
+  };
+}
+
+const nodes = [node("cp", "172.30.0.2"), node("w1", "172.30.0.3"), node("w2", "172.30.0.4", false)];
+const cidr = (t: string) => (parseCIDR(t) as { ok: true; cidr: CIDR }).cidr;
+
+describe("tunnel plan", () => {
+  it("gives each LoadBalancer Service its own address, kept across changes, and skips other types and classes", () => {
+    const pool = new AddressPool();
+    const services = [svc("b"), svc("a"), svc("np", { type: "NodePort" }), svc("other", { loadBalancerClass: "example.com/lb" })];
+    const first = planServices(services, [], nodes, pool);
+    expect(first.map((p) => [p.key, p.address])).toEqual([
+      ["default/a", "127.100.0.1"],
+      ["default/b", "127.100.0.2"],
+    ]);
+    const second = planServices([svc("b"), svc("c")], [], nodes, pool);
+    expect(second.map((p) => [p.key, p.address])).toEqual([
+      ["default/b", "127.100.0.2"],
+      ["default/c", "127.100.0.1"],
+    ]);
+    pool.markBusy("127.100.0.1");
+    expect(planServices([svc("b"), svc("c")], [], nodes, pool)[1]!.address).toBe("127.100.0.3");
+  });
+
+  it("targets ready nodes, only those with ready local endpoints under externalTrafficPolicy Local, and counts ready backends", () => {
+    const slices = [slice("web", [{ ip: "10.244.1.5", node: "w1" }, { ip: "10.244.0.5", node: "cp", ready: false }, { ip: "10.244.1.6", node: "w1" }])];
+    const [cluster] = planServices([svc("web")], slices, nodes, new AddressPool());
+    expect(cluster!.targets).toEqual(["172.30.0.2", "172.30.0.3"]);
+    expect(cluster!.readyBackends).toBe(2);
+    const [local] = planServices([svc("web", { externalTrafficPolicy: "Local" })], slices, nodes, new AddressPool());
+    expect(local!.targets).toEqual(["172.30.0.3"]);
+  });
+
+  it("honours spec.loadBalancerIP in the range, and refuses one outside it or taken by another Service", () => {
+    const pool = new AddressPool();
+    const plans = planServices(
+      [svc("a"), svc("fixed", { loadBalancerIP: "127.100.0.1" }), svc("out", { loadBalancerIP: "10.1.2.3" }), svc("zz", { loadBalancerIP: "127.100.0.1" })],
+      [],
+      nodes,
+      pool,
+    );
+    const by = new Map(plans.map((p) => [p.name, p]));
+    expect(by.get("fixed")!.address).toBe("127.100.0.1");
+    expect(by.get("fixed")!.requested).toBe(true);
+    expect(by.get("a")!.address).toBe("127.100.0.2");
+    expect(by.get("out")!.address).toBeUndefined();
+    expect(by.get("out")!.problem).toMatch(/spec\.loadBalancerIP 10\.1\.2\.3 is outside 127\.100\.0\.0\/16/);
+    expect(by.get("zz")!.address).toBeUndefined();
+    expect(by.get("zz")!.problem).toMatch(/already the address of default\/fixed/);
+  });
+
+  it("refuses bad loadBalancerSourceRanges with the field and value, and forwards only TCP and UDP ports with a nodePort", () => {
+    const [bad] = planServices([svc("a", { loadBalancerSourceRanges: ["10.0.0.1/8"] })], [], nodes, new AddressPool());
+    expect(bad!.address).toBeUndefined();
+    expect(bad!.problem).toMatch(/spec\.loadBalancerSourceRanges\[0\] "10\.0\.0\.1\/8" has host bits set/);
+    const [mixed] = planServices(
+      [svc("m", { ports: [{ port: 53, protocol: "UDP", nodePort: 30053 }, { port: 9, protocol: "SCTP", nodePort: 30009 }, { port: 81, protocol: "TCP" }] })],
+      [],
+      nodes,
+      new AddressPool(),
+    );
+    expect(mixed!.ports).toEqual([{ port: 53, protocol: "UDP", nodePort: 30053 }]);
+    expect(mixed!.problem).toMatch(/9\/SCTP is not forwarded.*81\/TCP has no nodePort/);
+  });
+});
+
+describe("tunnel helpers", () => {
+  it("knows its range", () => {
+    expect(inTunnelRange("127.100.3.4")).toBe(true);
+    expect(inTunnelRange("127.0.0.1")).toBe(false);
+    expect(inTunnelRange("::1")).toBe(false);
+  });
+
+  it("admits clients by loadBalancerSourceRanges, IPv4-mapped addresses included", () => {
+    const r = parseSourceRanges(["127.0.0.1/32", "192.168.0.0/16"]);
+    expect(r.ok).toBe(true);
+    const ranges = (r as { ranges: CIDR[] }).ranges;
+    expect(admits(ranges, "127.0.0.1")).toBe(true);
+    expect(admits(ranges, "::ffff:192.168.4.4")).toBe(true);
+    expect(admits(ranges, "127.0.0.2")).toBe(false);
+    expect(admits([], "8.8.8.8")).toBe(true);
+  });
+
+  it("says how to allow a privileged port", () => {
+    expect(privilegedPortProblem(80, { unprivilegedPortStart: 1024, canBindAny: true })).toBeUndefined();
+    expect(privilegedPortProblem(8080, { unprivilegedPortStart: 1024, canBindAny: false })).toBeUndefined();
+    expect(privilegedPortProblem(80, { unprivilegedPortStart: 1024, canBindAny: false })).toMatch(
+      /ip_unprivileged_port_start \(1024\).*sysctl -w net\.ipv4\.ip_unprivileged_port_start=80.*setcap cap_net_bind_service/,
+    );
+  });
+
+  it("prints plain lines for what changed", () => {
+    const a = { service: "default/a", address: "127.100.0.1", ports: "80/TCP", backends: 1, problem: "" };
+    const b = { service: "default/b", address: "<pending>", ports: "-", backends: 0, problem: "no" };
+    expect(rowLines([], [a, b])).toEqual(["default/a 127.100.0.1 80/TCP backends=1", "default/b <pending> - backends=0 problem: no"]);
+    expect(rowLines([a, b], [{ ...a, backends: 3 }])).toEqual(["default/a 127.100.0.1 80/TCP backends=3", "default/b removed"]);
+  });
+
+  it("gives a Service's URLs: its LoadBalancer address, else a node's NodePort; ClusterIP is refused", () => {
+    const lb = svc("web", { ports: [{ port: 80, nodePort: 30080 }, { name: "https", port: 8443, nodePort: 30443 }] });
+    expect(serviceUrls(lb, nodes)).toMatchObject({ urls: ["http://172.30.0.2:30080", "https://172.30.0.2:30443"], note: expect.stringMatching(/kubeyard tunnel/) });
+    lb.status = { loadBalancer: { ingress: [{ ip: "127.100.0.4" }] } };
+    expect(serviceUrls(lb, nodes)).toEqual({ urls: ["http://127.100.0.4:80", "https://127.100.0.4:8443"] });
+    expect(() => serviceUrls(svc("c", { type: "ClusterIP" }), nodes)).toThrow(/of type ClusterIP/);
+  });
+});
+
+describe("tunnel proxies (real sockets on loopback)", () => {
+  it("joins TCP connections to the targets in turn and refuses clients outside the source ranges", async () => {
+    const servers = await Promise.all(
+      ["a", "b"].map(
+        (tag) =>
+          new Promise<net.Server>((resolve) => {
+            const s = net.createServer((c) => c.on("data", (d) => c.end(`${tag}:${d}`)));
+            s.listen(0, "127.0.0.1", () => resolve(s));
+          }),
+      ),
+    );
+    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+    const route = new Route();
+    route.update(["127.0.0.1"], ports[0]!, []);
+    const proxy = await TcpProxy.listen("127.100.250.1", 40781, route);
+    const ask = (from?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const c = net.connect({ host: "127.100.250.1", port: 40781, localAddress: from });
+        let got = "";
+        c.on("data", (d) => (got += d));
+        c.on("error", reject);
+        c.on("close", () => resolve(got));
+        c.end("hi");
+      });
+    try {
+      expect(await ask()).toBe("a:hi");
+      route.update(["127.0.0.1"], ports[1]!, [cidr("127.0.0.9/32")]);
+      await expect(ask("127.0.0.1")).rejects.toThrow(/ECONNRESET/);
+      expect(await ask("127.0.0.9")).toBe("b:hi");
+      await new Promise((r) => setTimeout(r, 50));
+      expect(proxy.connections).toBe(0);
+    } finally {
+      await proxy.close();
+      for (const s of servers) s.close();
+    }
+  });
+
+  it("forwards UDP datagrams and brings the answers back", async () => {
+    const echo = dgram.createSocket("udp4");
+    await new Promise<void>((r) => echo.bind(0, "127.0.0.1", () => r()));
+    echo.on("message", (m, r) => echo.send(`pong:${m}`, r.port, r.address));
+    const route = new Route();
+    route.update(["127.0.0.1"], echo.address().port, []);
+    const proxy = await UdpProxy.listen("127.100.250.2", 40782, route);
+    const client = dgram.createSocket("udp4");
+    try {
+      const answer = new Promise<string>((resolve) => client.once("message", (m) => resolve(String(m))));
+      client.send("ping", 40782, "127.100.250.2");
+      expect(await answer).toBe("pong:ping");
+    } finally {
+      client.close();
+      await proxy.close();
+      echo.close();
+    }
+  });
+});
