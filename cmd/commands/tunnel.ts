@@ -55,7 +55,8 @@ export function registerTunnel(program: Command): void {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }
-      process.stdout.write("tunnel stopped: listeners closed, addresses cleared\n");
+      // Idle keep-alive connections to the API server would keep the process alive for a while.
+      process.stdout.write("tunnel stopped: listeners closed, addresses cleared\n", () => process.exit(0));
     });
 
   program
