@@ -5,6 +5,7 @@
 // inside it. Also `delete` and the node container's memory at idle. Prints medians, writes JSON.
 //
 //   npm run bench [-- --runs 5 --out .bench/start.json]
+//   npm run bench -- --suite tunnel [--runs 3]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
 import { execa } from "execa";
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -14,7 +15,7 @@ import { ArtifactCache } from "../dist/src/artifacts/cache.js";
 import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/artifacts/versions.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, out: { type: "string", default: ".bench/start.json" } },
+  options: { runs: { type: "string", default: "5" }, out: { type: "string" }, suite: { type: "string", default: "start" } },
 });
 const runs = Number(values.runs);
 const cli = path.resolve("dist/cmd/kubeyard.js");
@@ -27,6 +28,17 @@ const cache = new ArtifactCache();
 const k8s = (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "release")) ?? (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "source"));
 if (!k8s) throw new Error("build the artifacts first: kubeyard build node-image");
 const kubectlBin = path.join(k8s.dir, "kubectl");
+
+if (values.suite === "tunnel") {
+  const { tunnelSuite } = await import("./bench-tunnel.mjs");
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  await kubeyard(["build", "node-image"]);
+  await tunnelSuite({ cli, env, kubectlBin, runs: Number(values.runs), out: values.out ?? ".bench/tunnel.json", median });
+  rmSync(home, { recursive: true, force: true });
+  process.exit(0);
+}
+if (values.suite !== "start") throw new Error(`--suite must be start or tunnel, not "${values.suite}"`);
+values.out ??= ".bench/start.json";
 
 const kubeyard = (args) => execa("node", [cli, "-p", profile, ...args], { env });
 const kubectl = (args) => execa(kubectlBin, args, { env, reject: false });

@@ -15,6 +15,7 @@ command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
 # runc is linked statically against libseccomp.
 [ -e /usr/lib/x86_64-linux-gnu/libseccomp.a ] || [ -e /usr/lib/aarch64-linux-gnu/libseccomp.a ] || need_pkgs+=(libseccomp-dev)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk) # load generator of the tunnel benchmark
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup: installing ${need_pkgs[*]}"
   as_root apt-get update -qq
