@@ -218,12 +218,13 @@ describe("kubeyard tunnel", () => {
   it("sends externalTrafficPolicy Local traffic to a node with a ready local endpoint", async () => {
     await apply(user, lbService("local", "web", "  externalTrafficPolicy: Local\n"));
     const ip = await waitIngress("local");
+    pods = await podNames("web"); // the Deployment was scaled down and up again
     const seen = await eventually(async () => {
       const s = await answerers(`http://${ip}:80`, pods);
       if (pods.some((p) => !s.has(p))) throw new Error(`only ${[...s].join(", ")} answered`);
       return s;
     }, 120_000);
-    expect([...seen].sort()).toEqual(await podNames("web"));
+    expect([...seen].sort()).toEqual(pods);
     await k("delete", "svc", "local");
   });
 
@@ -237,7 +238,6 @@ describe("kubeyard tunnel", () => {
   });
 
   it("holds a bounded load: thousands of requests on 100 connections, no errors, no leaked descriptors", async () => {
-    pods = await podNames("web");
     const baseline = tunnel.openFds();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
     let errors = 0;
