@@ -32,7 +32,7 @@ const kubectlBin = path.join(k8s.dir, "kubectl");
 if (values.suite === "tunnel") {
   const { tunnelSuite } = await import("./bench-tunnel.mjs");
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-  await kubeyard(["build", "node-image"]);
+  await execa("node", [cli, "build", "node-image"], { env });
   await tunnelSuite({ cli, env, kubectlBin, runs: Number(values.runs), out: values.out ?? ".bench/tunnel.json", median });
   rmSync(home, { recursive: true, force: true });
   process.exit(0);
