@@ -50,6 +50,21 @@ spec:
 `;
 }
 
+/** An Ingress in NS for one host: `paths` maps a path prefix to a backend Service; `extra` goes into its spec. */
+function ingress(name: string, host: string, paths: Record<string, string>, extra = ""): string {
+  const list = Object.entries(paths).map(([p, svc]) => `          - {path: ${p}, pathType: Prefix, backend: {service: {name: ${svc}, port: {number: 80}}}}`);
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+${extra}  rules:
+    - host: ${host}
+      http:
+        paths:
+${list.join("\n")}
+`;
+}
+
 /** The body for `host` + `path`, once the route exists (routers appear a moment after the object). */
 async function answer(host: string, urlPath = "/", port = httpPort): Promise<string> {
   return eventually(
@@ -86,18 +101,7 @@ describe("the ingress addon", () => {
   }, 600_000);
 
   it("routes Host: hello.test from the host to its backend (Ingress without a class: traefik is the default)", async () => {
-    await apply(
-      user,
-      `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: hello, namespace: ${NS}}
-spec:
-  rules:
-    - host: hello.test
-      http:
-        paths: [{path: /, pathType: Prefix, backend: {service: {name: a, port: {number: 80}}}}]
-`,
-    );
+    await apply(user, ingress("hello", "hello.test", { "/": "a" }));
     expect(await answer("hello.test")).toBe("backend-a");
     expect(await kubectlOk(user, "-n", NS, "get", "ingress", "hello", "-o", "jsonpath={.spec.ingressClassName}")).toBe("traefik");
     // A host no rule names is not routed.
@@ -105,21 +109,7 @@ spec:
   });
 
   it("routes paths of one host to two backends", async () => {
-    await apply(
-      user,
-      `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: paths, namespace: ${NS}}
-spec:
-  ingressClassName: traefik
-  rules:
-    - host: paths.test
-      http:
-        paths:
-          - {path: /a, pathType: Prefix, backend: {service: {name: a, port: {number: 80}}}}
-          - {path: /b, pathType: Prefix, backend: {service: {name: b, port: {number: 80}}}}
-`,
-    );
+    await apply(user, ingress("paths", "paths.test", { "/a": "a", "/b": "b" }, "  ingressClassName: traefik\n"));
     expect(await answer("paths.test", "/a")).toBe("backend-a");
     expect(await answer("paths.test", "/b")).toBe("backend-b");
   });
@@ -132,19 +122,7 @@ spec:
       "-subj", "/CN=secure.test", "-addext", "subjectAltName=DNS:secure.test",
     ]);
     await kubectlOk(user, "-n", NS, "create", "secret", "tls", "secure-tls", `--cert=${crt}`, `--key=${key}`);
-    await apply(
-      user,
-      `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: secure, namespace: ${NS}}
-spec:
-  tls: [{hosts: [secure.test], secretName: secure-tls}]
-  rules:
-    - host: secure.test
-      http:
-        paths: [{path: /, pathType: Prefix, backend: {service: {name: b, port: {number: 80}}}}]
-`,
-    );
+    await apply(user, ingress("secure", "secure.test", { "/": "b" }, "  tls: [{hosts: [secure.test], secretName: secure-tls}]\n"));
     const pem = readFileSync(crt, "utf8");
     // Trusting only the Secret's certificate: the request verifies only once Traefik serves it.
     const r = await eventually(() => getWithHost(httpsPort, "secure.test", "/", { ca: pem }), 120_000, 500);
