@@ -130,11 +130,27 @@ export async function disableAddon(kc: KubeConfig, addon: Addon, opts: WaitOptio
   if (addon.manifestArtifacts.length || addon.keepOnDisable.includes(CRD.kind)) kinds.push(CRD);
   const kept = addon.keepOnDisable.includes(CRD.kind) ? await crdsInUse(kc, addon, opts.signal) : [];
   const keptNames = new Set(kept.map((k) => k.ref.name));
-  const deleted = await deleteByLabel(kc, addonSelector(addon.name), kinds, {
+  // Objects of the addon's own CRDs (a GatewayClass, a Gateway) go first, while its controller
+  // still runs to release the finalizers it put on them; deleted after it, they would never go.
+  const custom = await customKinds(kc, addon, opts.signal);
+  const first = kinds.filter((k) => custom.has(`${k.apiVersion.split("/")[0]}/${k.kind}`));
+  const deleted = first.length ? await deleteByLabel(kc, addonSelector(addon.name), first, opts) : [];
+  deleted.push(...await deleteByLabel(kc, addonSelector(addon.name), kinds, {
     ...opts,
     ...(kept.length ? { keep: (ref: ObjectRef) => ref.kind === CRD.kind && keptNames.has(ref.name) } : {}),
-  });
+  }));
   return { deleted, kept };
+}
+
+/** "group/Kind" of every resource the addon's CRDs define. */
+async function customKinds(kc: KubeConfig, addon: Addon, signal?: AbortSignal): Promise<Set<string>> {
+  const { items } = await listObjects(kc, { ...CRD, labelSelector: addonSelector(addon.name) }, signal).catch(() => ({ items: [] as KubeObject[] }));
+  return new Set(
+    items.map((crd) => {
+      const spec = (crd as { spec?: { group?: string; names?: { kind?: string } } }).spec;
+      return `${spec?.group}/${spec?.names?.kind}`;
+    }),
+  );
 }
 
 /** The addon's CRDs that objects it did not create still use, with how many such objects there are. */
