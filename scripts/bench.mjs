@@ -6,6 +6,7 @@
 //
 //   npm run bench [-- --runs 5 --out .bench/start.json]
 //   npm run bench -- --suite tunnel [--runs 3]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
+//   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
 import { execa } from "execa";
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -17,12 +18,16 @@ import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/artifacts/versions.js";
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, out: { type: "string" }, suite: { type: "string", default: "start" } },
 });
+// The tunnel suite has a module of its own and runs before the others are set up.
+const suites = { start: startSuite, ingress: ingressSuite, tunnel: true };
+if (!suites[values.suite]) throw new Error(`unknown suite "${values.suite}"; known: ${Object.keys(suites).join(", ")}`);
+values.out ??= `.bench/${values.suite}.json`;
 const runs = Number(values.runs);
 const cli = path.resolve("dist/cmd/kubeyard.js");
 const home = mkdtempSync(path.join(os.tmpdir(), "kubeyard-bench-"));
 const env = { ...process.env, KUBEYARD_HOME: path.join(home, "state"), KUBECONFIG: path.join(home, "kubeconfig"), CI: "true" };
 // One name per process: two benches on one engine must not delete each other's cluster.
-const profile = `bench-${process.pid}`;
+const profile = `bench-${values.suite}-${process.pid}`;
 
 const cache = new ArtifactCache();
 const k8s = (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "release")) ?? (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "source"));
@@ -37,8 +42,6 @@ if (values.suite === "tunnel") {
   rmSync(home, { recursive: true, force: true });
   process.exit(0);
 }
-if (values.suite !== "start") throw new Error(`--suite must be start or tunnel, not "${values.suite}"`);
-values.out ??= ".bench/start.json";
 
 const kubeyard = (args) => execa("node", [cli, "-p", profile, ...args], { env });
 const kubectl = (args) => execa(kubectlBin, args, { env, reject: false });
@@ -64,40 +67,88 @@ async function memoryMiB(container) {
   return Number(m[1]) * factor;
 }
 
-await kubeyard(["delete"]).catch(() => undefined);
-await kubeyard(["build", "node-image"]);
-const results = [];
-for (let i = 1; i <= runs; i++) {
-  const t0 = now();
-  await kubeyard(["start"]);
-  const tCmd = now();
-  const tApi = await until(() => ok(["get", "--raw", "/readyz"]));
-  const tSvc = await until(() => ok(["get", "service", "kubernetes"]));
-  const tDnsSvc = await until(() => ok(["-n", "kube-system", "get", "service", "kube-dns"]));
-  await kubectl(["create", "deployment", "app", "--image=docker.io/library/busybox:1.35.0", "--", "sleep", "3600"]);
-  await kubectl(["rollout", "status", "deployment/app", "--timeout=300s"]);
-  const tApp = now();
-  const tDns = await until(() => ok(["exec", "deploy/app", "--", "nslookup", "kubernetes.default.svc.cluster.local"]));
-  await new Promise((r) => setTimeout(r, 10_000));
-  const mem = await memoryMiB(`${profile}-control-plane`);
-  const d0 = now();
-  await kubeyard(["delete"]);
-  const tDelete = now() - d0;
-  const r = {
-    run: i,
-    commandExec: tCmd - t0,
-    apiServerAnswering: tApi - tCmd,
-    kubernetesService: tSvc - tApi,
-    dnsService: tDnsSvc - tSvc,
-    appRunning: tApp - tDnsSvc,
-    dnsAnswering: tDns - tApp,
-    total: tDns - t0,
-    delete: tDelete,
-    idleMemoryMiB: mem,
-  };
-  results.push(r);
-  process.stdout.write(`run ${i}: total ${r.total.toFixed(1)} s (start command ${r.commandExec.toFixed(1)} s), delete ${tDelete.toFixed(1)} s, idle memory ${mem.toFixed(0)} MiB\n`);
+/** kubeyard start, phase by phase (minikube's time-to-k8s). */
+async function startSuite() {
+  await kubeyard(["delete"]).catch(() => undefined);
+  await kubeyard(["build", "node-image"]);
+  const results = [];
+  for (let i = 1; i <= runs; i++) {
+    const t0 = now();
+    await kubeyard(["start"]);
+    const tCmd = now();
+    const tApi = await until(() => ok(["get", "--raw", "/readyz"]));
+    const tSvc = await until(() => ok(["get", "service", "kubernetes"]));
+    const tDnsSvc = await until(() => ok(["-n", "kube-system", "get", "service", "kube-dns"]));
+    await kubectl(["create", "deployment", "app", "--image=docker.io/library/busybox:1.35.0", "--", "sleep", "3600"]);
+    await kubectl(["rollout", "status", "deployment/app", "--timeout=300s"]);
+    const tApp = now();
+    const tDns = await until(() => ok(["exec", "deploy/app", "--", "nslookup", "kubernetes.default.svc.cluster.local"]));
+    await new Promise((r) => setTimeout(r, 10_000));
+    const mem = await memoryMiB(`${profile}-control-plane`);
+    const d0 = now();
+    await kubeyard(["delete"]);
+    const tDelete = now() - d0;
+    const r = {
+      run: i,
+      commandExec: tCmd - t0,
+      apiServerAnswering: tApi - tCmd,
+      kubernetesService: tSvc - tApi,
+      dnsService: tDnsSvc - tSvc,
+      appRunning: tApp - tDnsSvc,
+      dnsAnswering: tDns - tApp,
+      total: tDns - t0,
+      delete: tDelete,
+      idleMemoryMiB: mem,
+    };
+    results.push(r);
+    process.stdout.write(`run ${i}: total ${r.total.toFixed(1)} s (start command ${r.commandExec.toFixed(1)} s), delete ${tDelete.toFixed(1)} s, idle memory ${mem.toFixed(0)} MiB\n`);
+  }
+  const phases = ["commandExec", "apiServerAnswering", "kubernetesService", "dnsService", "appRunning", "dnsAnswering", "total", "delete", "idleMemoryMiB"];
+  return { results, phases };
 }
+
+/**
+ * `addons enable ingress` on a fresh cluster (warm artifact cache: the Traefik image is built, but
+ * the node has never seen it) until a request from the host through the published HTTP port gets
+ * Traefik's answer; then, after a disable, the same again with the image already on the node.
+ */
+async function ingressSuite() {
+  await kubeyard(["delete"]).catch(() => undefined);
+  await kubeyard(["build", "node-image"]);
+  const answers = async (port) => {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const results = [];
+  for (let i = 1; i <= runs; i++) {
+    await kubeyard(["start"]);
+    const { addonPorts } = JSON.parse((await kubeyard(["status", "-o", "json"])).stdout);
+    const t0 = now();
+    await kubeyard(["addons", "enable", "ingress"]);
+    const tEnable = now();
+    const tFirst = await until(() => answers(addonPorts.ingressHttp));
+    const d0 = now();
+    await kubeyard(["addons", "disable", "ingress"]);
+    const tDisable = now() - d0;
+    const r0 = now();
+    await kubeyard(["addons", "enable", "ingress"]);
+    const tRe = await until(() => answers(addonPorts.ingressHttp));
+    await kubeyard(["delete"]);
+    const r = { run: i, enableCommand: tEnable - t0, enableUntilRequest: tFirst - t0, disable: tDisable, reEnableUntilRequest: tRe - r0 };
+    results.push(r);
+    process.stdout.write(
+      `run ${i}: enable until a request works ${r.enableUntilRequest.toFixed(1)} s, disable ${tDisable.toFixed(1)} s, enable again ${r.reEnableUntilRequest.toFixed(1)} s\n`,
+    );
+  }
+  return { results, phases: ["enableCommand", "enableUntilRequest", "disable", "reEnableUntilRequest"] };
+}
+
+const { results, phases } = await suites[values.suite]();
 rmSync(home, { recursive: true, force: true });
 
 const median = (xs) => {
@@ -105,7 +156,6 @@ const median = (xs) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const phases = ["commandExec", "apiServerAnswering", "kubernetesService", "dnsService", "appRunning", "dnsAnswering", "total", "delete", "idleMemoryMiB"];
 const medians = Object.fromEntries(phases.map((p) => [p, median(results.map((r) => r[p]))]));
 const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
 
@@ -113,5 +163,5 @@ process.stdout.write(`\nmedians over ${runs} runs (seconds; memory in MiB)\n`);
 process.stdout.write(`| phase | median |\n| --- | --- |\n`);
 for (const p of phases) process.stdout.write(`| ${p} | ${medians[p].toFixed(p === "idleMemoryMiB" ? 0 : 2)} |\n`);
 mkdirSync(path.dirname(values.out), { recursive: true });
-writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians }, null, 2) + "\n");
+writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), suite: values.suite, kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians }, null, 2) + "\n");
 process.stdout.write(`written to ${values.out}\n`);

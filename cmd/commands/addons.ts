@@ -45,13 +45,19 @@ export function registerAddons(program: Command): void {
     .argument("<name>", "the addon")
     .action(async (name: string) => {
       const profile = globals(program).profile;
+      const driver = new DockerDriver();
+      await driver.preflight();
       const release = await lockProfile(profile);
+      let kept: Awaited<ReturnType<typeof disableClusterAddon>>["kept"] = [];
       try {
-        await disableClusterAddon(profile, name);
+        kept = (await disableClusterAddon(profile, name, driver)).kept;
       } finally {
         await release();
       }
       process.stdout.write(`addon ${name} is disabled\n`);
+      for (const k of kept) {
+        process.stdout.write(`kept ${k.ref.kind} ${k.ref.name}: ${k.usedBy} object(s) of it remain that the addon did not create\n`);
+      }
     });
 
   addons
@@ -72,13 +78,14 @@ async function enableWithProgress(program: Command, name: string, set: Record<st
   const driver = new DockerDriver();
   await driver.preflight();
   const release = await lockProfile(profile);
+  let usage: string | undefined;
   try {
     await runSteps(
       [
         {
           title: `addon ${name}`,
           run: async (step) => {
-            await enableClusterAddon(profile, name, { driver, docker: driver.docker, set, source, onStep: step });
+            ({ usage } = await enableClusterAddon(profile, name, { driver, docker: driver.docker, set, source, onStep: step }));
           },
         },
       ],
@@ -87,8 +94,7 @@ async function enableWithProgress(program: Command, name: string, set: Record<st
   } finally {
     await release();
   }
-  const addon = await getAddon(name);
-  process.stdout.write(`addon ${name} is enabled${addon.usage ? `\n${addon.usage.trim()}` : ""}\n`);
+  process.stdout.write(`addon ${name} is enabled${usage ? `\n${usage.trim()}` : ""}\n`);
 }
 
 /** One prompt per value, defaulting to the value's default; without a terminal, --set is the way. */

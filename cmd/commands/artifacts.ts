@@ -6,6 +6,8 @@ import { obtainBinaries } from "../../src/artifacts/obtain.js";
 import { RELEASE_ARTIFACTS } from "../../src/artifacts/release-artifact.js";
 import { ensureImage, imageSources } from "../../src/artifacts/images.js";
 import { baseImageOnce } from "../../src/artifacts/base-image.js";
+import { ADDON_DATA } from "../../src/artifacts/recipes.js";
+import { buildArtifact } from "../../src/artifacts/source-artifact.js";
 import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
 import { connectEngine, requireEngine } from "../../src/drivers/docker/engine.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
@@ -39,7 +41,7 @@ export function registerArtifacts(program: Command): void {
     .command("fetch")
     .description("download (release) or build (source) everything a cluster of this version needs")
     .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
-    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry)", false))
+    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry) and the Gateway API CRDs", false))
     .action(async (opts: { kubernetesVersion?: string; source?: string; artifacts?: string; addons: boolean }) => {
       const v = resolveVersion(opts.kubernetesVersion);
       const cache = new ArtifactCache();
@@ -59,6 +61,10 @@ export function registerArtifacts(program: Command): void {
             title: `image ${name}`,
             run: (step: (s: string) => void, warn: (s: string) => void) =>
               ensureImage(docker, name, v, { cache, baseImage, sources, onStep: step, warn }),
+          })),
+          ...(opts.addons ? ADDON_DATA : []).map((name) => ({
+            title: name,
+            run: (step: (s: string) => void, warn: (s: string) => void) => buildArtifact(name, v, cache, { onStep: step, warn }),
           })),
         ],
         { verbose: globals(program).verbose },

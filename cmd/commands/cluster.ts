@@ -9,6 +9,7 @@ import { inotifyWarning } from "../../src/cluster/host-limits.js";
 import { nodeImageFor } from "../../src/cluster/node-image.js";
 import { planStart } from "../../src/cluster/start.js";
 import { clusterStatus, type ClusterStatus } from "../../src/cluster/status.js";
+import { describeAddonPorts } from "../../src/cluster/addon-ports.js";
 import { listProfiles, lockProfile, readState } from "../../src/cluster/state.js";
 import { stopCluster } from "../../src/cluster/stop.js";
 import { clusterKubeconfigText } from "../../src/cluster/kubeconfig.js";
@@ -245,6 +246,7 @@ function printStatus(s: ClusterStatus): void {
     s.nodes.map((n) => [n.name, n.role, n.container, n.kubelet, n.apiserver, n.etcd]),
   );
   if (s.addons.length) process.stdout.write(`addons: ${s.addons.join(", ")}\n`);
+  if (s.addonPorts) process.stdout.write(`addon ports: ${describeAddonPorts(s.addonPorts)}\n`);
 }
 
 /**

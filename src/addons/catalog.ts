@@ -10,6 +10,8 @@ import { checkDescriptor, ROLLOUT_KINDS, type AddonDescriptor } from "./descript
 export interface ManifestFile {
   file: string;
   documents: KubeObject[];
+  /** Upstream data taken as it is (CRDs from a Go module): labelled, but no reference is filled in. */
+  verbatim?: boolean;
 }
 
 /** An addon as found on disk: its descriptor and its manifests. */
@@ -76,35 +78,35 @@ async function loadAddon(dir: string): Promise<Addon> {
 /** Every `*.yaml` beside the descriptor, in name order, each a stream of Kubernetes objects. */
 async function loadManifests(dir: string): Promise<ManifestFile[]> {
   const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n) && n !== DESCRIPTOR_FILE).sort();
-  return Promise.all(
-    names.map(async (name) => {
-      const file = path.join(dir, name);
-      let docs: unknown[];
-      try {
-        docs = yaml.loadAll(await readFile(file, "utf8"), null, { filename: file });
-      } catch (error) {
-        throw new UserError(`${file}: YAML syntax error: ${(error as Error).message.split("\n")[0]}`, "fix the addon's manifest");
+  return Promise.all(names.map((name) => loadManifestFile(path.join(dir, name))));
+}
+
+/** One file of Kubernetes objects; a document that is not one fails naming the file. */
+export async function loadManifestFile(file: string): Promise<ManifestFile> {
+  let docs: unknown[];
+  try {
+    docs = yaml.loadAll(await readFile(file, "utf8"), null, { filename: file });
+  } catch (error) {
+    throw new UserError(`${file}: YAML syntax error: ${(error as Error).message.split("\n")[0]}`, "fix the addon's manifest");
+  }
+  const documents = docs
+    .map((doc, i) => ({ doc, i }))
+    .filter(({ doc }) => doc !== null && doc !== undefined)
+    .map(({ doc, i }) => {
+      const obj = doc as KubeObject;
+      const ok =
+        typeof obj === "object" &&
+        !Array.isArray(obj) &&
+        typeof obj.apiVersion === "string" &&
+        typeof obj.kind === "string" &&
+        typeof obj.metadata?.name === "string";
+      if (!ok) {
+        throw new UserError(
+          `${file}: document ${i + 1} is not a Kubernetes object`,
+          "give every document apiVersion, kind and metadata.name",
+        );
       }
-      const documents = docs
-        .map((doc, i) => ({ doc, i }))
-        .filter(({ doc }) => doc !== null && doc !== undefined)
-        .map(({ doc, i }) => {
-          const obj = doc as KubeObject;
-          const ok =
-            typeof obj === "object" &&
-            !Array.isArray(obj) &&
-            typeof obj.apiVersion === "string" &&
-            typeof obj.kind === "string" &&
-            typeof obj.metadata?.name === "string";
-          if (!ok) {
-            throw new UserError(
-              `${file}: document ${i + 1} is not a Kubernetes object`,
-              "give every document apiVersion, kind and metadata.name",
-            );
-          }
-          return obj;
-        });
-      return { file, documents };
-    }),
-  );
+      return obj;
+    });
+  return { file, documents };
 }

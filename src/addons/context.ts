@@ -1,4 +1,5 @@
 import { imageRefs, type ImageName } from "../artifacts/versions.js";
+import type { AddonPortName } from "../config/addon-ports.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { ResolvedValues } from "./values.js";
 
@@ -11,6 +12,10 @@ export interface ClusterFacts {
   podSubnet: string;
   /** "v1.37.1". */
   kubernetesVersion: string;
+  /** The first control-plane node, where addon ports are published (see config/addon-ports.ts). */
+  controlPlaneNode: string;
+  /** Its address on the cluster network; known once the cluster exists. */
+  controlPlaneIP?: string;
 }
 
 /**
@@ -21,6 +26,8 @@ export interface AddonContext {
   cluster: ClusterFacts;
   images: Readonly<Record<ImageName, string>>;
   values?: ResolvedValues;
+  /** `${ports.x}`: the host ports chosen for addons when the cluster was created. */
+  ports?: Readonly<Partial<Record<AddonPortName, number>>>;
 }
 
 /** The context of a validated cluster config, without values (those are per addon). */
@@ -34,6 +41,7 @@ export function addonContext(config: ClusterConfig): AddonContext {
       serviceSubnet: networking.serviceSubnet,
       podSubnet: networking.podSubnet,
       kubernetesVersion: config.kubernetesVersion,
+      controlPlaneNode: config.nodes[0]?.name ?? `${config.name}-control-plane`,
     },
     images: imageRefs(config.versions),
   };

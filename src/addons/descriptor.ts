@@ -1,4 +1,6 @@
+import { ADDON_DATA, type ArtifactName } from "../artifacts/recipes.js";
 import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
+import { ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
 import { checkDNS1123Label } from "../config/k8s-names.js";
 
 /**
@@ -14,8 +16,15 @@ import { checkDNS1123Label } from "../config/k8s-names.js";
  *   readiness:                         # what "enabled" waits for
  *     - {kind: Deployment, namespace: kube-system, name: coredns}
  *     - {kind: APIService, name: v1beta1.metrics.k8s.io, condition: Available}
- *   usage: |                           # printed after `addons enable` (optional)
+ *   usage: |                           # printed after `addons enable` (optional; may use ${ports.x})
  *     kubectl top nodes
+ *   manifestArtifacts: [gateway-api-crds]  # cache artifacts whose *.yaml are manifests of the addon too
+ *   keepOnDisable: [CustomResourceDefinition]  # kept on disable while objects of theirs exist
+ *                                             # that the addon did not create (CRDs only)
+ *   hostProbes:                        # after readiness: an HTTP GET from the host on an addon port
+ *     - {port: registry, path: /v2/, status: 200}   # status left out: any HTTP answer
+ *   nodeFiles:                         # written into every node on enable, removed on disable
+ *     - {path: "/etc/x/${ports.registry}.toml", content: "..."}
  */
 export interface AddonDescriptor {
   name: string;
@@ -27,6 +36,26 @@ export interface AddonDescriptor {
   readiness: ReadinessCheck[];
   /** Printed after `addons enable`: how to use what was just installed. */
   usage?: string;
+  /** Cache artifacts (taken from Go modules) whose YAML files are more of the addon's manifests. */
+  manifestArtifacts: ArtifactName[];
+  /** Kinds whose objects a disable leaves while objects of theirs remain that the addon did not create. */
+  keepOnDisable: string[];
+  hostProbes: HostProbe[];
+  nodeFiles: NodeFile[];
+}
+
+/** An HTTP GET from the host to an addon port on 127.0.0.1: "a request through it works". */
+export interface HostProbe {
+  port: AddonPortName;
+  path: string;
+  /** The status wanted; any HTTP answer when absent. */
+  status?: number;
+}
+
+/** A file every node gets while the addon is enabled (path and content may use references). */
+export interface NodeFile {
+  path: string;
+  content: string;
 }
 
 export type ValueType = "string" | "int" | "bool";
@@ -57,7 +86,22 @@ export interface ReadinessCheck {
 
 export const ROLLOUT_KINDS: Readonly<Record<string, string>> = { Deployment: "apps/v1", DaemonSet: "apps/v1" };
 
-const TOP_KEYS = ["name", "description", "default", "alwaysOn", "images", "values", "readiness", "usage"];
+const TOP_KEYS = [
+  "name",
+  "description",
+  "default",
+  "alwaysOn",
+  "images",
+  "values",
+  "readiness",
+  "usage",
+  "manifestArtifacts",
+  "keepOnDisable",
+  "hostProbes",
+  "nodeFiles",
+];
+/** Kinds keepOnDisable accepts: a CRD is "in use" while objects of the resource it defines exist. */
+const KEEPABLE_KINDS = ["CustomResourceDefinition"];
 const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max"];
 const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion", "condition"];
 const VALUE_TYPES: readonly ValueType[] = ["string", "int", "bool"];
@@ -116,6 +160,10 @@ export function checkDescriptor(data: unknown, folderName: string): { descriptor
   const images = checkImages(data.images, bad);
   const values = checkValues(data.values, bad);
   const readiness = checkReadiness(data.readiness, bad);
+  const manifestArtifacts = checkList(data.manifestArtifacts, "manifestArtifacts", ADDON_DATA, bad) as ArtifactName[];
+  const keepOnDisable = checkList(data.keepOnDisable, "keepOnDisable", KEEPABLE_KINDS, bad);
+  const hostProbes = checkHostProbes(data.hostProbes, bad);
+  const nodeFiles = checkNodeFiles(data.nodeFiles, bad);
 
   if (problems.length) return { problems };
   return {
@@ -129,6 +177,10 @@ export function checkDescriptor(data: unknown, folderName: string): { descriptor
       values,
       readiness,
       ...(typeof data.usage === "string" ? { usage: data.usage } : {}),
+      manifestArtifacts,
+      keepOnDisable,
+      hostProbes,
+      nodeFiles,
     },
   };
 }
@@ -228,6 +280,58 @@ function checkReadiness(raw: unknown, bad: Bad): ReadinessCheck[] {
       bad(`${at}.namespace`, undefined, `the namespace of the ${item.kind}`);
     }
     out.push(item as unknown as ReadinessCheck);
+  });
+  return out;
+}
+
+function checkList(raw: unknown, field: string, accepted: readonly string[], bad: Bad): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    bad(field, raw, `a list of ${accepted.join(", ")}`);
+    return [];
+  }
+  raw.forEach((item, i) => {
+    if (typeof item !== "string" || !accepted.includes(item)) bad(`${field}[${i}]`, item, `one of ${accepted.join(", ")}`);
+  });
+  return raw as string[];
+}
+
+function checkHostProbes(raw: unknown, bad: Bad): HostProbe[] {
+  if (raw === undefined) return [];
+  const want = `a mapping {port: ${ADDON_PORT_NAMES.join(" | ")}, path: /..., status?: 100..599}`;
+  if (!Array.isArray(raw)) {
+    bad("hostProbes", raw, `a list of ${want}`);
+    return [];
+  }
+  const out: HostProbe[] = [];
+  raw.forEach((item, i) => {
+    const at = `hostProbes[${i}]`;
+    if (!isMap(item)) return void bad(at, item, want);
+    for (const k of Object.keys(item)) if (!["port", "path", "status"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, path, status");
+    if (!ADDON_PORT_NAMES.includes(item.port as AddonPortName)) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
+    if (typeof item.path !== "string" || !item.path.startsWith("/")) bad(`${at}.path`, item.path, "a URL path starting with /");
+    if (item.status !== undefined && !(typeof item.status === "number" && Number.isInteger(item.status) && item.status >= 100 && item.status <= 599)) {
+      bad(`${at}.status`, item.status, "an HTTP status from 100 to 599");
+    }
+    out.push(item as unknown as HostProbe);
+  });
+  return out;
+}
+
+function checkNodeFiles(raw: unknown, bad: Bad): NodeFile[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    bad("nodeFiles", raw, "a list of {path, content}");
+    return [];
+  }
+  const out: NodeFile[] = [];
+  raw.forEach((item, i) => {
+    const at = `nodeFiles[${i}]`;
+    if (!isMap(item)) return void bad(at, item, "a mapping {path, content}");
+    for (const k of Object.keys(item)) if (!["path", "content"].includes(k)) bad(`${at}.${k}`, k, "one of the fields path, content");
+    if (typeof item.path !== "string" || !item.path.startsWith("/")) bad(`${at}.path`, item.path, "an absolute path inside the node");
+    if (typeof item.content !== "string") bad(`${at}.content`, item.content, "text");
+    out.push(item as unknown as NodeFile);
   });
   return out;
 }

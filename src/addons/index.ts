@@ -7,11 +7,14 @@ export {
   type AddonDescriptor,
   type AddonValue,
   type ReadinessCheck,
+  type HostProbe,
+  type NodeFile,
   type ValueSpec,
   type ValueType,
 } from "./descriptor.js";
 export { resolveValues, describeValues, type ResolvedValues } from "./values.js";
 export { addonContext, type AddonContext, type ClusterFacts } from "./context.js";
-export { renderAddon } from "./render.js";
-export { enableAddon, disableAddon, waitForAddonReady, addonKinds, type AddonOptions } from "./lifecycle.js";
+export { renderAddon, renderText } from "./render.js";
+export { withArtifactManifests } from "./artifact-manifests.js";
+export { enableAddon, disableAddon, waitForAddonReady, addonKinds, type AddonOptions, type DisableResult } from "./lifecycle.js";
 export { addonLabels, addonSelector, ADDON_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from "./labels.js";

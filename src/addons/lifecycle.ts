@@ -1,6 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   deleteByLabel,
+  listObjects,
   refOf,
   serverSideApply,
   waitForDaemonSetReady,
@@ -16,13 +17,22 @@ import { UserError } from "../util/errors.js";
 import type { Addon } from "./catalog.js";
 import type { AddonContext } from "./context.js";
 import type { ReadinessCheck } from "./descriptor.js";
-import { addonSelector } from "./labels.js";
+import { ADDON_LABEL, addonSelector } from "./labels.js";
 import { renderAddon } from "./render.js";
 
 export interface AddonOptions extends WaitOptions {
   /** Apply without waiting for the readiness checks (a cluster step that waits for them later). */
   noWait?: boolean;
+  /**
+   * Settles once the addon's images are on the nodes. Everything else (namespaces, CRDs, RBAC,
+   * config) is applied meanwhile; objects that run containers wait for it, so no pod tries to
+   * pull an image that is still being loaded.
+   */
+  imagesReady?: Promise<unknown>;
 }
+
+/** Kinds whose objects start containers. */
+const WORKLOAD_KINDS = new Set(["Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob"]);
 
 /**
  * Applies the addon's objects (server-side, so enabling twice changes nothing), removes objects of
@@ -31,7 +41,10 @@ export interface AddonOptions extends WaitOptions {
  */
 export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContext, opts: AddonOptions = {}): Promise<KubeObject[]> {
   const objects = renderAddon(addon, ctx);
-  const applied = await serverSideApply(kc, objects, { signal: opts.signal });
+  const workload = (o: KubeObject) => WORKLOAD_KINDS.has(o.kind ?? "");
+  const applied = await serverSideApply(kc, objects.filter((o) => !workload(o)), { signal: opts.signal });
+  await opts.imagesReady;
+  applied.push(...(await serverSideApply(kc, objects.filter(workload), { signal: opts.signal })));
   const current = new Set(applied.map((o) => identity(refOf(o))));
   await deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), { signal: opts.signal, keep: (ref) => current.has(identity(ref)) });
   if (!opts.noWait) await waitForAddonReady(kc, addon, objects, opts);
@@ -94,13 +107,64 @@ export function addonKinds(addon: Addon): KindRef[] {
   return [...kinds.values()];
 }
 
+export interface DisableResult {
+  deleted: ObjectRef[];
+  /** Objects of a keepOnDisable kind left in place, each with what still uses it. */
+  kept: { ref: ObjectRef; usedBy: number }[];
+}
+
+const CRD: KindRef = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition" };
+
 /**
  * Deletes every object labelled as the addon's, over the kinds its manifests use, and waits until
- * they are gone. An alwaysOn addon (CoreDNS) refuses: the cluster does not work without it.
+ * they are gone; a CRD of the addon whose kind is in keepOnDisable stays while objects of the
+ * resource it defines exist that the addon did not create (deleting it would delete the user's
+ * objects with it). An alwaysOn addon (CoreDNS) refuses: the cluster does not work without it.
  */
-export async function disableAddon(kc: KubeConfig, addon: Addon, opts: WaitOptions = {}): Promise<ObjectRef[]> {
+export async function disableAddon(kc: KubeConfig, addon: Addon, opts: WaitOptions = {}): Promise<DisableResult> {
   if (addon.alwaysOn) {
     throw new UserError(`the ${addon.name} addon cannot be disabled`, `${addon.name} is always on: the cluster needs it to work`);
   }
-  return deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), opts);
+  const kinds = addonKinds(addon);
+  // CRDs taken from artifacts are not in addon.manifests unless they were loaded; look for them anyway.
+  if (addon.manifestArtifacts.length || addon.keepOnDisable.includes(CRD.kind)) kinds.push(CRD);
+  const kept = addon.keepOnDisable.includes(CRD.kind) ? await crdsInUse(kc, addon, opts.signal) : [];
+  const keptNames = new Set(kept.map((k) => k.ref.name));
+  // Objects of the addon's own CRDs (a GatewayClass, a Gateway) go first, while its controller
+  // still runs to release the finalizers it put on them; deleted after it, they would never go.
+  const custom = await customKinds(kc, addon, opts.signal);
+  const first = kinds.filter((k) => custom.has(`${k.apiVersion.split("/")[0]}/${k.kind}`));
+  const deleted = first.length ? await deleteByLabel(kc, addonSelector(addon.name), first, opts) : [];
+  deleted.push(...await deleteByLabel(kc, addonSelector(addon.name), kinds, {
+    ...opts,
+    ...(kept.length ? { keep: (ref: ObjectRef) => ref.kind === CRD.kind && keptNames.has(ref.name) } : {}),
+  }));
+  return { deleted, kept };
+}
+
+/** "group/Kind" of every resource the addon's CRDs define. */
+async function customKinds(kc: KubeConfig, addon: Addon, signal?: AbortSignal): Promise<Set<string>> {
+  const { items } = await listObjects(kc, { ...CRD, labelSelector: addonSelector(addon.name) }, signal).catch(() => ({ items: [] as KubeObject[] }));
+  return new Set(
+    items.map((crd) => {
+      const spec = (crd as { spec?: { group?: string; names?: { kind?: string } } }).spec;
+      return `${spec?.group}/${spec?.names?.kind}`;
+    }),
+  );
+}
+
+/** The addon's CRDs that objects it did not create still use, with how many such objects there are. */
+async function crdsInUse(kc: KubeConfig, addon: Addon, signal?: AbortSignal): Promise<DisableResult["kept"]> {
+  const { items } = await listObjects(kc, { ...CRD, labelSelector: addonSelector(addon.name) }, signal);
+  const out: DisableResult["kept"] = [];
+  for (const crd of items) {
+    const spec = (crd as { spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean }[] } }).spec;
+    const version = spec?.versions?.find((v) => v.served !== false)?.name;
+    if (!spec?.group || !spec.names?.kind || !version) continue;
+    const kind = { apiVersion: `${spec.group}/${version}`, kind: spec.names.kind };
+    const objects = await listObjects(kc, kind, signal).catch(() => ({ items: [] as KubeObject[] }));
+    const foreign = objects.items.filter((o) => o.metadata?.labels?.[ADDON_LABEL] !== addon.name).length;
+    if (foreign) out.push({ ref: refOf(crd), usedBy: foreign });
+  }
+  return out;
 }

@@ -6,12 +6,12 @@ import { addonLabels } from "./labels.js";
 import { resolveValues } from "./values.js";
 
 /**
- * `${root.key}`, where root is cluster, images or values. `$${...}` stands for a literal `${...}`;
+ * `${root.key}`, where root is cluster, images, values or ports. `$${...}` stands for a literal `${...}`;
  * a `${VAR}` without a dot (a shell variable in a script) is not a reference and is left alone.
  */
 const REFERENCE = /\$(\$?)\{([A-Za-z_]\w*)\.([A-Za-z_]\w*)\}/g;
 const WHOLE_REFERENCE = /^\$\{([A-Za-z_]\w*)\.([A-Za-z_]\w*)\}$/;
-const ROOTS = ["cluster", "images", "values"] as const;
+const ROOTS = ["cluster", "images", "values", "ports"] as const;
 
 /** Where a reference was written, for error messages. */
 interface Site {
@@ -28,6 +28,24 @@ interface Site {
  * structure of a manifest. An unknown reference fails naming the file, object and field.
  */
 export function renderAddon(addon: Addon, ctx: AddonContext): KubeObject[] {
+  const lookup = scopeOf(addon, ctx);
+  const objects: KubeObject[] = [];
+  for (const manifest of addon.manifests) {
+    const file = path.relative(path.dirname(addon.dir), manifest.file);
+    for (const doc of manifest.documents) {
+      const siteOf = (field: string): Site => ({ file, doc: describeRef(refOf(doc)), field });
+      const obj = (
+        manifest.verbatim ? structuredClone(doc) : substitute(doc, "", (text, field) => renderString(text, (root, key) => lookup(root, key, siteOf(field))))
+      ) as KubeObject;
+      obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...addonLabels(addon.name) } };
+      objects.push(obj);
+    }
+  }
+  return applyOrder(objects);
+}
+
+/** Looks up `${root.key}` references for one addon and cluster; an unknown one fails saying where. */
+function scopeOf(addon: Addon, ctx: AddonContext): (root: string, key: string, site: Site) => unknown {
   const values = ctx.values ?? resolveValues(addon);
   // Only the images the descriptor lists may be used, so its list is what the addon really needs.
   const images = Object.fromEntries(addon.images.map((name) => [name, ctx.images[name]]));
@@ -35,8 +53,9 @@ export function renderAddon(addon: Addon, ctx: AddonContext): KubeObject[] {
     cluster: { ...ctx.cluster },
     images,
     values,
+    ports: { ...ctx.ports },
   };
-  const lookup = (root: string, key: string, site: Site): unknown => {
+  return (root: string, key: string, site: Site): unknown => {
     const where = `${site.file}: ${site.doc}, field ${site.field}`;
     if (!(ROOTS as readonly string[]).includes(root)) {
       throw new Error(`${where}: \${${root}.${key}} refers to "${root}", which is not one of ${ROOTS.join(", ")}`);
@@ -49,18 +68,16 @@ export function renderAddon(addon: Addon, ctx: AddonContext): KubeObject[] {
     }
     return table[key];
   };
+}
 
-  const objects: KubeObject[] = [];
-  for (const manifest of addon.manifests) {
-    const file = path.relative(path.dirname(addon.dir), manifest.file);
-    for (const doc of manifest.documents) {
-      const siteOf = (field: string): Site => ({ file, doc: describeRef(refOf(doc)), field });
-      const obj = substitute(doc, "", (text, field) => renderString(text, (root, key) => lookup(root, key, siteOf(field)))) as KubeObject;
-      obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...addonLabels(addon.name) } };
-      objects.push(obj);
-    }
-  }
-  return applyOrder(objects);
+/**
+ * A text of the addon's descriptor (a node file, the usage text) with its references filled in;
+ * `field` names it in errors.
+ */
+export function renderText(addon: Addon, ctx: AddonContext, text: string, field: string): string {
+  const lookup = scopeOf(addon, ctx);
+  const site: Site = { file: `${addon.name}/addon.yaml`, doc: "descriptor", field };
+  return text.replace(REFERENCE, (all, escape: string, root: string, key: string) => (escape ? all.slice(1) : String(lookup(root, key, site))));
 }
 
 /** A copy of `node` with every string passed through `onString`. */

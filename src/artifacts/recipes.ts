@@ -47,7 +47,18 @@ export interface CRecipe {
   defines: Record<string, string>;
 }
 
-export type Recipe = ModuleRecipe | WrapperRecipe | CRecipe;
+/** Data files taken as they are from a folder of an upstream module (CRDs, say): nothing is compiled. */
+export interface FilesRecipe {
+  kind: "files";
+  module: string;
+  version: string;
+  /** The folder inside the module. */
+  dir: string;
+  /** Which of its files are taken. */
+  match: RegExp;
+}
+
+export type Recipe = ModuleRecipe | WrapperRecipe | CRecipe | FilesRecipe;
 
 const CNI_PATHS: Record<(typeof CNI_PLUGINS)[number], string> = {
   bridge: "main/bridge",
@@ -70,7 +81,11 @@ export type ArtifactName =
   | "metrics-server"
   | "traefik"
   | "registry"
-  | "agnhost";
+  | "agnhost"
+  | "gateway-api-crds";
+
+/** Data addons install besides their own manifests, taken from Go modules (`artifacts fetch --addons`). */
+export const ADDON_DATA: readonly ArtifactName[] = ["gateway-api-crds"];
 
 const ETCD_MAIN = `package main
 
@@ -131,6 +146,8 @@ export function artifactVersion(name: ArtifactName, v: ComponentVersions): strin
       return v.registry;
     case "agnhost":
       return AGNHOST_VERSION;
+    case "gateway-api-crds":
+      return v.gatewayApi;
   }
 }
 
@@ -268,6 +285,14 @@ export function recipeFor(name: ArtifactName, v: ComponentVersions): Recipe {
         stagingVersion: "v0.37.1",
         mains: { agnhost: AGNHOST_MAIN },
         builds: [{ packages: ["./agnhost"], ldflags: [] }],
+      };
+    case "gateway-api-crds":
+      return {
+        kind: "files",
+        module: "sigs.k8s.io/gateway-api",
+        version: `v${v.gatewayApi}`,
+        dir: "config/crd/standard",
+        match: /^gateway\.networking\.k8s\.io_[a-z]+\.yaml$/,
       };
   }
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { downloadModule, goEnv, runLogged } from "./go-toolchain.js";
-import type { CRecipe, GoBuild, ModuleRecipe, Recipe, WrapperRecipe } from "./recipes.js";
+import type { CRecipe, FilesRecipe, GoBuild, ModuleRecipe, Recipe, WrapperRecipe } from "./recipes.js";
 
 export interface BuildContext {
   /** Where the binaries go (a fresh temp dir that the cache publishes when the build succeeds). */
@@ -22,7 +22,17 @@ export async function buildRecipe(recipe: Recipe, ctx: BuildContext): Promise<vo
       return buildWrapper(recipe, ctx);
     case "c":
       return buildC(recipe, ctx);
+    case "files":
+      return copyFiles(recipe, ctx);
   }
+}
+
+async function copyFiles(recipe: FilesRecipe, ctx: BuildContext): Promise<void> {
+  const src = path.join(await downloadModule(recipe.module, recipe.version, ctx.log), recipe.dir);
+  const names = (await fs.readdir(src)).filter((n) => recipe.match.test(n));
+  if (!names.length) throw new Error(`${recipe.module}@${recipe.version} holds no files matching ${recipe.match} in ${recipe.dir}`);
+  // The module cache is read-only; the copies must not be.
+  for (const n of names) await fs.writeFile(path.join(ctx.outDir, n), await fs.readFile(path.join(src, n)));
 }
 
 async function buildModule(recipe: ModuleRecipe, ctx: BuildContext): Promise<void> {

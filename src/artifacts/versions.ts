@@ -19,6 +19,8 @@ export interface ComponentVersions {
   metricsServer: string;
   traefik: string;
   registry: string;
+  /** The Gateway API release whose standard-channel CRDs the ingress addon installs. */
+  gatewayApi: string;
   /** Debian's BusyBox, for the local-path helper pods; the image tag follows upstream busybox. */
   busybox: string;
 }
@@ -31,6 +33,7 @@ const shared = {
   metricsServer: "0.9.0",
   traefik: "3.6.12",
   registry: "3.0.0",
+  gatewayApi: "1.4.1",
   busybox: "1.35.0",
 } as const;
 

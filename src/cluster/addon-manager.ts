@@ -1,6 +1,23 @@
 import { rm } from "node:fs/promises";
 import type Docker from "dockerode";
-import { addonContext, disableAddon, enableAddon, getAddon, listAddons, resolveValues, type Addon } from "../addons/index.js";
+import http from "node:http";
+import path from "node:path";
+import {
+  addonContext,
+  disableAddon,
+  enableAddon,
+  getAddon,
+  listAddons,
+  renderText,
+  resolveValues,
+  withArtifactManifests,
+  type Addon,
+  type AddonContext,
+  type DisableResult,
+  type HostProbe,
+  type ResolvedValues,
+} from "../addons/index.js";
+import { ADDON_PORT_ADDRESS } from "../config/addon-ports.js";
 import { ArtifactCache } from "../artifacts/cache.js";
 import { baseImageOnce } from "../artifacts/base-image.js";
 import { ensureImage, imageSources } from "../artifacts/images.js";
@@ -8,6 +25,7 @@ import type { SourceChoice } from "../artifacts/obtain.js";
 import { imageRefs } from "../artifacts/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
+import { UserError } from "../util/errors.js";
 import { adminClient } from "./api.js";
 import { loadImages } from "./image-load.js";
 import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
@@ -32,33 +50,126 @@ export interface EnableOptions {
   onStep?: (text: string) => void;
 }
 
+export interface EnabledAddon {
+  addon: Addon;
+  /** The descriptor's usage text with the cluster's ports filled in. */
+  usage?: string;
+}
+
 /**
  * Enables an addon: its images are made present on every node (pulled or built on the host, then
- * loaded), its manifests rendered with the values and applied, and it counts as enabled once its
- * readiness checks pass. Values given before are kept unless set again.
+ * loaded) while the objects that run no container are applied, its node files are written, the
+ * rest of its manifests applied, and it counts as enabled once its readiness checks pass and a
+ * request from the host through each of its probes works. Values given before are kept unless set again.
  */
-export async function enableClusterAddon(profile: string, name: string, opts: EnableOptions): Promise<Addon> {
-  const addon = await getAddon(name);
+export async function enableClusterAddon(profile: string, name: string, opts: EnableOptions): Promise<EnabledAddon> {
+  const plain = await getAddon(name);
   const state = await requireReadyState(profile);
   const given = { ...(state.addonValues?.[name] ?? {}), ...(opts.set ?? {}) };
-  const values = resolveValues(addon, given);
-  await ensureAddonImages(addon, state, opts);
+  const ctx = clusterAddonContext(plain, state, resolveValues(plain, given));
+  const images = ensureAddonImages(plain, state, opts);
+  // Awaited below (through enableAddon); a failure before that must not go unhandled.
+  images.catch(() => undefined);
+  const addon = await withArtifactManifests(plain, state.config.versions, new ArtifactCache(), { onStep: opts.onStep });
+  await writeNodeFiles(addon, ctx, state, opts.driver);
   const kc = adminClient(state, await loadPki(pkiDir(profile)));
   opts.onStep?.("apply manifests and wait until it works");
-  await enableAddon(kc, addon, { ...addonContext(state.config), values }, { onStatus: (s: string) => opts.onStep?.(s) });
+  await enableAddon(kc, addon, ctx, { onStatus: (s: string) => opts.onStep?.(s), imagesReady: images });
+  await images;
+  for (const probe of addon.hostProbes) {
+    opts.onStep?.(`request http://${ADDON_PORT_ADDRESS}:${state.addonPorts![probe.port]}${probe.path}`);
+    await waitForHostProbe(probe, state.addonPorts![probe.port]);
+  }
   state.addons = [...new Set([...state.addons, name])];
   state.addonValues = { ...(state.addonValues ?? {}), [name]: given };
   await writeState(state);
-  return addon;
+  return { addon, ...(addon.usage ? { usage: renderText(addon, ctx, addon.usage, "usage") } : {}) };
 }
 
-export async function disableClusterAddon(profile: string, name: string): Promise<void> {
+export async function disableClusterAddon(profile: string, name: string, driver: NodeDriver): Promise<DisableResult> {
   const addon = await getAddon(name);
   const state = await requireReadyState(profile);
   const kc = adminClient(state, await loadPki(pkiDir(profile)));
-  await disableAddon(kc, addon);
+  const result = await disableAddon(kc, addon);
+  await removeNodeFiles(addon, clusterAddonContext(addon, state, resolveValues(addon, state.addonValues?.[name] ?? {})), state, driver);
   state.addons = state.addons.filter((a) => a !== name);
   await writeState(state);
+  return result;
+}
+
+/** What an addon's manifests and texts may refer to on this cluster: its facts, values and ports. */
+function clusterAddonContext(addon: Addon, state: ClusterState, values: ResolvedValues): AddonContext {
+  const base = addonContext(state.config);
+  const usesPorts = addon.hostProbes.length > 0 || /\$\{ports\./.test(JSON.stringify([addon.nodeFiles, addon.usage, addon.manifests]));
+  if (usesPorts && !state.addonPorts) {
+    throw new UserError(
+      `cluster "${state.name}" was created before kubeyard published addon ports, so the ${addon.name} addon cannot be reached from the host`,
+      `Recreate it (\`kubeyard delete -p ${state.name} && kubeyard start -p ${state.name}\`) to get them.`,
+    );
+  }
+  const ip = state.nodes.find((n) => n.name === base.cluster.controlPlaneNode)?.ip;
+  return { ...base, cluster: { ...base.cluster, ...(ip ? { controlPlaneIP: ip } : {}) }, values, ...(state.addonPorts ? { ports: state.addonPorts } : {}) };
+}
+
+async function nodesOf(state: ClusterState, driver: NodeDriver) {
+  return (await driver.listNodes(state.name)).filter((n) => n.role !== "load-balancer");
+}
+
+async function writeNodeFiles(addon: Addon, ctx: AddonContext, state: ClusterState, driver: NodeDriver): Promise<void> {
+  if (!addon.nodeFiles.length) return;
+  const files = addon.nodeFiles.map((f, i) => ({
+    path: renderText(addon, ctx, f.path, `nodeFiles[${i}].path`),
+    content: renderText(addon, ctx, f.content, `nodeFiles[${i}].content`),
+  }));
+  await Promise.all((await nodesOf(state, driver)).map((n) => driver.copyFiles(n.name, files)));
+}
+
+/** Removes the addon's node files, and their folders when that leaves them empty. */
+async function removeNodeFiles(addon: Addon, ctx: AddonContext, state: ClusterState, driver: NodeDriver): Promise<void> {
+  if (!addon.nodeFiles.length) return;
+  const paths = addon.nodeFiles.map((f, i) => renderText(addon, ctx, f.path, `nodeFiles[${i}].path`));
+  const dirs = [...new Set(paths.map((p) => path.posix.dirname(p)))];
+  await Promise.all(
+    (await nodesOf(state, driver)).map(async (n) => {
+      await driver.exec(n.name, ["rm", "-f", "--", ...paths]);
+      await driver.exec(n.name, ["rmdir", "--ignore-fail-on-non-empty", "--", ...dirs]);
+    }),
+  );
+}
+
+/** Until a GET from the host through the addon's port answers (with the wanted status, if one). */
+async function waitForHostProbe(probe: HostProbe, port: number, timeoutMs = 180_000): Promise<void> {
+  // Nothing to watch here: an HTTP answer is the event, so ask a few times a second.
+  const url = `http://${ADDON_PORT_ADDRESS}:${port}${probe.path}`;
+  const end = Date.now() + timeoutMs;
+  let last = "no answer";
+  for (;;) {
+    try {
+      const status = await httpStatus(url);
+      if (probe.status === undefined || status === probe.status) return;
+      last = `it answered ${status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > end) {
+      throw new UserError(
+        `GET ${url} did not ${probe.status ? `answer ${probe.status}` : "answer"} within ${timeoutMs / 1000} s (last: ${last})`,
+        "`kubectl get pods -A` and `kubectl describe` of the addon's pods show why.",
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 3_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer within 3 s")));
+    req.on("error", reject);
+  });
 }
 
 /** Images the nodes lack are obtained on the host (pull, else build) and loaded into every node. */

@@ -1,6 +1,6 @@
-import net from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../config/index.js";
+import { chooseAddonPorts, addonPortMappings, probePort, rechooseTakenAddonPorts } from "./addon-ports.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { ensureClusterPki, loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
@@ -108,6 +108,7 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
       title: "network",
       run: async () => {
         const port = await chooseApiServerPort(config);
+        const addonPorts = await chooseAddonPorts(config, port);
         const network = await opts.driver.ensureNetwork(config.name, {
           avoid: [config.networking.podSubnet, config.networking.serviceSubnet],
         });
@@ -116,6 +117,7 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
           name: config.name,
           config,
           apiServerPort: port,
+          addonPorts,
           network,
           nodes: placed.map((p) => ({ name: p.config.name, role: p.config.role, ip: p.ip })),
           kubeconfigPath: opts.kubeconfigPath,
@@ -129,23 +131,40 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
     {
       title: "nodes",
       run: async (report) => {
+        const create = (p: PlacedNode) =>
+          opts.driver.createNode({
+            cluster: config.name,
+            name: p.config.name,
+            role: p.config.role,
+            image: p.config.image ?? image,
+            ip: p.ip,
+            ports: [
+              ...(p === controlPlanes()[0]
+                ? [
+                    { containerPort: 6443, hostPort: state!.apiServerPort, listenAddress: config.networking.apiServerAddress, protocol: "TCP" as const },
+                    ...addonPortMappings(state!.addonPorts!),
+                  ]
+                : []),
+              ...p.config.extraPortMappings.map((m) => ({ ...m })),
+            ],
+            mounts: p.config.extraMounts.map((m) => ({ ...m })),
+          });
         await Promise.all(
-          placed.map((p) =>
-            opts.driver.createNode({
-              cluster: config.name,
-              name: p.config.name,
-              role: p.config.role,
-              image: p.config.image ?? image,
-              ip: p.ip,
-              ports: [
-                ...(p === controlPlanes()[0]
-                  ? [{ containerPort: 6443, hostPort: state!.apiServerPort, listenAddress: config.networking.apiServerAddress, protocol: "TCP" as const }]
-                  : []),
-                ...p.config.extraPortMappings.map((m) => ({ ...m })),
-              ],
-              mounts: p.config.extraMounts.map((m) => ({ ...m })),
-            }),
-          ),
+          placed.map(async (p) => {
+            // Another cluster starting at the same moment may have taken an addon port that was
+            // free when it was chosen: the ports the config left open are chosen again.
+            for (let attempt = 1; ; attempt++) {
+              try {
+                return await create(p);
+              } catch (err) {
+                const moved = p === controlPlanes()[0] && attempt < 3 && (await rechooseTakenAddonPorts(config, state!));
+                if (!moved) throw err;
+                await opts.driver.removeNode(p.config.name);
+                state!.addonPorts = moved;
+                await writeState(state!);
+              }
+            }
+          }),
         );
         report(`${placed.length} running`);
       },
@@ -241,15 +260,5 @@ async function chooseApiServerPort(config: ClusterConfig): Promise<number> {
   }
 }
 
-function probePort(host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen({ host, port, exclusive: true }, () => {
-      const got = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(got));
-    });
-  });
-}
 
 export { nodeImageFor, pkiPaths };

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import type { ClusterConfig } from "../config/index.js";
+import type { AddonPorts } from "../config/addon-ports.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
 import { stateDir } from "../util/paths.js";
@@ -15,6 +16,8 @@ export interface ClusterState {
   name: string;
   config: ClusterConfig;
   apiServerPort: number;
+  /** Host ports (on 127.0.0.1) published for addons on the first control-plane node; absent in clusters made before them. */
+  addonPorts?: AddonPorts;
   network: { name: string; subnet: string; gateway: string };
   nodes: { name: string; role: "control-plane" | "worker"; ip: string }[];
   /** The kubeconfig file kubeyard added its context to, or null with --no-kubeconfig. */

@@ -1,4 +1,5 @@
 import { HttpMethod } from "@kubernetes/client-node";
+import type { AddonPorts } from "../config/addon-ports.js";
 import type { NodeDriver, NodeState } from "../drivers/types.js";
 import { objectApi } from "../kube/object-api.js";
 import { loadPki } from "../pki/index.js";
@@ -23,6 +24,8 @@ export interface ClusterStatus {
   server?: string;
   kubernetesVersion?: string;
   addons: string[];
+  /** Host ports (on 127.0.0.1) of the ingress and registry addons, published whether enabled or not. */
+  addonPorts?: AddonPorts;
   nodes: NodeStatus[];
 }
 
@@ -60,6 +63,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
     server: state ? hostServerURL(state) : undefined,
     kubernetesVersion: state?.config.kubernetesVersion,
     addons: state?.addons ?? [],
+    ...(state?.addonPorts ? { addonPorts: state.addonPorts } : {}),
     nodes: statuses,
   };
 }

@@ -1,4 +1,5 @@
 import type { ComponentVersions } from "../artifacts/versions.js";
+import type { AddonPortRequests } from "./addon-ports.js";
 import type { Component, ContainerRuntime, NodeRole, Protocol, TaintEffect } from "./schema.js";
 
 /**
@@ -23,6 +24,8 @@ export interface ClusterConfig {
   /** Extra flags per component, names without "--"; every component has an entry, maybe empty. */
   readonly extraArgs: Readonly<Record<Component, Readonly<Record<string, string>>>>;
   readonly addons: readonly string[];
+  /** Host ports of addons as the config asks for them; the ones chosen at creation are in the cluster's state. */
+  readonly addonPorts: AddonPortRequests;
   /** The absolute path of the config file this came from, or null when there was none. */
   readonly configFile: string | null;
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { ADDON_PORT_NAMES, type AddonPortName } from "./addon-ports.js";
 import { DEFAULT_LISTEN_ADDRESS } from "./defaults.js";
 import { checkImageRef } from "./image-ref.js";
 import { parseIP } from "./ip.js";
@@ -40,6 +41,7 @@ export interface FileSettings {
   featureGates: Record<string, boolean>;
   extraArgs: Record<Component, Record<string, string>>;
   addons?: Sourced<string>[];
+  addonPorts: Partial<Record<AddonPortName, Sourced<number>>>;
 }
 
 export interface FileNode {
@@ -53,7 +55,7 @@ export interface FileNode {
 }
 
 export function emptyFileSettings(): FileSettings {
-  return { featureGates: {}, extraArgs: emptyExtraArgs() };
+  return { featureGates: {}, extraArgs: emptyExtraArgs(), addonPorts: {} };
 }
 
 function emptyExtraArgs(): Record<Component, Record<string, string>> {
@@ -83,7 +85,13 @@ export function readFileSettings(src: YamlSource, issues: IssueList): FileSettin
     apiServerPort: sourced(isInt, net.apiServerPort, ["networking", "apiServerPort"]),
     featureGates: readFeatureGates(data.featureGates, issues),
     extraArgs: readExtraArgs(data.extraArgs, issues),
+    addonPorts: {},
   };
+  const addonPorts = isObj(data.addonPorts) ? data.addonPorts : {};
+  for (const n of ADDON_PORT_NAMES) {
+    const p = sourced(isInt, addonPorts[n], ["addonPorts", n]);
+    if (p) settings.addonPorts[n] = p;
+  }
 
   const controlPlanes = sourced(isInt, data.controlPlanes, ["controlPlanes"]);
   if (Array.isArray(data.nodes)) {

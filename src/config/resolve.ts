@@ -11,6 +11,7 @@ import {
 } from "./defaults.js";
 import { emptyFileSettings, readFileSettings, type FileSettings } from "./file-settings.js";
 import { FLAG_NAMES, parseFlags, type ConfigFlags, type ParsedFlags } from "./flags.js";
+import { ADDON_PORTS, ADDON_PORT_ADDRESS, ADDON_PORT_NAMES, type AddonPortRequests } from "./addon-ports.js";
 import { checkHostPorts, type HostPortUse } from "./host-ports.js";
 import { checkImageRef } from "./image-ref.js";
 import { IssueList, type Origin, type Sourced } from "./issue-list.js";
@@ -85,7 +86,8 @@ export async function resolveConfig(opts: ResolveOptions = {}): Promise<ClusterC
   // Without a layout (counts were wrong) still check every node the file lists.
   const checked = slots ?? (file.nodes && "value" in file.nodes ? file.nodes.value.map((n) => ({ role: n.role, fromFile: n })) : []);
   const apiServer = net && { port: net.networking.apiServerPort, address: net.networking.apiServerAddress, origin: apiServerPort.origin };
-  checkHostPorts(hostPortUses(apiServer, checked), issues);
+  checkHostPorts([...hostPortUses(apiServer, checked), ...addonPortUses(file)], issues);
+  const addonPorts = Object.fromEntries(ADDON_PORT_NAMES.map((n) => [n, file.addonPorts[n]?.value ?? null])) as AddonPortRequests;
 
   if (issues.length > 0 || !versions || !net) throw new ConfigError(issues.sorted());
   return deepFreeze({
@@ -99,6 +101,7 @@ export async function resolveConfig(opts: ResolveOptions = {}): Promise<ClusterC
     featureGates: file.featureGates,
     extraArgs: file.extraArgs,
     addons,
+    addonPorts,
     configFile: opts.file ? path.resolve(opts.file) : null,
   });
 }
@@ -221,6 +224,15 @@ function hostPortUses(
     }
   }
   return uses;
+}
+
+/** The addon ports the file sets; those it leaves out are chosen at start, around the others. */
+function addonPortUses(file: FileSettings): HostPortUse[] {
+  return ADDON_PORT_NAMES.flatMap((n) => {
+    const p = file.addonPorts[n];
+    if (!p) return [];
+    return [{ port: p.value, listenAddress: ADDON_PORT_ADDRESS, protocol: "TCP" as const, origin: p.origin, owner: `addonPorts.${n} (${ADDON_PORTS[n].what})` }];
+  });
 }
 
 function deepFreeze<T>(v: T): T {

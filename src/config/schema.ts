@@ -33,12 +33,18 @@
  * extraArgs:                       # flags per component, without the leading "--"
  *   kube-apiserver: {v: "2"}       # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy
  * addons: [ingress]                # --addons
+ * addonPorts:                      # host ports (on 127.0.0.1) of addons; see addon-ports.ts
+ *   ingressHttp: 80                # left out: this number if free at start, else a free one
+ *   ingressHttps: 443              # given: must be free (0 = a free port)
+ *   registry: 5000
  * ```
  *
  * Structure (types, allowed values, unknown fields) is checked against the JSON Schema below; the
  * rules a schema cannot say (CIDR syntax and overlap, name syntax, port collisions, versions) are
  * in `checks.ts`. Each schema `description` is what an error message offers as "allowed".
  */
+
+import { ADDON_PORT_NAMES } from "./addon-ports.js";
 
 export const API_VERSION = "kubeyard.dev/v1alpha1";
 export const KIND = "Cluster";
@@ -177,6 +183,12 @@ export const clusterFileSchema = {
       type: "array",
       description: "a list of addon names",
       items: text("an addon name"),
+    },
+    addonPorts: {
+      type: "object",
+      description: `a mapping of addon ports (${ADDON_PORT_NAMES.join(", ")}) to host port numbers`,
+      additionalProperties: false,
+      properties: Object.fromEntries(ADDON_PORT_NAMES.map((n) => [n, port(0, "a port number from 0 to 65535 (0 = a free port)")])),
     },
   },
 } as const;

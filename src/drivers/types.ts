@@ -84,7 +84,8 @@ export interface NodeDriver {
   removeNode(name: string): Promise<void>;
   listNodes(cluster?: string): Promise<NodeInfo[]>;
   inspectNode(name: string): Promise<NodeInfo | undefined>;
-  exec(name: string, cmd: string[], opts?: { stdin?: string | Buffer; env?: Record<string, string> }): Promise<ExecResult>;
+  /** `stdin` may be a stream, which the command reads as it arrives. */
+  exec(name: string, cmd: string[], opts?: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> }): Promise<ExecResult>;
   copyFiles(name: string, files: FileToCopy[]): Promise<void>;
   /** Streams a tar of `path` inside the node (for `kubeyard logs`). */
   readArchive(name: string, path: string): Promise<NodeJS.ReadableStream>;

@@ -102,6 +102,27 @@ values:
     expect(message).toContain("values.debug.default: got 1, want a value of type bool");
   });
 
+  it("checks manifest artifacts, kept kinds, host probes and node files, naming each bad field", async () => {
+    const { message } = await loadError({
+      "addon.yaml": `${GOOD}manifestArtifacts: [gateway-api, gateway-api-crds]
+keepOnDisable: [Namespace]
+hostProbes:
+  - {port: http, path: v2, status: 700}
+  - {port: registry, path: /v2/, method: HEAD}
+nodeFiles:
+  - {path: etc/x, content: 1}
+`,
+    });
+    expect(message).toContain('manifestArtifacts[0]: got "gateway-api", want one of gateway-api-crds');
+    expect(message).toContain('keepOnDisable[0]: got "Namespace", want one of CustomResourceDefinition');
+    expect(message).toContain('hostProbes[0].port: got "http", want one of ingressHttp, ingressHttps, registry');
+    expect(message).toContain('hostProbes[0].path: got "v2", want a URL path starting with /');
+    expect(message).toContain("hostProbes[0].status: got 700, want an HTTP status from 100 to 599");
+    expect(message).toContain('hostProbes[1].method: got "method", want one of the fields port, path, status');
+    expect(message).toContain('nodeFiles[0].path: got "etc/x", want an absolute path inside the node');
+    expect(message).toContain("nodeFiles[0].content: got 1, want text");
+  });
+
   it("wants the name to be the folder's", async () => {
     const { message } = await loadError({ "addon.yaml": GOOD }, "other");
     expect(message).toContain('name: got "demo", want the name of the addon\'s folder, "other"');

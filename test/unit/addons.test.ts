@@ -9,6 +9,7 @@ import {
   getAddon,
   listAddons,
   renderAddon,
+  renderText,
   resolveValues,
   type Addon,
   type AddonContext,
@@ -25,8 +26,11 @@ const ctx: AddonContext = {
     serviceSubnet: "10.100.0.0/16",
     podSubnet: "10.244.0.0/16",
     kubernetesVersion: "v1.37.1",
+    controlPlaneNode: "dev-control-plane",
+    controlPlaneIP: "172.30.0.2",
   },
   images: imageRefs(SUPPORTED[0]!),
+  ports: { ingressHttp: 8080, ingressHttps: 8443, registry: 5001 },
 };
 
 const LABELS = { "app.kubernetes.io/managed-by": "kubeyard", "kubeyard.dev/addon": "demo" };
@@ -163,7 +167,9 @@ describe("the addons kubeyard ships", () => {
     expect(addons.map((a) => [a.name, a.default, a.alwaysOn])).toEqual([
       ["coredns", true, true],
       ["default-storageclass", true, false],
+      ["ingress", false, false],
       ["metrics-server", false, false],
+      ["registry", false, false],
       ["storage-provisioner", true, false],
     ]);
   });
@@ -172,7 +178,8 @@ describe("the addons kubeyard ships", () => {
     for (const versions of SUPPORTED) {
       for (const addon of await listAddons()) {
         const objects = renderAddon(addon, { ...ctx, images: imageRefs(versions) });
-        expect(JSON.stringify(objects)).not.toMatch(/\$\{(cluster|images|values)\./);
+        expect(JSON.stringify(objects)).not.toMatch(/\$\{(cluster|images|values|ports)\./);
+        if (addon.usage) expect(renderText(addon, ctx, addon.usage, "usage")).not.toMatch(/\$\{/);
         for (const obj of objects) {
           expect(obj.metadata?.labels).toMatchObject({ "app.kubernetes.io/managed-by": "kubeyard", "kubeyard.dev/addon": addon.name });
         }
@@ -197,6 +204,42 @@ describe("the addons kubeyard ships", () => {
     expect(container.image).toBe(ctx.images.coredns);
     expect(container.imagePullPolicy).toBe("IfNotPresent");
     expect(container.securityContext.capabilities).toEqual({ add: ["NET_BIND_SERVICE"], drop: ["ALL"] });
+  });
+
+  it("ingress: Traefik on the published node with host ports 80 and 443, the default IngressClass, a GatewayClass and a Gateway on 80", async () => {
+    const ingress = await getAddon("ingress");
+    const objects = renderAddon(ingress, ctx);
+    const find = (kind: string) => objects.find((o) => o.kind === kind) as KubeObject & Record<string, any>;
+    const pod = find("Deployment").spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ "kubernetes.io/hostname": "dev-control-plane" });
+    expect(pod.containers[0].image).toBe(ctx.images.traefik);
+    expect(pod.containers[0].ports.filter((p: { hostPort?: number }) => p.hostPort).map((p: { hostPort: number }) => p.hostPort)).toEqual([80, 443]);
+    expect(pod.containers[0].args).toEqual(expect.arrayContaining(["--providers.kubernetesingress=true", "--providers.kubernetesgateway=true"]));
+    expect(find("IngressClass").metadata.annotations).toEqual({ "ingressclass.kubernetes.io/is-default-class": "true" });
+    expect(find("GatewayClass").spec.controllerName).toBe("traefik.io/gateway-controller");
+    expect(find("Gateway").spec.listeners).toEqual([expect.objectContaining({ port: 80, protocol: "HTTP" })]);
+    // The CRDs come from the Gateway API Go module at enable time, kept on disable while in use.
+    expect(ingress.manifestArtifacts).toEqual(["gateway-api-crds"]);
+    expect(ingress.keepOnDisable).toEqual(["CustomResourceDefinition"]);
+    expect(ingress.hostProbes).toEqual([{ port: "ingressHttp", path: "/" }]);
+    expect(renderText(ingress, ctx, ingress.usage!, "usage")).toContain("http://127.0.0.1:8080  and  https://127.0.0.1:8443");
+  });
+
+  it("registry: data on a PVC, host port 5000 on the published node, and a containerd hosts.toml for localhost:PORT on every node", async () => {
+    const registry = await getAddon("registry");
+    const objects = renderAddon(registry, ctx);
+    const deployment = objects.find((o) => o.kind === "Deployment") as KubeObject & Record<string, any>;
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes).toEqual([{ name: "data", persistentVolumeClaim: { claimName: "registry-data" } }]);
+    expect(objects.some((o) => o.kind === "PersistentVolumeClaim" && o.metadata?.name === "registry-data")).toBe(true);
+    expect(pod.containers[0].ports[0]).toMatchObject({ containerPort: 5000, hostPort: 5000 });
+    const [file] = registry.nodeFiles;
+    expect(renderText(registry, ctx, file!.path, "path")).toBe("/etc/containerd/certs.d/localhost:5001/hosts.toml");
+    const toml = renderText(registry, ctx, file!.content, "content");
+    expect(toml).toContain('server = "http://172.30.0.2:5000"');
+    expect(toml).toContain('[host."http://172.30.0.2:5000"]\n  capabilities = ["pull", "resolve"]');
+    expect(registry.hostProbes).toEqual([{ port: "registry", path: "/v2/", status: 200 }]);
+    expect(renderText(registry, ctx, registry.usage!, "usage")).toContain("docker push localhost:5001/myapp:dev");
   });
 
   it("storage-provisioner's helper pods use the busybox image, and volumes go under /var/local-path-provisioner", async () => {

@@ -133,6 +133,21 @@ describe("errors in the file name the file:line:col, the field, the value and wh
     });
   });
 
+  it("an addon port out of range, an unknown addon port, and one that another mapping publishes", async () => {
+    const { err, file } = await fileError(
+      `${HEAD}nodes:\n  - role: control-plane\n    extraPortMappings: [{containerPort: 80, hostPort: 8080}]\naddonPorts:\n  ingressHttp: 70000\n  registry: 8080\n  dns: 53\n`,
+    );
+    expectReported(err, {
+      where: `${file}:7:16`,
+      field: "addonPorts.ingressHttp",
+      value: "70000",
+      allowed: "a port number from 0 to 65535",
+    });
+    const line = expectReported(err, { where: `${file}:8:13`, field: "addonPorts.registry", value: "8080", allowed: "a host port no other mapping" });
+    expect(line).toContain("nodes[0].extraPortMappings[0]");
+    expectReported(err, { where: `${file}:9:3`, field: "addonPorts.dns", value: "dns", allowed: "ingressHttp" });
+  });
+
   it("overlapping pod and service subnets", async () => {
     const { err, file } = await fileError(`${HEAD}networking:\n  podSubnet: 10.96.0.0/16\n  serviceSubnet: 10.96.0.0/12\n`);
     const line = expectReported(err, {

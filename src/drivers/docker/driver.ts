@@ -196,7 +196,7 @@ export class DockerDriver implements NodeDriver {
     return info && isKubeyardNode(info.Config.Labels) ? nodeInfoOf(info) : undefined;
   }
 
-  async exec(name: string, cmd: string[], opts: { stdin?: string | Buffer; env?: Record<string, string> } = {}): Promise<ExecResult> {
+  async exec(name: string, cmd: string[], opts: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> } = {}): Promise<ExecResult> {
     return this.onNode(name, () => execIn(this.docker.getContainer(name), this.docker.modem, cmd, opts));
   }
 

@@ -6,13 +6,13 @@ import type { ExecResult } from "../types.js";
 /**
  * Runs `cmd` in a running container the way `docker exec -i` does: stdout and stderr come back
  * separately (the engine multiplexes them on one connection when there is no TTY) and `stdin`, when
- * given, is written and then closed, so `kubectl apply -f -` or `cat` see end-of-file.
+ * given (text, bytes or a stream), is written and then closed, so `kubectl apply -f -` or `cat` see end-of-file.
  */
 export async function execIn(
   container: Docker.Container,
   modem: { demuxStream(s: NodeJS.ReadableStream, out: NodeJS.WritableStream, err: NodeJS.WritableStream): void },
   cmd: string[],
-  opts: { stdin?: string | Buffer; env?: Record<string, string> } = {},
+  opts: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> } = {},
 ): Promise<ExecResult> {
   const withStdin = opts.stdin !== undefined;
   const exec = await container.exec({
@@ -36,7 +36,13 @@ export async function execIn(
     });
   });
   modem.demuxStream(stream, stdout.sink, stderr.sink);
-  if (opts.stdin !== undefined) stream.end(opts.stdin);
+  const input = opts.stdin;
+  if (typeof input === "string" || Buffer.isBuffer(input)) stream.end(input);
+  else if (input) {
+    // Streamed (an image archive, say): the command reads while it is still being produced.
+    input.on("error", (err: Error) => (stream as unknown as { destroy(e: Error): void }).destroy(err));
+    input.pipe(stream);
+  }
   await finished;
   return { exitCode: await exitCodeOf(exec), stdout: stdout.text(), stderr: stderr.text() };
 }

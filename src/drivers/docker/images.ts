@@ -63,10 +63,14 @@ export async function pullImage(docker: Docker, ref: string, onLine?: (l: string
 
 /** Writes a `docker save` archive of the images (one archive, layers shared). */
 export async function saveImages(docker: Docker, refs: string[], file: string): Promise<void> {
+  await pipeline(await imageArchive(docker, refs), createWriteStream(file));
+}
+
+/** `docker save` of several images as one tar stream, read while the engine writes it. */
+export async function imageArchive(docker: Docker, refs: string[]): Promise<NodeJS.ReadableStream> {
   // dockerode types lack getImages (GET /images/get?names=...), which saves several images at once.
   const getImages = (docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> }).getImages;
-  const stream = await getImages.call(docker, { names: refs });
-  await pipeline(stream, createWriteStream(file));
+  return getImages.call(docker, { names: refs });
 }
 
 export async function loadImages(docker: Docker, file: string): Promise<void> {

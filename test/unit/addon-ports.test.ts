@@ -1,0 +1,59 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addonPortMappings, chooseAddonPorts, describeAddonPorts } from "../../src/cluster/addon-ports.js";
+import { resolveConfig } from "../../src/config/index.js";
+import { UserError } from "../../src/util/errors.js";
+import { holdPort, type HeldPort } from "../e2e/helpers/ports.js";
+
+let dir: string;
+let held: HeldPort;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "kubeyard-addon-ports-"));
+  held = await holdPort();
+});
+afterAll(async () => {
+  await held.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configWith(addonPorts: string) {
+  const file = path.join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  await writeFile(file, `apiVersion: kubeyard.dev/v1alpha1\nkind: Cluster\naddonPorts: ${addonPorts}\n`);
+  return resolveConfig({ file });
+}
+
+describe("addon host ports chosen at start", () => {
+  it("a port the config sets that something holds fails naming the field, before anything is made", async () => {
+    const config = await configWith(`{registry: ${held.port}}`);
+    const err = await chooseAddonPorts(config, 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toBe(`port ${held.port} on 127.0.0.1 is already in use, so the registry addon's port cannot be published there.`);
+    expect((err as UserError).hint).toContain("addonPorts.registry");
+  });
+
+  it("0 and left-out ports get free ones, never the API server's, each different", async () => {
+    const config = await configWith("{ingressHttp: 0, ingressHttps: 0}");
+    const ports = await chooseAddonPorts(config, held.port);
+    const all = Object.values(ports);
+    expect(new Set(all).size).toBe(3);
+    expect(all).not.toContain(held.port);
+    for (const p of all) expect(p).toBeGreaterThan(0);
+    expect(addonPortMappings(ports).map((m) => `${m.listenAddress}:${m.hostPort}->${m.containerPort}`)).toEqual([
+      `127.0.0.1:${ports.ingressHttp}->80`,
+      `127.0.0.1:${ports.ingressHttps}->443`,
+      `127.0.0.1:${ports.registry}->5000`,
+    ]);
+    expect(describeAddonPorts(ports)).toBe(
+      `ingress http 127.0.0.1:${ports.ingressHttp}, ingress https 127.0.0.1:${ports.ingressHttps}, registry 127.0.0.1:${ports.registry}`,
+    );
+  });
+
+  it("a port the config sets and that is free is the one used", async () => {
+    const free = await holdPort();
+    await free.close();
+    const ports = await chooseAddonPorts(await configWith(`{ingressHttp: ${free.port}}`), 0);
+    expect(ports.ingressHttp).toBe(free.port);
+  });
+});
