@@ -16,14 +16,8 @@ describe("kubeyard dashboard --port", () => {
 
   it("refuses anything else, naming the flag, the value and what is accepted", () => {
     for (const bad of ["0", "65536", "-1", "80.5", "http", ""]) {
-      let err: unknown;
-      try {
-        parseDashboardPort(bad);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(UserError);
-      expect((err as UserError).message).toBe(`--port: got "${bad}", want a port number from 1 to 65535`);
+      expect(() => parseDashboardPort(bad)).toThrow(UserError);
+      expect(() => parseDashboardPort(bad)).toThrow(`--port: got "${bad}", want a port number from 1 to 65535`);
     }
   });
 });
