@@ -106,7 +106,7 @@ async function buildFromSource(
     opts.onStep?.(`image ${ref}`);
     await buildImage(docker, context, ref, {
       labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin },
-      log: opts.cache.logPath(binary ?? name, version, "source"),
+      log: opts.cache.logPath(binary ?? IMAGE_DIR[name], version, "source"),
     });
   } finally {
     await fs.rm(context, { recursive: true, force: true });
