@@ -9,6 +9,7 @@ import { registerCluster } from "./commands/cluster.js";
 import { registerImage } from "./commands/image.js";
 import { registerAddons } from "./commands/addons.js";
 import { registerTunnel } from "./commands/tunnel.js";
+import { registerDashboard } from "./commands/dashboard.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -22,6 +23,7 @@ const program = new Command("kubeyard")
 
 registerCluster(program);
 registerAddons(program);
+registerDashboard(program);
 registerImage(program);
 registerArtifacts(program);
 registerBuild(program);

@@ -41,7 +41,7 @@ export function registerArtifacts(program: Command): void {
     .command("fetch")
     .description("download (release) or build (source) everything a cluster of this version needs")
     .option("--kubernetes-version <version>", "Kubernetes version (default: newest supported)")
-    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry) and the Gateway API CRDs", false))
+    .option("--addons", "also fetch the addon images (metrics-server, traefik, registry, kube-web-view) and the Gateway API CRDs", false))
     .action(async (opts: { kubernetesVersion?: string; source?: string; artifacts?: string; addons: boolean }) => {
       const v = resolveVersion(opts.kubernetesVersion);
       const cache = new ArtifactCache();

@@ -7,13 +7,13 @@ import type { ArtifactCache } from "./cache.js";
 import type { SourceChoice } from "./obtain.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
 import { buildArtifact, type Progress } from "./source-artifact.js";
-import { imageRefs, type ComponentVersions, type ImageName } from "./versions.js";
+import { imageRefs, KUBE_WEB_VIEW_VERSION, type ComponentVersions, type ImageName } from "./versions.js";
 
 /** Labels every image kubeyard builds carries, so `artifacts list` can tell them from pulled ones. */
 export const LABEL_BUILT_FROM = "dev.kubeyard.built-from";
 export const LABEL_ORIGIN = "dev.kubeyard.origin";
 
-/** Which binary artifact each image wraps (busybox comes from the Debian base instead). */
+/** Which binary artifact each image wraps (busybox and kube-web-view come from Debian and PyPI instead). */
 const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   pause: "pause",
   coredns: "coredns",
@@ -23,7 +23,17 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   traefik: "traefik",
   registry: "registry",
   agnhost: "agnhost",
+  kubeWebView: undefined,
 };
+
+/** Where the images that wrap no Go binary come from, for their origin label and build log. */
+const PACKAGED_IMAGE: Partial<Record<ImageName, (v: ComponentVersions) => { origin: string; version: string }>> = {
+  busybox: (v) => ({ origin: "debian:bookworm busybox-static", version: v.busybox }),
+  kubeWebView: () => ({ origin: `pypi:kube-web-view==${KUBE_WEB_VIEW_VERSION}`, version: KUBE_WEB_VIEW_VERSION }),
+};
+
+/** Images no registry publishes under their name: pulling them is never tried. */
+const BUILT_ONLY: readonly ImageName[] = ["kubeWebView"];
 
 const IMAGE_DIR: Record<ImageName, string> = {
   pause: "pause",
@@ -34,6 +44,7 @@ const IMAGE_DIR: Record<ImageName, string> = {
   traefik: "traefik",
   registry: "registry",
   agnhost: "agnhost",
+  kubeWebView: "kube-web-view",
 };
 
 export type ImageSource = "pull" | "source";
@@ -56,7 +67,8 @@ export async function ensureImage(
   const ref = imageRefs(v)[name];
   if (await inspectImage(docker, ref)) return ref;
   let lastErr: unknown;
-  for (const source of opts.sources) {
+  const sources: ImageSource[] = BUILT_ONLY.includes(name) ? ["source"] : opts.sources;
+  for (const source of sources) {
     try {
       if (source === "pull") await pullImage(docker, ref);
       else await buildFromSource(docker, name, ref, v, opts);
@@ -80,7 +92,7 @@ async function buildFromSource(
   try {
     const srcDir = path.join(projectRoot(), "images", IMAGE_DIR[name]);
     await fs.cp(srcDir, context, { recursive: true });
-    let origin = "debian:bookworm busybox-static";
+    let { origin, version } = PACKAGED_IMAGE[name]?.(v) ?? { origin: "", version: "" };
     if (binary) {
       const art = await buildArtifact(binary, v, opts.cache, opts);
       for (const f of art.files.filter((f) => f !== "kubeyard-artifact.json")) {
@@ -88,13 +100,15 @@ async function buildFromSource(
       }
       const r = recipeFor(binary, v);
       origin = `${r.module}@${r.version}`;
+      version = artifactVersion(binary, v);
     }
+    if (name === "kubeWebView") await fs.writeFile(path.join(context, "host-ca.crt"), await hostCaBundle());
     const base = await opts.baseImage();
     await patchBaseArg(path.join(context, "Dockerfile"), base);
     opts.onStep?.(`image ${ref}`);
     await buildImage(docker, context, ref, {
       labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin },
-      log: opts.cache.logPath(binary ?? name, binary ? artifactVersion(binary, v) : v.busybox, "source"),
+      log: opts.cache.logPath(binary ?? IMAGE_DIR[name], version, "source"),
     });
   } finally {
     await fs.rm(context, { recursive: true, force: true });
@@ -105,4 +119,24 @@ async function buildFromSource(
 async function patchBaseArg(dockerfile: string, base: string): Promise<void> {
   const text = await fs.readFile(dockerfile, "utf8");
   await fs.writeFile(dockerfile, text.replace(/^ARG BASE$/m, `ARG BASE=${base}`));
+}
+
+/**
+ * The host's CA bundle, for builds that download over HTTPS (pip): on hosts whose traffic passes an
+ * inspecting proxy only the host's bundle knows its CA. Empty when the host has none of the usual files.
+ */
+export async function hostCaBundle(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const candidates = [
+    env.PIP_CERT,
+    env.SSL_CERT_FILE,
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+  ];
+  for (const file of candidates) {
+    if (!file) continue;
+    const text = await fs.readFile(file, "utf8").catch(() => undefined);
+    if (text?.includes("BEGIN CERTIFICATE")) return text;
+  }
+  return "";
 }

@@ -65,7 +65,16 @@ export function findVersion(requested: string): ComponentVersions | undefined {
   return SUPPORTED.find((s) => s.kubernetes === v);
 }
 
-/** The image references pods use, named exactly as upstream publishes them. */
+/**
+ * Kubernetes Web View (PyPI kube-web-view), the dashboard addon's UI. It does not vary with the
+ * Kubernetes version, so it stays out of ComponentVersions (whose fields are node image inputs).
+ */
+export const KUBE_WEB_VIEW_VERSION = "21.2.0";
+
+/**
+ * The image references pods use, named exactly as upstream publishes them; images no registry
+ * publishes (kube-web-view) are named under localhost/kubeyard/, so nothing would ever pull them.
+ */
 export function imageRefs(v: ComponentVersions) {
   return {
     pause: `registry.k8s.io/pause:${v.pause}`,
@@ -76,6 +85,7 @@ export function imageRefs(v: ComponentVersions) {
     traefik: `docker.io/library/traefik:v${v.traefik}`,
     registry: `docker.io/library/registry:${v.registry}`,
     agnhost: `registry.k8s.io/e2e-test-images/agnhost:${AGNHOST_VERSION}`,
+    kubeWebView: `localhost/kubeyard/kube-web-view:${KUBE_WEB_VIEW_VERSION}`,
   } as const;
 }
 
@@ -85,7 +95,7 @@ export type ImageName = keyof ReturnType<typeof imageRefs>;
 export const NODE_IMAGES: readonly ImageName[] = ["pause", "coredns", "localPathProvisioner", "busybox"];
 
 /** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
-export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry"];
+export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeWebView"];
 
 /** Images only tests and benchmarks use: built on demand, never preloaded. */
 export const TEST_IMAGES: readonly ImageName[] = ["agnhost"];

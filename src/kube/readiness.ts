@@ -73,7 +73,8 @@ export function daemonSetVerdict(obj: KubeObject | undefined): Verdict {
   return { done: updated === desired && available === desired, status };
 }
 
-function podReady(pod: KubeObject): boolean {
+/** The pod's Ready condition is True. */
+export function podReady(pod: KubeObject): boolean {
   return conditions(pod).some((c) => c.type === "Ready" && c.status === "True");
 }
 

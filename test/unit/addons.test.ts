@@ -166,6 +166,7 @@ describe("the addons kubeyard ships", () => {
     const addons = await listAddons();
     expect(addons.map((a) => [a.name, a.default, a.alwaysOn])).toEqual([
       ["coredns", true, true],
+      ["dashboard", false, false],
       ["default-storageclass", true, false],
       ["ingress", false, false],
       ["metrics-server", false, false],
@@ -251,6 +252,25 @@ describe("the addons kubeyard ships", () => {
       nodePathMap: [{ node: "DEFAULT_PATH_FOR_NON_LISTED_NODES", paths: ["/var/local-path-provisioner"] }],
     });
     expect(objects[0]).toMatchObject({ kind: "Namespace", metadata: { name: "local-path-storage" } });
+  });
+
+  it("dashboard runs kube-web-view as a ServiceAccount bound to the view ClusterRole only, probed on /health", async () => {
+    const objects = renderAddon(await getAddon("dashboard"), ctx);
+    const find = (kind: string) => objects.find((o) => o.kind === kind) as KubeObject & Record<string, any>;
+    expect(find("ClusterRoleBinding")).toMatchObject({
+      roleRef: { kind: "ClusterRole", name: "view" },
+      subjects: [{ kind: "ServiceAccount", name: "dashboard", namespace: "kube-system" }],
+    });
+    expect(objects.filter((o) => /Role$/.test(o.kind!))).toEqual([]);
+    const pod = find("Deployment").spec.template.spec;
+    expect(pod.serviceAccountName).toBe("dashboard");
+    expect(pod.containers[0]).toMatchObject({
+      image: "localhost/kubeyard/kube-web-view:21.2.0",
+      imagePullPolicy: "IfNotPresent",
+      readinessProbe: { httpGet: { path: "/health", port: "http" } },
+      securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false },
+    });
+    expect(pod.containers[0].args).not.toContain("--show-secrets");
   });
 
   it("default-storageclass is the default class, provisioned by local-path when a pod is scheduled", async () => {
