@@ -8,6 +8,7 @@ import { registerBuild } from "./commands/build.js";
 import { registerCluster } from "./commands/cluster.js";
 import { registerImage } from "./commands/image.js";
 import { registerAddons } from "./commands/addons.js";
+import { registerDay2 } from "./commands/day2.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -24,6 +25,7 @@ registerAddons(program);
 registerImage(program);
 registerArtifacts(program);
 registerBuild(program);
+registerDay2(program);
 
 program.hook("preAction", () => {
   validateProfileName(program.opts<{ profile: string }>().profile);
