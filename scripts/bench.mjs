@@ -5,7 +5,8 @@
 // inside it. Also `delete` and the node container's memory at idle. Prints medians, writes JSON.
 //
 //   npm run bench [-- --runs 5 --out .bench/start.json]
-import { execa } from "execa";
+//   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
+import { execa, execaSync } from "execa";
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +15,11 @@ import { ArtifactCache } from "../dist/src/artifacts/cache.js";
 import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/artifacts/versions.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, out: { type: "string", default: ".bench/start.json" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    out: { type: "string" },
+    suite: { type: "string", default: "start" },
+  },
 });
 const runs = Number(values.runs);
 const cli = path.resolve("dist/cmd/kubeyard.js");
@@ -52,6 +57,55 @@ async function memoryMiB(container) {
   return Number(m[1]) * factor;
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * `kubeyard image load` of a 100 MB image (one layer of random bytes, so nothing compresses or is
+ * shared) into the three nodes of one cluster; before each run the image is removed from the nodes.
+ */
+async function imageLoadSuite() {
+  const p = `bench-imgload-${Math.random().toString(36).slice(2, 7)}`;
+  const image = `kubeyard-bench/blob:${p}`;
+  const ky = (args) => execa("node", [cli, "-p", p, ...args], { env });
+  const ctx = path.join(home, "image");
+  mkdirSync(ctx);
+  execaSync("head", ["-c", String(100 * 1024 * 1024), "/dev/urandom"], { stdout: { file: path.join(ctx, "blob") } });
+  writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY blob /blob\n");
+  await execa("docker", ["build", "-q", "-t", image, ctx]);
+  const times = [];
+  try {
+    await ky(["start", "--nodes", "3"]);
+    for (let i = 1; i <= runs; i++) {
+      const t0 = now();
+      await ky(["image", "load", image]);
+      times.push(now() - t0);
+      process.stdout.write(`run ${i}: image load of 100 MiB into 3 nodes ${times.at(-1).toFixed(1)} s\n`);
+      await ky(["image", "rm", image]);
+    }
+  } finally {
+    await ky(["delete"]).catch(() => undefined);
+    await execa("docker", ["rmi", "-f", image]).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  }
+  const out = values.out ?? ".bench/image-load.json";
+  process.stdout.write(`\nmedian over ${runs} runs: image load of 100 MiB into 3 nodes ${median(times).toFixed(2)} s\n`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), suite: "image-load", nodes: 3, imageMiB: 100, runs: times, median: median(times) }, null, 2) + "\n");
+  process.stdout.write(`written to ${out}\n`);
+}
+
+if (values.suite === "image-load") {
+  await kubeyard(["build", "node-image"]);
+  await imageLoadSuite();
+  process.exit(0);
+}
+if (values.suite !== "start") throw new Error(`--suite must be start or image-load, not ${values.suite}`);
+values.out ??= ".bench/start.json";
+
 await kubeyard(["delete"]).catch(() => undefined);
 await kubeyard(["build", "node-image"]);
 const results = [];
@@ -88,11 +142,6 @@ for (let i = 1; i <= runs; i++) {
 }
 rmSync(home, { recursive: true, force: true });
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const phases = ["commandExec", "apiServerAnswering", "kubernetesService", "dnsService", "appRunning", "dnsAnswering", "total", "delete", "idleMemoryMiB"];
 const medians = Object.fromEntries(phases.map((p) => [p, median(results.map((r) => r[p]))]));
 const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
