@@ -83,33 +83,35 @@ export function registerDay2(program: Command): void {
       }
     });
 
+  /** Runs `act` on the profile's cluster under its lock, so that no start or delete runs meanwhile. */
+  const locked = (act: (d: DockerDriver, profile: string) => Promise<string>) => async () => {
+    const profile = globals(program).profile;
+    const d = await driver();
+    const release = await lockProfile(profile);
+    try {
+      process.stdout.write(`${await act(d, profile)}\n`);
+    } finally {
+      await release();
+    }
+  };
+
   program
     .command("pause")
     .description("freeze every node of the cluster; `unpause` (or `start`) resumes it with its workloads and state")
-    .action(async () => {
-      const profile = globals(program).profile;
-      const d = await driver();
-      const release = await lockProfile(profile);
-      try {
+    .action(
+      locked(async (d, profile) => {
         const paused = await pauseCluster(d, profile);
-        process.stdout.write(paused.length ? `paused ${paused.join(", ")}\n` : `cluster "${profile}" is paused already\n`);
-      } finally {
-        await release();
-      }
-    });
+        return paused.length ? `paused ${paused.join(", ")}` : `cluster "${profile}" is paused already`;
+      }),
+    );
 
   program
     .command("unpause")
     .description("resume a paused cluster and wait until its API server, nodes and CoreDNS are ready")
-    .action(async () => {
-      const profile = globals(program).profile;
-      const d = await driver();
-      const release = await lockProfile(profile);
-      try {
+    .action(
+      locked(async (d, profile) => {
         const resumed = await unpauseCluster(d, profile);
-        process.stdout.write(resumed.length ? `resumed ${resumed.join(", ")}\n` : `cluster "${profile}" is not paused\n`);
-      } finally {
-        await release();
-      }
-    });
+        return resumed.length ? `resumed ${resumed.join(", ")}` : `cluster "${profile}" is not paused`;
+      }),
+    );
 }

@@ -2,10 +2,11 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { Parser, create as createTar, type ReadEntry } from "tar";
+import { create as createTar } from "tar";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
+import { readTarFiles } from "../util/tar-read.js";
 import { clusterKubectl } from "./kubectl.js";
 import { pkiDir, readState, type ClusterState } from "./state.js";
 
@@ -173,24 +174,10 @@ async function collectClusterViews(profile: string, write: Write, problems: stri
   );
 }
 
-/** The files of a tar stream, by path; directories and links are left out. */
+/** The text files of a tar stream, by path. */
 async function readTar(stream: NodeJS.ReadableStream): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const parser = new Parser({
-    onReadEntry: (e: ReadEntry) => {
-      if (e.type !== "File" && e.type !== "OldFile") return void e.resume();
-      const chunks: Buffer[] = [];
-      e.on("data", (c: Buffer) => chunks.push(c));
-      e.on("end", () => files.set(e.path, Buffer.concat(chunks).toString("utf8")));
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    parser.on("end", resolve);
-    parser.on("error", reject);
-    stream.on("error", reject);
-    stream.pipe(parser as unknown as NodeJS.WritableStream);
-  });
-  return files;
+  const files = await readTarFiles(stream);
+  return new Map([...files].map(([p, b]) => [p, b.toString("utf8")]));
 }
 
 /** One component's log: svlogd's rotated files (named by their TAI64N time, so they sort) and then `current`. */

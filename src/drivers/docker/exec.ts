@@ -26,15 +26,7 @@ export async function execIn(
   const stream = (await exec.start({ hijack: true, stdin: withStdin })) as NodeJS.ReadWriteStream;
   const stdout = collector();
   const stderr = collector();
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("close", resolve);
-    stream.on("error", (err: NodeJS.ErrnoException) => {
-      // A command that exits without reading all of its input closes the connection under our write.
-      if (err.code === "EPIPE" || err.code === "ECONNRESET") resolve();
-      else reject(err);
-    });
-  });
+  const finished = streamDone(stream);
   modem.demuxStream(stream, stdout.sink, stderr.sink);
   if (opts.stdin !== undefined) stream.end(opts.stdin);
   await finished;
@@ -61,14 +53,7 @@ export async function execAttachedIn(
     Env: Object.entries(io.env ?? {}).map(([k, v]) => `${k}=${v}`),
   });
   const stream = (await exec.start({ hijack: true, stdin: true, Tty: io.tty })) as NodeJS.ReadWriteStream;
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("close", resolve);
-    stream.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EPIPE" || err.code === "ECONNRESET") resolve();
-      else reject(err);
-    });
-  });
+  const finished = streamDone(stream);
   if (io.tty) stream.pipe(io.stdout, { end: false });
   else modem.demuxStream(stream, io.stdout, io.stderr);
 
@@ -96,6 +81,19 @@ export async function execAttachedIn(
     io.stdin.pause();
   }
   return exitCodeOf(exec);
+}
+
+/** Settles when the exec connection closes. */
+function streamDone(stream: NodeJS.ReadWriteStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    stream.on("end", resolve);
+    stream.on("close", resolve);
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      // A command that exits without reading all of its input closes the connection under our write.
+      if (err.code === "EPIPE" || err.code === "ECONNRESET") resolve();
+      else reject(err);
+    });
+  });
 }
 
 /** The output streams close as the process exits, a moment before the engine records its exit code. */
