@@ -10,6 +10,7 @@ import { registerImage } from "./commands/image.js";
 import { registerAddons } from "./commands/addons.js";
 import { registerTunnel } from "./commands/tunnel.js";
 import { registerDashboard } from "./commands/dashboard.js";
+import { registerDay2 } from "./commands/day2.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -28,6 +29,7 @@ registerImage(program);
 registerArtifacts(program);
 registerBuild(program);
 registerTunnel(program);
+registerDay2(program);
 
 program.hook("preAction", () => {
   validateProfileName(program.opts<{ profile: string }>().profile);

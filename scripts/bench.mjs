@@ -7,8 +7,10 @@
 //   npm run bench [-- --runs 5 --out .bench/start.json]
 //   npm run bench -- --suite tunnel [--runs 3]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
 //   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
+//   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
 import { execa } from "execa";
-import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -19,7 +21,7 @@ const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, out: { type: "string" }, suite: { type: "string", default: "start" } },
 });
 // The tunnel suite has a module of its own and runs before the others are set up.
-const suites = { start: startSuite, ingress: ingressSuite, tunnel: true };
+const suites = { start: startSuite, ingress: ingressSuite, tunnel: true, "image-load": true };
 if (!suites[values.suite]) throw new Error(`unknown suite "${values.suite}"; known: ${Object.keys(suites).join(", ")}`);
 values.out ??= `.bench/${values.suite}.json`;
 const runs = Number(values.runs);
@@ -108,6 +110,43 @@ async function startSuite() {
 }
 
 /**
+ * `kubeyard image load` of a 100 MB image (one layer of random bytes, so nothing compresses or is
+ * shared) into the three nodes of one cluster; before each run the image is removed from the nodes.
+ */
+async function imageLoadSuite() {
+  const p = `bench-imgload-${Math.random().toString(36).slice(2, 7)}`;
+  const image = `kubeyard-bench/blob:${p}`;
+  const ky = (args) => execa("node", [cli, "-p", p, ...args], { env });
+  const ctx = path.join(home, "image");
+  mkdirSync(ctx);
+  const blob = openSync(path.join(ctx, "blob"), "w");
+  for (let i = 0; i < 100; i++) writeSync(blob, randomBytes(1024 * 1024));
+  closeSync(blob);
+  writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY blob /blob\n");
+  await execa("docker", ["build", "-q", "-t", image, ctx]);
+  const times = [];
+  try {
+    await ky(["start", "--nodes", "3"]);
+    for (let i = 1; i <= runs; i++) {
+      const t0 = now();
+      await ky(["image", "load", image]);
+      times.push(now() - t0);
+      process.stdout.write(`run ${i}: image load of 100 MiB into 3 nodes ${times.at(-1).toFixed(1)} s\n`);
+      await ky(["image", "rm", image]);
+    }
+  } finally {
+    await ky(["delete"]).catch(() => undefined);
+    await execa("docker", ["rmi", "-f", image]).catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  }
+  const out = values.out ?? ".bench/image-load.json";
+  process.stdout.write(`\nmedian over ${runs} runs: image load of 100 MiB into 3 nodes ${median(times).toFixed(2)} s\n`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), suite: "image-load", nodes: 3, imageMiB: 100, runs: times, median: median(times) }, null, 2) + "\n");
+  process.stdout.write(`written to ${out}\n`);
+}
+
+/**
  * `addons enable ingress` on a fresh cluster (warm artifact cache: the Traefik image is built, but
  * the node has never seen it) until a request from the host through the published HTTP port gets
  * Traefik's answer; then, after a disable, the same again with the image already on the node.
@@ -148,14 +187,20 @@ async function ingressSuite() {
   return { results, phases: ["enableCommand", "enableUntilRequest", "disable", "reEnableUntilRequest"] };
 }
 
-const { results, phases } = await suites[values.suite]();
-rmSync(home, { recursive: true, force: true });
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+if (values.suite === "image-load") {
+  await kubeyard(["build", "node-image"]);
+  await imageLoadSuite();
+  process.exit(0);
+}
+
+const { results, phases } = await suites[values.suite]();
+rmSync(home, { recursive: true, force: true });
 const medians = Object.fromEntries(phases.map((p) => [p, median(results.map((r) => r[p]))]));
 const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
 

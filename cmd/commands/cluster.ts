@@ -239,7 +239,7 @@ async function allProfiles(driver: DockerDriver): Promise<string[]> {
 function printStatus(s: ClusterStatus): void {
   if (!s.exists) return void process.stdout.write(`there is no cluster "${s.profile}"\n`);
   process.stdout.write(
-    `cluster "${s.profile}": ${s.running ? "running" : "not running"}${s.kubernetesVersion ? `, Kubernetes ${s.kubernetesVersion}` : ""}${s.server ? `, API ${s.server}` : ""}\n`,
+    `cluster "${s.profile}": ${s.running ? "running" : s.paused ? "paused" : "not running"}${s.kubernetesVersion ? `, Kubernetes ${s.kubernetesVersion}` : ""}${s.server ? `, API ${s.server}` : ""}\n`,
   );
   printTable(
     ["NODE", "ROLE", "CONTAINER", "KUBELET", "APISERVER", "ETCD"],

@@ -200,6 +200,6 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
   }
   if (missing.length) {
     opts.onStep?.(`load ${missing.join(", ")} into the nodes`);
-    await loadImages(opts.docker, opts.driver, state.name, missing);
+    await loadImages(opts.docker, opts.driver, state.name, { images: missing, archives: [] });
   }
 }

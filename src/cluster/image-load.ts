@@ -1,35 +1,106 @@
-import { PassThrough } from "node:stream";
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type Docker from "dockerode";
-import { imageArchive, inspectImage } from "../drivers/docker/images.js";
+import { inspectImage, saveImages } from "../drivers/docker/images.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
+import { runningNodes } from "./running-nodes.js";
+
+/** Where archives wait in a node until containerd has imported them: on its /var volume, not a tmpfs. */
+const NODE_SPOOL = "/var/lib/kubeyard/image-load";
+
+export interface LoadRequest {
+  /** Image references in the host's engine. */
+  images: string[];
+  /** Image archives on the host (`docker save` or OCI layout tars). */
+  archives: string[];
+}
+
+export interface LoadResult {
+  nodes: string[];
+  /** Bytes of archive copied into each node. */
+  bytes: number;
+}
 
 /**
- * Copies images from the host's engine into every node's containerd (the k8s.io namespace the
- * kubelet uses): exported once, streamed into all nodes' imports in parallel. Pods then use them with
- * imagePullPolicy IfNotPresent, no registry involved.
+ * Copies images into every node's containerd (the k8s.io namespace the kubelet uses): the host's
+ * images are exported once into one archive (layers they share are written once), each archive is
+ * copied into all nodes in parallel and imported there. Pods then use the images with
+ * imagePullPolicy Never or IfNotPresent, no registry involved. Everything is checked first: a
+ * missing image, an unreadable archive or a node that is not running fails before any copying.
  */
-export async function loadImages(docker: Docker, driver: NodeDriver, cluster: string, refs: string[]): Promise<string[]> {
-  for (const ref of refs) {
-    if (!(await inspectImage(docker, ref))) throw new UserError(`image ${ref} is not in the host's container engine`, "Build or pull it first (`docker images` lists what is there).");
+export async function loadImages(docker: Docker, driver: NodeDriver, cluster: string, req: LoadRequest): Promise<LoadResult> {
+  if (!req.images.length && !req.archives.length) {
+    throw new UserError("no images to load", "Name images of the host's engine (`kubeyard image load myapp:dev`) or give --archive FILE.tar.");
   }
-  const nodes = (await driver.listNodes(cluster)).filter((n) => n.role !== "load-balancer");
-  if (!nodes.length) throw new UserError(`there is no cluster "${cluster}"`);
-  const stopped = nodes.filter((n) => n.state !== "running");
-  if (stopped.length) throw new UserError(`node ${stopped[0]!.name} is ${stopped[0]!.state}`, "Start the cluster first.");
-  // The archive streams from the engine straight into every node's import, side by side: nothing
-  // waits for the whole export, and nothing of it lands on the host's disk.
-  const archive = await imageArchive(docker, refs);
-  const copies = nodes.map(() => new PassThrough({ highWaterMark: 4 << 20 }));
-  archive.on("error", (err: Error) => copies.forEach((c) => c.destroy(err)));
-  for (const c of copies) archive.pipe(c);
-  await Promise.all(
-    nodes.map(async (n, i) => {
-      const r = await driver.exec(n.name, ["ctr", "-n", "k8s.io", "images", "import", "--all-platforms", "-"], { stdin: copies[i] });
-      // A node that stopped reading must not hold the others up.
-      copies[i]!.resume();
-      if (r.exitCode !== 0) throw new UserError(`importing into ${n.name} failed: ${r.stderr.trim() || r.stdout.trim()}`);
-    }),
-  );
-  return nodes.map((n) => n.name);
+  const missing: string[] = [];
+  for (const ref of req.images) if (!(await inspectImage(docker, ref))) missing.push(ref);
+  if (missing.length) {
+    throw new UserError(
+      `image${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not in the host's container engine`,
+      "Build or pull it first (`docker images` lists what is there), or give an archive with --archive FILE.tar.",
+    );
+  }
+  for (const file of req.archives) await checkArchive(file);
+  const nodes = await runningNodes(driver, cluster);
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeyard-images-"));
+  try {
+    const archives = req.archives.map((f) => path.resolve(f));
+    if (req.images.length) {
+      const saved = path.join(dir, "images.tar");
+      await saveImages(docker, req.images, saved);
+      archives.unshift(saved);
+    }
+    let bytes = 0;
+    for (const a of archives) bytes += (await fs.stat(a)).size;
+    await Promise.all(nodes.map((n) => importInto(driver, n.name, archives)));
+    return { nodes: nodes.map((n) => n.name), bytes };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Copies each archive into the node and imports it; the copy in the node is removed whatever happens. */
+async function importInto(driver: NodeDriver, node: string, archives: string[]): Promise<void> {
+  for (const archive of archives) {
+    const inNode = `${NODE_SPOOL}/${randomBytes(6).toString("hex")}.tar`;
+    try {
+      await driver.copyFileIn(node, archive, inNode);
+      const r = await driver.exec(node, ["ctr", "-n", "k8s.io", "images", "import", "--all-platforms", inNode]);
+      if (r.exitCode !== 0) {
+        throw new UserError(`importing ${path.basename(archive)} into ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+      }
+    } finally {
+      await driver.exec(node, ["rm", "-f", inNode]).catch(() => undefined);
+    }
+  }
+}
+
+/** A readable file that starts like a tar archive (the "ustar" magic of its first header). */
+export async function checkArchive(file: string): Promise<void> {
+  const accepted = "a tar archive of images, as `docker save -o FILE.tar` or an OCI image layout tar writes";
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`--archive ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message}`, `Give ${accepted}.`);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new UserError(`--archive ${file}: not a regular file`, `Give ${accepted}.`);
+    const header = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(header, 0, 512, 0);
+    if (bytesRead < 512 || header.toString("latin1", 257, 262) !== "ustar") {
+      throw new UserError(`--archive ${file}: not a tar archive`, `Give ${accepted} (compressed archives are not accepted).`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EISDIR") throw new UserError(`--archive ${file}: is a directory`, `Give ${accepted}.`);
+    throw err;
+  } finally {
+    await handle.close();
+  }
 }

@@ -6,7 +6,7 @@ import { loadPki } from "../pki/index.js";
 import { adminClient, hostServerURL } from "./api.js";
 import { pkiDir, readState } from "./state.js";
 
-export type Health = "ok" | "failing" | "stopped" | "n/a";
+export type Health = "ok" | "failing" | "stopped" | "paused" | "n/a";
 
 export interface NodeStatus {
   name: string;
@@ -21,6 +21,8 @@ export interface ClusterStatus {
   profile: string;
   exists: boolean;
   running: boolean;
+  /** Every node frozen by `kubeyard pause`. */
+  paused: boolean;
   server?: string;
   kubernetesVersion?: string;
   addons: string[];
@@ -33,14 +35,16 @@ export interface ClusterStatus {
 export async function clusterStatus(driver: NodeDriver, name: string): Promise<ClusterStatus> {
   const state = await readState(name);
   const nodes = await driver.listNodes(name);
-  if (!state && !nodes.length) return { profile: name, exists: false, running: false, addons: [], nodes: [] };
-  const apiserverOk = state ? await apiReady(state) : false;
+  if (!state && !nodes.length) return { profile: name, exists: false, running: false, paused: false, addons: [], nodes: [] };
+  const paused = nodes.length > 0 && nodes.every((n) => n.state === "paused");
+  const apiserverOk = state && !paused ? await apiReady(state) : false;
   const statuses = await Promise.all(
     nodes.map(async (n): Promise<NodeStatus> => {
       const running = n.state === "running";
       const cp = n.role === "control-plane";
+      const idle: Health = n.state === "paused" ? "paused" : "stopped";
       const probe = async (url: string): Promise<Health> => {
-        if (!running) return "stopped";
+        if (!running) return idle;
         const r = await driver.exec(n.name, ["curl", "-fsS", "--max-time", "3", url]).catch(() => undefined);
         return r?.exitCode === 0 ? "ok" : "failing";
       };
@@ -50,7 +54,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
         container: n.state,
         kubelet: await probe("http://127.0.0.1:10248/healthz"),
         etcd: cp ? await probe("http://127.0.0.1:2381/health") : "n/a",
-        apiserver: cp ? (running ? (apiserverOk ? "ok" : "failing") : "stopped") : "n/a",
+        apiserver: cp ? (running ? (apiserverOk ? "ok" : "failing") : idle) : "n/a",
       };
     }),
   );
@@ -60,6 +64,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
     profile: name,
     exists: true,
     running,
+    paused,
     server: state ? hostServerURL(state) : undefined,
     kubernetesVersion: state?.config.kubernetesVersion,
     addons: state?.addons ?? [],

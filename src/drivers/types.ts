@@ -89,4 +89,25 @@ export interface NodeDriver {
   copyFiles(name: string, files: FileToCopy[]): Promise<void>;
   /** Streams a tar of `path` inside the node (for `kubeyard logs`). */
   readArchive(name: string, path: string): Promise<NodeJS.ReadableStream>;
+  /**
+   * Copies one host file into the node at `nodePath` (an absolute path outside /run and /tmp),
+   * streamed from disk, so large files (image archives) are never held in memory.
+   */
+  copyFileIn(name: string, hostFile: string, nodePath: string): Promise<void>;
+  /**
+   * Runs `cmd` in the node attached to the given streams (a terminal when `tty`), the way
+   * `docker exec -i[t]` does; resolves with its exit code.
+   */
+  execAttached(name: string, cmd: string[], io: AttachedIO): Promise<number>;
+}
+
+export interface AttachedIO {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  tty: boolean;
+  env?: Record<string, string>;
+  /** The terminal's size now and whenever it changes (only with `tty`). */
+  size?: () => { rows: number; columns: number };
+  onResize?: (listener: () => void) => () => void;
 }

@@ -1,7 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import http from "node:http";
 import net from "node:net";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import Dockerode from "dockerode";
 import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -285,6 +288,35 @@ describe("DockerDriver on the real engine", () => {
       Readable.from(stream as AsyncIterable<Buffer>).pipe(parser);
     });
     expect(seen["kubeyard-test/config.yaml"]).toBe("a: 1\n");
+  });
+
+  it("copies a large host file in, streamed, byte for byte", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kubeyard-copy-"));
+    try {
+      const body = randomBytes(8 * 1024 * 1024 + 7);
+      writeFileSync(path.join(dir, "big.tar"), body);
+      await driver.copyFileIn(cp.name, path.join(dir, "big.tar"), "/var/lib/kubeyard-test/in/big.tar");
+      const r = await driver.exec(cp.name, [BUSYBOX, "sha256sum", "/var/lib/kubeyard-test/in/big.tar"]);
+      expect(r.stdout.split(" ")[0]).toBe(createHash("sha256").update(body).digest("hex"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs a command attached to streams: input forwarded, output split, exit code returned", async () => {
+    let out = "";
+    let err = "";
+    const stdout = new PassThrough().on("data", (c: Buffer) => (out += c.toString()));
+    const stderr = new PassThrough().on("data", (c: Buffer) => (err += c.toString()));
+    const code = await driver.execAttached(cp.name, [BUSYBOX, "sh", "-c", "cat; echo to-stderr >&2; exit 9"], {
+      stdin: Readable.from([Buffer.from("line one\n"), Buffer.from("line two\n")]),
+      stdout,
+      stderr,
+      tty: false,
+    });
+    expect({ code, out, err }).toEqual({ code: 9, out: "line one\nline two\n", err: "to-stderr\n" });
+    // Input that never ends does not keep a command that does not read it from finishing.
+    expect(await driver.execAttached(cp.name, [BUSYBOX, "true"], { stdin: new PassThrough(), stdout, stderr, tty: false })).toBe(0);
   });
 
   it("refuses a host port in use, naming it, and leaves no half-made node behind", async () => {

@@ -1,3 +1,4 @@
+import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { Header, Pack, ReadEntry } from "tar";
 import type { FileToCopy } from "../types.js";
@@ -37,6 +38,30 @@ export async function tarOfFiles(files: readonly FileToCopy[], mtime = new Date(
   }
   pack.end();
   return done;
+}
+
+/**
+ * A tar stream holding the host file `hostFile` as `nodePath` (root, 0644), read from disk as the
+ * engine consumes it: an image archive of gigabytes never sits in memory.
+ */
+export async function tarOfHostFile(hostFile: string, nodePath: string): Promise<NodeJS.ReadableStream> {
+  const rel = relativeTarPath(nodePath);
+  const { size, mtime } = await fs.stat(hostFile);
+  const pack = new Pack({ portable: false });
+  const header = new Header({ path: rel, type: "File", mode: 0o644, size, uid: 0, gid: 0, uname: "root", gname: "root", mtime });
+  const entry = new ReadEntry(header);
+  pack.add(entry);
+  pack.end();
+  const source = createReadStream(hostFile);
+  source.on("data", (chunk) => {
+    if (!entry.write(chunk as Buffer)) {
+      source.pause();
+      entry.once("drain", () => source.resume());
+    }
+  });
+  source.on("end", () => entry.end());
+  source.on("error", (err) => pack.emit("error", err));
+  return pack as unknown as NodeJS.ReadableStream;
 }
 
 function relativeTarPath(p: string): string {

@@ -1,11 +1,11 @@
 import type Docker from "dockerode";
 import { UserError } from "../../util/errors.js";
-import type { ClusterNetwork, ExecResult, FileToCopy, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
-import { tarOfFiles } from "./archive.js";
+import type { AttachedIO, ClusterNetwork, ExecResult, FileToCopy, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
+import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
 import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
 import { engineInfo, type EngineFacts } from "./engine-info.js";
-import { execIn } from "./exec.js";
+import { execAttachedIn, execIn } from "./exec.js";
 import { inspectImage } from "./images.js";
 import { LABEL_CLUSTER, LABEL_NODE, clusterFilter, isKubeyardNode } from "./labels.js";
 import { ensureClusterNetwork, removeClusterNetwork } from "./network.js";
@@ -209,6 +209,16 @@ export class DockerDriver implements NodeDriver {
 
   readArchive(name: string, path: string): Promise<NodeJS.ReadableStream> {
     return this.onNode(name, () => this.docker.getContainer(name).getArchive({ path }));
+  }
+
+  /** Streams the file from disk in a one-entry tar (owned by root, 0644); parent directories are created. */
+  async copyFileIn(name: string, hostFile: string, nodePath: string): Promise<void> {
+    const archive = await tarOfHostFile(hostFile, nodePath);
+    await this.onNode(name, () => this.docker.getContainer(name).putArchive(archive, { path: "/" }));
+  }
+
+  execAttached(name: string, cmd: string[], io: AttachedIO): Promise<number> {
+    return this.onNode(name, () => execAttachedIn(this.docker.getContainer(name), this.docker.modem, cmd, io));
   }
 
   private async privilegeMode(image: string): Promise<PrivilegeMode> {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Writable } from "node:stream";
 import type Docker from "dockerode";
-import type { ExecResult } from "../types.js";
+import type { AttachedIO, ExecResult } from "../types.js";
 
 /**
  * Runs `cmd` in a running container the way `docker exec -i` does: stdout and stderr come back
@@ -26,15 +26,7 @@ export async function execIn(
   const stream = (await exec.start({ hijack: true, stdin: withStdin })) as NodeJS.ReadWriteStream;
   const stdout = collector();
   const stderr = collector();
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.on("end", resolve);
-    stream.on("close", resolve);
-    stream.on("error", (err: NodeJS.ErrnoException) => {
-      // A command that exits without reading all of its input closes the connection under our write.
-      if (err.code === "EPIPE" || err.code === "ECONNRESET") resolve();
-      else reject(err);
-    });
-  });
+  const finished = streamDone(stream);
   modem.demuxStream(stream, stdout.sink, stderr.sink);
   const input = opts.stdin;
   if (typeof input === "string" || Buffer.isBuffer(input)) stream.end(input);
@@ -45,6 +37,69 @@ export async function execIn(
   }
   await finished;
   return { exitCode: await exitCodeOf(exec), stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/**
+ * Runs `cmd` attached to the caller's streams, as `docker exec -i` (or `-it` with `io.tty`) does:
+ * input is forwarded until it ends (then the command's stdin is closed), output is written as it
+ * comes, and the command's exit code is returned. With a TTY the terminal's size follows the caller's.
+ */
+export async function execAttachedIn(
+  container: Docker.Container,
+  modem: { demuxStream(s: NodeJS.ReadableStream, out: NodeJS.WritableStream, err: NodeJS.WritableStream): void },
+  cmd: string[],
+  io: AttachedIO,
+): Promise<number> {
+  const exec = await container.exec({
+    Cmd: cmd,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: io.tty,
+    Env: Object.entries(io.env ?? {}).map(([k, v]) => `${k}=${v}`),
+  });
+  const stream = (await exec.start({ hijack: true, stdin: true, Tty: io.tty })) as NodeJS.ReadWriteStream;
+  const finished = streamDone(stream);
+  if (io.tty) stream.pipe(io.stdout, { end: false });
+  else modem.demuxStream(stream, io.stdout, io.stderr);
+
+  const onData = (chunk: Buffer) => stream.write(chunk);
+  const onEnd = () => stream.end();
+  io.stdin.on("data", onData);
+  io.stdin.on("end", onEnd);
+  io.stdin.resume();
+
+  let stopResizing = () => undefined as void;
+  if (io.tty && io.size) {
+    const resize = () => {
+      const { rows, columns } = io.size!();
+      if (rows && columns) exec.resize({ h: rows, w: columns }).catch(() => undefined);
+    };
+    resize();
+    stopResizing = io.onResize?.(resize) ?? stopResizing;
+  }
+  try {
+    await finished;
+  } finally {
+    stopResizing();
+    io.stdin.off("data", onData);
+    io.stdin.off("end", onEnd);
+    io.stdin.pause();
+  }
+  return exitCodeOf(exec);
+}
+
+/** Settles when the exec connection closes. */
+function streamDone(stream: NodeJS.ReadWriteStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    stream.on("end", resolve);
+    stream.on("close", resolve);
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      // A command that exits without reading all of its input closes the connection under our write.
+      if (err.code === "EPIPE" || err.code === "ECONNRESET") resolve();
+      else reject(err);
+    });
+  });
 }
 
 /** The output streams close as the process exits, a moment before the engine records its exit code. */

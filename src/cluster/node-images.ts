@@ -1,0 +1,112 @@
+import type { NodeDriver } from "../drivers/types.js";
+import { checkImageRef } from "../config/image-ref.js";
+import { UserError } from "../util/errors.js";
+import { runningNodes } from "./running-nodes.js";
+
+/** One reference in a node's containerd (namespace k8s.io), as `ctr images ls` reports it. */
+export interface NodeImage {
+  ref: string;
+  digest: string;
+  /** As containerd reports it, e.g. "4.1 MiB". */
+  size: string;
+  platforms: string;
+}
+
+export interface NodeImages {
+  node: string;
+  images: NodeImage[];
+}
+
+const CTR_LINE = /^(\S+)\s+(\S+)\s+(sha256:[0-9a-f]{64})\s+(.+?)\s+(\S+)\s+(\S+)\s*$/;
+
+/** Parses `ctr images ls` (REF TYPE DIGEST SIZE PLATFORMS LABELS). */
+export function parseCtrImages(text: string): NodeImage[] {
+  const out: NodeImage[] = [];
+  for (const line of text.split("\n")) {
+    const m = CTR_LINE.exec(line.trimEnd());
+    if (!m || m[1] === "REF") continue;
+    out.push({ ref: m[1]!, digest: m[3]!, size: m[4]!, platforms: m[5]! });
+  }
+  return out;
+}
+
+/** A bare `sha256:...` id or a `name@sha256:...` reference: the aliases the kubelet's runtime adds. */
+function isAlias(ref: string): boolean {
+  return ref.startsWith("sha256:") || ref.includes("@");
+}
+
+/**
+ * The images a user thinks of: tagged references, and a digest reference only for an image that
+ * has no tag; the runtime's bare-id aliases are left out.
+ */
+export function visibleImages(all: NodeImage[]): NodeImage[] {
+  const tagged = new Set(all.filter((i) => !isAlias(i.ref)).map((i) => i.digest));
+  return all
+    .filter((i) => !i.ref.startsWith("sha256:") && (!isAlias(i.ref) || !tagged.has(i.digest)))
+    .sort((a, b) => a.ref.localeCompare(b.ref));
+}
+
+/**
+ * The reference as containerd stores it: `myapp:dev` is `docker.io/library/myapp:dev`, a missing
+ * tag is `latest`, as the kubelet resolves the image names of a pod.
+ */
+export function normalizeImageRef(text: string): string {
+  const problem = checkImageRef(text);
+  if (problem) throw new UserError(`image "${text}" ${problem.problem}`, `Give ${problem.allowed}.`);
+  const at = text.indexOf("@");
+  const nameTag = at >= 0 ? text.slice(0, at) : text;
+  const digest = at >= 0 ? text.slice(at) : "";
+  const slash = nameTag.indexOf("/");
+  const first = slash >= 0 ? nameTag.slice(0, slash) : "";
+  const hasDomain = slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  let full = hasDomain ? nameTag : `docker.io/${slash >= 0 ? nameTag : `library/${nameTag}`}`;
+  const lastPart = full.slice(full.lastIndexOf("/") + 1);
+  if (!digest && !lastPart.includes(":")) full += ":latest";
+  return full + digest;
+}
+
+async function ctrImages(driver: NodeDriver, node: string): Promise<NodeImage[]> {
+  const r = await driver.exec(node, ["ctr", "-n", "k8s.io", "images", "ls"]);
+  if (r.exitCode !== 0) throw new UserError(`listing the images of ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+  return parseCtrImages(r.stdout);
+}
+
+/** What each node's containerd holds, per node. */
+export async function listNodeImages(driver: NodeDriver, cluster: string): Promise<NodeImages[]> {
+  const nodes = await runningNodes(driver, cluster);
+  return Promise.all(nodes.map(async (n) => ({ node: n.name, images: visibleImages(await ctrImages(driver, n.name)) })));
+}
+
+/**
+ * Removes the images from every node that has them, with the runtime's aliases of an image no other
+ * tag still names. Each image must be on at least one node; otherwise nothing is removed.
+ * Returns, per node, the references removed.
+ */
+export async function removeNodeImages(driver: NodeDriver, cluster: string, refs: string[]): Promise<{ node: string; removed: string[] }[]> {
+  if (!refs.length) throw new UserError("no images to remove", "Name them as `kubeyard image ls` shows them.");
+  const wanted = [...new Set(refs.map(normalizeImageRef))];
+  const nodes = await runningNodes(driver, cluster);
+  const held = await Promise.all(nodes.map(async (n) => ({ node: n.name, all: await ctrImages(driver, n.name) })));
+  const absent = wanted.filter((ref) => !held.some((h) => h.all.some((i) => i.ref === ref)));
+  if (absent.length) {
+    throw new UserError(
+      `${absent.join(", ")} ${absent.length > 1 ? "are" : "is"} on none of the nodes of cluster "${cluster}"`,
+      "`kubeyard image ls` lists the images each node has.",
+    );
+  }
+  return Promise.all(
+    held.map(async ({ node, all }) => {
+      const remove = new Set(all.filter((i) => wanted.includes(i.ref)).map((i) => i.ref));
+      if (!remove.size) return { node, removed: [] };
+      const digests = new Set(all.filter((i) => remove.has(i.ref)).map((i) => i.digest));
+      for (const d of digests) {
+        const stillTagged = all.some((i) => i.digest === d && !isAlias(i.ref) && !remove.has(i.ref));
+        if (!stillTagged) for (const i of all) if (i.digest === d && isAlias(i.ref)) remove.add(i.ref);
+      }
+      const list = [...remove];
+      const r = await driver.exec(node, ["ctr", "-n", "k8s.io", "images", "rm", "--sync", ...list]);
+      if (r.exitCode !== 0) throw new UserError(`removing ${list.join(", ")} from ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+      return { node, removed: list.filter((ref) => wanted.includes(ref)) };
+    }),
+  );
+}
