@@ -8,6 +8,7 @@ import { registerBuild } from "./commands/build.js";
 import { registerCluster } from "./commands/cluster.js";
 import { registerImage } from "./commands/image.js";
 import { registerAddons } from "./commands/addons.js";
+import { registerNode } from "./commands/node.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -21,6 +22,7 @@ const program = new Command("kubeyard")
 
 registerCluster(program);
 registerAddons(program);
+registerNode(program);
 registerImage(program);
 registerArtifacts(program);
 registerBuild(program);

@@ -10,9 +10,10 @@ import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from ".
 import { writeClusterKubeconfig } from "./kubeconfig.js";
 import { nodeImageFor } from "./node-image.js";
 import { nodePayload } from "./node-payload.js";
+import { applyPodNetwork, writeLoadBalancerConfig } from "./pod-network.js";
 import { enableServices } from "./services.js";
 import { readState, writeState, pkiDir, type ClusterState } from "./state.js";
-import { componentContext, placeNodes, type PlacedNode } from "./topology.js";
+import { componentContext, needsLoadBalancer, placeLoadBalancer, placeNodes, type LoadBalancer, type PlacedNode } from "./topology.js";
 
 export interface StartStep {
   title: string;
@@ -25,6 +26,8 @@ export interface StartOptions {
   kubeconfigPath: string | null;
   /** Builds the node image when it is missing (kubeyard's own image only). */
   ensureImage: (report: (text: string) => void) => Promise<string>;
+  /** Builds the API servers' load balancer image when missing (clusters with several control planes). */
+  ensureLoadBalancerImage: (report: (text: string) => void) => Promise<string>;
   log: (msg: string) => void;
   /** Aborted on Ctrl-C: waits in progress give up so the caller can clean up. */
   signal?: AbortSignal;
@@ -95,6 +98,8 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
   let pki: PkiBundle = {};
   let kc: KubeConfig | undefined;
   let image = "";
+  let lbImage = "";
+  let lb: LoadBalancer | undefined;
   const controlPlanes = () => placed.filter((p) => p.config.role === "control-plane");
 
   const steps: StartStep[] = [
@@ -102,6 +107,7 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
       title: "node image",
       run: async (report) => {
         image = await opts.ensureImage(report);
+        if (needsLoadBalancer(config)) lbImage = await opts.ensureLoadBalancerImage(report);
       },
     },
     {
@@ -112,12 +118,14 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
           avoid: [config.networking.podSubnet, config.networking.serviceSubnet],
         });
         placed = placeNodes(config, network.subnet);
+        lb = needsLoadBalancer(config) ? placeLoadBalancer(config.name, network.subnet) : undefined;
         state = {
           name: config.name,
           config,
           apiServerPort: port,
           network,
-          nodes: placed.map((p) => ({ name: p.config.name, role: p.config.role, ip: p.ip })),
+          nodes: placed.map((p) => ({ name: p.config.name, role: p.config.role, ip: p.ip, podCIDR: p.podCIDR })),
+          ...(lb ? { loadBalancer: lb } : {}),
           kubeconfigPath: opts.kubeconfigPath,
           addons: [],
           phase: "creating",
@@ -129,25 +137,33 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
     {
       title: "nodes",
       run: async (report) => {
-        await Promise.all(
-          placed.map((p) =>
+        const apiPort = {
+          containerPort: 6443,
+          hostPort: state!.apiServerPort,
+          listenAddress: config.networking.apiServerAddress,
+          protocol: "TCP" as const,
+        };
+        const creating: Promise<unknown>[] = [];
+        if (lb) {
+          creating.push(
+            opts.driver.createNode({ cluster: config.name, name: lb.name, role: "load-balancer", image: lbImage, ip: lb.ip, ports: [apiPort], mounts: [] }),
+          );
+        }
+        creating.push(
+          ...placed.map((p) =>
             opts.driver.createNode({
               cluster: config.name,
               name: p.config.name,
               role: p.config.role,
               image: p.config.image ?? image,
               ip: p.ip,
-              ports: [
-                ...(p === controlPlanes()[0]
-                  ? [{ containerPort: 6443, hostPort: state!.apiServerPort, listenAddress: config.networking.apiServerAddress, protocol: "TCP" as const }]
-                  : []),
-                ...p.config.extraPortMappings.map((m) => ({ ...m })),
-              ],
+              ports: [...(!lb && p === controlPlanes()[0] ? [apiPort] : []), ...p.config.extraPortMappings.map((m) => ({ ...m }))],
               mounts: p.config.extraMounts.map((m) => ({ ...m })),
             }),
           ),
         );
-        report(`${placed.length} running`);
+        await Promise.all(creating);
+        report(`${placed.length} running${lb ? ", and a load balancer" : ""}`);
       },
     },
     {
@@ -159,12 +175,15 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
           dnsDomain: config.networking.dnsDomain,
           controlPlanes: controlPlanes().map((p) => ({ name: p.config.name, ip: p.ip })),
           nodes: placed.map((p) => ({ name: p.config.name, ip: p.ip })),
-          extraSans: [config.networking.apiServerAddress],
+          extraSans: [config.networking.apiServerAddress, ...(lb ? [lb.ip] : [])],
         });
         pki = await loadPki(pkiDir(config.name));
         await Promise.all(
-          placed.map((p) => opts.driver.copyFiles(p.config.name, nodePayload(pki, componentContext(config, placed, p)))),
+          placed.map((p) => opts.driver.copyFiles(p.config.name, nodePayload(pki, componentContext(config, placed, p, lb)))),
         );
+        // The boot hooks ran before these files existed; from now on every node start runs them.
+        await applyPodNetwork(opts.driver, placed.map((p) => p.config.name));
+        if (lb) await writeLoadBalancerConfig(opts.driver, lb, placed);
       },
     },
     {
