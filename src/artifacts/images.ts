@@ -22,6 +22,7 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   metricsServer: "metrics-server",
   traefik: "traefik",
   registry: "registry",
+  kubeRouter: "kube-router",
 };
 
 const IMAGE_DIR: Record<ImageName, string> = {
@@ -32,6 +33,7 @@ const IMAGE_DIR: Record<ImageName, string> = {
   metricsServer: "metrics-server",
   traefik: "traefik",
   registry: "registry",
+  kubeRouter: "kube-router",
 };
 
 export type ImageSource = "pull" | "source";

@@ -26,7 +26,7 @@ export async function buildRecipe(recipe: Recipe, ctx: BuildContext): Promise<vo
 }
 
 async function buildModule(recipe: ModuleRecipe, ctx: BuildContext): Promise<void> {
-  const src = await downloadModule(recipe.module, recipe.version, ctx.log);
+  const src = await downloadModule(recipe.module, recipe.version, ctx.log, recipe.sum);
   for (const b of recipe.builds) await goBuild(b, src, ["-mod=readonly"], ctx);
 }
 

@@ -19,6 +19,8 @@ export interface ComponentVersions {
   metricsServer: string;
   traefik: string;
   registry: string;
+  /** kube-router, run with only its NetworkPolicy firewall (the network-policy addon). */
+  kubeRouter: string;
   /** Debian's BusyBox, for the local-path helper pods; the image tag follows upstream busybox. */
   busybox: string;
 }
@@ -31,6 +33,7 @@ const shared = {
   metricsServer: "0.9.0",
   traefik: "3.6.12",
   registry: "3.0.0",
+  kubeRouter: "2.1.0",
   busybox: "1.35.0",
 } as const;
 
@@ -66,6 +69,7 @@ export function imageRefs(v: ComponentVersions) {
     metricsServer: `registry.k8s.io/metrics-server/metrics-server:v${v.metricsServer}`,
     traefik: `docker.io/library/traefik:v${v.traefik}`,
     registry: `docker.io/library/registry:${v.registry}`,
+    kubeRouter: `docker.io/cloudnativelabs/kube-router:v${v.kubeRouter}`,
   } as const;
 }
 
@@ -75,4 +79,4 @@ export type ImageName = keyof ReturnType<typeof imageRefs>;
 export const NODE_IMAGES: readonly ImageName[] = ["pause", "coredns", "localPathProvisioner", "busybox"];
 
 /** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
-export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry"];
+export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeRouter"];

@@ -70,6 +70,15 @@ export async function disableClusterAddon(profile: string, name: string): Promis
   await writeState(state);
 }
 
+/** Makes the images of every enabled addon present on every node again (a node added later lacks them). */
+export async function ensureEnabledAddonImages(profile: string, opts: EnableOptions): Promise<void> {
+  const state = await requireState(profile);
+  for (const name of state.addons) {
+    const addon = await getAddon(name);
+    if (addon.images.length) await ensureAddonImages(addon, state, opts);
+  }
+}
+
 /** Images the nodes lack are obtained on the host (pull, else build) and loaded into every node. */
 async function ensureAddonImages(addon: Addon, state: ClusterState, opts: EnableOptions): Promise<void> {
   const refs = imageRefs(state.config.versions);

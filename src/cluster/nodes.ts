@@ -55,7 +55,12 @@ export async function addClusterNode(
   driver: NodeDriver,
   profile: string,
   role: AddableRole,
-  opts: { signal?: AbortSignal; log?: (m: string) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    log?: (m: string) => void;
+    /** Makes the images of the cluster's addons present on the new node (they are not all preloaded). */
+    addonImages?: () => Promise<void>;
+  } = {},
 ): Promise<string> {
   const state = await requireState(profile);
   const engineNodes = await requireRunning(driver, state);
@@ -119,6 +124,7 @@ export async function addClusterNode(
       await etcdctl(driver, peer.config.name, ["member", "add", fresh.config.name, `--peer-urls=https://${fresh.ip}:2380`]);
       await enableServices(driver, fresh.config.name, ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]);
     }
+    await opts.addonImages?.();
     await createNodeObjects(kc, [fresh]);
     await enableServices(driver, fresh.config.name, ["kubelet", "kube-proxy"]);
     await waitNodesReady(kc, [fresh.config.name], opts.signal);

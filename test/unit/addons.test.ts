@@ -164,6 +164,7 @@ describe("the addons kubeyard ships", () => {
       ["coredns", true, true],
       ["default-storageclass", true, false],
       ["metrics-server", false, false],
+      ["network-policy", false, false],
       ["storage-provisioner", true, false],
     ]);
   });
