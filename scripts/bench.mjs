@@ -5,6 +5,7 @@
 // inside it. Also `delete` and the node container's memory at idle. Prints medians, writes JSON.
 //
 //   npm run bench [-- --runs 5 --out .bench/start.json]
+//   npm run bench -- --suite multinode [--runs 3]   time to a Ready 3-node cluster
 import { execa } from "execa";
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -14,7 +15,11 @@ import { ArtifactCache } from "../dist/src/artifacts/cache.js";
 import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/artifacts/versions.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, out: { type: "string", default: ".bench/start.json" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    out: { type: "string" },
+    suite: { type: "string", default: "start" },
+  },
 });
 const runs = Number(values.runs);
 const cli = path.resolve("dist/cmd/kubeyard.js");
@@ -52,6 +57,56 @@ async function memoryMiB(container) {
   return Number(m[1]) * factor;
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** `start --nodes 3` until all three nodes are Ready and a DaemonSet runs a pod on each; then delete. */
+async function multinodeSuite() {
+  const mn = `bench-mn-${process.pid}`;
+  const run = (args) => execa("node", [cli, "-p", mn, ...args], { env });
+  await run(["delete"]).catch(() => undefined);
+  await run(["build", "node-image"]);
+  const results = [];
+  for (let i = 1; i <= runs; i++) {
+    const t0 = now();
+    await run(["start", "--nodes", "3"]);
+    const tCmd = now();
+    const ready = async () => {
+      const r = await kubectl(["get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"]);
+      const lines = String(r.stdout).trim().split("\n");
+      return r.exitCode === 0 && lines.length === 3 && lines.every((l) => l === "True");
+    };
+    const tReady = await until(ready);
+    const ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: every}\nspec:\n  selector: {matchLabels: {app: every}}\n  template:\n    metadata: {labels: {app: every}}\n    spec:\n      tolerations: [{operator: Exists}]\n      containers: [{name: c, image: docker.io/library/busybox:1.35.0, command: [sleep, '3600']}]\n";
+    await execa(kubectlBin, ["apply", "-f", "-"], { env, input: ds });
+    await kubectl(["rollout", "status", "daemonset/every", "--timeout=300s"]);
+    const tDs = now();
+    const d0 = now();
+    await run(["delete"]);
+    const r = { run: i, commandExec: tCmd - t0, nodesReady: tReady - t0, daemonSetOnEveryNode: tDs - t0, delete: now() - d0 };
+    results.push(r);
+    process.stdout.write(`run ${i}: start --nodes 3 ${r.commandExec.toFixed(1)} s, 3 nodes Ready ${r.nodesReady.toFixed(1)} s, DaemonSet on all ${r.daemonSetOnEveryNode.toFixed(1)} s, delete ${r.delete.toFixed(1)} s\n`);
+  }
+  rmSync(home, { recursive: true, force: true });
+  const phases = ["commandExec", "nodesReady", "daemonSetOnEveryNode", "delete"];
+  const medians = Object.fromEntries(phases.map((p) => [p, median(results.map((r) => r[p]))]));
+  process.stdout.write(`\nmedians over ${runs} runs (seconds)\n| phase | median |\n| --- | --- |\n`);
+  for (const p of phases) process.stdout.write(`| ${p} | ${medians[p].toFixed(2)} |\n`);
+  const out = values.out ?? ".bench/multinode.json";
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kubernetes: DEFAULT_KUBERNETES_VERSION, runs: results, medians }, null, 2) + "\n");
+  process.stdout.write(`written to ${out}\n`);
+}
+
+if (values.suite === "multinode") {
+  await multinodeSuite();
+  process.exit(0);
+}
+if (values.suite !== "start") throw new Error(`unknown --suite ${values.suite}: start or multinode`);
+
 await kubeyard(["delete"]).catch(() => undefined);
 await kubeyard(["build", "node-image"]);
 const results = [];
@@ -88,11 +143,6 @@ for (let i = 1; i <= runs; i++) {
 }
 rmSync(home, { recursive: true, force: true });
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const phases = ["commandExec", "apiServerAnswering", "kubernetesService", "dnsService", "appRunning", "dnsAnswering", "total", "delete", "idleMemoryMiB"];
 const medians = Object.fromEntries(phases.map((p) => [p, median(results.map((r) => r[p]))]));
 const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
@@ -100,6 +150,7 @@ const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: M
 process.stdout.write(`\nmedians over ${runs} runs (seconds; memory in MiB)\n`);
 process.stdout.write(`| phase | median |\n| --- | --- |\n`);
 for (const p of phases) process.stdout.write(`| ${p} | ${medians[p].toFixed(p === "idleMemoryMiB" ? 0 : 2)} |\n`);
-mkdirSync(path.dirname(values.out), { recursive: true });
-writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians }, null, 2) + "\n");
-process.stdout.write(`written to ${values.out}\n`);
+const out = values.out ?? ".bench/start.json";
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians }, null, 2) + "\n");
+process.stdout.write(`written to ${out}\n`);
