@@ -125,7 +125,8 @@ describe("the coredns addon on a real API server", () => {
     await serverSideApply(cp.kc, unrelated);
 
     // The same addon without its alwaysOn guard: what disable would remove if it were allowed.
-    const deleted = await disableAddon(cp.kc, { ...coredns, alwaysOn: false });
+    const { deleted, kept } = await disableAddon(cp.kc, { ...coredns, alwaysOn: false });
+    expect(kept).toEqual([]);
     expect(deleted.map((r) => `${r.kind}/${r.name}`).sort()).toEqual(
       renderAddon(coredns, ctx)
         .map((o) => `${o.kind}/${o.metadata?.name}`)
