@@ -36,9 +36,14 @@ const k8s = (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "release"
 if (!k8s) throw new Error("build the artifacts first: kubeyard build node-image");
 const kubectlBin = path.join(k8s.dir, "kubectl");
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
 if (values.suite === "tunnel") {
   const { tunnelSuite } = await import("./bench-tunnel.mjs");
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   await execa("node", [cli, "build", "node-image"], { env });
   await tunnelSuite({ cli, env, kubectlBin, runs: Number(values.runs), out: values.out ?? ".bench/tunnel.json", median });
   rmSync(home, { recursive: true, force: true });
@@ -186,12 +191,6 @@ async function ingressSuite() {
   }
   return { results, phases: ["enableCommand", "enableUntilRequest", "disable", "reEnableUntilRequest"] };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 if (values.suite === "image-load") {
   await kubeyard(["build", "node-image"]);
