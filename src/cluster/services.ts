@@ -1,6 +1,9 @@
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 
+/** How long a node's supervisor may take to be ready for a service: minutes when many nodes boot at once. */
+const SUPERVISOR_WAIT_S = 180;
+
 /**
  * Starts components under the node's runit supervisor. Removing the `down` marker first means they
  * also come back by themselves when the node container restarts.
@@ -8,13 +11,15 @@ import { UserError } from "../util/errors.js";
 export async function enableServices(driver: NodeDriver, node: string, services: string[]): Promise<void> {
   if (!services.length) return;
   // A node just started may not have its runsv processes yet (runsvdir starts them after the boot
-  // hooks); without the `down` file runsv starts the service itself once it runs, and `sv up` then
-  // confirms it. supervise/ok appears when runsv is ready to take commands.
+  // hooks, which take a while when many nodes boot at once); without the `down` file runsv starts
+  // the service itself once it runs, and `sv up` then confirms it. runsv makes its control fifo
+  // before it opens it, so `sv up` is retried until runsv answers, not only until the fifo exists.
   const script = [
     'for s in "$@"; do rm -f "/etc/sv/$s/down"; done',
     'for s in "$@"; do',
-    '  for _ in $(seq 1 300); do [ -p "/etc/service/$s/supervise/ok" ] && break; sleep 0.1; done',
-    '  sv up "/etc/service/$s" || exit 1',
+    `  for i in $(seq 1 ${SUPERVISOR_WAIT_S * 10}); do sv up "/etc/service/$s" >/dev/null 2>&1 && continue 2; sleep 0.1; done`,
+    `  echo "runit did not take $s within ${SUPERVISOR_WAIT_S} s: $(sv status "/etc/service/$s" 2>&1)" >&2`,
+    "  exit 1",
     "done",
   ].join("\n");
   const r = await driver.exec(node, ["bash", "-c", script, "enable", ...services]);
