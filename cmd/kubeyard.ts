@@ -11,6 +11,7 @@ import { registerAddons } from "./commands/addons.js";
 import { registerTunnel } from "./commands/tunnel.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerDay2 } from "./commands/day2.js";
+import { registerNode } from "./commands/node.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -25,6 +26,7 @@ const program = new Command("kubeyard")
 registerCluster(program);
 registerAddons(program);
 registerDashboard(program);
+registerNode(program);
 registerImage(program);
 registerArtifacts(program);
 registerBuild(program);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { listAddons } from "../../src/addons/index.js";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { buildNodeImage } from "../../src/artifacts/node-image.js";
+import { ensureLoadBalancerImage } from "../../src/artifacts/load-balancer-image.js";
 import { enableClusterAddon } from "../../src/cluster/addon-manager.js";
 import { deleteCluster } from "../../src/cluster/delete.js";
 import { failureLogs } from "../../src/cluster/failure-logs.js";
@@ -89,6 +90,7 @@ export function registerCluster(program: Command): void {
             });
             return r.tag;
           },
+          ensureLoadBalancerImage: (report) => ensureLoadBalancerImage(driver.docker, { cache: new ArtifactCache(), onStep: report }),
         });
         if (plan.mode === "running") {
           process.stdout.write(`cluster "${config.name}" is already running; nothing changed\n`);

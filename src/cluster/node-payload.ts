@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DEFAULT_LAYOUT, nodeFiles, type ComponentContext } from "../components/index.js";
+import { DEFAULT_LAYOUT, nodeFiles, podNetworkHook, POD_NETWORK_HOOK, type ComponentContext } from "../components/index.js";
 import { fileMode, pkiPaths, type PkiBundle } from "../pki/index.js";
 import type { FileToCopy } from "../drivers/types.js";
 
@@ -25,5 +25,11 @@ export function nodePayload(bundle: PkiBundle, ctx: ComponentContext): FileToCop
     mode: fileMode(rel),
   }));
   for (const f of nodeFiles(ctx)) files.push({ path: f.path, content: f.content, mode: f.mode });
+  files.push(podNetworkFile(ctx));
   return files;
+}
+
+/** The node's pod network boot hook; rewritten on every node when the cluster's nodes change. */
+export function podNetworkFile(ctx: ComponentContext): FileToCopy {
+  return { path: POD_NETWORK_HOOK, content: podNetworkHook(ctx), mode: 0o755 };
 }

@@ -10,9 +10,10 @@ import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from ".
 import { writeClusterKubeconfig } from "./kubeconfig.js";
 import { nodeImageFor } from "./node-image.js";
 import { nodePayload } from "./node-payload.js";
+import { applyPodNetwork, writeLoadBalancerConfig } from "./pod-network.js";
 import { enableServices } from "./services.js";
 import { readState, writeState, pkiDir, type ClusterState } from "./state.js";
-import { componentContext, placeNodes, type PlacedNode } from "./topology.js";
+import { componentContext, needsLoadBalancer, placeLoadBalancer, placeNodes, type LoadBalancer, type PlacedNode } from "./topology.js";
 
 export interface StartStep {
   title: string;
@@ -25,6 +26,8 @@ export interface StartOptions {
   kubeconfigPath: string | null;
   /** Builds the node image when it is missing (kubeyard's own image only). */
   ensureImage: (report: (text: string) => void) => Promise<string>;
+  /** Builds the API servers' load balancer image when missing (clusters with several control planes). */
+  ensureLoadBalancerImage: (report: (text: string) => void) => Promise<string>;
   log: (msg: string) => void;
   /** Aborted on Ctrl-C: waits in progress give up so the caller can clean up. */
   signal?: AbortSignal;
@@ -95,6 +98,8 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
   let pki: PkiBundle = {};
   let kc: KubeConfig | undefined;
   let image = "";
+  let lbImage = "";
+  let lb: LoadBalancer | undefined;
   const controlPlanes = () => placed.filter((p) => p.config.role === "control-plane");
 
   const steps: StartStep[] = [
@@ -102,6 +107,7 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
       title: "node image",
       run: async (report) => {
         image = await opts.ensureImage(report);
+        if (needsLoadBalancer(config)) lbImage = await opts.ensureLoadBalancerImage(report);
       },
     },
     {
@@ -113,13 +119,15 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
           avoid: [config.networking.podSubnet, config.networking.serviceSubnet],
         });
         placed = placeNodes(config, network.subnet);
+        lb = needsLoadBalancer(config) ? placeLoadBalancer(config.name, network.subnet) : undefined;
         state = {
           name: config.name,
           config,
           apiServerPort: port,
           addonPorts,
           network,
-          nodes: placed.map((p) => ({ name: p.config.name, role: p.config.role, ip: p.ip })),
+          nodes: placed.map((p) => ({ name: p.config.name, role: p.config.role, ip: p.ip, podCIDR: p.podCIDR })),
+          ...(lb ? { loadBalancer: lb } : {}),
           kubeconfigPath: opts.kubeconfigPath,
           addons: [],
           phase: "creating",
@@ -131,6 +139,14 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
     {
       title: "nodes",
       run: async (report) => {
+        const apiPort = {
+          containerPort: 6443,
+          hostPort: state!.apiServerPort,
+          listenAddress: config.networking.apiServerAddress,
+          protocol: "TCP" as const,
+        };
+        // With several control planes the load balancer publishes the API; the addons' host ports
+        // stay on the first control plane either way.
         const create = (p: PlacedNode) =>
           opts.driver.createNode({
             cluster: config.name,
@@ -139,34 +155,33 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
             image: p.config.image ?? image,
             ip: p.ip,
             ports: [
-              ...(p === controlPlanes()[0]
-                ? [
-                    { containerPort: 6443, hostPort: state!.apiServerPort, listenAddress: config.networking.apiServerAddress, protocol: "TCP" as const },
-                    ...addonPortMappings(state!.addonPorts!),
-                  ]
-                : []),
+              ...(p === controlPlanes()[0] ? [...(lb ? [] : [apiPort]), ...addonPortMappings(state!.addonPorts!)] : []),
               ...p.config.extraPortMappings.map((m) => ({ ...m })),
             ],
             mounts: p.config.extraMounts.map((m) => ({ ...m })),
           });
-        await Promise.all(
-          placed.map(async (p) => {
-            // Another cluster starting at the same moment may have taken an addon port that was
-            // free when it was chosen: the ports the config left open are chosen again.
-            for (let attempt = 1; ; attempt++) {
-              try {
-                return await create(p);
-              } catch (err) {
-                const moved = p === controlPlanes()[0] && attempt < 3 && (await rechooseTakenAddonPorts(config, state!));
-                if (!moved) throw err;
-                await opts.driver.removeNode(p.config.name);
-                state!.addonPorts = moved;
-                await writeState(state!);
-              }
+        const creating: Promise<unknown>[] = placed.map(async (p) => {
+          // Another cluster starting at the same moment may have taken an addon port that was
+          // free when it was chosen: the ports the config left open are chosen again.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await create(p);
+            } catch (err) {
+              const moved = p === controlPlanes()[0] && attempt < 3 && (await rechooseTakenAddonPorts(config, state!));
+              if (!moved) throw err;
+              await opts.driver.removeNode(p.config.name);
+              state!.addonPorts = moved;
+              await writeState(state!);
             }
-          }),
-        );
-        report(`${placed.length} running`);
+          }
+        });
+        if (lb) {
+          creating.push(
+            opts.driver.createNode({ cluster: config.name, name: lb.name, role: "load-balancer", image: lbImage, ip: lb.ip, ports: [apiPort], mounts: [] }),
+          );
+        }
+        await Promise.all(creating);
+        report(`${placed.length} running${lb ? ", and a load balancer" : ""}`);
       },
     },
     {
@@ -178,12 +193,15 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
           dnsDomain: config.networking.dnsDomain,
           controlPlanes: controlPlanes().map((p) => ({ name: p.config.name, ip: p.ip })),
           nodes: placed.map((p) => ({ name: p.config.name, ip: p.ip })),
-          extraSans: [config.networking.apiServerAddress],
+          extraSans: [config.networking.apiServerAddress, ...(lb ? [lb.ip] : [])],
         });
         pki = await loadPki(pkiDir(config.name));
         await Promise.all(
-          placed.map((p) => opts.driver.copyFiles(p.config.name, nodePayload(pki, componentContext(config, placed, p)))),
+          placed.map((p) => opts.driver.copyFiles(p.config.name, nodePayload(pki, componentContext(config, placed, p, lb)))),
         );
+        // The boot hooks ran before these files existed; from now on every node start runs them.
+        await applyPodNetwork(opts.driver, placed.map((p) => p.config.name));
+        if (lb) await writeLoadBalancerConfig(opts.driver, lb, placed);
       },
     },
     {

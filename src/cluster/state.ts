@@ -19,7 +19,10 @@ export interface ClusterState {
   /** Host ports (on 127.0.0.1) published for addons on the first control-plane node; absent in clusters made before them. */
   addonPorts?: AddonPorts;
   network: { name: string; subnet: string; gateway: string };
-  nodes: { name: string; role: "control-plane" | "worker"; ip: string }[];
+  /** The Kubernetes nodes, in the order they were added; podCIDR is fixed for the node's life. */
+  nodes: { name: string; role: "control-plane" | "worker"; ip: string; podCIDR?: string }[];
+  /** The API servers' load balancer, when the cluster has more than one control plane. */
+  loadBalancer?: { name: string; ip: string };
   /** The kubeconfig file kubeyard added its context to, or null with --no-kubeconfig. */
   kubeconfigPath: string | null;
   addons: string[];

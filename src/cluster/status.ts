@@ -43,6 +43,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
       const running = n.state === "running";
       const cp = n.role === "control-plane";
       const idle: Health = n.state === "paused" ? "paused" : "stopped";
+      const lb = n.role === "load-balancer";
       const probe = async (url: string): Promise<Health> => {
         if (!running) return idle;
         const r = await driver.exec(n.name, ["curl", "-fsS", "--max-time", "3", url]).catch(() => undefined);
@@ -52,14 +53,15 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
         name: n.name,
         role: n.role,
         container: n.state,
-        kubelet: await probe("http://127.0.0.1:10248/healthz"),
+        kubelet: lb ? "n/a" : await probe("http://127.0.0.1:10248/healthz"),
         etcd: cp ? await probe("http://127.0.0.1:2381/health") : "n/a",
-        apiserver: cp ? (running ? (apiserverOk ? "ok" : "failing") : idle) : "n/a",
+        // The load balancer's column: whether the API answers through it.
+        apiserver: cp || lb ? (running ? (apiserverOk ? "ok" : "failing") : idle) : "n/a",
       };
     }),
   );
   const running =
-    statuses.length > 0 && statuses.every((s) => s.container === "running" && s.kubelet === "ok" && s.etcd !== "failing") && apiserverOk;
+    statuses.length > 0 && statuses.every((s) => s.container === "running" && s.kubelet !== "failing" && s.kubelet !== "stopped" && s.etcd !== "failing") && apiserverOk;
   return {
     profile: name,
     exists: true,

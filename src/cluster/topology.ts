@@ -1,4 +1,5 @@
 import type { ClusterConfig, NodeConfig } from "../config/index.js";
+import { bitsOf, formatIP, parseCIDR } from "../config/ip.js";
 import { nthAddress } from "./addresses.js";
 import { nodePodCIDR, type ComponentContext, type NodeFacts } from "../components/index.js";
 import type { ClusterState } from "./state.js";
@@ -8,6 +9,12 @@ export interface PlacedNode {
   config: NodeConfig;
   ip: string;
   podCIDR: string;
+}
+
+/** The container in front of the API servers of a cluster with more than one control plane. */
+export interface LoadBalancer {
+  name: string;
+  ip: string;
 }
 
 /**
@@ -22,14 +29,45 @@ export function placeNodes(config: ClusterConfig, subnet: string): PlacedNode[] 
   }));
 }
 
-/** The address kubelets and in-node clients use for the API server. */
-export function apiServerEndpoint(placed: PlacedNode[]): string {
-  const cp = placed.find((p) => p.config.role === "control-plane");
-  if (!cp) throw new Error("a cluster needs a control-plane node");
-  return `https://${cp.ip}:6443`;
+/** A cluster with more than one control plane reaches its API servers through a load balancer. */
+export function needsLoadBalancer(config: Pick<ClusterConfig, "nodes">): boolean {
+  return config.nodes.filter((n) => n.role === "control-plane").length > 1;
 }
 
-export function componentContext(config: ClusterConfig, placed: PlacedNode[], node: PlacedNode): ComponentContext {
+export function loadBalancerName(cluster: string): string {
+  return `${cluster}-external-load-balancer`;
+}
+
+/**
+ * The load balancer takes the last usable address of the cluster network, far from the nodes'
+ * addresses, which count up from the start as nodes are added.
+ */
+export function placeLoadBalancer(cluster: string, subnet: string): LoadBalancer {
+  const parsed = parseCIDR(subnet);
+  if (!parsed.ok) throw new Error(`${subnet}: ${parsed.problem}`);
+  const { family, base, prefix } = parsed.cidr;
+  const size = 1n << BigInt(bitsOf(family) - prefix);
+  return { name: loadBalancerName(cluster), ip: formatIP({ family, value: base + size - 2n }) };
+}
+
+/** The address kubelets and in-node clients use for the API server: the load balancer's, else the first control plane's. */
+export function apiServerEndpoint(placed: PlacedNode[], loadBalancer?: LoadBalancer): string {
+  if (loadBalancer) return `https://${hostOf(loadBalancer.ip)}:6443`;
+  const cp = placed.find((p) => p.config.role === "control-plane");
+  if (!cp) throw new Error("a cluster needs a control-plane node");
+  return `https://${hostOf(cp.ip)}:6443`;
+}
+
+function hostOf(ip: string): string {
+  return ip.includes(":") ? `[${ip}]` : ip;
+}
+
+export function componentContext(
+  config: ClusterConfig,
+  placed: PlacedNode[],
+  node: PlacedNode,
+  loadBalancer?: LoadBalancer,
+): ComponentContext {
   const facts: NodeFacts = {
     name: node.config.name,
     role: node.config.role,
@@ -46,10 +84,20 @@ export function componentContext(config: ClusterConfig, placed: PlacedNode[], no
     cluster: config,
     node: facts,
     controlPlanes: placed.filter((p) => p.config.role === "control-plane").map((p) => ({ name: p.config.name, ip: p.ip })),
-    apiServerEndpoint: apiServerEndpoint(placed),
+    peers: placed.map((p) => ({ name: p.config.name, ip: p.ip, podCIDR: p.podCIDR })),
+    apiServerEndpoint: apiServerEndpoint(placed, loadBalancer),
   };
 }
 
+/**
+ * The nodes as the state records them. States written before nodes kept their pod range are
+ * placed by their order, as they were when created.
+ */
 export function placedFromState(state: ClusterState): PlacedNode[] {
-  return placeNodes(state.config, state.network.subnet);
+  const byOrder = placeNodes(state.config, state.network.subnet);
+  return state.nodes.map((n, i) => {
+    const config = state.config.nodes.find((c) => c.name === n.name);
+    if (!config) throw new Error(`node ${n.name} is in the cluster state but not in its config`);
+    return { config, ip: n.ip, podCIDR: n.podCIDR ?? byOrder[i]!.podCIDR };
+  });
 }

@@ -28,7 +28,7 @@ export function nodePodCIDR(podSubnet: string, maskSize: number, index: number):
 /**
  * The node's CNI network: a Linux bridge that is the pods' gateway, with host-local addresses
  * from the node's pod range, hairpin mode so a pod reaches itself through its own Service, and
- * masquerading of traffic that leaves the node. portmap serves hostPort with SNAT so hairpinned
+ * no masquerading of its own (the pod network hook does that for traffic leaving the pod subnet). portmap serves hostPort with SNAT so hairpinned
  * hostPort traffic returns the way it came. (The loopback interface CNI sets up by itself.)
  */
 export function cniConflist(podCIDR: string): string {
@@ -43,7 +43,9 @@ export function cniConflist(podCIDR: string): string {
         type: "bridge",
         bridge: CNI_BRIDGE,
         isGateway: true,
-        ipMasq: true,
+        // Pod-to-pod traffic keeps its source address (NetworkPolicy matches on it); the node's pod
+        // network hook masquerades only what leaves the pod subnet (see pod-network.ts).
+        ipMasq: false,
         hairpinMode: true,
         ipam: {
           type: "host-local",

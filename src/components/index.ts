@@ -9,7 +9,9 @@ export {
   type ControlPlaneMember,
   type NodeFacts,
   type NodeLayout,
+  type PodNetworkPeer,
 } from "./types.js";
+export { podNetworkHook, POD_NETWORK_HOOK, POD_MASQ_CHAIN } from "./pod-network.js";
 export { nodePaths, pathsOf, portsOf, layoutOf, type NodePaths, type KubeconfigIdentity } from "./paths.js";
 export { renderArgs, argsFile, featureGatesValue, hostPort, httpsURL, type Flags } from "./args.js";
 export { etcdArgs, ETCD_QUOTA_BACKEND_BYTES } from "./etcd.js";
@@ -23,3 +25,4 @@ export { cniConflist, nodePodCIDR, CNI_NETWORK_NAME, CNI_BRIDGE } from "./cni.js
 export { kubeletMaySetLabel, splitNodeLabels } from "./node-labels.js";
 export { nodeFiles, componentsFor, componentArgs, type NodeFile } from "./node-files.js";
 export { containerdConfig } from "./containerd.js";
+export { haproxyConfig, HAPROXY_CONFIG } from "./load-balancer.js";

@@ -32,6 +32,13 @@ export interface NodeFacts extends Pick<NodeConfig, "name" | "role" | "labels" |
   resolvConf?: string;
 }
 
+/** A node as the pod network sees it: where its pods' range is routed to. */
+export interface PodNetworkPeer {
+  name: string;
+  ip: string;
+  podCIDR: string;
+}
+
 export interface ControlPlaneMember {
   name: string;
   ip: string;
@@ -84,6 +91,8 @@ export interface ComponentContext {
    * "https://172.18.0.2:6443". Its host must be a SAN of the API server certificate.
    */
   apiServerEndpoint: string;
+  /** Every node of the cluster, this one included: the pod network routes to their pod ranges. */
+  peers?: readonly PodNetworkPeer[];
   /** "new" when the cluster is created, "existing" for a member that joins a running etcd later. */
   etcdInitialClusterState?: "new" | "existing";
   ports?: Partial<ComponentPorts>;

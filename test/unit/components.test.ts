@@ -460,7 +460,7 @@ describe("CNI", () => {
     expect(conf.cniVersion).toBe("1.0.0");
     expect(conf.name).toBe("kubeyard");
     const [bridge, portmap] = conf.plugins;
-    expect(bridge).toMatchObject({ type: "bridge", isGateway: true, ipMasq: true, hairpinMode: true });
+    expect(bridge).toMatchObject({ type: "bridge", isGateway: true, ipMasq: false, hairpinMode: true });
     expect(bridge.ipam.type).toBe("host-local");
     expect(bridge.ipam.ranges).toEqual([[{ subnet: "10.244.3.0/24" }]]);
     expect(bridge.ipam.routes).toEqual([{ dst: "0.0.0.0/0" }]);

@@ -1,0 +1,72 @@
+import type { Command } from "commander";
+import { addClusterNode, deleteClusterNode, listClusterNodes, type AddableRole } from "../../src/cluster/nodes.js";
+import { lockProfile } from "../../src/cluster/state.js";
+import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import { UserError } from "../../src/util/errors.js";
+import { parseOutput, printJson, printTable } from "../ui/print.js";
+import { runSteps } from "../ui/tasks.js";
+import { globals } from "./common.js";
+
+const ROLES: readonly AddableRole[] = ["worker", "control-plane"];
+
+export function registerNode(program: Command): void {
+  const node = program.command("node").description("add, delete and list the nodes of a running cluster");
+  const driverFor = () => {
+    const verbose = globals(program).verbose;
+    return new DockerDriver({ log: (m) => verbose && process.stderr.write(`  ${m}\n`) });
+  };
+
+  node
+    .command("add")
+    .description("add a node to the running cluster (a worker unless --role says otherwise)")
+    .option("--role <role>", "worker or control-plane", "worker")
+    .action(async (opts: { role: string }) => {
+      const role = opts.role.trim();
+      if (!(ROLES as readonly string[]).includes(role)) {
+        throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ROLES.join(", ")}.`);
+      }
+      const g = globals(program);
+      const driver = driverFor();
+      await driver.preflight();
+      const release = await lockProfile(g.profile);
+      try {
+        let added = "";
+        await runSteps(
+          [{ title: `${role} node`, run: async (report) => void (added = await addClusterNode(driver, g.profile, role as AddableRole, { log: report })) }],
+          { verbose: g.verbose },
+        );
+        process.stdout.write(`node ${added} joined cluster "${g.profile}" and is Ready\n`);
+      } finally {
+        await release();
+      }
+    });
+
+  node
+    .command("delete")
+    .description("drain a node, then remove it from the cluster")
+    .argument("<name>", "the node, as `kubeyard node list` names it")
+    .action(async (name: string) => {
+      const g = globals(program);
+      const driver = driverFor();
+      await driver.preflight();
+      const release = await lockProfile(g.profile);
+      try {
+        await runSteps([{ title: `drain and remove ${name}`, run: async () => deleteClusterNode(driver, g.profile, name) }], { verbose: g.verbose });
+        process.stdout.write(`node ${name} was drained and removed from cluster "${g.profile}"\n`);
+      } finally {
+        await release();
+      }
+    });
+
+  node
+    .command("list")
+    .description("the cluster's nodes: role, container state, address, pod range")
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(async (opts: { output: "text" | "json" }) => {
+      const driver = driverFor();
+      await driver.preflight();
+      const rows = await listClusterNodes(driver, globals(program).profile);
+      if (opts.output === "json") return printJson(rows);
+      printTable(["NAME", "ROLE", "CONTAINER", "IP", "POD CIDR"], rows.map((r) => [r.name, r.role, r.container, r.ip, r.podCIDR]));
+    });
+}

@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type Docker from "dockerode";
+import { buildImage, inspectImage } from "../drivers/docker/images.js";
+import { projectRoot } from "../util/project.js";
+import { baseImageOnce } from "./base-image.js";
+import type { ArtifactCache } from "./cache.js";
+import { LABEL_BUILT_FROM, LABEL_ORIGIN } from "./images.js";
+
+export const LOAD_BALANCER_REPO = "kubeyard/load-balancer";
+
+/**
+ * Makes the API servers' load balancer image (HAProxy from Debian on the node base), tagged by the
+ * hash of its inputs so an unchanged one is reused. One build at a time across processes.
+ */
+export async function ensureLoadBalancerImage(
+  docker: Docker,
+  opts: { cache: ArtifactCache; onStep?: (s: string) => void },
+): Promise<string> {
+  const dir = path.join(projectRoot(), "images", "load-balancer");
+  const workDir = await opts.cache.tempDir();
+  const log = opts.cache.logPath("load-balancer", "haproxy", "source");
+  try {
+    const base = await baseImageOnce(docker, { log, workDir, onStep: opts.onStep })();
+    const hash = createHash("sha256").update(base);
+    for (const f of (await fs.readdir(dir)).sort()) hash.update(f).update(await fs.readFile(path.join(dir, f)));
+    const tag = `${LOAD_BALANCER_REPO}:${hash.digest("hex").slice(0, 12)}`;
+    if (await inspectImage(docker, tag)) return tag;
+    const release = await opts.cache.lock("load-balancer-image");
+    try {
+      if (await inspectImage(docker, tag)) return tag;
+      opts.onStep?.(`image ${tag}`);
+      const context = path.join(workDir, "context");
+      await fs.cp(dir, context, { recursive: true });
+      const dockerfile = path.join(context, "Dockerfile");
+      await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${base}`));
+      await buildImage(docker, context, tag, { labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: "debian:bookworm haproxy" }, log });
+      return tag;
+    } finally {
+      await release();
+    }
+  } finally {
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
+}

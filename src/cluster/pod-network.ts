@@ -1,0 +1,42 @@
+import { HAPROXY_CONFIG, haproxyConfig, POD_NETWORK_HOOK } from "../components/index.js";
+import type { ClusterConfig } from "../config/index.js";
+import type { NodeDriver } from "../drivers/types.js";
+import { UserError } from "../util/errors.js";
+import { podNetworkFile } from "./node-payload.js";
+import { componentContext, type LoadBalancer, type PlacedNode } from "./topology.js";
+
+/** Runs the pod network boot hook on running nodes now (the entrypoint runs it at every start). */
+export async function applyPodNetwork(driver: NodeDriver, nodes: string[]): Promise<void> {
+  await Promise.all(
+    nodes.map(async (name) => {
+      const r = await driver.exec(name, [POD_NETWORK_HOOK]);
+      if (r.exitCode !== 0) throw new UserError(`could not set up the pod network on ${name}: ${(r.stderr || r.stdout).trim()}`);
+    }),
+  );
+}
+
+/** Rewrites every running node's pod network hook for the cluster's current nodes and applies it. */
+export async function refreshPodNetwork(
+  driver: NodeDriver,
+  config: ClusterConfig,
+  placed: PlacedNode[],
+  running: ReadonlySet<string>,
+  lb?: LoadBalancer,
+): Promise<void> {
+  const targets = placed.filter((p) => running.has(p.config.name));
+  await Promise.all(targets.map((p) => driver.copyFiles(p.config.name, [podNetworkFile(componentContext(config, placed, p, lb))])));
+  await applyPodNetwork(driver, targets.map((p) => p.config.name));
+}
+
+/**
+ * Gives the load balancer the current control planes. The file is renamed into place, so the
+ * entrypoint that waits for it never reads half of it; a running HAProxy is told to reload.
+ */
+export async function writeLoadBalancerConfig(driver: NodeDriver, lb: LoadBalancer, placed: PlacedNode[]): Promise<void> {
+  const members = placed.filter((p) => p.config.role === "control-plane").map((p) => ({ name: p.config.name, ip: p.ip }));
+  const next = `${HAPROXY_CONFIG}.next`;
+  await driver.copyFiles(lb.name, [{ path: next, content: haproxyConfig(members), mode: 0o644 }]);
+  const script = `mv -f ${next} ${HAPROXY_CONFIG}; case "$(readlink /proc/1/exe)" in *haproxy*) kill -USR2 1;; esac`;
+  const r = await driver.exec(lb.name, ["bash", "-c", script]);
+  if (r.exitCode !== 0) throw new UserError(`could not configure the load balancer ${lb.name}: ${(r.stderr || r.stdout).trim()}`);
+}

@@ -1,0 +1,57 @@
+import { parseCIDR, parseIP } from "../config/ip.js";
+import type { ComponentContext, PodNetworkPeer } from "./types.js";
+
+/**
+ * The boot hook that joins this node's pods to the others': run by the node's entrypoint before
+ * any service starts, on every (re)start, and by kubeyard whenever the cluster's nodes change.
+ */
+export const POD_NETWORK_HOOK = "/etc/kubeyard/boot.d/10-pod-network";
+
+/** The nat chain the hook owns; it is flushed and refilled on every run. */
+export const POD_MASQ_CHAIN = "KUBEYARD-POD-MASQ";
+
+/**
+ * The hook's script. Every other node's pod range is routed via that node's address on the cluster
+ * network (all nodes share one L2 network, so a static route is all a packet needs). The bridge CNI
+ * does not masquerade (ipMasq false), so pod-to-pod traffic keeps the pod's source address, which
+ * NetworkPolicy matches on; one rule masquerades what leaves the pod subnet instead. Routes into
+ * the pod subnet that name no current peer (a deleted node) are removed.
+ */
+export function podNetworkHook(ctx: ComponentContext): string {
+  const { podSubnet } = ctx.cluster.networking;
+  const subnet = parseCIDR(podSubnet);
+  if (!subnet.ok) throw new Error(`pod subnet ${podSubnet} ${subnet.problem}`);
+  const own = parseCIDR(ctx.node.podCIDR);
+  if (!own.ok) throw new Error(`node pod range ${ctx.node.podCIDR} ${own.problem}`);
+  const v6 = subnet.cidr.family === 6;
+  const peers = (ctx.peers ?? []).filter((p) => p.name !== ctx.node.name);
+  for (const p of peers) checkPeer(p, subnet.cidr.family);
+  const ip = v6 ? "ip -6" : "ip -4";
+  const iptables = v6 ? "ip6tables" : "iptables";
+  const lines = [
+    "#!/bin/bash",
+    "# Written by kubeyard: routes to the other nodes' pods, masquerading of pod traffic that leaves the pod subnet.",
+    "set -euo pipefail",
+    `wanted=(${peers.map((p) => p.podCIDR).join(" ")})`,
+    ...peers.map((p) => `${ip} route replace ${p.podCIDR} via ${p.ip} proto static`),
+    `for dst in $(${ip} route show root ${podSubnet} proto static | awk '{print $1}'); do`,
+    '  keep=""',
+    '  for w in "${wanted[@]}"; do [ "$w" = "$dst" ] && keep=1; done',
+    `  [ -n "$keep" ] || ${ip} route del "$dst" proto static || true`,
+    "done",
+    `${iptables} -t nat -N ${POD_MASQ_CHAIN} 2>/dev/null || ${iptables} -t nat -F ${POD_MASQ_CHAIN}`,
+    `${iptables} -t nat -A ${POD_MASQ_CHAIN} -d ${podSubnet} -j RETURN`,
+    `${iptables} -t nat -A ${POD_MASQ_CHAIN} -j MASQUERADE`,
+    `${iptables} -t nat -C POSTROUTING -s ${ctx.node.podCIDR} -j ${POD_MASQ_CHAIN} 2>/dev/null ||`,
+    `  ${iptables} -t nat -A POSTROUTING -s ${ctx.node.podCIDR} -j ${POD_MASQ_CHAIN}`,
+    "",
+  ];
+  return lines.join("\n");
+}
+
+function checkPeer(p: PodNetworkPeer, family: 4 | 6): void {
+  const range = parseCIDR(p.podCIDR);
+  if (!range.ok || range.cidr.family !== family) throw new Error(`node ${p.name} has pod range ${p.podCIDR}, not in the pod subnet's family`);
+  const addr = parseIP(p.ip);
+  if (!addr || addr.family !== family) throw new Error(`node ${p.name} has address ${p.ip}, which cannot route IPv${family} pod traffic`);
+}
