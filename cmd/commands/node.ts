@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { prepareNodesForEnabledAddons } from "../../src/cluster/addon-manager.js";
 import { addClusterNode, deleteClusterNode, listClusterNodes, type AddableRole } from "../../src/cluster/nodes.js";
 import { lockProfile } from "../../src/cluster/state.js";
 import { DockerDriver } from "../../src/drivers/docker/driver.js";
@@ -32,7 +33,17 @@ export function registerNode(program: Command): void {
       try {
         let added = "";
         await runSteps(
-          [{ title: `${role} node`, run: async (report) => void (added = await addClusterNode(driver, g.profile, role as AddableRole, { log: report })) }],
+          [
+            {
+              title: `${role} node`,
+              run: async (report) => {
+                added = await addClusterNode(driver, g.profile, role as AddableRole, {
+                  log: report,
+                  prepareForAddons: () => prepareNodesForEnabledAddons(g.profile, { driver, docker: driver.docker, onStep: report }),
+                });
+              },
+            },
+          ],
           { verbose: g.verbose },
         );
         process.stdout.write(`node ${added} joined cluster "${g.profile}" and is Ready\n`);

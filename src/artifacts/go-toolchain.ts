@@ -99,10 +99,14 @@ export class BuildError extends UserError {
 }
 
 /** Downloads one module into the module cache and returns its (read-only) source dir. */
-export async function downloadModule(mod: string, version: string, log: string): Promise<string> {
-  const env = goEnv();
+export async function downloadModule(mod: string, version: string, log: string, pinnedSum?: string): Promise<string> {
+  // A pinned module is not looked up in the checksum database (which lacks it); its hash is checked here.
+  const env = pinnedSum ? goEnv({ GONOSUMDB: mod }) : goEnv();
   const out = await runLogged("go", ["mod", "download", "-json", `${mod}@${version}`], { cwd: path.dirname(log), env, log });
-  const json = JSON.parse(out.slice(out.indexOf("{"))) as { Dir?: string; Error?: string };
+  const json = JSON.parse(out.slice(out.indexOf("{"))) as { Dir?: string; Error?: string; Sum?: string };
   if (!json.Dir) throw new BuildError(`go could not download ${mod}@${version}: ${json.Error ?? "no source dir"}`, log);
+  if (pinnedSum && json.Sum !== pinnedSum) {
+    throw new BuildError(`${mod}@${version} downloaded with hash ${json.Sum ?? "(none)"}, not the pinned ${pinnedSum}; refusing to build it`, log);
+  }
   return json.Dir;
 }

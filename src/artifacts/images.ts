@@ -24,6 +24,7 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   registry: "registry",
   agnhost: "agnhost",
   kubeWebView: undefined,
+  kubeRouter: "kube-router",
 };
 
 /** Where the images that wrap no Go binary come from, for their origin label and build log. */
@@ -45,6 +46,7 @@ const IMAGE_DIR: Record<ImageName, string> = {
   registry: "registry",
   agnhost: "agnhost",
   kubeWebView: "kube-web-view",
+  kubeRouter: "kube-router",
 };
 
 export type ImageSource = "pull" | "source";

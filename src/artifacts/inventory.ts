@@ -46,7 +46,7 @@ export interface Removed {
 export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts: { all: boolean }): Promise<Removed[]> {
   const inUse = new Set(
     SUPPORTED.flatMap((v) =>
-      (["kubernetes", "etcd", "containerd", "runc", "cni-plugins", "pause", "coredns", "local-path-provisioner", "metrics-server", "traefik", "registry", "agnhost", "gateway-api-crds"] as ArtifactName[]).map(
+      (["kubernetes", "etcd", "containerd", "runc", "cni-plugins", "pause", "coredns", "local-path-provisioner", "metrics-server", "traefik", "registry", "agnhost", "gateway-api-crds", "kube-router"] as ArtifactName[]).map(
         (n) => `${n}@${artifactVersion(n, v)}`,
       ),
     ),

@@ -21,6 +21,11 @@ export interface ModuleRecipe {
   kind: "module";
   module: string;
   version: string;
+  /**
+   * The module zip's go.sum hash ("h1:..."), for a module the checksum database does not list: go
+   * downloads it without asking the database and kubeyard checks this hash instead.
+   */
+  sum?: string;
   builds: GoBuild[];
 }
 
@@ -82,7 +87,8 @@ export type ArtifactName =
   | "traefik"
   | "registry"
   | "agnhost"
-  | "gateway-api-crds";
+  | "gateway-api-crds"
+  | "kube-router";
 
 /** Data addons install besides their own manifests, taken from Go modules (`artifacts fetch --addons`). */
 export const ADDON_DATA: readonly ArtifactName[] = ["gateway-api-crds"];
@@ -120,6 +126,14 @@ func main() {
 }
 `;
 
+/**
+ * kube-router's module zips are served by the Go module proxy but missing from sum.golang.org, so
+ * their hashes are pinned here (as `go mod download -json` reported them) and checked by kubeyard.
+ */
+const KUBE_ROUTER_SUMS: Record<string, string> = {
+  "2.1.0": "h1:xWsptKtmZ44L+NjwFKoFAFlVdxCz8fka9A/eYJe95Ok=",
+};
+
 export function artifactVersion(name: ArtifactName, v: ComponentVersions): string {
   switch (name) {
     case "kubernetes":
@@ -148,6 +162,8 @@ export function artifactVersion(name: ArtifactName, v: ComponentVersions): strin
       return AGNHOST_VERSION;
     case "gateway-api-crds":
       return v.gatewayApi;
+    case "kube-router":
+      return v.kubeRouter;
   }
 }
 
@@ -294,5 +310,15 @@ export function recipeFor(name: ArtifactName, v: ComponentVersions): Recipe {
         dir: "config/crd/standard",
         match: /^gateway\.networking\.k8s\.io_[a-z]+\.yaml$/,
       };
+    case "kube-router": {
+      const pkg = "github.com/cloudnativelabs/kube-router/v2/pkg/version";
+      return {
+        kind: "module",
+        module: "github.com/cloudnativelabs/kube-router/v2",
+        version: `v${v.kubeRouter}`,
+        sum: KUBE_ROUTER_SUMS[v.kubeRouter],
+        builds: [{ packages: ["./cmd/kube-router"], ldflags: [`-X ${pkg}.Version=v${v.kubeRouter}`, `-X ${pkg}.BuildDate=${v.released}`] }],
+      };
+    }
   }
 }

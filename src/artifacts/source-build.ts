@@ -36,7 +36,7 @@ async function copyFiles(recipe: FilesRecipe, ctx: BuildContext): Promise<void> 
 }
 
 async function buildModule(recipe: ModuleRecipe, ctx: BuildContext): Promise<void> {
-  const src = await downloadModule(recipe.module, recipe.version, ctx.log);
+  const src = await downloadModule(recipe.module, recipe.version, ctx.log, recipe.sum);
   for (const b of recipe.builds) await goBuild(b, src, ["-mod=readonly"], ctx);
 }
 

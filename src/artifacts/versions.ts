@@ -21,6 +21,8 @@ export interface ComponentVersions {
   registry: string;
   /** The Gateway API release whose standard-channel CRDs the ingress addon installs. */
   gatewayApi: string;
+  /** kube-router, run with only its NetworkPolicy firewall (the network-policy addon). */
+  kubeRouter: string;
   /** Debian's BusyBox, for the local-path helper pods; the image tag follows upstream busybox. */
   busybox: string;
 }
@@ -34,6 +36,7 @@ const shared = {
   traefik: "3.6.12",
   registry: "3.0.0",
   gatewayApi: "1.4.1",
+  kubeRouter: "2.1.0",
   busybox: "1.35.0",
 } as const;
 
@@ -86,6 +89,7 @@ export function imageRefs(v: ComponentVersions) {
     registry: `docker.io/library/registry:${v.registry}`,
     agnhost: `registry.k8s.io/e2e-test-images/agnhost:${AGNHOST_VERSION}`,
     kubeWebView: `localhost/kubeyard/kube-web-view:${KUBE_WEB_VIEW_VERSION}`,
+    kubeRouter: `docker.io/cloudnativelabs/kube-router:v${v.kubeRouter}`,
   } as const;
 }
 
@@ -95,7 +99,7 @@ export type ImageName = keyof ReturnType<typeof imageRefs>;
 export const NODE_IMAGES: readonly ImageName[] = ["pause", "coredns", "localPathProvisioner", "busybox"];
 
 /** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
-export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeWebView"];
+export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeWebView", "kubeRouter"];
 
 /** Images only tests and benchmarks use: built on demand, never preloaded. */
 export const TEST_IMAGES: readonly ImageName[] = ["agnhost"];

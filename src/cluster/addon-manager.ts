@@ -172,6 +172,17 @@ function httpStatus(url: string): Promise<number> {
   });
 }
 
+/** Gives nodes added later what every enabled addon put on each node: its images and its node files. */
+export async function prepareNodesForEnabledAddons(profile: string, opts: EnableOptions): Promise<void> {
+  const state = await requireReadyState(profile);
+  for (const name of state.addons) {
+    const addon = await getAddon(name);
+    if (addon.images.length) await ensureAddonImages(addon, state, opts);
+    const ctx = clusterAddonContext(addon, state, resolveValues(addon, state.addonValues?.[name] ?? {}));
+    await writeNodeFiles(addon, ctx, state, opts.driver);
+  }
+}
+
 /** Images the nodes lack are obtained on the host (pull, else build) and loaded into every node. */
 async function ensureAddonImages(addon: Addon, state: ClusterState, opts: EnableOptions): Promise<void> {
   const refs = imageRefs(state.config.versions);

@@ -10,7 +10,7 @@ import { nodeImageFor } from "./node-image.js";
 import { nodePayload } from "./node-payload.js";
 import { refreshPodNetwork, writeLoadBalancerConfig } from "./pod-network.js";
 import { enableServices } from "./services.js";
-import { pkiDir, readState, writeState, type ClusterState } from "./state.js";
+import { pkiDir, requireReadyState, writeState, type ClusterState } from "./state.js";
 import { componentContext, placedFromState, type PlacedNode } from "./topology.js";
 
 export type AddableRole = "worker" | "control-plane";
@@ -28,7 +28,7 @@ const ADMIN_CONF = "/etc/kubernetes/admin.conf";
 
 /** The cluster's nodes as its state and the engine see them, the load balancer included. */
 export async function listClusterNodes(driver: NodeDriver, profile: string): Promise<NodeRow[]> {
-  const state = await requireState(profile);
+  const state = await requireReadyState(profile);
   const engine = new Map((await driver.listNodes(profile)).map((n) => [n.name, n]));
   const rows: NodeRow[] = placedFromState(state).map((p) => ({
     name: p.config.name,
@@ -55,9 +55,14 @@ export async function addClusterNode(
   driver: NodeDriver,
   profile: string,
   role: AddableRole,
-  opts: { signal?: AbortSignal; log?: (m: string) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    log?: (m: string) => void;
+    /** Gives the new node what the enabled addons put on every node: their images and node files. */
+    prepareForAddons?: () => Promise<void>;
+  } = {},
 ): Promise<string> {
-  const state = await requireState(profile);
+  const state = await requireReadyState(profile);
   const engineNodes = await requireRunning(driver, state);
   if (role === "control-plane" && !state.loadBalancer) {
     throw new UserError(
@@ -119,6 +124,7 @@ export async function addClusterNode(
       await etcdctl(driver, peer.config.name, ["member", "add", fresh.config.name, `--peer-urls=https://${fresh.ip}:2380`]);
       await enableServices(driver, fresh.config.name, ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]);
     }
+    await opts.prepareForAddons?.();
     await createNodeObjects(kc, [fresh]);
     await enableServices(driver, fresh.config.name, ["kubelet", "kube-proxy"]);
     await waitNodesReady(kc, [fresh.config.name], opts.signal);
@@ -142,7 +148,7 @@ export async function addClusterNode(
  * worker goes, the control planes lose their NoSchedule taint so pods can run again.
  */
 export async function deleteClusterNode(driver: NodeDriver, profile: string, name: string): Promise<void> {
-  const state = await requireState(profile);
+  const state = await requireReadyState(profile);
   const placed = placedFromState(state);
   const target = placed.find((p) => p.config.name === name);
   if (!target) {
@@ -231,13 +237,6 @@ async function setControlPlaneTaint(driver: NodeDriver, state: ClusterState, on:
 
 function withNodes(config: ClusterConfig, nodes: readonly NodeConfig[]): ClusterConfig {
   return { ...config, nodes };
-}
-
-async function requireState(profile: string): Promise<ClusterState> {
-  const state = await readState(profile);
-  if (!state) throw new UserError(`there is no cluster "${profile}"`, "`kubeyard profile list` shows the clusters there are.");
-  if (state.phase !== "ready") throw new UserError(`cluster "${profile}" is not ready yet`, "Wait for `kubeyard start` to finish, or run it again.");
-  return state;
 }
 
 async function requireRunning(driver: NodeDriver, state: ClusterState): Promise<NodeInfo[]> {

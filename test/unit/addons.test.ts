@@ -170,6 +170,7 @@ describe("the addons kubeyard ships", () => {
       ["default-storageclass", true, false],
       ["ingress", false, false],
       ["metrics-server", false, false],
+      ["network-policy", false, false],
       ["registry", false, false],
       ["storage-provisioner", true, false],
     ]);

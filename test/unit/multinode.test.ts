@@ -71,7 +71,7 @@ describe("pod network hook", () => {
     expect(hook).toContain("ip -4 route replace 10.244.0.0/24 via 172.30.5.2 proto static");
     expect(hook).toContain("ip -4 route replace 10.244.2.0/24 via 172.30.5.4 proto static");
     expect(hook).not.toContain("10.244.1.0/24 via");
-    expect(hook).toContain("wanted=(10.244.0.0/24 10.244.2.0/24)");
+    expect(hook).toContain('wanted=" 10.244.0.0/24 10.244.2.0/24 "');
   });
 
   it("masquerades only pod traffic that leaves the pod subnet", async () => {
