@@ -8,6 +8,7 @@
 //   npm run bench -- --suite tunnel [--runs 3]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
 //   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
 //   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
+//   npm run bench -- --suite multinode [--runs 3]   `start --nodes 3` until every node is Ready and a DaemonSet runs on each
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
@@ -21,7 +22,7 @@ const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, out: { type: "string" }, suite: { type: "string", default: "start" } },
 });
 // The tunnel suite has a module of its own and runs before the others are set up.
-const suites = { start: startSuite, ingress: ingressSuite, tunnel: true, "image-load": true };
+const suites = { start: startSuite, ingress: ingressSuite, multinode: multinodeSuite, tunnel: true, "image-load": true };
 if (!suites[values.suite]) throw new Error(`unknown suite "${values.suite}"; known: ${Object.keys(suites).join(", ")}`);
 values.out ??= `.bench/${values.suite}.json`;
 const runs = Number(values.runs);
@@ -190,6 +191,47 @@ async function ingressSuite() {
     );
   }
   return { results, phases: ["enableCommand", "enableUntilRequest", "disable", "reEnableUntilRequest"] };
+}
+
+/** `start --nodes 3` until all three nodes are Ready and a DaemonSet runs a pod on each; then delete. */
+async function multinodeSuite() {
+  await kubeyard(["delete"]).catch(() => undefined);
+  await kubeyard(["build", "node-image"]);
+  const allReady = async () => {
+    const r = await kubectl(["get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"]);
+    const lines = String(r.stdout).trim().split("\n");
+    return r.exitCode === 0 && lines.length === 3 && lines.every((l) => l === "True");
+  };
+  const daemonSet = [
+    "apiVersion: apps/v1",
+    "kind: DaemonSet",
+    "metadata: {name: every}",
+    "spec:",
+    "  selector: {matchLabels: {app: every}}",
+    "  template:",
+    "    metadata: {labels: {app: every}}",
+    "    spec:",
+    "      tolerations: [{operator: Exists}]",
+    "      containers: [{name: c, image: docker.io/library/busybox:1.35.0, command: [sleep, '3600']}]",
+  ].join("\n");
+  const results = [];
+  for (let i = 1; i <= runs; i++) {
+    const t0 = now();
+    await kubeyard(["start", "--nodes", "3"]);
+    const tCmd = now();
+    const tReady = await until(allReady);
+    await execa(kubectlBin, ["apply", "-f", "-"], { env, input: daemonSet });
+    await kubectl(["rollout", "status", "daemonset/every", "--timeout=300s"]);
+    const tDs = now();
+    const d0 = now();
+    await kubeyard(["delete"]);
+    const r = { run: i, commandExec: tCmd - t0, nodesReady: tReady - t0, daemonSetOnEveryNode: tDs - t0, delete: now() - d0 };
+    results.push(r);
+    process.stdout.write(
+      `run ${i}: start --nodes 3 ${r.commandExec.toFixed(1)} s, 3 nodes Ready ${r.nodesReady.toFixed(1)} s, DaemonSet on all ${r.daemonSetOnEveryNode.toFixed(1)} s, delete ${r.delete.toFixed(1)} s\n`,
+    );
+  }
+  return { results, phases: ["commandExec", "nodesReady", "daemonSetOnEveryNode", "delete"] };
 }
 
 if (values.suite === "image-load") {
