@@ -118,7 +118,7 @@ async function buildFromSource(
 }
 
 /** Fills `ARG BASE` with the local base image (build args cannot be passed through every engine's API alike). */
-async function patchBaseArg(dockerfile: string, base: string): Promise<void> {
+export async function patchBaseArg(dockerfile: string, base: string): Promise<void> {
   const text = await fs.readFile(dockerfile, "utf8");
   await fs.writeFile(dockerfile, text.replace(/^ARG BASE$/m, `ARG BASE=${base}`));
 }

@@ -6,7 +6,7 @@ import { buildImage, inspectImage } from "../drivers/docker/images.js";
 import { projectRoot } from "../util/project.js";
 import { baseImageOnce } from "./base-image.js";
 import type { ArtifactCache } from "./cache.js";
-import { LABEL_BUILT_FROM, LABEL_ORIGIN } from "./images.js";
+import { LABEL_BUILT_FROM, LABEL_ORIGIN, patchBaseArg } from "./images.js";
 
 export const LOAD_BALANCER_REPO = "kubeyard/load-balancer";
 
@@ -33,8 +33,7 @@ export async function ensureLoadBalancerImage(
       opts.onStep?.(`image ${tag}`);
       const context = path.join(workDir, "context");
       await fs.cp(dir, context, { recursive: true });
-      const dockerfile = path.join(context, "Dockerfile");
-      await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${base}`));
+      await patchBaseArg(path.join(context, "Dockerfile"), base);
       await buildImage(docker, context, tag, { labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: "debian:bookworm haproxy" }, log });
       return tag;
     } finally {
