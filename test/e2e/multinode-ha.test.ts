@@ -24,6 +24,16 @@ async function readyNodes(): Promise<string[]> {
   return out.trim().split("\n").filter((l) => l.endsWith("=True")).map((l) => l.split("=")[0]!).sort();
 }
 
+/** The names of the etcd members, as the member on `node` lists them. */
+async function etcdMembers(node: string): Promise<string[]> {
+  const pki = "/etc/kubernetes/pki/etcd";
+  const r = await execa("docker", [
+    "exec", node, "etcdctl", "--endpoints=https://127.0.0.1:2379", `--cacert=${pki}/ca.crt`,
+    `--cert=${pki}/healthcheck-client.crt`, `--key=${pki}/healthcheck-client.key`, "member", "list",
+  ]);
+  return r.stdout.trim().split("\n").map((l) => l.split(", ")[2]!).sort();
+}
+
 describe("kubeyard start --control-planes 3", () => {
   it("has three Ready control planes, each an etcd member, behind a load balancer that is the kubeconfig's endpoint", async () => {
     expect(await readyNodes()).toEqual(cps);
@@ -31,11 +41,7 @@ describe("kubeyard start --control-planes 3", () => {
     const port = server.split(":").at(-1);
     const published = (await execa("docker", ["port", lb, "6443/tcp"])).stdout.trim();
     expect(published).toBe(`127.0.0.1:${port}`);
-    const members = await execa("docker", [
-      "exec", cps[0]!, "etcdctl", "--endpoints=https://127.0.0.1:2379", "--cacert=/etc/kubernetes/pki/etcd/ca.crt",
-      "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt", "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key", "member", "list",
-    ]);
-    expect(members.stdout.trim().split("\n").map((l) => l.split(", ")[2]).sort()).toEqual(cps);
+    expect(await etcdMembers(cps[0]!)).toEqual(cps);
     const status = await user.kubeyard(["status", "-p", profile]);
     expect(status.exitCode, String(status.all)).toBe(0);
     expect(String(status.stdout)).toMatch(new RegExp(`${lb}\\s+load-balancer\\s+running`));
@@ -73,5 +79,15 @@ spec:
       const ready = await readyNodes();
       if (ready.length !== 3) throw new Error(`Ready: ${ready.join(", ")}`);
     }, 300_000, 2_000);
+  }, 600_000);
+
+  it("adds a fourth control plane: an etcd member, a server behind the load balancer, a Ready node", async () => {
+    const added = `${profile}-control-plane4`;
+    const r = await user.kubeyard(["node", "add", "--role", "control-plane", "-p", profile]);
+    expect(r.exitCode, String(r.all)).toBe(0);
+    expect(await readyNodes()).toEqual([...cps, added].sort());
+    expect(await etcdMembers(cps[1]!)).toEqual([...cps, added].sort());
+    const cfg = (await execa("docker", ["exec", lb, "cat", "/usr/local/etc/haproxy/haproxy.cfg"])).stdout;
+    expect(cfg).toMatch(new RegExp(`server ${added} `));
   }, 600_000);
 });
