@@ -38,17 +38,19 @@ const cp = `${profile}-control-plane`;
 const web = `${profile}-worker`;
 const db = `${profile}-worker2`;
 
-function exec(pod: string, ...cmd: string[]): Promise<string> {
-  return kubectlOk(user, "-n", NS, "exec", pod, "--", ...cmd);
-}
+/**
+ * wget from a pod with a short timeout (`timeout` rather than wget's own -T: Debian's static busybox
+ * wget crashes with -T).
+ */
+const wget = (url: string) => ["timeout", "3", "wget", "-q", "-O", "-", url];
 
-/** wget from a pod with a short timeout: the body, or throws (refused, dropped, timed out). */
+/** The body, or throws (refused, dropped, timed out). */
 function fetchFrom(pod: string, url: string, namespace = NS): Promise<string> {
-  return kubectlOk(user, "-n", namespace, "exec", pod, "--", "wget", "-q", "-T", "3", "-O", "-", url);
+  return kubectlOk(user, "-n", namespace, "exec", pod, "--", ...wget(url));
 }
 
 async function canFetch(pod: string, url: string, namespace = NS): Promise<boolean> {
-  const r = await user.kubectl(["-n", namespace, "exec", pod, "--", "wget", "-q", "-T", "3", "-O", "-", url]);
+  const r = await user.kubectl(["-n", namespace, "exec", pod, "--", ...wget(url)]);
   return r.exitCode === 0;
 }
 
