@@ -7,6 +7,7 @@ import { buildImage, importRootfs, inspectImage, pullImage } from "../drivers/do
 import { UserError } from "../util/errors.js";
 import { cacheDir } from "../util/paths.js";
 import { projectRoot } from "../util/project.js";
+import { ArtifactCache } from "./cache.js";
 import { runLogged } from "./go-toolchain.js";
 
 const DEBIAN_SUITE = "bookworm";
@@ -34,6 +35,23 @@ export async function ensureBaseImage(
 ): Promise<string> {
   const tag = await baseImageTag();
   if (await inspectImage(docker, tag)) return tag;
+  // Two kubeyard processes on a fresh machine would otherwise debootstrap side by side into one
+  // package cache, and one of them fails.
+  const release = await new ArtifactCache().lock("base-image");
+  try {
+    if (await inspectImage(docker, tag)) return tag;
+    await makeBaseImage(docker, tag, opts);
+  } finally {
+    await release();
+  }
+  return tag;
+}
+
+async function makeBaseImage(
+  docker: Docker,
+  tag: string,
+  opts: { log: string; workDir: string; onStep?: (s: string) => void; warn?: (s: string) => void },
+): Promise<void> {
   const from = `debian:${DEBIAN_SUITE}-slim`;
   let pulled = false;
   try {
@@ -49,7 +67,6 @@ export async function ensureBaseImage(
   } else {
     await debootstrapBase(docker, tag, opts);
   }
-  return tag;
 }
 
 async function debootstrapBase(docker: Docker, tag: string, opts: { log: string; workDir: string; onStep?: (s: string) => void }) {

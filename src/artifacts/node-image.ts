@@ -51,35 +51,56 @@ export async function buildNodeImage(
     const baseTag = await baseImage();
 
     const inputs = await inputsHash(docker, v, baseTag, binaries, images);
-    const existing = await inspectImage(docker, tag);
-    if (!opts.force && existing?.labels[LABEL_INPUTS] === inputs) return { tag, built: false, size: existing.size };
-
-    const context = path.join(workDir, "context");
-    await fs.cp(path.join(projectRoot(), "images", "node"), context, { recursive: true });
-    await linkBinaries(binaries, context);
-    await fs.writeFile(path.join(context, "containerd-config.toml"), containerdConfig(v));
-    const dockerfile = path.join(context, "Dockerfile");
-    await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
-
-    opts.onStep?.("build image");
-    const stage = `${NODE_IMAGE_REPO}-stage:${inputs.slice(0, 12)}`;
-    await buildImage(docker, context, stage, { log: opts.log });
+    const upToDate = async () => {
+      const existing = await inspectImage(docker, tag);
+      return !opts.force && existing?.labels[LABEL_INPUTS] === inputs ? existing : undefined;
+    };
+    const current = await upToDate();
+    if (current) return { tag, built: false, size: current.size };
+    // One build of a version's node image at a time; a process that waited reuses what the other built.
+    const release = await opts.cache.lock(`node-image-${v.kubernetes}`);
     try {
-      opts.onStep?.(`preload ${images.length} images`);
-      const archive = path.join(workDir, "images.tar");
-      await saveImages(docker, images, archive);
-      await preload(docker, stage, archive, tag, {
-        [LABEL_INPUTS]: inputs,
-        [LABEL_K8S_VERSION]: `v${v.kubernetes}`,
-      });
+      const built = await upToDate();
+      if (built) return { tag, built: false, size: built.size };
+      return await buildFromInputs(docker, v, { ...opts, workDir, baseTag, binaries, images, inputs, tag });
     } finally {
-      await docker.getImage(stage).remove({ noprune: false }).catch(() => undefined);
+      await release();
     }
-    const info = await inspectImage(docker, tag);
-    return { tag, built: true, size: info?.size ?? 0 };
   } finally {
     await fs.rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Builds the image from inputs already obtained: the node folder and binaries, then the preloaded images. */
+async function buildFromInputs(
+  docker: Docker,
+  v: ComponentVersions,
+  opts: Progress & { log: string; workDir: string; baseTag: string; binaries: CachedArtifact[]; images: string[]; inputs: string; tag: string },
+): Promise<NodeImageResult> {
+  const { workDir, baseTag, binaries, images, inputs, tag } = opts;
+  const context = path.join(workDir, "context");
+  await fs.cp(path.join(projectRoot(), "images", "node"), context, { recursive: true });
+  await linkBinaries(binaries, context);
+  await fs.writeFile(path.join(context, "containerd-config.toml"), containerdConfig(v));
+  const dockerfile = path.join(context, "Dockerfile");
+  await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
+
+  opts.onStep?.("build image");
+  const stage = `${NODE_IMAGE_REPO}-stage:${inputs.slice(0, 12)}`;
+  await buildImage(docker, context, stage, { log: opts.log });
+  try {
+    opts.onStep?.(`preload ${images.length} images`);
+    const archive = path.join(workDir, "images.tar");
+    await saveImages(docker, images, archive);
+    await preload(docker, stage, archive, tag, {
+      [LABEL_INPUTS]: inputs,
+      [LABEL_K8S_VERSION]: `v${v.kubernetes}`,
+    });
+  } finally {
+    await docker.getImage(stage).remove({ noprune: false }).catch(() => undefined);
+  }
+  const info = await inspectImage(docker, tag);
+  return { tag, built: true, size: info?.size ?? 0 };
 }
 
 async function linkBinaries(binaries: CachedArtifact[], context: string): Promise<void> {
