@@ -176,6 +176,11 @@ export async function deleteClusterNode(driver: NodeDriver, profile: string, nam
   }
   await kubectl(driver, operator.config.name, ["delete", "node", name, "--ignore-not-found", "--wait=false"]);
   await driver.removeNode(name);
+  // What the drain left (DaemonSet pods, mirror pods) would otherwise linger until the pod garbage
+  // collector notices the node is gone; with the container removed nothing runs them any more.
+  await kubectl(driver, operator.config.name, [
+    "delete", "pods", "--all-namespaces", "--field-selector", `spec.nodeName=${name}`, "--force", "--grace-period=0", "--wait=false",
+  ]);
   const next: ClusterState = {
     ...state,
     config: withNodes(state.config, state.config.nodes.filter((n) => n.name !== name)),
