@@ -11,23 +11,18 @@ import { nodeImageFor } from "../../src/cluster/node-image.js";
 import { planStart } from "../../src/cluster/start.js";
 import { clusterStatus, type ClusterStatus } from "../../src/cluster/status.js";
 import { describeAddonPorts } from "../../src/cluster/addon-ports.js";
-import { listProfiles, lockProfile, readState } from "../../src/cluster/state.js";
+import { listProfiles, lockProfile, readState, withProfileLock } from "../../src/cluster/state.js";
 import { stopCluster } from "../../src/cluster/stop.js";
 import { clusterKubeconfigText } from "../../src/cluster/kubeconfig.js";
 import { FLAG_NAMES, resolveConfig, type ConfigFlags } from "../../src/config/index.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import type { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { inspectImage } from "../../src/drivers/docker/images.js";
 import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { confirm } from "../ui/confirm.js";
 import { runSteps } from "../ui/tasks.js";
-import { addSourceOptions, globals, sourceOf } from "./common.js";
-
-function driverFor(program: Command): DockerDriver {
-  const verbose = globals(program).verbose;
-  return new DockerDriver({ log: (m) => verbose && process.stderr.write(`  ${m}\n`) });
-}
+import { addSourceOptions, driverFor, globals, sourceOf } from "./common.js";
 
 export function registerCluster(program: Command): void {
   addSourceOptions(program
@@ -160,13 +155,8 @@ export function registerCluster(program: Command): void {
         if (!ok) return void process.stdout.write("nothing deleted\n");
       }
       for (const name of names) {
-        const release = await lockProfile(name);
-        try {
-          const r = await deleteCluster(driver, name, kubeconfigPath());
-          process.stdout.write(`deleted cluster "${name}"${r.nodes.length ? ` (${r.nodes.join(", ")})` : ""}\n`);
-        } finally {
-          await release();
-        }
+        const r = await withProfileLock(name, () => deleteCluster(driver, name, kubeconfigPath()));
+        process.stdout.write(`deleted cluster "${name}"${r.nodes.length ? ` (${r.nodes.join(", ")})` : ""}\n`);
       }
     });
 

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/obtain.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/artifacts/versions.js";
+import { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { UserError } from "../../src/util/errors.js";
 
 export interface GlobalOptions {
@@ -10,6 +11,12 @@ export interface GlobalOptions {
 
 export function globals(program: Command): GlobalOptions {
   return program.opts<GlobalOptions>();
+}
+
+/** The container engine's driver; under --verbose it says what it does on stderr. */
+export function driverFor(program: Command): DockerDriver {
+  const verbose = globals(program).verbose;
+  return new DockerDriver({ log: (m) => verbose && process.stderr.write(`  ${m}\n`) });
 }
 
 export function resolveVersion(requested: string | undefined): ComponentVersions {

@@ -1,21 +1,16 @@
 import type { Command } from "commander";
 import { prepareNodesForEnabledAddons } from "../../src/cluster/addon-manager.js";
 import { addClusterNode, deleteClusterNode, listClusterNodes, type AddableRole } from "../../src/cluster/nodes.js";
-import { lockProfile } from "../../src/cluster/state.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import { withProfileLock } from "../../src/cluster/state.js";
 import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { globals } from "./common.js";
+import { driverFor, globals } from "./common.js";
 
 const ROLES: readonly AddableRole[] = ["worker", "control-plane"];
 
 export function registerNode(program: Command): void {
   const node = program.command("node").description("add, delete and list the nodes of a running cluster");
-  const driverFor = () => {
-    const verbose = globals(program).verbose;
-    return new DockerDriver({ log: (m) => verbose && process.stderr.write(`  ${m}\n`) });
-  };
 
   node
     .command("add")
@@ -27,10 +22,9 @@ export function registerNode(program: Command): void {
         throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ROLES.join(", ")}.`);
       }
       const g = globals(program);
-      const driver = driverFor();
+      const driver = driverFor(program);
       await driver.preflight();
-      const release = await lockProfile(g.profile);
-      try {
+      await withProfileLock(g.profile, async () => {
         let added = "";
         await runSteps(
           [
@@ -47,9 +41,7 @@ export function registerNode(program: Command): void {
           { verbose: g.verbose },
         );
         process.stdout.write(`node ${added} joined cluster "${g.profile}" and is Ready\n`);
-      } finally {
-        await release();
-      }
+      });
     });
 
   node
@@ -58,15 +50,12 @@ export function registerNode(program: Command): void {
     .argument("<name>", "the node, as `kubeyard node list` names it")
     .action(async (name: string) => {
       const g = globals(program);
-      const driver = driverFor();
+      const driver = driverFor(program);
       await driver.preflight();
-      const release = await lockProfile(g.profile);
-      try {
-        await runSteps([{ title: `drain and remove ${name}`, run: async () => deleteClusterNode(driver, g.profile, name) }], { verbose: g.verbose });
-        process.stdout.write(`node ${name} was drained and removed from cluster "${g.profile}"\n`);
-      } finally {
-        await release();
-      }
+      await withProfileLock(g.profile, () =>
+        runSteps([{ title: `drain and remove ${name}`, run: async () => deleteClusterNode(driver, g.profile, name) }], { verbose: g.verbose }),
+      );
+      process.stdout.write(`node ${name} was drained and removed from cluster "${g.profile}"\n`);
     });
 
   node
@@ -74,7 +63,7 @@ export function registerNode(program: Command): void {
     .description("the cluster's nodes: role, container state, address, pod range")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const driver = driverFor();
+      const driver = driverFor(program);
       await driver.preflight();
       const rows = await listClusterNodes(driver, globals(program).profile);
       if (opts.output === "json") return printJson(rows);

@@ -89,3 +89,13 @@ export async function lockProfile(name: string, waitMs = 15 * 60_000): Promise<(
     retries: { retries: Math.ceil(waitMs / 500), factor: 1, minTimeout: 500, maxTimeout: 500 },
   });
 }
+
+/** Runs `act` while holding the profile's lock. */
+export async function withProfileLock<T>(name: string, act: () => Promise<T>): Promise<T> {
+  const release = await lockProfile(name);
+  try {
+    return await act();
+  } finally {
+    await release();
+  }
+}
