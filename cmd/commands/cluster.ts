@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Command } from "commander";
 import { listAddons } from "../../src/addons/index.js";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
@@ -247,6 +248,8 @@ function printStatus(s: ClusterStatus): void {
  */
 function watchInterrupt() {
   const controller = new AbortController();
+  // Every wait of every node listens to this one signal at once (watches, retries, sleeps).
+  setMaxListeners(0, controller.signal);
   const handler = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
     process.stderr.write(`\n${sig}: stopping after the current step, then cleaning up (again to quit at once)\n`);
