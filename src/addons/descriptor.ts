@@ -2,6 +2,7 @@ import { ADDON_DATA, type ArtifactName } from "../artifacts/recipes.js";
 import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
 import { ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
 import { checkDNS1123Label } from "../config/k8s-names.js";
+import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-formats.js";
 
 /**
  * What an addon says about itself in `addons/<name>/addon.yaml`:
@@ -13,6 +14,7 @@ import { checkDNS1123Label } from "../config/k8s-names.js";
  *   images: [coredns]                  # keys of imageRefs, what the manifests may use as ${images.x}
  *   values:                            # what `--set key=value` may change, usable as ${values.key}
  *     replicas: {type: int, default: 1, min: 1, description: CoreDNS pods}
+ *     zone: {type: string, default: test, format: dns-subdomain, description: ...}   # format: value-formats.ts
  *   readiness:                         # what "enabled" waits for
  *     - {kind: Deployment, namespace: kube-system, name: coredns}
  *     - {kind: APIService, name: v1beta1.metrics.k8s.io, condition: Available}
@@ -69,6 +71,8 @@ export interface ValueSpec {
   /** Bounds of an int value, inclusive. */
   min?: number;
   max?: number;
+  /** What a string value must look like. */
+  format?: ValueFormat;
 }
 
 /**
@@ -102,7 +106,7 @@ const TOP_KEYS = [
 ];
 /** Kinds keepOnDisable accepts: a CRD is "in use" while objects of the resource it defines exist. */
 const KEEPABLE_KINDS = ["CustomResourceDefinition"];
-const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max"];
+const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max", "format"];
 const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion", "condition"];
 const VALUE_TYPES: readonly ValueType[] = ["string", "int", "bool"];
 const VALUE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
@@ -237,6 +241,14 @@ function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
       if (spec[bound] === undefined) continue;
       if (type !== "int" || !hasType(spec[bound], "int")) bad(`${at}.${bound}`, spec[bound], "an integer bound, on an int value only");
     }
+    const format = spec.format as ValueFormat | undefined;
+    if (format !== undefined) {
+      if (type !== "string" || !VALUE_FORMAT_NAMES.includes(format)) {
+        bad(`${at}.format`, spec.format, `one of ${VALUE_FORMAT_NAMES.join(", ")}, on a string value only`);
+      } else if (typeof spec.default === "string" && checkFormat(format, spec.default)) {
+        bad(`${at}.default`, spec.default, checkFormat(format, spec.default)!.allowed);
+      }
+    }
     const min = spec.min as number | undefined;
     const max = spec.max as number | undefined;
     if (typeof spec.default === "number" && ((min !== undefined && spec.default < min) || (max !== undefined && spec.default > max))) {
@@ -249,6 +261,7 @@ function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
       ...(spec.enum !== undefined ? { enum: spec.enum as AddonValue[] } : {}),
       ...(min !== undefined ? { min } : {}),
       ...(max !== undefined ? { max } : {}),
+      ...(format !== undefined ? { format } : {}),
     };
   }
   return out;

@@ -30,7 +30,7 @@ const ctx: AddonContext = {
     controlPlaneIP: "172.30.0.2",
   },
   images: imageRefs(SUPPORTED[0]!),
-  ports: { ingressHttp: 8080, ingressHttps: 8443, registry: 5001 },
+  ports: { ingressHttp: 8080, ingressHttps: 8443, registry: 5001, ingressDns: 1153 },
 };
 
 const LABELS = { "app.kubernetes.io/managed-by": "kubeyard", "kubeyard.dev/addon": "demo" };
@@ -158,6 +158,22 @@ describe("resolving values", () => {
     expect(reject({ replicas: "9" }).hint).toBe("give an integer from 1 to 5");
     expect(reject({ debug: "yes" }).hint).toBe("give true or false (type bool)");
     expect(reject({ mode: "slow" }).hint).toBe("give one of safe, fast");
+  });
+
+  it("a string value with a format takes only text of that format, and says which", () => {
+    const zoned = { name: "demo", values: { zone: { type: "string" as const, default: "test", format: "dns-subdomain" as const, description: "Zone" } } };
+    expect(resolveValues(zoned, { zone: "dev.example" })).toEqual({ zone: "dev.example" });
+    for (const bad of ["Test", "test.", "a b", "x {\n}", ""]) {
+      let error: unknown;
+      try {
+        resolveValues(zoned, { zone: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, bad).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toBe(`invalid value "${bad}" for demo value "zone"`);
+      expect((error as UserError).hint).toMatch(/^give a DNS-1123 subdomain: dot-separated DNS-1123 labels/);
+    }
   });
 });
 
