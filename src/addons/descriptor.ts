@@ -1,6 +1,6 @@
 import { ADDON_DATA, type ArtifactName } from "../artifacts/recipes.js";
 import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
-import { ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
+import { ADDON_PORTS, ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
 import { checkDNS1123Label } from "../config/k8s-names.js";
 import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-formats.js";
 
@@ -25,6 +25,7 @@ import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-forma
  *                                             # that the addon did not create (CRDs only)
  *   hostProbes:                        # after readiness: an HTTP GET from the host on an addon port
  *     - {port: registry, path: /v2/, status: 200}   # status left out: any HTTP answer
+ *     - {port: ingressDns, dns: udp}                # or a DNS query over udp or tcp: any answer
  *   nodeFiles:                         # written into every node on enable, removed on disable
  *     - {path: "/etc/x/${ports.registry}.toml", content: "..."}
  */
@@ -42,7 +43,7 @@ export interface AddonDescriptor {
   manifestArtifacts: ArtifactName[];
   /** Kinds whose objects a disable leaves while objects of theirs remain that the addon did not create. */
   keepOnDisable: string[];
-  hostProbes: HostProbe[];
+  hostProbes: (HostProbe | DnsProbe)[];
   nodeFiles: NodeFile[];
 }
 
@@ -52,6 +53,12 @@ export interface HostProbe {
   path: string;
   /** The status wanted; any HTTP answer when absent. */
   status?: number;
+}
+
+/** A DNS query from the host to an addon port on 127.0.0.1: "the server answers through it". */
+export interface DnsProbe {
+  port: AddonPortName;
+  dns: "udp" | "tcp";
 }
 
 /** A file every node gets while the addon is enabled (path and content may use references). */
@@ -309,17 +316,18 @@ function checkList(raw: unknown, field: string, accepted: readonly string[], bad
   return raw as string[];
 }
 
-function checkHostProbes(raw: unknown, bad: Bad): HostProbe[] {
+function checkHostProbes(raw: unknown, bad: Bad): (HostProbe | DnsProbe)[] {
   if (raw === undefined) return [];
-  const want = `a mapping {port: ${ADDON_PORT_NAMES.join(" | ")}, path: /..., status?: 100..599}`;
+  const want = `a mapping {port: ${ADDON_PORT_NAMES.join(" | ")}, path: /..., status?: 100..599} or {port, dns: udp | tcp}`;
   if (!Array.isArray(raw)) {
     bad("hostProbes", raw, `a list of ${want}`);
     return [];
   }
-  const out: HostProbe[] = [];
+  const out: (HostProbe | DnsProbe)[] = [];
   raw.forEach((item, i) => {
     const at = `hostProbes[${i}]`;
     if (!isMap(item)) return void bad(at, item, want);
+    if (item.dns !== undefined) return void out.push(checkDnsProbe(item, at, bad));
     for (const k of Object.keys(item)) if (!["port", "path", "status"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, path, status");
     if (!ADDON_PORT_NAMES.includes(item.port as AddonPortName)) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
     if (typeof item.path !== "string" || !item.path.startsWith("/")) bad(`${at}.path`, item.path, "a URL path starting with /");
@@ -329,6 +337,18 @@ function checkHostProbes(raw: unknown, bad: Bad): HostProbe[] {
     out.push(item as unknown as HostProbe);
   });
   return out;
+}
+
+function checkDnsProbe(item: Data, at: string, bad: Bad): DnsProbe {
+  for (const k of Object.keys(item)) if (!["port", "dns"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, dns (a DNS probe)");
+  const port = ADDON_PORTS[item.port as AddonPortName];
+  if (!port) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
+  if (item.dns !== "udp" && item.dns !== "tcp") {
+    bad(`${at}.dns`, item.dns, "udp or tcp");
+  } else if (port && !(port.protocols as readonly string[]).includes(item.dns.toUpperCase())) {
+    bad(`${at}.dns`, item.dns, `a protocol port ${String(item.port)} is published with: ${port.protocols.join(", ").toLowerCase()}`);
+  }
+  return item as unknown as DnsProbe;
 }
 
 function checkNodeFiles(raw: unknown, bad: Bad): NodeFile[] {

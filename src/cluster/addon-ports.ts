@@ -8,6 +8,7 @@ import {
   type AddonPortProtocol,
   type AddonPorts,
 } from "../config/addon-ports.js";
+import type { Addon } from "../addons/index.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { PortMapping } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
@@ -84,6 +85,17 @@ export function describeAddonPorts(ports: Partial<AddonPorts>): string {
       return `${label[n]} ${ADDON_PORT_ADDRESS}:${ports[n]}${protocols.length > 1 ? ` (${protocols.join(" and ")})` : ""}`;
     })
     .join(", ");
+}
+
+/**
+ * The addon ports `addon` uses (probes, `${ports.x}` references) that the cluster has no number
+ * for: it was made before kubeyard published them, and they cannot be added to its nodes now.
+ */
+export function portsMissingFor(addon: Addon, ports: Partial<AddonPorts> | undefined): AddonPortName[] {
+  const refs = JSON.stringify([addon.nodeFiles, addon.usage, addon.manifests]);
+  return ADDON_PORT_NAMES.filter(
+    (n) => ports?.[n] === undefined && (addon.hostProbes.some((p) => p.port === n) || refs.includes(`\${ports.${n}}`)),
+  );
 }
 
 /** The node's port mappings for the chosen addon ports, one per protocol. */

@@ -118,6 +118,20 @@ values:
     expect(message).toContain('values.host.format: got "hostname", want one of dns-subdomain, on a string value only');
   });
 
+  it("checks DNS probes: a transport the port is published with, and no HTTP fields", async () => {
+    const { message } = await loadError({
+      "addon.yaml": `${GOOD}hostProbes:
+  - {port: ingressDns, dns: quic}
+  - {port: registry, dns: udp}
+  - {port: ingressDns, dns: tcp, path: /}
+`,
+    });
+    expect(message).toContain('hostProbes[0].dns: got "quic", want udp or tcp');
+    expect(message).toContain('hostProbes[1].dns: got "udp", want a protocol port registry is published with: tcp');
+    expect(message).toContain('hostProbes[2].path: got "path", want one of the fields port, dns (a DNS probe)');
+    expect(message).not.toContain("hostProbes[2].dns");
+  });
+
   it("checks manifest artifacts, kept kinds, host probes and node files, naming each bad field", async () => {
     const { message } = await loadError({
       "addon.yaml": `${GOOD}manifestArtifacts: [gateway-api, gateway-api-crds]
