@@ -4,6 +4,7 @@ import { queryA } from "../../src/util/dns-query.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { getVia } from "./helpers/http-via-dns.js";
+import { httpdBackend } from "./helpers/httpd-backend.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 
 /*
@@ -34,29 +35,7 @@ async function failure(lookup: Promise<unknown>): Promise<string> {
   );
 }
 
-const BACKEND = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: ${NS}}
-spec:
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata: {labels: {app: hello}}
-    spec:
-      containers:
-        - name: httpd
-          image: docker.io/library/busybox:1.35.0
-          imagePullPolicy: IfNotPresent
-          command: [sh, -c, "mkdir -p /www && echo backend-hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
-          ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: ${NS}}
-spec:
-  selector: {app: hello}
-  ports: [{port: 80, targetPort: 8080}]
----
-apiVersion: networking.k8s.io/v1
+const INGRESS = `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: hello, namespace: ${NS}}
 spec:
@@ -98,7 +77,7 @@ describe("the ingress-dns addon", () => {
   });
 
   it("makes an HTTP request to http://hello.test, looked up there, reach the Ingress's backend", async () => {
-    await apply(user, BACKEND);
+    await apply(user, `${httpdBackend(NS, "hello")}---\n${INGRESS}`);
     await rolledOut(user, NS, "deployment/hello");
     // Traefik routes an Ingress a moment after it exists.
     const r = await eventually(
