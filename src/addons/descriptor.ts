@@ -1,7 +1,8 @@
 import { ADDON_DATA, type ArtifactName } from "../artifacts/recipes.js";
 import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
-import { ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
+import { ADDON_PORTS, ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
 import { checkDNS1123Label } from "../config/k8s-names.js";
+import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-formats.js";
 
 /**
  * What an addon says about itself in `addons/<name>/addon.yaml`:
@@ -13,6 +14,7 @@ import { checkDNS1123Label } from "../config/k8s-names.js";
  *   images: [coredns]                  # keys of imageRefs, what the manifests may use as ${images.x}
  *   values:                            # what `--set key=value` may change, usable as ${values.key}
  *     replicas: {type: int, default: 1, min: 1, description: CoreDNS pods}
+ *     zone: {type: string, default: test, format: dns-subdomain, description: ...}   # format: value-formats.ts
  *   readiness:                         # what "enabled" waits for
  *     - {kind: Deployment, namespace: kube-system, name: coredns}
  *     - {kind: APIService, name: v1beta1.metrics.k8s.io, condition: Available}
@@ -23,6 +25,7 @@ import { checkDNS1123Label } from "../config/k8s-names.js";
  *                                             # that the addon did not create (CRDs only)
  *   hostProbes:                        # after readiness: an HTTP GET from the host on an addon port
  *     - {port: registry, path: /v2/, status: 200}   # status left out: any HTTP answer
+ *     - {port: ingressDns, dns: udp}                # or a DNS query over udp or tcp: any answer
  *   nodeFiles:                         # written into every node on enable, removed on disable
  *     - {path: "/etc/x/${ports.registry}.toml", content: "..."}
  */
@@ -40,7 +43,7 @@ export interface AddonDescriptor {
   manifestArtifacts: ArtifactName[];
   /** Kinds whose objects a disable leaves while objects of theirs remain that the addon did not create. */
   keepOnDisable: string[];
-  hostProbes: HostProbe[];
+  hostProbes: (HostProbe | DnsProbe)[];
   nodeFiles: NodeFile[];
 }
 
@@ -50,6 +53,12 @@ export interface HostProbe {
   path: string;
   /** The status wanted; any HTTP answer when absent. */
   status?: number;
+}
+
+/** A DNS query from the host to an addon port on 127.0.0.1: "the server answers through it". */
+export interface DnsProbe {
+  port: AddonPortName;
+  dns: "udp" | "tcp";
 }
 
 /** A file every node gets while the addon is enabled (path and content may use references). */
@@ -69,6 +78,8 @@ export interface ValueSpec {
   /** Bounds of an int value, inclusive. */
   min?: number;
   max?: number;
+  /** What a string value must look like. */
+  format?: ValueFormat;
 }
 
 /**
@@ -102,7 +113,7 @@ const TOP_KEYS = [
 ];
 /** Kinds keepOnDisable accepts: a CRD is "in use" while objects of the resource it defines exist. */
 const KEEPABLE_KINDS = ["CustomResourceDefinition"];
-const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max"];
+const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max", "format"];
 const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion", "condition"];
 const VALUE_TYPES: readonly ValueType[] = ["string", "int", "bool"];
 const VALUE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
@@ -237,6 +248,14 @@ function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
       if (spec[bound] === undefined) continue;
       if (type !== "int" || !hasType(spec[bound], "int")) bad(`${at}.${bound}`, spec[bound], "an integer bound, on an int value only");
     }
+    const format = spec.format as ValueFormat | undefined;
+    if (format !== undefined) {
+      if (type !== "string" || !VALUE_FORMAT_NAMES.includes(format)) {
+        bad(`${at}.format`, spec.format, `one of ${VALUE_FORMAT_NAMES.join(", ")}, on a string value only`);
+      } else if (typeof spec.default === "string" && checkFormat(format, spec.default)) {
+        bad(`${at}.default`, spec.default, checkFormat(format, spec.default)!.allowed);
+      }
+    }
     const min = spec.min as number | undefined;
     const max = spec.max as number | undefined;
     if (typeof spec.default === "number" && ((min !== undefined && spec.default < min) || (max !== undefined && spec.default > max))) {
@@ -249,6 +268,7 @@ function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
       ...(spec.enum !== undefined ? { enum: spec.enum as AddonValue[] } : {}),
       ...(min !== undefined ? { min } : {}),
       ...(max !== undefined ? { max } : {}),
+      ...(format !== undefined ? { format } : {}),
     };
   }
   return out;
@@ -296,17 +316,18 @@ function checkList(raw: unknown, field: string, accepted: readonly string[], bad
   return raw as string[];
 }
 
-function checkHostProbes(raw: unknown, bad: Bad): HostProbe[] {
+function checkHostProbes(raw: unknown, bad: Bad): (HostProbe | DnsProbe)[] {
   if (raw === undefined) return [];
-  const want = `a mapping {port: ${ADDON_PORT_NAMES.join(" | ")}, path: /..., status?: 100..599}`;
+  const want = `a mapping {port: ${ADDON_PORT_NAMES.join(" | ")}, path: /..., status?: 100..599} or {port, dns: udp | tcp}`;
   if (!Array.isArray(raw)) {
     bad("hostProbes", raw, `a list of ${want}`);
     return [];
   }
-  const out: HostProbe[] = [];
+  const out: (HostProbe | DnsProbe)[] = [];
   raw.forEach((item, i) => {
     const at = `hostProbes[${i}]`;
     if (!isMap(item)) return void bad(at, item, want);
+    if (item.dns !== undefined) return void out.push(checkDnsProbe(item, at, bad));
     for (const k of Object.keys(item)) if (!["port", "path", "status"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, path, status");
     if (!ADDON_PORT_NAMES.includes(item.port as AddonPortName)) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
     if (typeof item.path !== "string" || !item.path.startsWith("/")) bad(`${at}.path`, item.path, "a URL path starting with /");
@@ -316,6 +337,18 @@ function checkHostProbes(raw: unknown, bad: Bad): HostProbe[] {
     out.push(item as unknown as HostProbe);
   });
   return out;
+}
+
+function checkDnsProbe(item: Data, at: string, bad: Bad): DnsProbe {
+  for (const k of Object.keys(item)) if (!["port", "dns"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, dns (a DNS probe)");
+  const port = ADDON_PORTS[item.port as AddonPortName];
+  if (!port) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
+  if (item.dns !== "udp" && item.dns !== "tcp") {
+    bad(`${at}.dns`, item.dns, "udp or tcp");
+  } else if (port && !(port.protocols as readonly string[]).includes(item.dns.toUpperCase())) {
+    bad(`${at}.dns`, item.dns, `a protocol port ${String(item.port)} is published with: ${port.protocols.join(", ").toLowerCase()}`);
+  }
+  return item as unknown as DnsProbe;
 }
 
 function checkNodeFiles(raw: unknown, bad: Bad): NodeFile[] {

@@ -1,6 +1,7 @@
 import { UserError } from "../util/errors.js";
 import type { Addon } from "./catalog.js";
 import type { AddonValue, ValueSpec } from "./descriptor.js";
+import { checkFormat } from "./value-formats.js";
 
 export type ResolvedValues = Record<string, AddonValue>;
 
@@ -9,7 +10,8 @@ export function describeValues(addon: Pick<Addon, "name" | "values">): string {
   const lines = Object.entries(addon.values).map(([key, spec]) => {
     const choices = spec.enum ? `; one of ${spec.enum.join(", ")}` : "";
     const bounds = spec.min !== undefined || spec.max !== undefined ? `; ${spec.min ?? "…"}..${spec.max ?? "…"}` : "";
-    return `${key} (${spec.type}, default ${String(spec.default)}${choices}${bounds}): ${spec.description}`;
+    const format = spec.format ? `; a ${spec.format}` : "";
+    return `${key} (${spec.type}, default ${String(spec.default)}${choices}${bounds}${format}): ${spec.description}`;
   });
   return lines.length ? `accepted values: ${lines.join("; ")}` : `the ${addon.name} addon takes no values`;
 }
@@ -48,8 +50,11 @@ function parseValue(addon: string, key: string, spec: ValueSpec, raw: string): A
       value = text === "true";
       break;
     }
-    default:
+    default: {
       value = raw;
+      const problem = spec.format && checkFormat(spec.format, raw);
+      if (problem) throw reject(problem.allowed);
+    }
   }
   if (spec.enum && !spec.enum.includes(value)) throw reject(`one of ${spec.enum.join(", ")}`);
   return value;

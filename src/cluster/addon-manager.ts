@@ -26,7 +26,9 @@ import { imageRefs } from "../artifacts/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
+import { portsMissingFor } from "./addon-ports.js";
 import { adminClient } from "./api.js";
+import { waitForDnsAnswer } from "./dns-probe.js";
 import { loadImages } from "./image-load.js";
 import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
 
@@ -77,6 +79,11 @@ export async function enableClusterAddon(profile: string, name: string, opts: En
   await enableAddon(kc, addon, ctx, { onStatus: (s: string) => opts.onStep?.(s), imagesReady: images });
   await images;
   for (const probe of addon.hostProbes) {
+    if ("dns" in probe) {
+      opts.onStep?.(`ask DNS over ${probe.dns.toUpperCase()} on ${ADDON_PORT_ADDRESS}:${state.addonPorts![probe.port]}`);
+      await waitForDnsAnswer(state.addonPorts![probe.port], probe.dns);
+      continue;
+    }
     opts.onStep?.(`request http://${ADDON_PORT_ADDRESS}:${state.addonPorts![probe.port]}${probe.path}`);
     await waitForHostProbe(probe, state.addonPorts![probe.port]);
   }
@@ -100,10 +107,10 @@ export async function disableClusterAddon(profile: string, name: string, driver:
 /** What an addon's manifests and texts may refer to on this cluster: its facts, values and ports. */
 function clusterAddonContext(addon: Addon, state: ClusterState, values: ResolvedValues): AddonContext {
   const base = addonContext(state.config);
-  const usesPorts = addon.hostProbes.length > 0 || /\$\{ports\./.test(JSON.stringify([addon.nodeFiles, addon.usage, addon.manifests]));
-  if (usesPorts && !state.addonPorts) {
+  const missing = portsMissingFor(addon, state.addonPorts);
+  if (missing.length) {
     throw new UserError(
-      `cluster "${state.name}" was created before kubeyard published addon ports, so the ${addon.name} addon cannot be reached from the host`,
+      `cluster "${state.name}" was created before kubeyard published the ${addon.name} addon's port (${missing.join(", ")}), so the addon cannot be reached from the host`,
       `Recreate it (\`kubeyard delete -p ${state.name} && kubeyard start -p ${state.name}\`) to get them.`,
     );
   }

@@ -1,5 +1,14 @@
+import dgram from "node:dgram";
 import net from "node:net";
-import { ADDON_PORTS, ADDON_PORT_ADDRESS, ADDON_PORT_NAMES, type AddonPortName, type AddonPorts } from "../config/addon-ports.js";
+import {
+  ADDON_PORTS,
+  ADDON_PORT_ADDRESS,
+  ADDON_PORT_NAMES,
+  type AddonPortName,
+  type AddonPortProtocol,
+  type AddonPorts,
+} from "../config/addon-ports.js";
+import type { Addon } from "../addons/index.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { PortMapping } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
@@ -8,21 +17,23 @@ import type { ClusterState } from "./state.js";
 /**
  * The host ports addons get, chosen when the cluster is created: what the config sets (which must be
  * free, else a clear error before anything exists), else the usual number when it is free, else a
- * free one. Ports the cluster publishes otherwise (the API server, extra mappings) are avoided.
+ * free one. Ports the cluster publishes otherwise (the API server, extra mappings) are avoided. A
+ * port with several protocols (DNS: UDP and TCP) must be free in each of them.
  */
 export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: number): Promise<AddonPorts> {
   const taken = new Set<number>([apiServerPort, ...config.nodes.flatMap((n) => n.extraPortMappings.map((m) => m.hostPort))]);
   const out = {} as Record<AddonPortName, number>;
   for (const name of ADDON_PORT_NAMES) {
     const asked = config.addonPorts[name];
+    const { protocols } = ADDON_PORTS[name];
     let port: number;
     if (asked === null) {
       const preferred = ADDON_PORTS[name].preferred;
-      port = (!taken.has(preferred) && (await freeAt(preferred))) || (await anyFreePort(taken));
+      port = (!taken.has(preferred) && (await freeAt(preferred, protocols))) || (await anyFreePort(taken, protocols));
     } else if (asked === 0) {
-      port = await anyFreePort(taken);
+      port = await anyFreePort(taken, protocols);
     } else {
-      if (!(await freeAt(asked))) {
+      if (!(await freeAt(asked, protocols))) {
         throw new UserError(
           `port ${asked} on ${ADDON_PORT_ADDRESS} is already in use, so ${ADDON_PORTS[name].what} cannot be published there.`,
           `Choose another in addonPorts.${name} of the cluster config, or leave it out to get ${ADDON_PORTS[name].preferred} when free, else a free port.`,
@@ -48,45 +59,77 @@ export async function rechooseTakenAddonPorts(config: ClusterConfig, state: Clus
   let moved = false;
   for (const name of ADDON_PORT_NAMES) {
     if (config.addonPorts[name] !== null && config.addonPorts[name] !== 0) continue;
-    if (await freeAt(current[name])) continue;
-    next[name] = await anyFreePort(taken);
+    const { protocols } = ADDON_PORTS[name];
+    if (await freeAt(current[name], protocols)) continue;
+    next[name] = await anyFreePort(taken, protocols);
     taken.add(next[name]);
     moved = true;
   }
   return moved ? next : undefined;
 }
 
-/** "ingress http 127.0.0.1:80, ingress https 127.0.0.1:443, registry 127.0.0.1:5000". */
-export function describeAddonPorts(ports: AddonPorts): string {
-  const label: Record<AddonPortName, string> = { ingressHttp: "ingress http", ingressHttps: "ingress https", registry: "registry" };
-  return ADDON_PORT_NAMES.map((n) => `${label[n]} ${ADDON_PORT_ADDRESS}:${ports[n]}`).join(", ");
+/**
+ * "ingress http 127.0.0.1:80, ingress https 127.0.0.1:443, registry 127.0.0.1:5000, ingress dns
+ * 127.0.0.1:1053 (UDP and TCP)". A cluster made before a port existed has no number for it: left out.
+ */
+export function describeAddonPorts(ports: Partial<AddonPorts>): string {
+  const label: Record<AddonPortName, string> = {
+    ingressHttp: "ingress http",
+    ingressHttps: "ingress https",
+    registry: "registry",
+    ingressDns: "ingress dns",
+  };
+  return ADDON_PORT_NAMES.filter((n) => ports[n] !== undefined)
+    .map((n) => {
+      const { protocols } = ADDON_PORTS[n];
+      return `${label[n]} ${ADDON_PORT_ADDRESS}:${ports[n]}${protocols.length > 1 ? ` (${protocols.join(" and ")})` : ""}`;
+    })
+    .join(", ");
 }
 
-/** The node's port mappings for the chosen addon ports. */
+/**
+ * The addon ports `addon` uses (probes, `${ports.x}` references) that the cluster has no number
+ * for: it was made before kubeyard published them, and they cannot be added to its nodes now.
+ */
+export function portsMissingFor(addon: Addon, ports: Partial<AddonPorts> | undefined): AddonPortName[] {
+  const refs = JSON.stringify([addon.nodeFiles, addon.usage, addon.manifests]);
+  return ADDON_PORT_NAMES.filter(
+    (n) => ports?.[n] === undefined && (addon.hostProbes.some((p) => p.port === n) || refs.includes(`\${ports.${n}}`)),
+  );
+}
+
+/** The node's port mappings for the chosen addon ports, one per protocol. */
 export function addonPortMappings(ports: AddonPorts): PortMapping[] {
-  return ADDON_PORT_NAMES.map((n) => ({
-    containerPort: ADDON_PORTS[n].containerPort,
-    hostPort: ports[n],
-    listenAddress: ADDON_PORT_ADDRESS,
-    protocol: "TCP" as const,
-  }));
+  return ADDON_PORT_NAMES.flatMap((n) =>
+    ADDON_PORTS[n].protocols.map((protocol) => ({
+      containerPort: ADDON_PORTS[n].containerPort,
+      hostPort: ports[n],
+      listenAddress: ADDON_PORT_ADDRESS,
+      protocol,
+    })),
+  );
 }
 
-async function freeAt(port: number): Promise<number | false> {
-  try {
-    return await probePort(ADDON_PORT_ADDRESS, port);
-  } catch (err) {
-    // Without root a port below 1024 cannot be probed, though the engine (root) may publish it.
-    if ((err as NodeJS.ErrnoException).code === "EACCES") return port;
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") return false;
-    throw err;
+/** `port` when it is free in every protocol, else false. */
+async function freeAt(port: number, protocols: readonly AddonPortProtocol[]): Promise<number | false> {
+  for (const protocol of protocols) {
+    try {
+      await (protocol === "UDP" ? probeUdpPort : probePort)(ADDON_PORT_ADDRESS, port);
+    } catch (err) {
+      // Without root a port below 1024 cannot be probed, though the engine (root) may publish it.
+      if ((err as NodeJS.ErrnoException).code === "EACCES") continue;
+      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") return false;
+      throw err;
+    }
   }
+  return port;
 }
 
-async function anyFreePort(avoid: ReadonlySet<number>): Promise<number> {
+async function anyFreePort(avoid: ReadonlySet<number>, protocols: readonly AddonPortProtocol[]): Promise<number> {
   for (;;) {
-    const port = await probePort(ADDON_PORT_ADDRESS, 0);
-    if (!avoid.has(port)) return port;
+    // The system picks a port free in one protocol; the others are asked for the same number.
+    const port = await (protocols[0] === "UDP" ? probeUdpPort : probePort)(ADDON_PORT_ADDRESS, 0);
+    if (!avoid.has(port) && (await freeAt(port, protocols))) return port;
   }
 }
 
@@ -98,6 +141,18 @@ export function probePort(host: string, port: number): Promise<number> {
     srv.listen({ host, port, exclusive: true }, () => {
       const got = (srv.address() as net.AddressInfo).port;
       srv.close(() => resolve(got));
+    });
+  });
+}
+
+/** Binds UDP `port` on `host` (0 = any) and lets it go again: the port that was free. */
+export function probeUdpPort(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
+    socket.once("error", reject);
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      const got = socket.address().port;
+      socket.close(() => resolve(got));
     });
   });
 }

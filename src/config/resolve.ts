@@ -231,7 +231,8 @@ function addonPortUses(file: FileSettings): HostPortUse[] {
   return ADDON_PORT_NAMES.flatMap((n) => {
     const p = file.addonPorts[n];
     if (!p) return [];
-    return [{ port: p.value, listenAddress: ADDON_PORT_ADDRESS, protocol: "TCP" as const, origin: p.origin, owner: `addonPorts.${n} (${ADDON_PORTS[n].what})` }];
+    const owner = `addonPorts.${n} (${ADDON_PORTS[n].what})`;
+    return ADDON_PORTS[n].protocols.map((protocol) => ({ port: p.value, listenAddress: ADDON_PORT_ADDRESS, protocol, origin: p.origin, owner }));
   });
 }
 

@@ -37,6 +37,7 @@
  *   ingressHttp: 80                # left out: this number if free at start, else a free one
  *   ingressHttps: 443              # given: must be free (0 = a free port)
  *   registry: 5000
+ *   ingressDns: 1053               # UDP and TCP
  * ```
  *
  * Structure (types, allowed values, unknown fields) is checked against the JSON Schema below; the

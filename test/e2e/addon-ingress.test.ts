@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { getWithHost } from "./helpers/http-host.js";
+import { httpdBackend } from "./helpers/httpd-backend.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 
 /*
@@ -23,32 +24,6 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let httpPort = 0;
 let httpsPort = 0;
-
-/** A busybox httpd answering `backend-NAME` at / and at /NAME. */
-function backend(name: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${NS}}
-spec:
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-        - name: httpd
-          image: docker.io/library/busybox:1.35.0
-          imagePullPolicy: IfNotPresent
-          command: [sh, -c, "mkdir -p /www && echo backend-${name} > /www/index.html && echo backend-${name} > /www/${name} && exec httpd -f -p 8080 -h /www"]
-          ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: ${NS}}
-spec:
-  selector: {app: ${name}}
-  ports: [{port: 80, targetPort: 8080}]
-`;
-}
 
 /** An Ingress in NS for one host: `paths` maps a path prefix to a backend Service; `extra` goes into its spec. */
 function ingress(name: string, host: string, paths: Record<string, string>, extra = ""): string {
@@ -80,7 +55,7 @@ async function answer(host: string, urlPath = "/", port = httpPort): Promise<str
 
 describe("the ingress addon", () => {
   it("is enabled by addons enable, which says where it listens; status shows the same ports", async () => {
-    await apply(user, backend("a") + "---\n" + backend("b"));
+    await apply(user, httpdBackend(NS, "a") + "---\n" + httpdBackend(NS, "b"));
     const r = await user.kubeyard(["-p", profile, "addons", "enable", "ingress"]);
     expect(r.exitCode, String(r.all)).toBe(0);
     const status = JSON.parse(String((await user.kubeyard(["-p", profile, "status", "-o", "json"])).stdout)) as {

@@ -102,6 +102,36 @@ values:
     expect(message).toContain("values.debug.default: got 1, want a value of type bool");
   });
 
+  it("wants a format only on a string value, a known one, and a default of that format", async () => {
+    const { message } = await loadError({
+      "addon.yaml": `name: demo
+description: d
+default: true
+values:
+  zone: {type: string, default: Test, format: dns-subdomain, description: z}
+  size: {type: int, default: 1, format: dns-subdomain, description: s}
+  host: {type: string, default: x, format: hostname, description: h}
+`,
+    });
+    expect(message).toContain('values.zone.default: got "Test", want a DNS-1123 subdomain');
+    expect(message).toContain('values.size.format: got "dns-subdomain", want one of dns-subdomain, on a string value only');
+    expect(message).toContain('values.host.format: got "hostname", want one of dns-subdomain, on a string value only');
+  });
+
+  it("checks DNS probes: a transport the port is published with, and no HTTP fields", async () => {
+    const { message } = await loadError({
+      "addon.yaml": `${GOOD}hostProbes:
+  - {port: ingressDns, dns: quic}
+  - {port: registry, dns: udp}
+  - {port: ingressDns, dns: tcp, path: /}
+`,
+    });
+    expect(message).toContain('hostProbes[0].dns: got "quic", want udp or tcp');
+    expect(message).toContain('hostProbes[1].dns: got "udp", want a protocol port registry is published with: tcp');
+    expect(message).toContain('hostProbes[2].path: got "path", want one of the fields port, dns (a DNS probe)');
+    expect(message).not.toContain("hostProbes[2].dns");
+  });
+
   it("checks manifest artifacts, kept kinds, host probes and node files, naming each bad field", async () => {
     const { message } = await loadError({
       "addon.yaml": `${GOOD}manifestArtifacts: [gateway-api, gateway-api-crds]

@@ -15,6 +15,8 @@ import {
   type AddonContext,
 } from "../../src/addons/index.js";
 import { imageRefs, SUPPORTED } from "../../src/artifacts/versions.js";
+import { portsMissingFor } from "../../src/cluster/addon-ports.js";
+import { ADDON_PORTS } from "../../src/config/addon-ports.js";
 import { applyOrder, type KubeObject } from "../../src/kube/index.js";
 import { UserError } from "../../src/util/errors.js";
 
@@ -30,7 +32,7 @@ const ctx: AddonContext = {
     controlPlaneIP: "172.30.0.2",
   },
   images: imageRefs(SUPPORTED[0]!),
-  ports: { ingressHttp: 8080, ingressHttps: 8443, registry: 5001 },
+  ports: { ingressHttp: 8080, ingressHttps: 8443, registry: 5001, ingressDns: 1153 },
 };
 
 const LABELS = { "app.kubernetes.io/managed-by": "kubeyard", "kubeyard.dev/addon": "demo" };
@@ -159,6 +161,22 @@ describe("resolving values", () => {
     expect(reject({ debug: "yes" }).hint).toBe("give true or false (type bool)");
     expect(reject({ mode: "slow" }).hint).toBe("give one of safe, fast");
   });
+
+  it("a string value with a format takes only text of that format, and says which", () => {
+    const zoned = { name: "demo", values: { zone: { type: "string" as const, default: "test", format: "dns-subdomain" as const, description: "Zone" } } };
+    expect(resolveValues(zoned, { zone: "dev.example" })).toEqual({ zone: "dev.example" });
+    for (const bad of ["Test", "test.", "a b", "x {\n}", ""]) {
+      let error: unknown;
+      try {
+        resolveValues(zoned, { zone: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, bad).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toBe(`invalid value "${bad}" for demo value "zone"`);
+      expect((error as UserError).hint).toMatch(/^give a DNS-1123 subdomain: dot-separated DNS-1123 labels/);
+    }
+  });
 });
 
 describe("the addons kubeyard ships", () => {
@@ -169,6 +187,7 @@ describe("the addons kubeyard ships", () => {
       ["dashboard", false, false],
       ["default-storageclass", true, false],
       ["ingress", false, false],
+      ["ingress-dns", false, false],
       ["metrics-server", false, false],
       ["network-policy", false, false],
       ["registry", false, false],
@@ -242,6 +261,36 @@ describe("the addons kubeyard ships", () => {
     expect(toml).toContain('[host."http://172.30.0.2:5000"]\n  capabilities = ["pull", "resolve"]');
     expect(registry.hostProbes).toEqual([{ port: "registry", path: "/v2/", status: 200 }]);
     expect(renderText(registry, ctx, registry.usage!, "usage")).toContain("docker push localhost:5001/myapp:dev");
+  });
+
+  it("ingress-dns: CoreDNS answering the zone (a value) with 127.0.0.1, on UDP and TCP host port 1053 of the published node", async () => {
+    const dns = await getAddon("ingress-dns");
+    const objects = renderAddon(dns, { ...ctx, values: resolveValues(dns, { zone: "dev.example" }) });
+    const find = (kind: string) => objects.find((o) => o.kind === kind) as KubeObject & Record<string, any>;
+    const corefile: string = find("ConfigMap").data.Corefile;
+    expect(corefile.startsWith("dev.example:53 {\n")).toBe(true);
+    expect(corefile).toContain('answer "{{ .Name }} 60 IN A 127.0.0.1"');
+    const pod = find("Deployment").spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ "kubernetes.io/hostname": "dev-control-plane" });
+    expect(pod.containers[0].image).toBe(ctx.images.coredns);
+    // The node port kubeyard publishes the host port to, over both protocols.
+    const hostPort = ADDON_PORTS.ingressDns.containerPort;
+    expect(pod.containers[0].ports.map((p: { hostPort: number; protocol: string }) => `${p.hostPort}/${p.protocol}`)).toEqual([
+      `${hostPort}/UDP`,
+      `${hostPort}/TCP`,
+    ]);
+    expect(dns.hostProbes).toEqual([
+      { port: "ingressDns", dns: "udp" },
+      { port: "ingressDns", dns: "tcp" },
+    ]);
+    const usage = renderText(dns, { ...ctx, values: { zone: "test" } }, dns.usage!, "usage");
+    expect(usage).toContain("dig @127.0.0.1 -p 1153 hello.test");
+    expect(usage).toContain("printf '[Resolve]\\nDNS=127.0.0.1:1153\\nDomains=~test\\n'");
+    expect(usage).toContain("echo 'server=/test/127.0.0.1#1153'");
+    expect(usage).toContain("printf 'nameserver 127.0.0.1\\nport 1153\\n' | sudo tee /etc/resolver/test");
+    // A cluster made before the DNS port existed cannot serve it.
+    expect(portsMissingFor(dns, { ingressHttp: 80, ingressHttps: 443, registry: 5000 })).toEqual(["ingressDns"]);
+    expect(portsMissingFor(dns, ctx.ports)).toEqual([]);
   });
 
   it("storage-provisioner's helper pods use the busybox image, and volumes go under /var/local-path-provisioner", async () => {

@@ -148,6 +148,25 @@ describe("errors in the file name the file:line:col, the field, the value and wh
     expectReported(err, { where: `${file}:9:3`, field: "addonPorts.dns", value: "dns", allowed: "ingressHttp" });
   });
 
+  it("the DNS addon port clashes with a UDP mapping on its number; a TCP-only addon port does not", async () => {
+    const { err, file } = await fileError(
+      `${HEAD}nodes:
+  - role: control-plane
+    extraPortMappings: [{containerPort: 53, hostPort: 5353, protocol: UDP}, {containerPort: 54, hostPort: 5400, protocol: UDP}]
+addonPorts:
+  ingressDns: 5353
+  registry: 5400
+`,
+    );
+    expectReported(err, {
+      where: `${file}:7:15`,
+      field: "addonPorts.ingressDns",
+      value: "5353 is already published on 127.0.0.1 (UDP) by nodes[0].extraPortMappings[0]",
+      allowed: "a host port no other mapping or the API server uses",
+    });
+    expect(err.issues).toHaveLength(1);
+  });
+
   it("overlapping pod and service subnets", async () => {
     const { err, file } = await fileError(`${HEAD}networking:\n  podSubnet: 10.96.0.0/16\n  serviceSubnet: 10.96.0.0/12\n`);
     const line = expectReported(err, {

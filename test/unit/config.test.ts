@@ -81,7 +81,7 @@ describe("resolveConfig with a full file", () => {
       featureGates: { SomeGate: true, OtherGate: false },
       extraArgs: { ...noArgs, "kube-apiserver": { v: "2", "audit-log-path": "/var/log/audit.log" }, kubelet: { "max-pods": "200" } },
       addons: ["ingress", "metrics-server"],
-      addonPorts: { ingressHttp: 8081, ingressHttps: null, registry: 0 },
+      addonPorts: { ingressHttp: 8081, ingressHttps: null, registry: 0, ingressDns: 1153 },
       configFile: file,
     };
     expect(cfg).toEqual(expected);
@@ -134,7 +134,7 @@ describe("resolveConfig defaults", () => {
       featureGates: {},
       extraArgs: noArgs,
       addons: [],
-      addonPorts: { ingressHttp: null, ingressHttps: null, registry: null },
+      addonPorts: { ingressHttp: null, ingressHttps: null, registry: null, ingressDns: null },
       configFile: null,
     } satisfies ClusterConfig);
   });
