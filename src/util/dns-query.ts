@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
+import packet from "dns-packet";
 
 export type DnsTransport = "udp" | "tcp";
 
@@ -19,7 +20,7 @@ export const RCODE_NAMES: Readonly<Record<number, string>> = { 0: "NOERROR", 1: 
  */
 export function queryA(host: string, port: number, name: string, transport: DnsTransport, timeoutMs = 3_000): Promise<DnsAnswer> {
   const id = randomInt(0x10000);
-  const query = encodeQuery(id, name);
+  const query = queryPacket(id, name);
   const exchange = transport === "udp" ? exchangeUdp(host, port, query) : exchangeTcp(host, port, query);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -33,46 +34,21 @@ export function queryA(host: string, port: number, name: string, transport: DnsT
     });
 }
 
-function encodeQuery(id: number, name: string): Buffer {
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(0x0100, 2); // recursion desired
-  header.writeUInt16BE(1, 4); // one question
-  const labels = name.split(".").filter((l) => l !== "");
-  const qname = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l)])), Buffer.from([0])]);
-  const tail = Buffer.alloc(4);
-  tail.writeUInt16BE(1, 0); // type A
-  tail.writeUInt16BE(1, 2); // class IN
-  return Buffer.concat([header, qname, tail]);
+function queryPacket(id: number, name: string): packet.Packet {
+  return { type: "query", id, flags: packet.RECURSION_DESIRED, questions: [{ type: "A", name }] };
 }
 
 function decodeReply(msg: Buffer, id: number): DnsAnswer {
-  if (msg.length < 12 || msg.readUInt16BE(0) !== id || !(msg[2]! & 0x80)) throw new Error("the DNS server sent something that is not the answer to the query");
-  const rcode = msg[3]! & 0x0f;
-  const questions = msg.readUInt16BE(4);
-  const answers = msg.readUInt16BE(6);
-  let at = 12;
-  for (let i = 0; i < questions; i++) at = skipName(msg, at) + 4;
-  const addresses: string[] = [];
-  for (let i = 0; i < answers; i++) {
-    at = skipName(msg, at);
-    const type = msg.readUInt16BE(at);
-    const length = msg.readUInt16BE(at + 8);
-    if (type === 1 && length === 4) addresses.push([...msg.subarray(at + 10, at + 14)].join("."));
-    at += 10 + length;
+  let reply: packet.DecodedPacket;
+  try {
+    reply = packet.decode(msg);
+  } catch {
+    throw new Error("the DNS answer is cut short or malformed");
   }
+  if (reply.id !== id || reply.type !== "response") throw new Error("the DNS server sent something that is not the answer to the query");
+  const rcode = (reply.flags ?? 0) & 0x0f;
+  const addresses = (reply.answers ?? []).flatMap((a) => (a.type === "A" ? [a.data] : []));
   return { rcode, addresses };
-}
-
-/** The offset after a (possibly compressed) name starting at `at`. */
-function skipName(msg: Buffer, at: number): number {
-  for (;;) {
-    const len = msg[at];
-    if (len === undefined) throw new Error("the DNS answer is cut short");
-    if (len === 0) return at + 1;
-    if ((len & 0xc0) === 0xc0) return at + 2;
-    at += 1 + len;
-  }
 }
 
 interface Exchange {
@@ -80,18 +56,18 @@ interface Exchange {
   close: () => void;
 }
 
-function exchangeUdp(host: string, port: number, query: Buffer): Exchange {
+function exchangeUdp(host: string, port: number, query: packet.Packet): Exchange {
   const socket = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
   const promise = new Promise<Buffer>((resolve, reject) => {
     socket.once("error", reject);
     socket.once("message", resolve);
-    socket.send(query, port, host);
+    socket.send(packet.encode(query), port, host);
   });
   return { promise, close: () => socket.close() };
 }
 
 /** Over TCP each message is preceded by its length in two bytes. */
-function exchangeTcp(host: string, port: number, query: Buffer): Exchange {
+function exchangeTcp(host: string, port: number, query: packet.Packet): Exchange {
   const socket = net.connect({ host, port });
   const promise = new Promise<Buffer>((resolve, reject) => {
     let got = Buffer.alloc(0);
@@ -101,9 +77,7 @@ function exchangeTcp(host: string, port: number, query: Buffer): Exchange {
       got = Buffer.concat([got, chunk]);
       if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) resolve(got.subarray(2, 2 + got.readUInt16BE(0)));
     });
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(query.length);
-    socket.write(Buffer.concat([length, query]));
+    socket.write(packet.streamEncode(query));
   });
   return { promise, close: () => socket.destroy() };
 }
