@@ -162,7 +162,7 @@ spec:
     `| through the tunnel | ${medians.tunnelRps.toFixed(0)} | ${medians.tunnelP99Ms.toFixed(1)} | ${t.wrk.toFixed(0)} + ${(t.tunnelUser + t.tunnelKernel).toFixed(0)} (${t.tunnelKernel.toFixed(0)} of it in the kernel) + ${t.node.toFixed(0)} = ${t.total.toFixed(0)} |\n`,
   );
   process.stdout.write(
-    `tunnel/direct throughput: ${(100 * medians.ratio).toFixed(0)} %; at equal CPU (direct's cost per request / the tunnel's): ${(100 * medians.costRatio).toFixed(0)} %; errors: ${medians.errors}\n`,
+    `tunnel/direct throughput: ${(100 * medians.ratio).toFixed(0)} % (median of the runs' ratios; the ratio of the medians is ${(100 * medians.tunnelRps / medians.directRps).toFixed(0)} %); at equal CPU (direct's cost per request / the tunnel's): ${(100 * medians.costRatio).toFixed(0)} %; errors: ${medians.errors}\n`,
   );
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
   mkdirSync(path.dirname(out), { recursive: true });
