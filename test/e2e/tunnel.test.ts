@@ -214,7 +214,8 @@ describe("kubeyard tunnel", () => {
         ]),
       60_000);
       await tunnel.line(new RegExp(`^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3 problem: 127\\.100\\.9\\.20:8090/TCP is in use by another program on this host$`));
-      expect((await httpGet("http://127.100.9.20:80/hostname")).status).toBe(200);
+      // kube-proxy may not have programmed the new NodePort yet.
+      await eventually(async () => expect((await httpGet("http://127.100.9.20:80/hostname")).status).toBe(200), 60_000);
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }
