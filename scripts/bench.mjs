@@ -5,7 +5,7 @@
 // inside it. Also `delete` and the node container's memory at idle. Prints medians, writes JSON.
 //
 //   npm run bench [-- --runs 5 --out .bench/start.json]
-//   npm run bench -- --suite tunnel [--runs 3]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
+//   npm run bench -- --suite tunnel [--runs 5]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
 //   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
 //   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
 //   npm run bench -- --suite multinode [--runs 3]   `start --nodes 3` until every node is Ready and a DaemonSet runs on each
@@ -46,7 +46,7 @@ const median = (xs) => {
 if (values.suite === "tunnel") {
   const { tunnelSuite } = await import("./bench-tunnel.mjs");
   await execa("node", [cli, "build", "node-image"], { env });
-  await tunnelSuite({ cli, env, kubectlBin, runs: Number(values.runs), out: values.out ?? ".bench/tunnel.json", median });
+  await tunnelSuite({ cli, env, kubectlBin, runs, out: values.out, median });
   rmSync(home, { recursive: true, force: true });
   process.exit(0);
 }

@@ -1,6 +1,7 @@
 import type { CIDR } from "../config/ip.js";
 import { AddressPool, inTunnelRange, TUNNEL_RANGE_TEXT } from "./address-range.js";
 import { serviceKey, type EndpointSlice, type Node, type Service } from "./objects.js";
+import { PORT_ERROR, type PortFailure } from "./port-errors.js";
 import { parseSourceRanges } from "./source-ranges.js";
 
 export type Protocol = "TCP" | "UDP";
@@ -22,6 +23,8 @@ export interface ServicePlan {
   /** Whether the address is the Service's own spec.loadBalancerIP. */
   requested: boolean;
   ports: PortPlan[];
+  /** The Service's ports that are not forwarded, with why. */
+  skipped: PortFailure[];
   /** Node addresses traffic is spread over (only nodes with a ready local endpoint under policy Local). */
   targets: string[];
   readyBackends: number;
@@ -100,18 +103,20 @@ export function planServices(
       name: s.metadata?.name ?? "",
       requested: false,
       ports: [],
+      skipped: [],
       targets,
       readyBackends: endpoints.count,
       sourceRanges: [],
     };
     plans.push(plan);
-    const notes: string[] = [];
     for (const p of s.spec?.ports ?? []) {
       const protocol = p.protocol ?? "TCP";
-      if (protocol !== "TCP" && protocol !== "UDP") notes.push(`port ${p.port}/${protocol} is not forwarded (TCP and UDP only)`);
-      else if (!p.nodePort) notes.push(`port ${p.port}/${protocol} has no nodePort (spec.allocateLoadBalancerNodePorts is false)`);
+      const skip = (error: string, message: string) => plan.skipped.push({ port: p.port, protocol, error, message });
+      if (protocol !== "TCP" && protocol !== "UDP") skip(PORT_ERROR.protocol, `port ${p.port}/${protocol} is not forwarded (TCP and UDP only)`);
+      else if (!p.nodePort) skip(PORT_ERROR.noNodePort, `port ${p.port}/${protocol} has no nodePort (spec.allocateLoadBalancerNodePorts is false)`);
       else plan.ports.push({ port: p.port, protocol, nodePort: p.nodePort });
     }
+    const notes = plan.skipped.map((f) => f.message);
     const ranges = parseSourceRanges(s.spec?.loadBalancerSourceRanges);
     const ip = s.spec?.loadBalancerIP;
     let problem: string | undefined;
@@ -127,6 +132,7 @@ export function planServices(
       pool.release(key);
       plan.problem = problem;
       plan.ports = [];
+      plan.skipped = [];
       continue;
     }
     if (ranges.ok) plan.sourceRanges = ranges.ranges;

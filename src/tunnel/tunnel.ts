@@ -2,11 +2,11 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { followObjects, isNotFound, mergePatchStatus, type KubeObject } from "../kube/index.js";
 import { AddressPool, inTunnelRange } from "./address-range.js";
 import { ENDPOINT_SLICES, NODES, SERVICES, serviceKey, type EndpointSlice, type Node, type Service } from "./objects.js";
+import { hasIngress, ingressFor, type TunnelIngress } from "./ingress-status.js";
+import { Listeners } from "./listeners.js";
 import { planServices, type ServicePlan } from "./plan.js";
-import { bindPrivilege, privilegedPortProblem } from "./privileged-ports.js";
-import { Route } from "./route.js";
-import { TcpProxy } from "./tcp-proxy.js";
-import { UdpProxy } from "./udp-proxy.js";
+import type { PortFailure } from "./port-errors.js";
+import { bindPrivilege } from "./privileged-ports.js";
 
 /** One line of the tunnel's table. */
 export interface TunnelRow {
@@ -26,19 +26,16 @@ export interface TunnelOptions {
   onWarning?: (message: string) => void;
 }
 
-interface Listener {
-  service: string;
-  route: Route;
-  proxy: TcpProxy | UdpProxy;
-}
-
 const STATUS_CLEAR_TIMEOUT_MS = 15_000;
+const RETRY_LISTEN_MS = 5_000;
 
 /**
  * Serves every LoadBalancer Service of the cluster until `signal` aborts: follows Services,
  * EndpointSlices and Nodes by watching, listens on one loopback address per Service for each of
- * its ports, forwards to the Service's NodePort on the target nodes, and writes the address into
- * status.loadBalancer.ingress. On abort it closes every listener and clears the addresses it wrote.
+ * its ports, forwards to the Service's NodePort on the target nodes, and writes the address (with
+ * an error on each port it cannot serve) into status.loadBalancer.ingress. Ports it could not
+ * listen on are tried again every few seconds. On abort it closes every listener and clears the
+ * addresses it wrote.
  */
 export async function runTunnel(kc: KubeConfig, opts: TunnelOptions): Promise<void> {
   const t = new Tunnel(kc, opts);
@@ -51,10 +48,10 @@ class Tunnel {
   private nodes: Node[] = [];
   private readonly synced = { services: false, slices: false, nodes: false };
   private readonly pool = new AddressPool();
-  private readonly listeners = new Map<string, Listener>();
+  private readonly listeners = new Listeners(this.pool);
+  private retry: NodeJS.Timeout | undefined;
   /** Addresses this tunnel wrote into Services' status, by Service. */
   private readonly written = new Map<string, string>();
-  private readonly privilege = bindPrivilege();
   private running: Promise<void> | undefined;
   private again = false;
   private lastTable = "";
@@ -118,83 +115,41 @@ class Tunnel {
   }
 
   private async reconcile(): Promise<void> {
+    clearTimeout(this.retry);
     const plans = planServices(this.services, this.slices, this.nodes, this.pool);
-    const bindProblems = await this.syncListeners(plans);
-    const served = new Map<string, string>();
+    const { failures, moved } = await this.listeners.sync(plans, bindPrivilege());
+    if (moved.size) this.again = true;
+    const wanted = new Map<string, TunnelIngress>();
     for (const p of plans) {
-      if (p.address && [...this.listeners.values()].some((l) => l.service === p.key)) served.set(p.key, p.address);
+      if (p.address && !moved.has(p.key)) wanted.set(p.key, ingressFor({ ...p, address: p.address }, failures.get(p.key) ?? []));
     }
-    await this.syncStatus(served);
-    this.emit(plans, bindProblems, served);
+    await this.syncStatus(wanted, moved);
+    this.emit(plans, failures, wanted);
+    // A port another program holds, or that needs privilege, may be freed or allowed later.
+    const failed = [...failures.keys()].some((key) => !moved.has(key));
+    if (failed && !this.stop.signal.aborted) this.retry = setTimeout(() => this.schedule(), RETRY_LISTEN_MS);
   }
 
-  /** Opens, updates and closes listeners to match the plans; returns the bind failures by Service. */
-  private async syncListeners(plans: ServicePlan[]): Promise<Map<string, string[]>> {
-    const wanted = new Map<string, { plan: ServicePlan; port: ServicePlan["ports"][number] }>();
-    for (const plan of plans) {
-      if (!plan.address) continue;
-      for (const port of plan.ports) wanted.set(`${plan.address}:${port.port}/${port.protocol}`, { plan, port });
-    }
-    for (const [key, l] of this.listeners) {
-      if (wanted.get(key)?.plan.key === l.service) continue;
-      this.listeners.delete(key);
-      await l.proxy.close();
-    }
-    const problems = new Map<string, string[]>();
-    for (const [key, { plan, port }] of wanted) {
-      const existing = this.listeners.get(key);
-      if (existing) {
-        existing.route.update(plan.targets, port.nodePort, plan.sourceRanges);
-        continue;
-      }
-      const route = new Route();
-      route.update(plan.targets, port.nodePort, plan.sourceRanges);
-      const privileged = privilegedPortProblem(port.port, this.privilege);
-      try {
-        if (privileged) throw Object.assign(new Error(privileged), { code: "EACCES" });
-        const proxy = port.protocol === "TCP" ? await TcpProxy.listen(plan.address!, port.port, route) : await UdpProxy.listen(plan.address!, port.port, route);
-        this.listeners.set(key, { service: plan.key, route, proxy });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "EADDRINUSE" && !plan.requested) {
-          // Another program (or another cluster's tunnel) has this address: move to the next one.
-          this.pool.markBusy(plan.address!);
-          this.again = true;
-        }
-        const why =
-          privileged ??
-          (code === "EADDRINUSE"
-            ? `${plan.address}:${port.port}/${port.protocol} is in use by another program on this host`
-            : code === "EACCES"
-              ? (privilegedPortProblem(port.port, { unprivilegedPortStart: 65536, canBindAny: false }) ?? String(error))
-              : `cannot listen on ${plan.address}:${port.port}/${port.protocol}: ${(error as Error).message}`);
-        problems.set(plan.key, [...(problems.get(plan.key) ?? []), why]);
-      }
-    }
-    return problems;
-  }
-
-  /** Writes each served Service's address into its status; clears the tunnel's addresses from the rest. */
-  private async syncStatus(served: Map<string, string>): Promise<void> {
+  /**
+   * Writes each addressed Service's ingress into its status; clears the tunnel's addresses from the
+   * rest, except from Services about to move to another address.
+   */
+  private async syncStatus(wanted: Map<string, TunnelIngress>, moved: Set<string>): Promise<void> {
     for (const s of this.services) {
       const key = serviceKey(s);
       const ingress = s.status?.loadBalancer?.ingress ?? [];
-      const want = served.get(key);
+      const want = wanted.get(key);
       if (want) {
-        if (ingress.length === 1 && ingress[0]!.ip === want) {
-          this.written.set(key, want);
-          continue;
-        }
-        if (await this.patch(s, [{ ip: want, ipMode: "Proxy" }])) this.written.set(key, want);
-      } else if (!s.spec?.loadBalancerClass && ingress.some((i) => i.ip && inTunnelRange(i.ip))) {
+        if (hasIngress(ingress, want) || (await this.patch(s, [want]))) this.written.set(key, want.ip);
+      } else if (!moved.has(key) && !s.spec?.loadBalancerClass && ingress.some((i) => i.ip && inTunnelRange(i.ip))) {
         // A tunnel's address that nothing serves any more (this tunnel's, or a killed one's).
         if (await this.patch(s, null)) this.written.delete(key);
       }
     }
-    for (const key of this.written.keys()) if (!served.has(key)) this.written.delete(key);
+    for (const key of this.written.keys()) if (!wanted.has(key) && !moved.has(key)) this.written.delete(key);
   }
 
-  private async patch(s: Service, ingress: { ip: string; ipMode: string }[] | null, signal?: AbortSignal): Promise<boolean> {
+  private async patch(s: Service, ingress: TunnelIngress[] | null, signal?: AbortSignal): Promise<boolean> {
     const ref = { ...SERVICES, namespace: s.metadata?.namespace, name: s.metadata?.name };
     try {
       await mergePatchStatus(this.kc, ref, { status: { loadBalancer: { ingress } } }, signal);
@@ -205,13 +160,13 @@ class Tunnel {
     }
   }
 
-  private emit(plans: ServicePlan[], bindProblems: Map<string, string[]>, served: Map<string, string>): void {
+  private emit(plans: ServicePlan[], failures: Map<string, PortFailure[]>, wanted: Map<string, TunnelIngress>): void {
     const rows: TunnelRow[] = plans.map((p) => ({
       service: p.key,
-      address: served.get(p.key) ?? "<pending>",
+      address: wanted.get(p.key)?.ip ?? "<pending>",
       ports: p.ports.map((x) => `${x.port}/${x.protocol}`).join(",") || "-",
       backends: p.readyBackends,
-      problem: [p.problem, ...(bindProblems.get(p.key) ?? [])].filter(Boolean).join("; "),
+      problem: [p.problem, ...(failures.get(p.key) ?? []).map((f) => f.message)].filter(Boolean).join("; "),
     }));
     const text = JSON.stringify(rows);
     if (text === this.lastTable) return;
@@ -221,9 +176,9 @@ class Tunnel {
 
   /** Closes every listener, then clears the addresses this tunnel wrote (bounded, the API may be gone). */
   private async shutdown(): Promise<void> {
+    clearTimeout(this.retry);
     await this.running?.catch(() => undefined);
-    await Promise.all([...this.listeners.values()].map((l) => l.proxy.close()));
-    this.listeners.clear();
+    await this.listeners.closeAll();
     const signal = AbortSignal.timeout(STATUS_CLEAR_TIMEOUT_MS);
     await Promise.all(
       [...this.written.keys()].map(async (key) => {

@@ -200,6 +200,31 @@ describe("kubeyard tunnel", () => {
     await k("delete", "svc", "outside");
   });
 
+  it("shows a port it cannot listen on in the Service's status and its table, and serves it once it is free", async () => {
+    const squatter = net.createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => squatter.listen(8090, "127.100.9.20", () => resolve()));
+    const portsOf = async () => (await k("get", "svc", "clash", "-o", "jsonpath={.status.loadBalancer.ingress[0].ports}")) || "[]";
+    try {
+      await apply(user, lbService("clash", "web", "  loadBalancerIP: 127.100.9.20\n", "[{name: http, port: 80, targetPort: 8080}, {name: alt, port: 8090, targetPort: 8080}]"));
+      expect(await waitIngress("clash")).toBe("127.100.9.20");
+      await eventually(async () =>
+        expect(JSON.parse(await portsOf())).toEqual([
+          { port: 80, protocol: "TCP" },
+          { port: 8090, protocol: "TCP", error: "kubeyard.dev/PortInUse" },
+        ]),
+      60_000);
+      await tunnel.line(new RegExp(`^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3 problem: 127\\.100\\.9\\.20:8090/TCP is in use by another program on this host$`));
+      // kube-proxy may not have programmed the new NodePort yet.
+      await eventually(async () => expect((await httpGet("http://127.100.9.20:80/hostname")).status).toBe(200), 60_000);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+    await eventually(async () => expect(JSON.parse(await portsOf())).toEqual([{ port: 80, protocol: "TCP" }, { port: 8090, protocol: "TCP" }]), 60_000);
+    await eventually(async () => expect((await httpGet("http://127.100.9.20:8090/hostname")).status).toBe(200), 60_000);
+    await tunnel.line(new RegExp(`^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3$`));
+    await k("delete", "svc", "clash");
+  });
+
   it("enforces loadBalancerSourceRanges on the client address", async () => {
     await apply(user, lbService("guarded", "web", "  loadBalancerSourceRanges: [127.0.0.9/32]\n"));
     const ip = await waitIngress("guarded");

@@ -1,10 +1,14 @@
 import dgram from "node:dgram";
+import { once } from "node:events";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { parseCIDR, type CIDR } from "../../src/config/ip.js";
 import { AddressPool, inTunnelRange } from "../../src/tunnel/address-range.js";
 import type { EndpointSlice, Node, Service } from "../../src/tunnel/objects.js";
+import { hasIngress, ingressFor } from "../../src/tunnel/ingress-status.js";
+import { Listeners } from "../../src/tunnel/listeners.js";
 import { planServices } from "../../src/tunnel/plan.js";
+import { listenFailure } from "../../src/tunnel/port-errors.js";
 import { privilegedPortProblem } from "../../src/tunnel/privileged-ports.js";
 import { Route } from "../../src/tunnel/route.js";
 import { serviceUrls } from "../../src/tunnel/service-url.js";
@@ -95,6 +99,45 @@ describe("tunnel plan", () => {
     );
     expect(mixed!.ports).toEqual([{ port: 53, protocol: "UDP", nodePort: 30053 }]);
     expect(mixed!.problem).toMatch(/9\/SCTP is not forwarded.*81\/TCP has no nodePort/);
+    // The status lists every port of the Service, each one not served with its reason.
+    const failed = listenFailure("127.100.0.1", 53, "UDP", Object.assign(new Error("in use"), { code: "EADDRINUSE" }), { unprivilegedPortStart: 0, canBindAny: false });
+    expect(ingressFor({ ...mixed!, address: "127.100.0.1" }, [failed])).toEqual({
+      ip: "127.100.0.1",
+      ipMode: "Proxy",
+      ports: [
+        { port: 9, protocol: "SCTP", error: "kubeyard.dev/UnsupportedProtocol" },
+        { port: 53, protocol: "UDP", error: "kubeyard.dev/PortInUse" },
+        { port: 81, protocol: "TCP", error: "kubeyard.dev/NoNodePort" },
+      ],
+    });
+  });
+});
+
+describe("tunnel status", () => {
+  const served = { ...planServices([svc("web", { ports: [{ port: 80, protocol: "TCP", nodePort: 30080 }, { port: 53, protocol: "UDP", nodePort: 30053 }] })], [], nodes, new AddressPool())[0]!, address: "127.100.0.1" };
+
+  it("says why a port cannot be listened on, as a reason for the status and words for the table", () => {
+    const unprivileged = { unprivilegedPortStart: 1024, canBindAny: false };
+    expect(listenFailure("127.100.0.1", 80, "TCP", undefined, unprivileged)).toMatchObject({ error: "kubeyard.dev/PrivilegedPort", message: expect.stringMatching(/below net\.ipv4/) });
+    const inUse = Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" });
+    expect(listenFailure("127.100.0.1", 8080, "TCP", inUse, unprivileged)).toEqual({
+      port: 8080,
+      protocol: "TCP",
+      error: "kubeyard.dev/PortInUse",
+      message: "127.100.0.1:8080/TCP is in use by another program on this host",
+    });
+    const other = Object.assign(new Error("listen EADDRNOTAVAIL"), { code: "EADDRNOTAVAIL" });
+    expect(listenFailure("127.100.0.1", 8080, "UDP", other, unprivileged).error).toBe("kubeyard.dev/ListenFailed");
+  });
+
+  it("knows when a Service's status already holds its ingress, whatever the order", () => {
+    const want = ingressFor(served, []);
+    expect(want.ports).toEqual([{ port: 53, protocol: "UDP" }, { port: 80, protocol: "TCP" }]);
+    const asStored = [{ ipMode: "Proxy", ports: [{ protocol: "TCP", port: 80 }, { protocol: "UDP", port: 53 }], ip: "127.100.0.1" }];
+    expect(hasIngress(asStored, want)).toBe(true);
+    expect(hasIngress([{ ip: "127.100.0.1", ipMode: "Proxy" }], want)).toBe(false);
+    expect(hasIngress(asStored, ingressFor(served, [{ port: 80, protocol: "TCP", error: "kubeyard.dev/PortInUse", message: "" }]))).toBe(false);
+    expect(hasIngress([...asStored, ...asStored], want)).toBe(false);
   });
 });
 
@@ -139,6 +182,19 @@ describe("tunnel helpers", () => {
   });
 });
 
+/** Whether something accepts TCP connections on host:port. */
+async function connects(host: string, port: number): Promise<boolean> {
+  const c = net.connect({ host, port });
+  try {
+    await once(c, "connect");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    c.destroy();
+  }
+}
+
 describe("tunnel proxies (real sockets on loopback)", () => {
   it("joins TCP connections to the targets in turn and refuses clients outside the source ranges", async () => {
     const servers = await Promise.all(
@@ -173,6 +229,35 @@ describe("tunnel proxies (real sockets on loopback)", () => {
     } finally {
       await proxy.close();
       for (const s of servers) s.close();
+    }
+  });
+
+  it("listens on every planned port it can, says which it cannot, and moves an automatic address that is taken", async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(40783, "127.100.250.3", () => r()));
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(40785, "127.100.0.1", () => r()));
+    const pool = new AddressPool();
+    const ports = (...ps: number[]) => ({ ports: ps.map((port) => ({ port, protocol: "TCP", nodePort: 30000 + (port % 1000) })) });
+    const services = [svc("fixed", { loadBalancerIP: "127.100.250.3", ...ports(40783, 40784) }), svc("auto", ports(40785))];
+    const listeners = new Listeners(pool);
+    const privilege = { unprivilegedPortStart: 0, canBindAny: false };
+    try {
+      const first = await listeners.sync(planServices(services, [], nodes, pool), privilege);
+      expect(first.failures.get("default/fixed")!.map((f) => [f.port, f.error])).toEqual([[40783, "kubeyard.dev/PortInUse"]]);
+      expect(await connects("127.100.250.3", 40784)).toBe(true);
+      expect([...first.moved]).toEqual(["default/auto"]);
+      const again = planServices(services, [], nodes, pool);
+      expect(again.find((p) => p.name === "auto")!.address).toBe("127.100.0.2");
+      await new Promise<void>((r) => squatter.close(() => r()));
+      const second = await listeners.sync(again, privilege);
+      expect(second).toEqual({ failures: new Map(), moved: new Set() });
+      expect(await connects("127.100.250.3", 40783)).toBe(true);
+      expect(await connects("127.100.0.2", 40785)).toBe(true);
+    } finally {
+      await listeners.closeAll();
+      squatter.close();
+      taken.close();
     }
   });
 
