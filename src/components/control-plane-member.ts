@@ -15,3 +15,13 @@ export function thisMember(ctx: ComponentContext): ControlPlaneMember {
   }
   return member;
 }
+
+/**
+ * Whether the controller manager and scheduler elect a leader. With one control plane there is
+ * nothing to elect, and the election only waits (a lease first refused until the API server's
+ * RBAC roles exist, then retried seconds later) before any controller starts. A cluster keeps
+ * its count of control planes: one cannot become several later.
+ */
+export function needsLeaderElection(ctx: ComponentContext): boolean {
+  return ctx.controlPlanes.length > 1;
+}

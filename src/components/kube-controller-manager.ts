@@ -1,6 +1,7 @@
 import { pkiPaths } from "../pki/index.js";
 import { featureGatesFlag, renderArgs, type Flags } from "./args.js";
 import { clusterCaFile, pathsOf } from "./paths.js";
+import { needsLeaderElection } from "./control-plane-member.js";
 import type { ComponentContext } from "./types.js";
 
 /**
@@ -29,7 +30,7 @@ export function kubeControllerManagerArgs(ctx: ComponentContext): string[] {
     ["use-service-account-credentials", "true"],
     // The canonical names of kubeadm's bootstrapsigner and tokencleaner (both off by default).
     ["controllers", "*,bootstrap-signer-controller,token-cleaner-controller"],
-    ["leader-elect", "true"],
+    ["leader-elect", String(needsLeaderElection(ctx))],
     ["allocate-node-cidrs", "true"],
     ["cluster-cidr", networking.podSubnet],
     ["node-cidr-mask-size", String(networking.nodeCidrMaskSize)],

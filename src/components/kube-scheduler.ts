@@ -1,6 +1,7 @@
 import yaml from "js-yaml";
 import { featureGatesFlag, renderArgs, type Flags } from "./args.js";
 import { pathsOf } from "./paths.js";
+import { needsLeaderElection } from "./control-plane-member.js";
 import type { ComponentContext } from "./types.js";
 
 /**
@@ -14,7 +15,7 @@ export function kubeSchedulerConfig(ctx: ComponentContext): string {
     apiVersion: "kubescheduler.config.k8s.io/v1",
     kind: "KubeSchedulerConfiguration",
     clientConnection: { kubeconfig: paths.kubeconfig("scheduler") },
-    leaderElection: { leaderElect: true },
+    leaderElection: { leaderElect: needsLeaderElection(ctx) },
     enableProfiling: false,
   };
   return yaml.dump(config, { lineWidth: -1 });

@@ -286,7 +286,14 @@ describe("kube-controller-manager and kube-scheduler", () => {
     expect(f.get("service-account-private-key-file")).toBe("/etc/kubernetes/pki/sa.key");
     expect(f.get("use-service-account-credentials")).toBe("true");
     expect(f.get("controllers")).toBe("*,bootstrap-signer-controller,token-cleaner-controller");
-    expect(f.get("leader-elect")).toBe("true");
+    expect(f.get("leader-elect")).toBe("false");
+  });
+
+  it("elects a leader among several control planes, and not with one", () => {
+    const ha = controlPlaneCtx({ controlPlanes });
+    expect(flagMap(kubeControllerManagerArgs(ha)).get("leader-elect")).toBe("true");
+    expect((jsYaml.load(kubeSchedulerConfig(ha)) as Record<string, any>).leaderElection.leaderElect).toBe(true);
+    expect((jsYaml.load(kubeSchedulerConfig(controlPlaneCtx())) as Record<string, any>).leaderElection.leaderElect).toBe(false);
   });
 
   it("takes the node range size from the networking config", () => {
@@ -295,7 +302,7 @@ describe("kube-controller-manager and kube-scheduler", () => {
     expect(flagMap(kubeControllerManagerArgs(ctx)).get("node-cidr-mask-size")).toBe("26");
   });
 
-  it("configures the scheduler through its config file with leader election and its own identity", () => {
+  it("configures the scheduler through its config file with its own identity", () => {
     const f = flagMap(kubeSchedulerArgs(controlPlaneCtx()));
     expect(f.get("config")).toBe("/etc/kubernetes/kube-scheduler-config.yaml");
     expect(f.get("authentication-kubeconfig")).toBe("/etc/kubernetes/scheduler.conf");
@@ -303,7 +310,6 @@ describe("kube-controller-manager and kube-scheduler", () => {
     expect(config.apiVersion).toBe("kubescheduler.config.k8s.io/v1");
     expect(config.kind).toBe("KubeSchedulerConfiguration");
     expect(config.clientConnection.kubeconfig).toBe("/etc/kubernetes/scheduler.conf");
-    expect(config.leaderElection.leaderElect).toBe(true);
   });
 });
 
