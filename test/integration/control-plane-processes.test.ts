@@ -223,15 +223,16 @@ describe("etcd and kube-apiserver as plain processes", () => {
     expect(names).toContain("kube-system");
   });
 
-  it("brings up kube-controller-manager and kube-scheduler, which take their leader leases as themselves", async () => {
+  /** Starts the controller manager and scheduler of `context`, with serving ports off the defaults. */
+  async function startControllers(context: ComponentContext): Promise<Started[]> {
     const [cmPort, schedPort] = await freePorts(2);
     // Their serving ports moved off the defaults so that nothing else on the machine is in the way.
     const withPorts: ComponentContext = {
-      ...ctx,
+      ...context,
       cluster: {
-        ...ctx.cluster,
+        ...context.cluster,
         extraArgs: {
-          ...ctx.cluster.extraArgs,
+          ...context.cluster.extraArgs,
           "kube-controller-manager": { "secure-port": String(cmPort) },
           "kube-scheduler": { "secure-port": String(schedPort) },
         },
@@ -247,23 +248,54 @@ describe("etcd and kube-apiserver as plain processes", () => {
       start("kube-scheduler", path.join(k8sBin, "kube-scheduler"), kubeSchedulerArgs(withPorts), logs),
     ];
     processes.push(...started);
+    return started;
+  }
 
-    const holders = new Map<string, string>();
+  /** Polls `probe` until it returns true; on timeout, fails with `what` and the components' logs. */
+  async function until(started: Started[], what: string, probe: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + READY_WITHIN_MS;
-    while (holders.size < 2) {
+    for (;;) {
       const dead = started.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
       if (dead) throw new Error(`${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode}):\n${await logTail(dead)}`);
+      if (await probe()) return;
+      if (Date.now() > deadline) {
+        const tails = await Promise.all(started.map(async (p) => `--- ${p.name}\n${await logTail(p)}`));
+        throw new Error(`${what} within ${READY_WITHIN_MS / 1000}s\n${tails.join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  const leaseHolder = async (lease: string) => {
+    const res = await get(ports.apiServer, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${lease}`, admin);
+    return res.status === 200 ? (JSON.parse(res.body).spec?.holderIdentity as string | undefined) : undefined;
+  };
+
+  it("with one control plane, runs the controller manager's controllers at once, each as its own service account, electing no leader", async () => {
+    const started = await startControllers(ctx);
+    // use-service-account-credentials: the controller manager makes each controller's service
+    // account with its own identity, which RBAC allows it and nobody else but an admin.
+    await until(started, "no deployment-controller service account", async () => {
+      const res = await get(ports.apiServer, "/api/v1/namespaces/kube-system/serviceaccounts/deployment-controller", admin);
+      return res.status === 200;
+    });
+    expect(await leaseHolder("kube-controller-manager")).toBeUndefined();
+    expect(await leaseHolder("kube-scheduler")).toBeUndefined();
+    for (const p of started) await stop(p);
+  }, READY_WITHIN_MS + 60_000);
+
+  it("with several control planes, brings up the controller manager and scheduler, which take their leader leases as themselves", async () => {
+    // A second member, never started: only the controller manager's and scheduler's flags read it.
+    const several: ComponentContext = { ...ctx, controlPlanes: [...ctx.controlPlanes, { name: "other-control-plane", ip: "127.0.0.3" }] };
+    const started = await startControllers(several);
+    const holders = new Map<string, string>();
+    await until(started, "leader leases not taken", async () => {
       for (const lease of ["kube-controller-manager", "kube-scheduler"]) {
-        const res = await get(ports.apiServer, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${lease}`, admin);
-        const holder = res.status === 200 ? (JSON.parse(res.body).spec?.holderIdentity as string | undefined) : undefined;
+        const holder = await leaseHolder(lease);
         if (holder) holders.set(lease, holder);
       }
-      if (holders.size < 2 && Date.now() > deadline) {
-        const tails = await Promise.all(started.map(async (p) => `--- ${p.name}\n${await logTail(p)}`));
-        throw new Error(`leader leases not taken within ${READY_WITHIN_MS / 1000}s (have ${[...holders.keys()].join(", ") || "none"})\n${tails.join("\n")}`);
-      }
-      if (holders.size < 2) await new Promise((r) => setTimeout(r, 500));
-    }
+      return holders.size === 2;
+    });
     // A held lease shows each one reached the API server with its kubeconfig's certificate and
     // that RBAC let it write its lease, which only its own identity (or an admin) may.
     expect([...holders.keys()].sort()).toEqual(["kube-controller-manager", "kube-scheduler"]);
