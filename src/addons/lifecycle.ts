@@ -46,8 +46,12 @@ export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContex
   await opts.imagesReady;
   applied.push(...(await serverSideApply(kc, objects.filter(workload), { signal: opts.signal })));
   const current = new Set(applied.map((o) => identity(refOf(o))));
-  await deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), { signal: opts.signal, keep: (ref) => current.has(identity(ref)) });
-  if (!opts.noWait) await waitForAddonReady(kc, addon, objects, opts);
+  // Leftovers are deleted while the addon comes up: nothing waits for their deletion alone, and one
+  // in the way (holding a host port the new pod wants) is gone as soon as it would be otherwise.
+  await Promise.all([
+    deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), { signal: opts.signal, keep: (ref) => current.has(identity(ref)) }),
+    opts.noWait ? undefined : waitForAddonReady(kc, addon, objects, opts),
+  ]);
   return applied;
 }
 
