@@ -27,7 +27,8 @@ import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
 import { adminClient } from "./api.js";
-import { cachedImageArchive, loadImages } from "./image-load.js";
+import { cachedImageArchive } from "./image-archive.js";
+import { loadImages } from "./image-load.js";
 import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
 
 export interface AddonRow {

@@ -3,8 +3,6 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
-import type { ArtifactCache, ArtifactSource } from "../artifacts/cache.js";
-import { LABEL_BUILT_FROM } from "../artifacts/images.js";
 import { inspectImage, saveImages } from "../drivers/docker/images.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
@@ -63,26 +61,6 @@ export async function loadImages(docker: Docker, driver: NodeDriver, cluster: st
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-const ARCHIVE_FILE = "image.tar";
-
-/**
- * The path of a `docker save` archive of the engine's image `ref`, kept in kubeyard's cache under
- * the image's ID and made the first time it is asked for: exporting a large image from the engine
- * takes seconds on every load, while the archive copies into a node as it is. Archives of the same
- * image under other IDs are removed, so a rebuilt image leaves no stale export behind.
- */
-export async function cachedImageArchive(docker: Docker, cache: ArtifactCache, name: string, ref: string): Promise<string> {
-  const info = await inspectImage(docker, ref);
-  if (!info) throw new UserError(`image ${ref} is not in the host's container engine`, "`kubeyard artifacts fetch --addons` builds it.");
-  const entry = { name: `${name}-archive`, version: info.id.replace(/^sha256:/, "").slice(0, 12) };
-  const source: ArtifactSource = info.labels[LABEL_BUILT_FROM] === "source" ? "source" : "release";
-  const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) => saveImages(docker, [ref], path.join(dir, ARCHIVE_FILE)));
-  for (const old of await cache.list()) {
-    if (old.name === entry.name && old.version !== entry.version) await cache.remove(old);
-  }
-  return path.join(cached.dir, ARCHIVE_FILE);
 }
 
 /** Copies each archive into the node and imports it; the copy in the node is removed whatever happens. */
