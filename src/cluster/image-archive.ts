@@ -20,7 +20,8 @@ const ARCHIVE_FILE = "image.tar";
 export async function cachedImageArchive(docker: Docker, cache: ArtifactCache, name: string, ref: string): Promise<string> {
   const info = await inspectImage(docker, ref);
   if (!info) throw new UserError(`image ${ref} is not in the host's container engine`, "`kubeyard artifacts fetch --addons` builds it.");
-  const entry = { name: `${name}-archive`, version: info.id.replace(/^sha256:/, "").slice(0, 12) };
+  // Named like the other cache entries: metricsServer's is metrics-server-archive.
+  const entry = { name: `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-archive`, version: info.id.replace(/^sha256:/, "").slice(0, 12) };
   const source: ArtifactSource = info.labels[LABEL_BUILT_FROM] === "source" ? "source" : "release";
   const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) => writeGzipArchive(docker, cache, ref, path.join(dir, ARCHIVE_FILE)));
   for (const old of await cache.list()) {
