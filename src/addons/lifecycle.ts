@@ -1,6 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import {
   deleteByLabel,
+  isNamespace,
   listObjects,
   refOf,
   serverSideApply,
@@ -46,8 +47,12 @@ export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContex
   await opts.imagesReady;
   applied.push(...(await serverSideApply(kc, objects.filter(workload), { signal: opts.signal })));
   const current = new Set(applied.map((o) => identity(refOf(o))));
-  await deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), { signal: opts.signal, keep: (ref) => current.has(identity(ref)) });
-  if (!opts.noWait) await waitForAddonReady(kc, addon, objects, opts);
+  // Leftovers are deleted while the addon comes up: nothing waits for their deletion alone, and one
+  // in the way (holding a host port the new pod wants) is gone as soon as it would be otherwise.
+  await Promise.all([
+    deleteByLabel(kc, addonSelector(addon.name), addonKinds(addon), { signal: opts.signal, keep: (ref) => current.has(identity(ref)) }),
+    opts.noWait ? undefined : waitForAddonReady(kc, addon, objects, opts),
+  ]);
   return applied;
 }
 
@@ -128,17 +133,28 @@ export async function disableAddon(kc: KubeConfig, addon: Addon, opts: WaitOptio
   const kinds = addonKinds(addon);
   // CRDs taken from artifacts are not in addon.manifests unless they were loaded; look for them anyway.
   if (addon.manifestArtifacts.length || addon.keepOnDisable.includes(CRD.kind)) kinds.push(CRD);
-  const kept = addon.keepOnDisable.includes(CRD.kind) ? await crdsInUse(kc, addon, opts.signal) : [];
+  const [kept, custom] = await Promise.all([
+    addon.keepOnDisable.includes(CRD.kind) ? crdsInUse(kc, addon, opts.signal) : [],
+    customKinds(kc, addon, opts.signal),
+  ]);
   const keptNames = new Set(kept.map((k) => k.ref.name));
   // Objects of the addon's own CRDs (a GatewayClass, a Gateway) go first, while its controller
   // still runs to release the finalizers it put on them; deleted after it, they would never go.
-  const custom = await customKinds(kc, addon, opts.signal);
   const first = kinds.filter((k) => custom.has(`${k.apiVersion.split("/")[0]}/${k.kind}`));
   const deleted = first.length ? await deleteByLabel(kc, addonSelector(addon.name), first, opts) : [];
-  deleted.push(...await deleteByLabel(kc, addonSelector(addon.name), kinds, {
-    ...opts,
-    ...(kept.length ? { keep: (ref: ObjectRef) => ref.kind === CRD.kind && keptNames.has(ref.name) } : {}),
-  }));
+  // The namespace controller leaves a deleted Namespace alone for 5 s before it removes what is
+  // in it (so that every API server has seen the deletion): the addon's Namespaces are deleted
+  // alongside its other objects, not after them, so that those seconds pass while the rest goes.
+  const namespaces = kinds.filter(isNamespace);
+  const rest = kinds.filter((k) => !isNamespace(k));
+  const removed = await Promise.all([
+    namespaces.length ? deleteByLabel(kc, addonSelector(addon.name), namespaces, opts) : [],
+    deleteByLabel(kc, addonSelector(addon.name), rest, {
+      ...opts,
+      ...(kept.length ? { keep: (ref: ObjectRef) => ref.kind === CRD.kind && keptNames.has(ref.name) } : {}),
+    }),
+  ]);
+  deleted.push(...removed.flat());
   return { deleted, kept };
 }
 
@@ -156,15 +172,15 @@ async function customKinds(kc: KubeConfig, addon: Addon, signal?: AbortSignal): 
 /** The addon's CRDs that objects it did not create still use, with how many such objects there are. */
 async function crdsInUse(kc: KubeConfig, addon: Addon, signal?: AbortSignal): Promise<DisableResult["kept"]> {
   const { items } = await listObjects(kc, { ...CRD, labelSelector: addonSelector(addon.name) }, signal);
-  const out: DisableResult["kept"] = [];
-  for (const crd of items) {
-    const spec = (crd as { spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean }[] } }).spec;
-    const version = spec?.versions?.find((v) => v.served !== false)?.name;
-    if (!spec?.group || !spec.names?.kind || !version) continue;
-    const kind = { apiVersion: `${spec.group}/${version}`, kind: spec.names.kind };
-    const objects = await listObjects(kc, kind, signal).catch(() => ({ items: [] as KubeObject[] }));
-    const foreign = objects.items.filter((o) => o.metadata?.labels?.[ADDON_LABEL] !== addon.name).length;
-    if (foreign) out.push({ ref: refOf(crd), usedBy: foreign });
-  }
-  return out;
+  const counted = await Promise.all(
+    items.map(async (crd) => {
+      const spec = (crd as { spec?: { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean }[] } }).spec;
+      const version = spec?.versions?.find((v) => v.served !== false)?.name;
+      if (!spec?.group || !spec.names?.kind || !version) return { ref: refOf(crd), usedBy: 0 };
+      const kind = { apiVersion: `${spec.group}/${version}`, kind: spec.names.kind };
+      const objects = await listObjects(kc, kind, signal).catch(() => ({ items: [] as KubeObject[] }));
+      return { ref: refOf(crd), usedBy: objects.items.filter((o) => o.metadata?.labels?.[ADDON_LABEL] !== addon.name).length };
+    }),
+  );
+  return counted.filter((c) => c.usedBy > 0);
 }

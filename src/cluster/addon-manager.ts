@@ -29,6 +29,7 @@ import { UserError } from "../util/errors.js";
 import { portsMissingFor } from "./addon-ports.js";
 import { adminClient } from "./api.js";
 import { waitForDnsAnswer } from "./dns-probe.js";
+import { cachedImageArchive } from "./image-archive.js";
 import { loadImages } from "./image-load.js";
 import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
 
@@ -190,18 +191,22 @@ export async function prepareNodesForEnabledAddons(profile: string, opts: Enable
   }
 }
 
-/** Images the nodes lack are obtained on the host (pull, else build) and loaded into every node. */
+/**
+ * Images the nodes lack are obtained on the host (pull, else build) and loaded into every node from
+ * their archives in the cache (made once per image).
+ */
 async function ensureAddonImages(addon: Addon, state: ClusterState, opts: EnableOptions): Promise<void> {
   const refs = imageRefs(state.config.versions);
   const nodes = (await opts.driver.listNodes(state.name)).filter((n) => n.role !== "load-balancer");
+  const cache = new ArtifactCache();
   const missing: string[] = [];
+  const archives: string[] = [];
   for (const image of addon.images) {
     const ref = refs[image];
     const present = await Promise.all(
       nodes.map(async (n) => (await opts.driver.exec(n.name, ["ctr", "-n", "k8s.io", "images", "ls", "-q", `name==${ref}`])).stdout.trim() !== ""),
     );
     if (present.every(Boolean)) continue;
-    const cache = new ArtifactCache();
     const workDir = await cache.tempDir();
     try {
       opts.onStep?.(`image ${ref}`);
@@ -215,9 +220,10 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
       await rm(workDir, { recursive: true, force: true });
     }
     missing.push(ref);
+    archives.push(await cachedImageArchive(opts.docker, cache, image, ref));
   }
   if (missing.length) {
     opts.onStep?.(`load ${missing.join(", ")} into the nodes`);
-    await loadImages(opts.docker, opts.driver, state.name, { images: missing, archives: [] });
+    await loadImages(opts.docker, opts.driver, state.name, { images: [], archives });
   }
 }

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/artifacts/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { getWithHost } from "./helpers/http-host.js";
@@ -18,6 +19,7 @@ import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
  */
 
 const NS = "e2e";
+const TRAEFIK_IMAGE = imageRefs(findVersion(DEFAULT_KUBERNETES_VERSION)!).traefik;
 const { user, profile } = clusterForFile("e2e-ing", { namespaces: [NS] });
 const scratch = mkdtempSync(path.join(os.tmpdir(), "kubeyard-e2e-ingress-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -74,6 +76,12 @@ describe("the ingress addon", () => {
     await rolledOut(user, NS, "deployment/a");
     await rolledOut(user, NS, "deployment/b");
   }, 600_000);
+
+  it("keeps the archive it loaded Traefik from in the cache, under the image's ID, for the next cluster", async () => {
+    const id = (await execa("docker", ["image", "inspect", "--format", "{{.Id}}", TRAEFIK_IMAGE])).stdout.trim();
+    const list = JSON.parse(String((await user.kubeyard(["artifacts", "list", "-o", "json"])).stdout)) as { name: string; version: string }[];
+    expect(list.filter((a) => a.name === "traefik-archive").map((a) => a.version)).toEqual([id.replace(/^sha256:/, "").slice(0, 12)]);
+  });
 
   it("routes Host: hello.test from the host to its backend (Ingress without a class: traefik is the default)", async () => {
     await apply(user, ingress("hello", "hello.test", { "/": "a" }));
