@@ -12,16 +12,19 @@ import type { Addon } from "../addons/index.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { PortMapping } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import type { ClusterState } from "./state.js";
+import { listProfiles, readState, type ClusterState } from "./state.js";
 
 /**
  * The host ports addons get, chosen when the cluster is created: what the config sets (which must be
  * free, else a clear error before anything exists), else the usual number when it is free, else a
- * free one. Ports the cluster publishes otherwise (the API server, extra mappings) are avoided. A
- * port with several protocols (DNS: UDP and TCP) must be free in each of them.
+ * free one. Ports the cluster publishes otherwise (the API server, extra mappings) are avoided, and
+ * so are those of the other clusters, stopped ones too: a stopped cluster's ports are free on the
+ * host, but it needs them back when it starts again. A port with several protocols (DNS: UDP and
+ * TCP) must be free in each of them.
  */
 export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: number): Promise<AddonPorts> {
-  const taken = new Set<number>([apiServerPort, ...config.nodes.flatMap((n) => n.extraPortMappings.map((m) => m.hostPort))]);
+  const others = await portsOfOtherClusters(config.name);
+  const taken = new Set<number>([apiServerPort, ...config.nodes.flatMap((n) => n.extraPortMappings.map((m) => m.hostPort)), ...others.keys()]);
   const out = {} as Record<AddonPortName, number>;
   for (const name of ADDON_PORT_NAMES) {
     const asked = config.addonPorts[name];
@@ -33,6 +36,13 @@ export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: num
     } else if (asked === 0) {
       port = await anyFreePort(taken, protocols);
     } else {
+      const owner = others.get(asked);
+      if (owner) {
+        throw new UserError(
+          `port ${asked} on ${ADDON_PORT_ADDRESS} belongs to cluster "${owner}" (stopped or running), so ${ADDON_PORTS[name].what} cannot be published there.`,
+          `Choose another in addonPorts.${name} of the cluster config, or delete that cluster first.`,
+        );
+      }
       if (!(await freeAt(asked, protocols))) {
         throw new UserError(
           `port ${asked} on ${ADDON_PORT_ADDRESS} is already in use, so ${ADDON_PORTS[name].what} cannot be published there.`,
@@ -45,6 +55,16 @@ export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: num
     out[name] = port;
   }
   return out;
+}
+
+/** The host ports the other clusters kubeyard knows of publish (their API servers' and addons'), and whose they are. */
+async function portsOfOtherClusters(name: string): Promise<Map<number, string>> {
+  const owners = new Map<number, string>();
+  for (const profile of (await listProfiles()).filter((p) => p !== name)) {
+    const state = await readState(profile).catch(() => undefined);
+    for (const port of state ? [state.apiServerPort, ...Object.values(state.addonPorts ?? {})] : []) owners.set(port, profile);
+  }
+  return owners;
 }
 
 /**

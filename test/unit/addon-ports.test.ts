@@ -1,5 +1,5 @@
 import dgram from "node:dgram";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,12 +10,17 @@ import { holdPort, type HeldPort } from "../e2e/helpers/ports.js";
 
 let dir: string;
 let held: HeldPort;
+const savedHome = process.env.KUBEYARD_HOME;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "kubeyard-addon-ports-"));
+  // Other clusters' recorded ports count as taken: only the ones these tests write exist.
+  process.env.KUBEYARD_HOME = path.join(dir, "home");
   held = await holdPort();
 });
 afterAll(async () => {
   await held.close();
+  if (savedHome === undefined) delete process.env.KUBEYARD_HOME;
+  else process.env.KUBEYARD_HOME = savedHome;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -52,6 +57,26 @@ describe("addon host ports chosen at start", () => {
       `ingress http 127.0.0.1:${ports.ingressHttp}, ingress https 127.0.0.1:${ports.ingressHttps}, registry 127.0.0.1:${ports.registry}, ` +
         `ingress dns 127.0.0.1:${ports.ingressDns} (UDP and TCP)`,
     );
+  });
+
+  it("keeps away from the ports another cluster recorded, even stopped: left out they go elsewhere, asked for they fail naming it", async () => {
+    const profile = path.join(process.env.KUBEYARD_HOME!, "profiles", "other");
+    const spare = await holdPort();
+    await spare.close();
+    const other = { name: "other", apiServerPort: 41000, addonPorts: { ingressHttp: 80, ingressHttps: 443, registry: spare.port, ingressDns: 1053 }, phase: "ready" };
+    await mkdir(profile, { recursive: true });
+    await writeFile(path.join(profile, "cluster.json"), JSON.stringify(other));
+    try {
+      const ports = await chooseAddonPorts(await configWith("{}"), 0);
+      for (const taken of Object.values(other.addonPorts)) expect(Object.values(ports)).not.toContain(taken);
+      const err = await chooseAddonPorts(await configWith(`{registry: ${spare.port}}`), 0).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).message).toBe(
+        `port ${spare.port} on 127.0.0.1 belongs to cluster "other" (stopped or running), so the registry addon's port cannot be published there.`,
+      );
+    } finally {
+      await rm(profile, { recursive: true, force: true });
+    }
   });
 
   it("a port the config sets and that is free is the one used", async () => {
