@@ -1,4 +1,4 @@
-import { Listr, PRESET_TIMER, type ListrTask } from "listr2";
+import type { ListrTask } from "listr2";
 
 export interface StepTask {
   title: string;
@@ -17,6 +17,8 @@ export function interactiveOutput(env: NodeJS.ProcessEnv = process.env): boolean
  * failing step's message shown on failure. Without a TTY every step prints plain lines instead.
  */
 export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  // Loaded here rather than with the command definitions, which every command (and --help) loads.
+  const { Listr, PRESET_TIMER } = await import("listr2");
   const list = new Listr(
     tasks.map(
       (t): ListrTask => ({
