@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
-import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/obtain.js";
+import type { SourceChoice } from "../../src/artifacts/obtain.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/artifacts/versions.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import type { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { UserError } from "../../src/util/errors.js";
 
 export interface GlobalOptions {
@@ -13,10 +13,21 @@ export function globals(program: Command): GlobalOptions {
   return program.opts<GlobalOptions>();
 }
 
-/** The container engine's driver; under --verbose it says what it does on stderr. */
-export function driverFor(program: Command): DockerDriver {
+/**
+ * The container engine's driver, once the engine answers. Loaded here, when an action asks for it:
+ * dockerode and the driver's helpers take a good part of a second to import.
+ */
+export async function engineDriver(log?: (message: string) => void): Promise<DockerDriver> {
+  const { DockerDriver } = await import("../../src/drivers/docker/driver.js");
+  const driver = new DockerDriver({ log });
+  await driver.preflight();
+  return driver;
+}
+
+/** engineDriver that, under --verbose, says what it does on stderr. */
+export function driverFor(program: Command): Promise<DockerDriver> {
   const verbose = globals(program).verbose;
-  return new DockerDriver({ log: (m) => verbose && process.stderr.write(`  ${m}\n`) });
+  return engineDriver((m) => verbose && process.stderr.write(`  ${m}\n`));
 }
 
 export function resolveVersion(requested: string | undefined): ComponentVersions {
@@ -30,15 +41,20 @@ export function resolveVersion(requested: string | undefined): ComponentVersions
   return v;
 }
 
+// obtain.ts's SOURCE_CHOICES would load execa and tar into every command just to define --source.
+// As a Record, a choice added to SourceChoice does not compile until it is listed here too.
+const SOURCES: Record<SourceChoice, true> = { auto: true, release: true, source: true };
+const SOURCE_CHOICES = Object.keys(SOURCES);
+
 /** `--source` (and its synonym `--artifacts`): where binaries come from. */
 export function addSourceOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option("--source <source>", "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)")
-        .choices(SOURCE_CHOICES as string[])
+        .choices(SOURCE_CHOICES)
         .default("auto" satisfies SourceChoice),
     )
-    .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES as string[]).hideHelp());
+    .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES).hideHelp());
 }
 
 export function sourceOf(opts: { source?: string; artifacts?: string }): SourceChoice {

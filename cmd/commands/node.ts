@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { prepareNodesForEnabledAddons } from "../../src/cluster/addon-manager.js";
-import { addClusterNode, deleteClusterNode, listClusterNodes, type AddableRole } from "../../src/cluster/nodes.js";
-import { withProfileLock } from "../../src/cluster/state.js";
+import type { AddableRole } from "../../src/cluster/nodes.js";
 import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
@@ -21,9 +19,11 @@ export function registerNode(program: Command): void {
       if (!(ROLES as readonly string[]).includes(role)) {
         throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ROLES.join(", ")}.`);
       }
+      const { prepareNodesForEnabledAddons } = await import("../../src/cluster/addon-manager.js");
+      const { addClusterNode } = await import("../../src/cluster/nodes.js");
+      const { withProfileLock } = await import("../../src/cluster/state.js");
       const g = globals(program);
-      const driver = driverFor(program);
-      await driver.preflight();
+      const driver = await driverFor(program);
       await withProfileLock(g.profile, async () => {
         let added = "";
         await runSteps(
@@ -49,9 +49,10 @@ export function registerNode(program: Command): void {
     .description("drain a node, then remove it from the cluster")
     .argument("<name>", "the node, as `kubeyard node list` names it")
     .action(async (name: string) => {
+      const { deleteClusterNode } = await import("../../src/cluster/nodes.js");
+      const { withProfileLock } = await import("../../src/cluster/state.js");
       const g = globals(program);
-      const driver = driverFor(program);
-      await driver.preflight();
+      const driver = await driverFor(program);
       await withProfileLock(g.profile, () =>
         runSteps([{ title: `drain and remove ${name}`, run: async () => deleteClusterNode(driver, g.profile, name) }], { verbose: g.verbose }),
       );
@@ -63,8 +64,8 @@ export function registerNode(program: Command): void {
     .description("the cluster's nodes: role, container state, address, pod range")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const driver = driverFor(program);
-      await driver.preflight();
+      const { listClusterNodes } = await import("../../src/cluster/nodes.js");
+      const driver = await driverFor(program);
       const rows = await listClusterNodes(driver, globals(program).profile);
       if (opts.output === "json") return printJson(rows);
       printTable(["NAME", "ROLE", "CONTAINER", "IP", "POD CIDR"], rows.map((r) => [r.name, r.role, r.container, r.ip, r.podCIDR]));
