@@ -1,13 +1,9 @@
 import type { Command } from "commander";
-import inquirer from "inquirer";
-import { getAddon, type Addon } from "../../src/addons/index.js";
-import { addonRows, disableClusterAddon, enableClusterAddon } from "../../src/cluster/addon-manager.js";
-import { lockProfile } from "../../src/cluster/state.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import type { Addon } from "../../src/addons/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { addSourceOptions, globals, sourceOf } from "./common.js";
+import { addSourceOptions, engineDriver, globals, sourceOf } from "./common.js";
 
 /** `--set a=1 --set b=x` (repeatable) into a map; a missing `=` is the user's error. */
 function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -24,6 +20,7 @@ export function registerAddons(program: Command): void {
     .description("every addon, whether it is enabled on this cluster, and what it is for")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
+      const { addonRows } = await import("../../src/cluster/addon-manager.js");
       const rows = await addonRows(globals(program).profile);
       if (opts.output === "json") return printJson(rows);
       printTable(["ADDON", "ENABLED", "DESCRIPTION"], rows.map((r) => [r.name, r.enabled ? "yes" : "no", r.description]));
@@ -44,9 +41,10 @@ export function registerAddons(program: Command): void {
     .description("remove every object the addon created, and nothing else")
     .argument("<name>", "the addon")
     .action(async (name: string) => {
+      const { disableClusterAddon } = await import("../../src/cluster/addon-manager.js");
+      const { lockProfile } = await import("../../src/cluster/state.js");
       const profile = globals(program).profile;
-      const driver = new DockerDriver();
-      await driver.preflight();
+      const driver = await engineDriver();
       const release = await lockProfile(profile);
       let kept: Awaited<ReturnType<typeof disableClusterAddon>>["kept"] = [];
       try {
@@ -66,6 +64,7 @@ export function registerAddons(program: Command): void {
     .argument("<name>", "the addon")
     .option("--set <key=value>", "an addon value (repeatable)", collectSet)
     .action(async (name: string, opts: { set?: Record<string, string> }) => {
+      const { getAddon } = await import("../../src/addons/index.js");
       const addon = await getAddon(name);
       let set = opts.set ?? {};
       if (!Object.keys(set).length) set = await askValues(addon);
@@ -74,9 +73,10 @@ export function registerAddons(program: Command): void {
 }
 
 async function enableWithProgress(program: Command, name: string, set: Record<string, string>, source: ReturnType<typeof sourceOf>) {
+  const { enableClusterAddon } = await import("../../src/cluster/addon-manager.js");
+  const { lockProfile } = await import("../../src/cluster/state.js");
   const profile = globals(program).profile;
-  const driver = new DockerDriver();
-  await driver.preflight();
+  const driver = await engineDriver();
   const release = await lockProfile(profile);
   let usage: string | undefined;
   try {
@@ -104,6 +104,7 @@ async function askValues(addon: Addon): Promise<Record<string, string>> {
   if (!process.stdin.isTTY) {
     throw new UserError(`cannot ask for ${addon.name}'s values without a terminal`, `Give them with --set, e.g. --set ${names[0]}=...`);
   }
+  const { default: inquirer } = await import("inquirer");
   const answers = await inquirer.prompt(
     names.map((n) => ({
       type: "input" as const,

@@ -1,30 +1,19 @@
 import os from "node:os";
 import type { Command } from "commander";
-import { execa } from "execa";
-import { clusterKubectl } from "../../src/cluster/kubectl.js";
-import { collectLogs, defaultLogsOutput } from "../../src/cluster/logs.js";
-import { pauseCluster, unpauseCluster } from "../../src/cluster/pause.js";
-import { pickNode, splitNodeAndCommand } from "../../src/cluster/ssh.js";
-import { lockProfile } from "../../src/cluster/state.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
+import type { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { UserError } from "../../src/util/errors.js";
-import { globals } from "./common.js";
+import { engineDriver, globals } from "./common.js";
 
 /** Commands for a cluster that runs: logs, ssh, kubectl, pause and unpause. */
 export function registerDay2(program: Command): void {
-  const driver = async () => {
-    const d = new DockerDriver();
-    await d.preflight();
-    return d;
-  };
-
   program
     .command("logs")
     .description("collect every component's logs, node and cluster info into a directory or FILE.tar.gz, for a bug report (no key material)")
     .option("--output <path>", "a new (or empty) directory, or a FILE.tar.gz (default: ./kubeyard-logs-PROFILE-TIME.tar.gz)")
     .action(async (opts: { output?: string }) => {
+      const { collectLogs, defaultLogsOutput } = await import("../../src/cluster/logs.js");
       const profile = globals(program).profile;
-      const r = await collectLogs(await driver(), profile, opts.output ?? defaultLogsOutput(profile), { kubeyardVersion: program.version() });
+      const r = await collectLogs(await engineDriver(), profile, opts.output ?? defaultLogsOutput(profile), { kubeyardVersion: program.version() });
       for (const p of r.problems) process.stderr.write(`! ${p}\n`);
       process.stdout.write(`wrote ${r.path} (${r.nodes.length} node${r.nodes.length === 1 ? "" : "s"}: ${r.nodes.join(", ")})\n`);
     });
@@ -35,9 +24,10 @@ export function registerDay2(program: Command): void {
     .argument("[node-and-command...]", "NODE, then `--` and the command")
     .allowUnknownOption()
     .action(async (operands: string[]) => {
+      const { pickNode, splitNodeAndCommand } = await import("../../src/cluster/ssh.js");
       const profile = globals(program).profile;
       const { node: wanted, command } = splitNodeAndCommand(operands, process.argv);
-      const d = await driver();
+      const d = await engineDriver();
       const node = pickNode(await d.listNodes(profile), profile, wanted);
       if (node.state !== "running") {
         throw new UserError(`node ${node.name} is ${node.state}`, node.state === "paused" ? "Resume it with `kubeyard unpause`." : "Start it with `kubeyard start`.");
@@ -70,6 +60,8 @@ export function registerDay2(program: Command): void {
     .argument("[args...]", "kubectl's arguments, after `--`")
     .allowUnknownOption()
     .action(async (args: string[]) => {
+      const { clusterKubectl } = await import("../../src/cluster/kubectl.js");
+      const { execa } = await import("execa");
       const k = await clusterKubectl(globals(program).profile, { warn: (m) => process.stderr.write(`! ${m}\n`) });
       // Ctrl-C reaches kubectl too; kubeyard waits for it and passes its exit status on.
       const ignore = () => undefined;
@@ -85,8 +77,9 @@ export function registerDay2(program: Command): void {
 
   /** Runs `act` on the profile's cluster under its lock, so that no start or delete runs meanwhile. */
   const locked = (act: (d: DockerDriver, profile: string) => Promise<string>) => async () => {
+    const { lockProfile } = await import("../../src/cluster/state.js");
     const profile = globals(program).profile;
-    const d = await driver();
+    const d = await engineDriver();
     const release = await lockProfile(profile);
     try {
       process.stdout.write(`${await act(d, profile)}\n`);
@@ -100,6 +93,7 @@ export function registerDay2(program: Command): void {
     .description("freeze every node of the cluster; `unpause` (or `start`) resumes it with its workloads and state")
     .action(
       locked(async (d, profile) => {
+        const { pauseCluster } = await import("../../src/cluster/pause.js");
         const paused = await pauseCluster(d, profile);
         return paused.length ? `paused ${paused.join(", ")}` : `cluster "${profile}" is paused already`;
       }),
@@ -110,6 +104,7 @@ export function registerDay2(program: Command): void {
     .description("resume a paused cluster and wait until its API server, nodes and CoreDNS are ready")
     .action(
       locked(async (d, profile) => {
+        const { unpauseCluster } = await import("../../src/cluster/pause.js");
         const resumed = await unpauseCluster(d, profile);
         return resumed.length ? `resumed ${resumed.join(", ")}` : `cluster "${profile}" is not paused`;
       }),

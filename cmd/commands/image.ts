@@ -1,9 +1,6 @@
 import type { Command } from "commander";
-import { loadImages } from "../../src/cluster/image-load.js";
-import { listNodeImages, removeNodeImages } from "../../src/cluster/node-images.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
-import { globals } from "./common.js";
+import { engineDriver, globals } from "./common.js";
 
 export function registerImage(program: Command): void {
   const image = program.command("image").description("images on the cluster's nodes");
@@ -13,8 +10,8 @@ export function registerImage(program: Command): void {
     .argument("[images...]", "image references in the host's engine, e.g. myapp:dev")
     .option("--archive <file>", "also load this image archive (`docker save` or OCI tar); repeatable", collect, [] as string[])
     .action(async (refs: string[], opts: { archive: string[] }) => {
-      const driver = new DockerDriver();
-      await driver.preflight();
+      const { loadImages } = await import("../../src/cluster/image-load.js");
+      const driver = await engineDriver();
       const r = await loadImages(driver.docker, driver, globals(program).profile, { images: refs, archives: opts.archive });
       const what = [...refs, ...opts.archive].join(", ");
       process.stdout.write(`loaded ${what} (${humanBytes(r.bytes)}) into ${r.nodes.join(", ")}\n`);
@@ -26,8 +23,8 @@ export function registerImage(program: Command): void {
     .description("the images in each node's containerd")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const driver = new DockerDriver();
-      await driver.preflight();
+      const { listNodeImages } = await import("../../src/cluster/node-images.js");
+      const driver = await engineDriver();
       const perNode = await listNodeImages(driver, globals(program).profile);
       if (opts.output === "json") return printJson(perNode);
       printTable(
@@ -42,8 +39,8 @@ export function registerImage(program: Command): void {
     .description("remove images from every node that has them")
     .argument("<images...>", "image references as `kubeyard image ls` shows them (myapp:dev means docker.io/library/myapp:dev)")
     .action(async (refs: string[]) => {
-      const driver = new DockerDriver();
-      await driver.preflight();
+      const { removeNodeImages } = await import("../../src/cluster/node-images.js");
+      const driver = await engineDriver();
       const result = await removeNodeImages(driver, globals(program).profile, refs);
       for (const r of result) if (r.removed.length) process.stdout.write(`removed ${r.removed.join(", ")} from ${r.node}\n`);
     });
