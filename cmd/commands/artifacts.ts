@@ -1,15 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { Command } from "commander";
-import { ArtifactCache } from "../../src/artifacts/cache.js";
-import { listDockerArtifacts, pruneArtifacts } from "../../src/artifacts/inventory.js";
-import { obtainBinaries } from "../../src/artifacts/obtain.js";
-import { RELEASE_ARTIFACTS } from "../../src/artifacts/release-artifact.js";
-import { ensureImage, imageSources } from "../../src/artifacts/images.js";
-import { baseImageOnce } from "../../src/artifacts/base-image.js";
-import { ADDON_DATA } from "../../src/artifacts/recipes.js";
-import { buildArtifact } from "../../src/artifacts/source-artifact.js";
 import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
-import { connectEngine, requireEngine } from "../../src/drivers/docker/engine.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
 import { addSourceOptions, globals, resolveVersion, sourceOf } from "./common.js";
@@ -22,6 +13,9 @@ export function registerArtifacts(program: Command): void {
     .description("show what is cached: name, version, source, size")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
+      const { ArtifactCache } = await import("../../src/artifacts/cache.js");
+      const { listDockerArtifacts } = await import("../../src/artifacts/inventory.js");
+      const { connectEngine } = await import("../../src/drivers/docker/engine.js");
       const cache = new ArtifactCache();
       const files = await cache.list();
       const images = await listDockerArtifacts(connectEngine()).catch(() => []);
@@ -44,6 +38,14 @@ export function registerArtifacts(program: Command): void {
     .option("--addons", "also fetch the addon images (metrics-server, traefik, registry, kube-web-view) and the Gateway API CRDs", false))
     .action(async (opts: { kubernetesVersion?: string; source?: string; artifacts?: string; addons: boolean }) => {
       const v = resolveVersion(opts.kubernetesVersion);
+      const { ArtifactCache } = await import("../../src/artifacts/cache.js");
+      const { baseImageOnce } = await import("../../src/artifacts/base-image.js");
+      const { ensureImage, imageSources } = await import("../../src/artifacts/images.js");
+      const { obtainBinaries } = await import("../../src/artifacts/obtain.js");
+      const { ADDON_DATA } = await import("../../src/artifacts/recipes.js");
+      const { RELEASE_ARTIFACTS } = await import("../../src/artifacts/release-artifact.js");
+      const { buildArtifact } = await import("../../src/artifacts/source-artifact.js");
+      const { requireEngine } = await import("../../src/drivers/docker/engine.js");
       const cache = new ArtifactCache();
       const docker = await requireEngine();
       const workDir = await cache.tempDir();
@@ -78,6 +80,9 @@ export function registerArtifacts(program: Command): void {
     .option("--all", "remove every cached artifact and kubeyard-built image", false)
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { all: boolean; output: "text" | "json" }) => {
+      const { ArtifactCache } = await import("../../src/artifacts/cache.js");
+      const { pruneArtifacts } = await import("../../src/artifacts/inventory.js");
+      const { connectEngine } = await import("../../src/drivers/docker/engine.js");
       const removed = await pruneArtifacts(new ArtifactCache(), connectEngine(), { all: opts.all });
       if (opts.output === "json") return printJson(removed);
       if (!removed.length) return void process.stdout.write("nothing to prune\n");

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { ArtifactCache } from "../../src/artifacts/cache.js";
-import { buildNodeImage, type NodeImageResult } from "../../src/artifacts/node-image.js";
-import { requireEngine } from "../../src/drivers/docker/engine.js";
+import type { NodeImageResult } from "../../src/artifacts/node-image.js";
 import { humanBytes, parseOutput, printJson } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
 import { addSourceOptions, globals, resolveVersion, sourceOf } from "./common.js";
@@ -16,6 +14,9 @@ export function registerBuild(program: Command): void {
     .option("-o, --output <format>", "text or json", parseOutput, "text"))
     .action(async (opts: { kubernetesVersion?: string; source?: string; artifacts?: string; force: boolean; output: "text" | "json" }) => {
       const v = resolveVersion(opts.kubernetesVersion);
+      const { ArtifactCache } = await import("../../src/artifacts/cache.js");
+      const { buildNodeImage } = await import("../../src/artifacts/node-image.js");
+      const { requireEngine } = await import("../../src/drivers/docker/engine.js");
       const docker = await requireEngine();
       const cache = new ArtifactCache();
       let result: NodeImageResult | undefined;
