@@ -1,13 +1,7 @@
 import type { Command } from "commander";
-import { execa } from "execa";
-import { profileClient } from "../../src/cluster/api.js";
-import { getObject, listObjects } from "../../src/kube/index.js";
 import { TUNNEL_RANGE_TEXT } from "../../src/tunnel/address-range.js";
-import { claimTunnel } from "../../src/tunnel/lock.js";
-import { NODES, SERVICES, type Node, type Service } from "../../src/tunnel/objects.js";
-import { serviceUrls } from "../../src/tunnel/service-url.js";
-import { formatRows, rowLines } from "../../src/tunnel/table.js";
-import { runTunnel, type TunnelRow } from "../../src/tunnel/tunnel.js";
+import type { Node, Service } from "../../src/tunnel/objects.js";
+import type { TunnelRow } from "../../src/tunnel/tunnel.js";
 import { UserError } from "../../src/util/errors.js";
 import { interactiveOutput } from "../ui/tasks.js";
 import { globals } from "./common.js";
@@ -17,6 +11,10 @@ export function registerTunnel(program: Command): void {
     .command("tunnel")
     .description(`give every LoadBalancer Service an address on this host (from ${TUNNEL_RANGE_TEXT}), until Ctrl-C`)
     .action(async () => {
+      const { profileClient } = await import("../../src/cluster/api.js");
+      const { claimTunnel } = await import("../../src/tunnel/lock.js");
+      const { formatRows, rowLines } = await import("../../src/tunnel/table.js");
+      const { runTunnel } = await import("../../src/tunnel/tunnel.js");
       const profile = globals(program).profile;
       const kc = await profileClient(profile);
       const claim = await claimTunnel(profile);
@@ -66,6 +64,10 @@ export function registerTunnel(program: Command): void {
     .option("-n, --namespace <namespace>", "its namespace", "default")
     .option("--url", "only print the URLs, one a line", false)
     .action(async (name: string, opts: { namespace: string; url: boolean }) => {
+      const { profileClient } = await import("../../src/cluster/api.js");
+      const { getObject, listObjects } = await import("../../src/kube/index.js");
+      const { NODES, SERVICES } = await import("../../src/tunnel/objects.js");
+      const { serviceUrls } = await import("../../src/tunnel/service-url.js");
       const kc = await profileClient(globals(program).profile);
       const svc = (await getObject(kc, { ...SERVICES, namespace: opts.namespace, name })) as Service | undefined;
       if (!svc) {
@@ -87,6 +89,7 @@ async function openInBrowser(url: string): Promise<void> {
     process.stderr.write("no desktop to open a browser on (DISPLAY is unset): the URL is above\n");
     return;
   }
+  const { execa } = await import("execa");
   try {
     await execa(opener, [url], { detached: true, stdio: "ignore" });
   } catch {
