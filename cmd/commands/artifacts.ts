@@ -40,6 +40,7 @@ export function registerArtifacts(program: Command): void {
       const v = resolveVersion(opts.kubernetesVersion);
       const { ArtifactCache } = await import("../../src/artifacts/cache.js");
       const { baseImageOnce } = await import("../../src/artifacts/base-image.js");
+      const { cachedImageArchive } = await import("../../src/artifacts/image-archive.js");
       const { ensureImage, imageSources } = await import("../../src/artifacts/images.js");
       const { obtainBinaries } = await import("../../src/artifacts/obtain.js");
       const { ADDON_DATA } = await import("../../src/artifacts/recipes.js");
@@ -52,6 +53,8 @@ export function registerArtifacts(program: Command): void {
       const baseImage = baseImageOnce(docker, { log: cache.logPath("base", "bookworm", "source"), workDir });
       const sources = imageSources(sourceOf(opts));
       const images = [...NODE_IMAGES, ...(opts.addons ? ADDON_IMAGES : [])];
+      // Addon images are loaded into nodes from their archives; made now, the first enable needn't.
+      const archived = new Set<string>(ADDON_IMAGES);
       await runSteps(
         [
           ...RELEASE_ARTIFACTS.map((name) => ({
@@ -61,8 +64,13 @@ export function registerArtifacts(program: Command): void {
           })),
           ...images.map((name) => ({
             title: `image ${name}`,
-            run: (step: (s: string) => void, warn: (s: string) => void) =>
-              ensureImage(docker, name, v, { cache, baseImage, sources, onStep: step, warn }),
+            run: async (step: (s: string) => void, warn: (s: string) => void) => {
+              const ref = await ensureImage(docker, name, v, { cache, baseImage, sources, onStep: step, warn });
+              if (archived.has(name)) {
+                step("archive for loading into nodes");
+                await cachedImageArchive(docker, cache, name, ref);
+              }
+            },
           })),
           ...(opts.addons ? ADDON_DATA : []).map((name) => ({
             title: name,

@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { type ArtifactCache } from "./cache.js";
+import { isArchiveOfImageIn } from "./image-archive.js";
 import { LABEL_BUILT_FROM } from "./images.js";
 import { LABEL_K8S_VERSION, NODE_IMAGE_REPO } from "./node-image.js";
 import { artifactVersion, type ArtifactName } from "./recipes.js";
@@ -41,7 +42,8 @@ export interface Removed {
 
 /**
  * Removes cache entries no supported Kubernetes version uses (everything with `all`), temp dirs of
- * interrupted runs, and with `all` also the images kubeyard built.
+ * interrupted runs, and with `all` also the images kubeyard built. Image archives stay as long as
+ * their image is in the engine: the next `addons enable` copies them into nodes.
  */
 export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts: { all: boolean }): Promise<Removed[]> {
   const inUse = new Set(
@@ -51,9 +53,10 @@ export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts:
       ),
     ),
   );
+  const engineImageIds = opts.all ? [] : (await docker.listImages().catch(() => [])).map((i) => i.Id);
   const removed: Removed[] = [];
   for (const a of await cache.list()) {
-    if (opts.all || !inUse.has(`${a.name}@${a.version}`)) {
+    if (opts.all || (!inUse.has(`${a.name}@${a.version}`) && !isArchiveOfImageIn(a, engineImageIds))) {
       await cache.remove(a);
       removed.push({ name: a.name, version: a.version, source: a.source, bytes: a.bytes });
     }

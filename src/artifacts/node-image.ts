@@ -85,6 +85,7 @@ async function buildFromInputs(
   const dockerfile = path.join(context, "Dockerfile");
   await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
 
+  const replaced = await inspectImage(docker, tag);
   opts.onStep?.("build image");
   const stage = `${NODE_IMAGE_REPO}-stage:${inputs.slice(0, 12)}`;
   await buildImage(docker, context, stage, { log: opts.log });
@@ -100,6 +101,9 @@ async function buildFromInputs(
     await docker.getImage(stage).remove({ noprune: false }).catch(() => undefined);
   }
   const info = await inspectImage(docker, tag);
+  // The image this one replaces would stay behind untagged, about 1 GB each time; the engine
+  // refuses to remove it while a cluster's containers still run from it, and then it stays.
+  if (replaced && replaced.id !== info?.id) await docker.getImage(replaced.id).remove().catch(() => undefined);
   return { tag, built: true, size: info?.size ?? 0 };
 }
 
@@ -126,7 +130,9 @@ async function inputsHash(
   images: string[],
 ): Promise<string> {
   const h = createHash("sha256");
-  h.update(JSON.stringify(v));
+  // Not all of `v`: its addon versions are not in the image, and bumping one must not rebuild it.
+  // What the image holds is hashed below: binaries by version, images by ID, files and config.
+  h.update(v.kubernetes);
   h.update(baseTag + ((await inspectImage(docker, baseTag))?.id ?? ""));
   for (const b of binaries) h.update(`${b.name}/${b.version}/${b.source}/${b.createdAt}`);
   for (const ref of images) h.update(`${ref}@${(await inspectImage(docker, ref))?.id ?? ""}`);

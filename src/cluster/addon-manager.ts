@@ -20,6 +20,7 @@ import {
 import { ADDON_PORT_ADDRESS } from "../config/addon-ports.js";
 import { ArtifactCache } from "../artifacts/cache.js";
 import { baseImageOnce } from "../artifacts/base-image.js";
+import { cachedImageArchive } from "../artifacts/image-archive.js";
 import { ensureImage, imageSources } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/obtain.js";
 import { imageRefs } from "../artifacts/versions.js";
@@ -29,7 +30,6 @@ import { UserError } from "../util/errors.js";
 import { portsMissingFor } from "./addon-ports.js";
 import { adminClient } from "./api.js";
 import { waitForDnsAnswer } from "./dns-probe.js";
-import { cachedImageArchive } from "./image-archive.js";
 import { loadImages } from "./image-load.js";
 import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
 

@@ -4,12 +4,30 @@ import { pipeline } from "node:stream/promises";
 import { constants, createGzip } from "node:zlib";
 import type Docker from "dockerode";
 import * as tar from "tar";
-import type { ArtifactCache, ArtifactSource } from "../artifacts/cache.js";
-import { LABEL_BUILT_FROM } from "../artifacts/images.js";
+import type { ArtifactCache, ArtifactSource } from "./cache.js";
+import { LABEL_BUILT_FROM } from "./images.js";
 import { imageArchive, inspectImage } from "../drivers/docker/images.js";
 import { UserError } from "../util/errors.js";
 
 const ARCHIVE_FILE = "image.tar";
+const ARCHIVE_SUFFIX = "-archive";
+
+/** An archive's cache entry: named after the image (metricsServer's is metrics-server-archive), versioned by its ID. */
+function archiveEntry(name: string, imageId: string): { name: string; version: string } {
+  return { name: `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${ARCHIVE_SUFFIX}`, version: shortId(imageId) };
+}
+
+function shortId(imageId: string): string {
+  return imageId.replace(/^sha256:/, "").slice(0, 12);
+}
+
+/**
+ * Whether a cache entry is an image archive whose image the engine still holds: such an archive
+ * serves the next load, while one of an image that was rebuilt or removed serves nothing.
+ */
+export function isArchiveOfImageIn(entry: { name: string; version: string }, engineImageIds: readonly string[]): boolean {
+  return entry.name.endsWith(ARCHIVE_SUFFIX) && engineImageIds.some((id) => shortId(id) === entry.version);
+}
 
 /**
  * The path of an archive of the engine's image `ref` for loading into nodes, kept in kubeyard's
@@ -20,8 +38,7 @@ const ARCHIVE_FILE = "image.tar";
 export async function cachedImageArchive(docker: Docker, cache: ArtifactCache, name: string, ref: string): Promise<string> {
   const info = await inspectImage(docker, ref);
   if (!info) throw new UserError(`image ${ref} is not in the host's container engine`, "`kubeyard artifacts fetch --addons` builds it.");
-  // Named like the other cache entries: metricsServer's is metrics-server-archive.
-  const entry = { name: `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-archive`, version: info.id.replace(/^sha256:/, "").slice(0, 12) };
+  const entry = archiveEntry(name, info.id);
   const source: ArtifactSource = info.labels[LABEL_BUILT_FROM] === "source" ? "source" : "release";
   const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) => writeGzipArchive(docker, cache, ref, path.join(dir, ARCHIVE_FILE)));
   for (const old of await cache.list()) {
