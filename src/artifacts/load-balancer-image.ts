@@ -35,6 +35,7 @@ export async function ensureLoadBalancerImage(
       await fs.cp(dir, context, { recursive: true });
       await patchBaseArg(path.join(context, "Dockerfile"), base);
       await buildImage(docker, context, tag, { labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: "debian:bookworm haproxy" }, log });
+      await removeOlderImages(docker, tag);
       return tag;
     } finally {
       await release();
@@ -42,4 +43,15 @@ export async function ensureLoadBalancerImage(
   } finally {
     await fs.rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Images of earlier inputs serve no new cluster. The engine refuses to remove one a cluster's
+ * load balancer still runs from, and that one stays until the cluster is gone.
+ */
+async function removeOlderImages(docker: Docker, current: string): Promise<void> {
+  const older = (await docker.listImages({ filters: JSON.stringify({ reference: [LOAD_BALANCER_REPO] }) }))
+    .flatMap((i) => i.RepoTags ?? [])
+    .filter((t) => t.startsWith(`${LOAD_BALANCER_REPO}:`) && t !== current);
+  for (const t of older) await docker.getImage(t).remove().catch(() => undefined);
 }
