@@ -1,6 +1,8 @@
 // The tunnel benchmark: HTTP throughput and p99 latency through `kubeyard tunnel` next to direct
 // NodePort access, in the same run, against the same keep-alive backend (agnhost netexec, two
-// replicas). wrk drives both on 50 connections; the direct and tunnelled runs alternate.
+// replicas). wrk drives each path on 50 connections: direct to the NodePort, through a tunnel in
+// route mode (addresses on the cluster's network, forwarded by kube-proxy; the default on Linux)
+// and through one in proxy mode (loopback listeners of the tunnel process). The order rotates.
 //
 // Each run also says what a request cost in CPU time: wrk's, the tunnel process's (user and kernel)
 // and the node container's (the pods, containerd, kube-proxy's rules). On a machine other work
@@ -100,34 +102,58 @@ spec:
 `;
     await execa(kubectlBin, ["--context", p, "apply", "-f", "-"], { env, input: manifest });
     await kubectl(["rollout", "status", "deployment/echo", "--timeout=300s"]);
-    tunnel = ky(["tunnel"], { reject: false });
-    let lb = "";
-    for (let i = 0; i < 600 && !lb; i++) {
-      lb = (await kubectl(["get", "svc", "echo", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).stdout.trim();
-      if (!lb) await new Promise((r) => setTimeout(r, 100));
-    }
-    if (!lb) throw new Error("the tunnel gave the Service no address");
+    const ingress = async () => (await kubectl(["get", "svc", "echo", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).stdout.trim();
+    /** Runs `fn` with a tunnel of `mode` serving the Service, given its address and the tunnel's pid. */
+    const withTunnel = async (mode, fn) => {
+      tunnel = ky(["tunnel", "--mode", mode], { reject: false });
+      try {
+        let lb = "";
+        for (let i = 0; i < 600 && !lb; i++) {
+          lb = await ingress();
+          if (!lb) await new Promise((r) => setTimeout(r, 100));
+        }
+        if (!lb) throw new Error(`the ${mode} tunnel gave the Service no address`);
+        const url = `http://${lb}:80/hostname`;
+        // kube-proxy or the listener may need a moment after the address appears.
+        for (let i = 0; i < 100 && (await execa("curl", ["-sf", "-m", "2", url], { reject: false })).exitCode !== 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return await fn(url, tunnel.pid);
+      } finally {
+        tunnel.kill("SIGINT");
+        await tunnel;
+        tunnel = undefined;
+        for (let i = 0; i < 600 && (await ingress()); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     const nodePort = (await kubectl(["get", "svc", "echo", "-o", "jsonpath={.spec.ports[0].nodePort}"])).stdout.trim();
     const nodeIP = (await kubectl(["get", "nodes", "-o", "jsonpath={.items[0].status.addresses[?(@.type==\"InternalIP\")].address}"])).stdout.trim();
-    const urls = { direct: `http://${nodeIP}:${nodePort}/hostname`, tunnel: `http://${lb}:80/hostname` };
+    const direct = `http://${nodeIP}:${nodePort}/hostname`;
     const node = new Docker().getContainer(`${p}-control-plane`);
     const ticks = Number((await execa("getconf", ["CLK_TCK"])).stdout);
-    // A short warm-up of both paths (conntrack entries, the pods' first connections).
-    for (const url of Object.values(urls)) await execa("wrk", ["-t", "1", "-c", "10", "-d", "2s", url]);
+    // A short warm-up (conntrack entries, the pods' first connections).
+    await execa("wrk", ["-t", "1", "-c", "10", "-d", "2s", direct]);
+    const ways = {
+      direct: () => measure(direct, { node, ticks }),
+      route: () => withTunnel("route", (url, pid) => measure(url, { node, ticks, tunnelPid: pid })),
+      proxy: () => withTunnel("proxy", (url, pid) => measure(url, { node, ticks, tunnelPid: pid })),
+    };
+    const order = Object.keys(ways);
     for (let i = 1; i <= runs; i++) {
       const r = { run: i };
-      for (const way of i % 2 ? ["direct", "tunnel"] : ["tunnel", "direct"]) {
-        r[way] = await measure(urls[way], { node, ticks, tunnelPid: way === "tunnel" ? tunnel.pid : undefined });
+      for (let j = 0; j < order.length; j++) {
+        const way = order[(i - 1 + j) % order.length];
+        r[way] = await ways[way]();
       }
-      r.ratio = r.tunnel.rps / r.direct.rps;
-      r.costRatio = r.direct.cpuUs.total / r.tunnel.cpuUs.total;
+      r.routeRatio = r.route.rps / r.direct.rps;
+      r.proxyRatio = r.proxy.rps / r.direct.rps;
       results.push(r);
-      const cost = (x) => x.cpuUs.total.toFixed(0);
+      const line = (name, x) =>
+        `${name} ${x.rps.toFixed(0)} req/s p99 ${x.p99.toFixed(1)} ms ${x.cpuUs.total.toFixed(0)} µs CPU/req` +
+        (x.cpuUs.tunnelUser !== undefined ? ` (the tunnel process ${(x.cpuUs.tunnelUser + x.cpuUs.tunnelKernel).toFixed(0)})` : "");
       process.stdout.write(
-        `run ${i}: direct ${r.direct.rps.toFixed(0)} req/s p99 ${r.direct.p99.toFixed(1)} ms ${cost(r.direct)} µs CPU/req; ` +
-          `tunnel ${r.tunnel.rps.toFixed(0)} req/s p99 ${r.tunnel.p99.toFixed(1)} ms ${cost(r.tunnel)} µs CPU/req ` +
-          `(the tunnel process ${(r.tunnel.cpuUs.tunnelUser + r.tunnel.cpuUs.tunnelKernel).toFixed(0)}); ` +
-          `throughput ${(100 * r.ratio).toFixed(0)} %; load ${r.direct.load.toFixed(1)}/${r.tunnel.load.toFixed(1)}\n`,
+        `run ${i}: ${line("direct", r.direct)}; ${line("route", r.route)}; ${line("proxy", r.proxy)}; ` +
+          `throughput route ${(100 * r.routeRatio).toFixed(0)} %, proxy ${(100 * r.proxyRatio).toFixed(0)} %; load ${r.direct.load.toFixed(1)}\n`,
       );
     }
   } finally {
@@ -136,34 +162,33 @@ spec:
     await ky(["delete"]).catch(() => undefined);
   }
   const m = (f) => median(results.map(f));
-  const cpu = (way) => ({
-    wrk: m((r) => r[way].cpuUs.wrk),
-    node: m((r) => r[way].cpuUs.node),
-    ...(way === "tunnel" ? { tunnelUser: m((r) => r.tunnel.cpuUs.tunnelUser), tunnelKernel: m((r) => r.tunnel.cpuUs.tunnelKernel) } : {}),
-    total: m((r) => r[way].cpuUs.total),
+  const summary = (way) => ({
+    rps: m((r) => r[way].rps),
+    p99Ms: m((r) => r[way].p99),
+    cpuUs: {
+      wrk: m((r) => r[way].cpuUs.wrk),
+      node: m((r) => r[way].cpuUs.node),
+      tunnel: way === "direct" ? 0 : m((r) => r[way].cpuUs.tunnelUser + r[way].cpuUs.tunnelKernel),
+      total: m((r) => r[way].cpuUs.total),
+    },
   });
   const medians = {
-    directRps: m((r) => r.direct.rps),
-    directP99Ms: m((r) => r.direct.p99),
-    tunnelRps: m((r) => r.tunnel.rps),
-    tunnelP99Ms: m((r) => r.tunnel.p99),
-    ratio: m((r) => r.ratio),
-    directCpuUs: cpu("direct"),
-    tunnelCpuUs: cpu("tunnel"),
-    costRatio: m((r) => r.costRatio),
-    load: m((r) => (r.direct.load + r.tunnel.load) / 2),
-    errors: results.reduce((a, r) => a + r.direct.errors + r.tunnel.errors, 0),
+    direct: summary("direct"),
+    route: summary("route"),
+    proxy: summary("proxy"),
+    routeRatio: m((r) => r.routeRatio),
+    proxyRatio: m((r) => r.proxyRatio),
+    load: m((r) => r.direct.load),
+    errors: results.reduce((a, r) => a + r.direct.errors + r.route.errors + r.proxy.errors, 0),
   };
-  const { directCpuUs: d, tunnelCpuUs: t } = medians;
   process.stdout.write(`\nmedians over ${runs} runs (wrk ${WRK.join(" ")}, agnhost netexec /hostname, 2 replicas; load average ${medians.load.toFixed(1)})\n`);
-  process.stdout.write(`| path | requests/s | p99 latency (ms) | CPU per request (µs): wrk + tunnel + node container |\n| --- | --- | --- | --- |\n`);
-  process.stdout.write(`| direct NodePort | ${medians.directRps.toFixed(0)} | ${medians.directP99Ms.toFixed(1)} | ${d.wrk.toFixed(0)} + 0 + ${d.node.toFixed(0)} = ${d.total.toFixed(0)} |\n`);
-  process.stdout.write(
-    `| through the tunnel | ${medians.tunnelRps.toFixed(0)} | ${medians.tunnelP99Ms.toFixed(1)} | ${t.wrk.toFixed(0)} + ${(t.tunnelUser + t.tunnelKernel).toFixed(0)} (${t.tunnelKernel.toFixed(0)} of it in the kernel) + ${t.node.toFixed(0)} = ${t.total.toFixed(0)} |\n`,
-  );
-  process.stdout.write(
-    `tunnel/direct throughput: ${(100 * medians.ratio).toFixed(0)} % (median of the runs' ratios; the ratio of the medians is ${(100 * medians.tunnelRps / medians.directRps).toFixed(0)} %); at equal CPU (direct's cost per request / the tunnel's): ${(100 * medians.costRatio).toFixed(0)} %; errors: ${medians.errors}\n`,
-  );
+  process.stdout.write(`| path | requests/s | p99 latency (ms) | CPU per request (µs): wrk + tunnel + node container | throughput against direct |\n| --- | --- | --- | --- | --- |\n`);
+  const row = (name, x, ratio) =>
+    `| ${name} | ${x.rps.toFixed(0)} | ${x.p99Ms.toFixed(1)} | ${x.cpuUs.wrk.toFixed(0)} + ${x.cpuUs.tunnel.toFixed(0)} + ${x.cpuUs.node.toFixed(0)} = ${x.cpuUs.total.toFixed(0)} | ${ratio} |\n`;
+  process.stdout.write(row("direct NodePort", medians.direct, "—"));
+  process.stdout.write(row("`kubeyard tunnel` (route)", medians.route, `${(100 * medians.routeRatio).toFixed(0)} %`));
+  process.stdout.write(row("`kubeyard tunnel --mode proxy`", medians.proxy, `${(100 * medians.proxyRatio).toFixed(0)} %`));
+  process.stdout.write(`(ratios: the median of the runs' ratios); errors: ${medians.errors}\n`);
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), suite: "tunnel", wrk: WRK, machine, runs: results, medians }, null, 2) + "\n");

@@ -1,22 +1,33 @@
-import type { Command } from "commander";
-import { TUNNEL_RANGE_TEXT } from "../../src/tunnel/address-range.js";
+import { Option, type Command } from "commander";
+import type { ForwardingChoice } from "../../src/tunnel/forwarding.js";
 import type { Node, Service } from "../../src/tunnel/objects.js";
 import type { TunnelRow } from "../../src/tunnel/tunnel.js";
 import { UserError } from "../../src/util/errors.js";
 import { interactiveOutput } from "../ui/tasks.js";
-import { globals } from "./common.js";
+import { engineDriver, globals } from "./common.js";
 
 export function registerTunnel(program: Command): void {
   program
     .command("tunnel")
-    .description(`give every LoadBalancer Service an address on this host (from ${TUNNEL_RANGE_TEXT}), until Ctrl-C`)
-    .action(async () => {
+    .description("give every LoadBalancer Service an address this host reaches, until Ctrl-C")
+    .addOption(
+      new Option("--mode <mode>", "route: addresses on the cluster's network, forwarded by the nodes (Linux); proxy: loopback addresses this process forwards; auto: route where the host reaches the network")
+        .choices(["auto", "route", "proxy"] satisfies ForwardingChoice[])
+        .default("auto"),
+    )
+    .action(async (opts: { mode: ForwardingChoice }) => {
       const { profileClient } = await import("../../src/cluster/api.js");
+      const { requireReadyState } = await import("../../src/cluster/state.js");
+      const { chooseForwarding } = await import("../../src/tunnel/forwarding.js");
       const { claimTunnel } = await import("../../src/tunnel/lock.js");
       const { formatRows, rowLines } = await import("../../src/tunnel/table.js");
       const { runTunnel } = await import("../../src/tunnel/tunnel.js");
       const profile = globals(program).profile;
       const kc = await profileClient(profile);
+      const { forwarding, describe } = await chooseForwarding(await requireReadyState(profile), opts.mode, async () => {
+        const driver = await engineDriver();
+        return (node, cmd) => driver.exec(node, cmd);
+      });
       const claim = await claimTunnel(profile);
       const stop = new AbortController();
       const onSignal = () => {
@@ -33,9 +44,10 @@ export function registerTunnel(program: Command): void {
         if (claim.leftoverPid) {
           process.stdout.write(`an earlier tunnel (pid ${claim.leftoverPid}) did not stop cleanly; its addresses are taken over or cleared\n`);
         }
-        process.stdout.write(`tunnel for cluster "${profile}" is running; Ctrl-C stops it\n`);
+        process.stdout.write(`tunnel for cluster "${profile}" is running (${describe}); Ctrl-C stops it\n`);
         await runTunnel(kc, {
           signal: stop.signal,
+          forwarding,
           onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
           onRows: (rows) => {
             if (live) {

@@ -2,6 +2,8 @@ import type { V1LoadBalancerIngress } from "@kubernetes/client-node";
 import type { PortFailure } from "./port-errors.js";
 import type { ServicePlan } from "./plan.js";
 
+export type IpMode = "Proxy" | "VIP";
+
 export interface PortStatus {
   port: number;
   protocol: string;
@@ -11,8 +13,12 @@ export interface PortStatus {
 /** What the tunnel writes into a served Service's status.loadBalancer.ingress (one entry). */
 export interface TunnelIngress {
   ip: string;
-  /** Traffic reaches the nodes from the tunnel's process, not with the address as destination. */
-  ipMode: "Proxy";
+  /**
+   * "Proxy": traffic reaches the nodes from the tunnel's process, not with the address as
+   * destination. "VIP": it arrives at a node addressed to the Service's address, and kube-proxy
+   * forwards it (it only does so for this mode).
+   */
+  ipMode: IpMode;
   ports: PortStatus[];
 }
 
@@ -22,14 +28,14 @@ const byPort = (a: PortStatus, b: PortStatus) => a.port - b.port || a.protocol.l
  * The ingress entry for a Service with an address: every port of the Service is listed (Kubernetes
  * asks for all or none), with an error on each one the tunnel does not serve.
  */
-export function ingressFor(plan: ServicePlan & { address: string }, failures: readonly PortFailure[]): TunnelIngress {
+export function ingressFor(plan: ServicePlan & { address: string }, failures: readonly PortFailure[], ipMode: IpMode = "Proxy"): TunnelIngress {
   const failed = new Map(failures.map((f) => [`${f.port}/${f.protocol}`, f.error]));
   const ports: PortStatus[] = plan.ports.map(({ port, protocol }) => {
     const error = failed.get(`${port}/${protocol}`);
     return error ? { port, protocol, error } : { port, protocol };
   });
   for (const s of plan.skipped) ports.push({ port: s.port, protocol: s.protocol, error: s.error });
-  return { ip: plan.address, ipMode: "Proxy", ports: ports.sort(byPort) };
+  return { ip: plan.address, ipMode, ports: ports.sort(byPort) };
 }
 
 /** Whether the Service's status already says what `want` says (whatever the key and port order). */
@@ -37,5 +43,5 @@ export function hasIngress(have: readonly V1LoadBalancerIngress[] | undefined, w
   if (have?.length !== 1) return false;
   const h = have[0]!;
   const ports = (h.ports ?? []).map(({ port, protocol, error }) => (error ? { port, protocol, error } : { port, protocol })).sort(byPort);
-  return h.ip === want.ip && h.ipMode === want.ipMode && !h.hostname && JSON.stringify(ports) === JSON.stringify(want.ports);
+  return h.ip === want.ip && (h.ipMode ?? "VIP") === want.ipMode && !h.hostname && JSON.stringify(ports) === JSON.stringify(want.ports);
 }

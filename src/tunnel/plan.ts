@@ -1,5 +1,5 @@
 import type { CIDR } from "../config/ip.js";
-import { AddressPool, inTunnelRange, TUNNEL_RANGE_TEXT } from "./address-range.js";
+import type { AddressPool } from "./address-range.js";
 import { serviceKey, type EndpointSlice, type Node, type Service } from "./objects.js";
 import { PORT_ERROR, type PortFailure } from "./port-errors.js";
 import { parseSourceRanges } from "./source-ranges.js";
@@ -18,7 +18,7 @@ export interface ServicePlan {
   key: string;
   namespace: string;
   name: string;
-  /** The loopback address it listens on; undefined when the Service cannot be served (see problem). */
+  /** Its address from the pool's range; undefined when the Service cannot be served (see problem). */
   address?: string;
   /** Whether the address is the Service's own spec.loadBalancerIP. */
   requested: boolean;
@@ -27,6 +27,8 @@ export interface ServicePlan {
   skipped: PortFailure[];
   /** Node addresses traffic is spread over (only nodes with a ready local endpoint under policy Local). */
   targets: string[];
+  /** The names of those nodes, in the same order. */
+  targetNodes: string[];
   readyBackends: number;
   sourceRanges: CIDR[];
   /** Why the Service gets no address, or what part of it is not forwarded. */
@@ -81,12 +83,13 @@ export function planServices(
   const present = new Set(lb.map(serviceKey));
   for (const key of pool.keys()) if (!present.has(key)) pool.release(key);
   const nodeIPs = nodeAddresses(nodes);
+  const range = pool.range;
   // Requested addresses first, so that an automatic one never takes an address a Service asked for.
   const reserved = new Set<string>();
   const requestedBy = new Map<string, string>();
   for (const s of lb) {
     const ip = s.spec?.loadBalancerIP;
-    if (ip && inTunnelRange(ip) && !requestedBy.has(ip)) {
+    if (ip && range.contains(ip) && !requestedBy.has(ip)) {
       requestedBy.set(ip, serviceKey(s));
       reserved.add(ip);
     }
@@ -96,7 +99,7 @@ export function planServices(
     const key = serviceKey(s);
     const endpoints = readyEndpoints(slices, s);
     const local = s.spec?.externalTrafficPolicy === "Local";
-    const targets = [...nodeIPs.entries()].filter(([name]) => !local || endpoints.nodes.has(name)).map(([, ip]) => ip);
+    const targeted = [...nodeIPs.entries()].filter(([name]) => !local || endpoints.nodes.has(name));
     const plan: ServicePlan = {
       key,
       namespace: s.metadata?.namespace ?? "",
@@ -104,7 +107,8 @@ export function planServices(
       requested: false,
       ports: [],
       skipped: [],
-      targets,
+      targets: targeted.map(([, ip]) => ip),
+      targetNodes: targeted.map(([name]) => name),
       readyBackends: endpoints.count,
       sourceRanges: [],
     };
@@ -121,8 +125,8 @@ export function planServices(
     const ip = s.spec?.loadBalancerIP;
     let problem: string | undefined;
     if (!ranges.ok) problem = ranges.problem;
-    else if (ip && !inTunnelRange(ip)) {
-      problem = `spec.loadBalancerIP ${ip} is outside ${TUNNEL_RANGE_TEXT}, the range the tunnel serves: remove it or choose an address in that range`;
+    else if (ip && !range.contains(ip)) {
+      problem = `spec.loadBalancerIP ${ip} is outside ${range.text}, the range the tunnel serves: remove it or choose an address in that range`;
     } else if (ip && requestedBy.get(ip) !== key) {
       problem = `spec.loadBalancerIP ${ip} is already the address of ${requestedBy.get(ip)}`;
     } else if (!plan.ports.length) {
@@ -143,7 +147,7 @@ export function planServices(
       plan.requested = true;
     } else {
       plan.address = pool.assign(key, reserved);
-      if (!plan.address) plan.problem = `no free address left in ${TUNNEL_RANGE_TEXT}`;
+      if (!plan.address) plan.problem = `no free address left in ${range.text}`;
     }
   }
   return plans;

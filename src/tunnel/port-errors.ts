@@ -8,6 +8,7 @@ export const PORT_ERROR = {
   inUse: "kubeyard.dev/PortInUse",
   privileged: "kubeyard.dev/PrivilegedPort",
   listen: "kubeyard.dev/ListenFailed",
+  nodeAddress: "kubeyard.dev/NodeAddressFailed",
   protocol: "kubeyard.dev/UnsupportedProtocol",
   noNodePort: "kubeyard.dev/NoNodePort",
 } as const;

@@ -1,10 +1,11 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { followObjects, isNotFound, mergePatchStatus, type KubeObject } from "../kube/index.js";
-import { AddressPool, inTunnelRange } from "./address-range.js";
+import { AddressPool, LOOPBACK_RANGE, networkRange } from "./address-range.js";
 import { ENDPOINT_SLICES, NODES, SERVICES, serviceKey, type EndpointSlice, type Node, type Service } from "./objects.js";
 import { hasIngress, ingressFor, type TunnelIngress } from "./ingress-status.js";
-import { Listeners } from "./listeners.js";
-import { planServices, type ServicePlan } from "./plan.js";
+import { Listeners, type ListenResult } from "./listeners.js";
+import { NodeAddresses, type NodeExec } from "./node-addresses.js";
+import { nodeAddresses, planServices, type ServicePlan } from "./plan.js";
 import type { PortFailure } from "./port-errors.js";
 import { bindPrivilege } from "./privileged-ports.js";
 
@@ -18,8 +19,16 @@ export interface TunnelRow {
   problem: string;
 }
 
+/**
+ * How traffic reaches the Services: "proxy", through listeners of the tunnel's own on loopback
+ * addresses; "route", to addresses on the cluster's network that a node takes on and kube-proxy
+ * serves, for hosts that route to that network (Linux, where it is a local bridge).
+ */
+export type Forwarding = { mode: "proxy" } | { mode: "route"; subnet: string; exec: NodeExec };
+
 export interface TunnelOptions {
   signal: AbortSignal;
+  forwarding?: Forwarding;
   /** Called with the whole table whenever it changes. */
   onRows?: (rows: TunnelRow[]) => void;
   /** Things that went wrong and will be retried (a status update the API refused, say). */
@@ -31,11 +40,10 @@ const RETRY_LISTEN_MS = 5_000;
 
 /**
  * Serves every LoadBalancer Service of the cluster until `signal` aborts: follows Services,
- * EndpointSlices and Nodes by watching, listens on one loopback address per Service for each of
- * its ports, forwards to the Service's NodePort on the target nodes, and writes the address (with
- * an error on each port it cannot serve) into status.loadBalancer.ingress. Ports it could not
- * listen on are tried again every few seconds. On abort it closes every listener and clears the
- * addresses it wrote.
+ * EndpointSlices and Nodes by watching, gives each Service an address and forwards its ports (see
+ * Forwarding), and writes the address (with an error on each port it cannot serve) into
+ * status.loadBalancer.ingress. What failed is tried again every few seconds. On abort it closes
+ * every listener, removes the addresses from the nodes, and clears them from the status.
  */
 export async function runTunnel(kc: KubeConfig, opts: TunnelOptions): Promise<void> {
   const t = new Tunnel(kc, opts);
@@ -47,8 +55,10 @@ class Tunnel {
   private slices: EndpointSlice[] = [];
   private nodes: Node[] = [];
   private readonly synced = { services: false, slices: false, nodes: false };
-  private readonly pool = new AddressPool();
-  private readonly listeners = new Listeners(this.pool);
+  private readonly pool: AddressPool;
+  /** One of the two, by the forwarding mode. */
+  private readonly listeners: Listeners | undefined;
+  private readonly nodeAddresses: NodeAddresses | undefined;
   private retry: NodeJS.Timeout | undefined;
   /** Addresses this tunnel wrote into Services' status, by Service. */
   private readonly written = new Map<string, string>();
@@ -62,6 +72,14 @@ class Tunnel {
     private readonly kc: KubeConfig,
     private readonly opts: TunnelOptions,
   ) {
+    const forwarding = opts.forwarding ?? { mode: "proxy" };
+    if (forwarding.mode === "route") {
+      this.pool = new AddressPool(networkRange(forwarding.subnet));
+      this.nodeAddresses = new NodeAddresses(forwarding.exec);
+    } else {
+      this.pool = new AddressPool(LOOPBACK_RANGE);
+      this.listeners = new Listeners(this.pool);
+    }
     if (opts.signal.aborted) this.stop.abort();
     opts.signal.addEventListener("abort", () => this.stop.abort(), { once: true });
   }
@@ -116,18 +134,34 @@ class Tunnel {
 
   private async reconcile(): Promise<void> {
     clearTimeout(this.retry);
+    // Addresses an earlier tunnel gave stay with their Services: users may have written them down.
+    for (const s of this.services) {
+      const ip = s.status?.loadBalancer?.ingress?.[0]?.ip;
+      if (ip && !s.spec?.loadBalancerIP) this.pool.adopt(serviceKey(s), ip);
+    }
     const plans = planServices(this.services, this.slices, this.nodes, this.pool);
-    const { failures, moved } = await this.listeners.sync(plans, bindPrivilege());
+    const { failures, moved } = await this.forward(plans);
     if (moved.size) this.again = true;
+    const ipMode = this.nodeAddresses ? "VIP" : "Proxy";
     const wanted = new Map<string, TunnelIngress>();
     for (const p of plans) {
-      if (p.address && !moved.has(p.key)) wanted.set(p.key, ingressFor({ ...p, address: p.address }, failures.get(p.key) ?? []));
+      if (p.address && !moved.has(p.key)) wanted.set(p.key, ingressFor({ ...p, address: p.address }, failures.get(p.key) ?? [], ipMode));
     }
     await this.syncStatus(wanted, moved);
     this.emit(plans, failures, wanted);
     // A port another program holds, or that needs privilege, may be freed or allowed later.
     const failed = [...failures.keys()].some((key) => !moved.has(key));
     if (failed && !this.stop.signal.aborted) this.retry = setTimeout(() => this.schedule(), RETRY_LISTEN_MS);
+  }
+
+  private forward(plans: ServicePlan[]): Promise<ListenResult> {
+    if (this.nodeAddresses) return this.nodeAddresses.sync(plans, [...nodeAddresses(this.nodes).keys()]);
+    return this.listeners!.sync(plans, bindPrivilege());
+  }
+
+  /** Whether an ingress address is one a tunnel writes, in either mode (the mode may have changed since). */
+  private isTunnelAddress(ip: string): boolean {
+    return LOOPBACK_RANGE.contains(ip) || this.pool.range.contains(ip);
   }
 
   /**
@@ -141,7 +175,7 @@ class Tunnel {
       const want = wanted.get(key);
       if (want) {
         if (hasIngress(ingress, want) || (await this.patch(s, [want]))) this.written.set(key, want.ip);
-      } else if (!moved.has(key) && !s.spec?.loadBalancerClass && ingress.some((i) => i.ip && inTunnelRange(i.ip))) {
+      } else if (!moved.has(key) && !s.spec?.loadBalancerClass && ingress.some((i) => i.ip && this.isTunnelAddress(i.ip))) {
         // A tunnel's address that nothing serves any more (this tunnel's, or a killed one's).
         if (await this.patch(s, null)) this.written.delete(key);
       }
@@ -174,11 +208,11 @@ class Tunnel {
     this.opts.onRows?.(rows);
   }
 
-  /** Closes every listener, then clears the addresses this tunnel wrote (bounded, the API may be gone). */
+  /** Closes every listener or removes every node address, then clears the addresses this tunnel wrote (bounded, the API may be gone). */
   private async shutdown(): Promise<void> {
     clearTimeout(this.retry);
     await this.running?.catch(() => undefined);
-    await this.listeners.closeAll();
+    await (this.nodeAddresses ?? this.listeners)!.closeAll();
     const signal = AbortSignal.timeout(STATUS_CLEAR_TIMEOUT_MS);
     await Promise.all(
       [...this.written.keys()].map(async (key) => {

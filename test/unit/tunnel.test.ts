@@ -3,7 +3,7 @@ import { once } from "node:events";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { parseCIDR, type CIDR } from "../../src/config/ip.js";
-import { AddressPool, inTunnelRange } from "../../src/tunnel/address-range.js";
+import { AddressPool, LOOPBACK_RANGE, networkRange } from "../../src/tunnel/address-range.js";
 import type { EndpointSlice, Node, Service } from "../../src/tunnel/objects.js";
 import { hasIngress, ingressFor } from "../../src/tunnel/ingress-status.js";
 import { Listeners } from "../../src/tunnel/listeners.js";
@@ -142,10 +142,29 @@ describe("tunnel status", () => {
 });
 
 describe("tunnel helpers", () => {
-  it("knows its range", () => {
-    expect(inTunnelRange("127.100.3.4")).toBe(true);
-    expect(inTunnelRange("127.0.0.1")).toBe(false);
-    expect(inTunnelRange("::1")).toBe(false);
+  it("knows its ranges: loopback, or the last quarter of the cluster's network", () => {
+    expect(LOOPBACK_RANGE.contains("127.100.3.4")).toBe(true);
+    expect(LOOPBACK_RANGE.contains("127.0.0.1")).toBe(false);
+    expect(LOOPBACK_RANGE.contains("::1")).toBe(false);
+    const net = networkRange("172.28.0.0/24");
+    expect(net.text).toBe("172.28.0.192/26");
+    expect([net.contains("172.28.0.193"), net.contains("172.28.0.2"), net.contains("172.28.1.193")]).toEqual([true, false, false]);
+    const pool = new AddressPool(net);
+    expect(pool.assign("a", new Set())).toBe("172.28.0.193");
+    expect(pool.assign("b", new Set(["172.28.0.194"]))).toBe("172.28.0.195");
+    expect(net.usable).toBe(62);
+    expect(() => networkRange("172.28.0.0/29")).toThrow(/16 addresses or more/);
+  });
+
+  it("gives a Service back the address an earlier tunnel gave it, unless another holds it", () => {
+    const pool = new AddressPool();
+    pool.adopt("ns/b", "127.100.0.7");
+    pool.adopt("ns/c", "127.100.0.7");
+    pool.adopt("ns/d", "10.0.0.1");
+    expect(pool.assign("ns/a", new Set())).toBe("127.100.0.1");
+    expect(pool.assign("ns/b", new Set())).toBe("127.100.0.7");
+    expect(pool.assign("ns/c", new Set())).toBe("127.100.0.2");
+    expect(pool.assign("ns/d", new Set())).toBe("127.100.0.3");
   });
 
   it("admits clients by loadBalancerSourceRanges, IPv4-mapped addresses included", () => {

@@ -8,8 +8,8 @@ export class TunnelProcess {
   readonly lines: string[] = [];
   readonly proc: ResultPromise<{ all: true; reject: false }>;
 
-  constructor(user: TestUser, profile: string) {
-    this.proc = execa("node", [KUBEYARD_CLI, "tunnel", "-p", profile], { env: user.env, all: true, reject: false, buffer: true });
+  constructor(user: TestUser, profile: string, args: string[] = []) {
+    this.proc = execa("node", [KUBEYARD_CLI, "tunnel", "-p", profile, ...args], { env: user.env, all: true, reject: false, buffer: true });
     let rest = "";
     this.proc.all.on("data", (chunk: Buffer) => {
       const parts = (rest + String(chunk)).split("\n");

@@ -1,0 +1,140 @@
+import dgram from "node:dgram";
+import http from "node:http";
+import net from "node:net";
+import Docker from "dockerode";
+import { beforeAll, expect } from "vitest";
+import { ensureTestImage } from "../../../src/artifacts/test-images.js";
+import type { TestUser } from "./cli.js";
+import { eventually } from "./eventually.js";
+import { httpGet } from "./http-get.js";
+import { kubectlOk } from "./kubectl.js";
+import { pollUntil } from "./poll.js";
+
+/**
+ * LoadBalancer Services in one namespace, served by agnhost netexec: it answers /hostname (and UDP
+ * "hostname") with its pod's name, over keep-alive connections. Loads the agnhost image into the
+ * cluster's nodes in beforeAll.
+ */
+export function lbServices(user: TestUser, profile: string, namespace: string) {
+  let image = "";
+  beforeAll(async () => {
+    image = await ensureTestImage(new Docker(), "agnhost");
+    const r = await user.kubeyard(["-p", profile, "image", "load", image]);
+    if (r.exitCode !== 0) throw new Error(`image load failed:\n${String(r.all)}`);
+  }, 1_800_000);
+
+  const k = (...args: string[]) => kubectlOk(user, "-n", namespace, ...args);
+
+  /** The Service's status.loadBalancer.ingress addresses, space-separated ("" while pending). */
+  const ingressOf = async (svc: string) => (await k("get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
+
+  return {
+    k,
+    ingressOf,
+
+    deployment(name: string, replicas: number): string {
+      return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: netexec
+          image: ${image}
+          imagePullPolicy: Never
+          args: [netexec, --http-port=8080, --udp-port=8081]
+          readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}
+`;
+    },
+
+    lbService(name: string, app: string, extra = "", ports = "[{name: http, port: 80, targetPort: 8080}]"): string {
+      return `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  type: LoadBalancer
+  selector: {app: ${app}}
+  ports: ${ports}
+${extra}`;
+    },
+
+    waitIngress(svc: string): Promise<string> {
+      return pollUntil(`an EXTERNAL-IP on service ${svc}`, async () => (await ingressOf(svc)) || undefined, { timeoutMs: 60_000 });
+    },
+
+    async waitNoIngress(svc: string): Promise<void> {
+      await pollUntil(`service ${svc} without an EXTERNAL-IP`, async () => ((await ingressOf(svc)) === "" ? true : undefined), { timeoutMs: 60_000 });
+    },
+
+    async podNames(app: string): Promise<string[]> {
+      return (await k("get", "pods", "-l", `app=${app}`, "-o", "jsonpath={.items[*].metadata.name}")).trim().split(/\s+/).sort();
+    },
+  };
+}
+
+/** Whether a TCP connection to address:port is refused (nothing listens there). */
+export function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
+  });
+}
+
+export function udpAsk(host: string, port: number, text: string, timeoutMs = 3_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket("udp4");
+    const timer = setTimeout(() => {
+      s.close();
+      reject(new Error(`no UDP answer from ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    s.once("message", (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(String(m));
+    });
+    s.send(text, port, host);
+  });
+}
+
+/** Waits (up to a minute: kube-proxy may not have programmed a new port yet) until `url` answers 200. */
+export async function serves(url: string): Promise<void> {
+  await eventually(async () => expect((await httpGet(url)).status).toBe(200), 60_000);
+}
+
+/** Asks /hostname until every pod in `pods` has answered (retrying for up to two minutes); returns who answered, sorted. */
+export async function allAnswer(url: string, pods: string[]): Promise<string[]> {
+  const seen = await eventually(async () => {
+    const s = await answerers(url, pods);
+    if (pods.some((p) => !s.has(p))) throw new Error(`only ${[...s].join(", ")} answered`);
+    return s;
+  }, 120_000);
+  return [...seen].sort();
+}
+
+/** Asks /hostname until every pod in `want` has answered; returns who answered. */
+async function answerers(url: string, want: string[], maxRequests = 300): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const agent = new http.Agent({ keepAlive: false });
+  for (let i = 0; i < maxRequests && want.some((w) => !seen.has(w)); i++) {
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get(`${url}/hostname`, { agent, timeout: 10_000 }, (res) => {
+          let b = "";
+          res.on("data", (d) => (b += d));
+          res.on("end", () => resolve(b.trim()));
+        })
+        .on("error", reject);
+    });
+    seen.add(body);
+  }
+  return seen;
+}
