@@ -1,11 +1,14 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects } from "./helpers/cli.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
+import { httpGet } from "./helpers/http-get.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
+import { pollUntil } from "./helpers/poll.js";
+import { TunnelProcess } from "./helpers/tunnel-process.js";
 
 /*
  * A three-node cluster from a config file (one control plane, two workers with labels, one of them
@@ -171,6 +174,66 @@ spec:
         if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
       }, 120_000, 200);
       expect([...seen].sort()).toEqual(pods.map((p) => p.name).sort());
+    });
+  });
+
+  describe("kubeyard tunnel across nodes", () => {
+    let tunnel: TunnelProcess;
+    const ingressOf = async (svc: string) =>
+      pollUntil(`an EXTERNAL-IP on ${svc}`, async () => (await kubectlOk(user, "-n", NS, "get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")).trim() || undefined, { timeoutMs: 60_000 });
+    const tunnelAddressesOn = async (node: string) =>
+      [...String((await user.kubeyard(["-p", profile, "ssh", node, "--", "ip", "-o", "-4", "addr", "show", "dev", "eth0", "label", "eth0:kyt"])).stdout).matchAll(/inet (\S+)\/32/g)].map((m) => m[1]);
+
+    beforeAll(async () => {
+      await apply(
+        user,
+        `${servingPod("solo", { app: "solo" }, onNode(db))}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: every-lb, namespace: ${NS}}
+spec:
+  type: LoadBalancer
+  selector: {app: every}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: solo-lb, namespace: ${NS}}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: solo}
+  ports: [{port: 80, targetPort: 8080}]
+`,
+      );
+      await waitFor(user, NS, ["pod/solo", "--for=condition=Ready"]);
+      tunnel = new TunnelProcess(user, profile);
+    }, 300_000);
+
+    afterAll(async () => {
+      if (tunnel.proc.exitCode === null) await tunnel.stop("SIGINT");
+    });
+
+    it("reaches the pods of every node from the host through one LoadBalancer address", async () => {
+      const ip = await ingressOf("every-lb");
+      const want = (await podsOf("app=every")).map((p) => p.name).sort();
+      const seen = new Set<string>();
+      await eventually(async () => {
+        seen.add((await httpGet(`http://${ip}/`)).body.trim());
+        if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
+      }, 120_000, 100);
+      expect([...seen].sort()).toEqual(want);
+    });
+
+    it("puts a Local Service's address on the node that runs its pod, which answers", async () => {
+      const ip = await ingressOf("solo-lb");
+      await eventually(async () => expect(await tunnelAddressesOn(db)).toContain(ip), 30_000);
+      await eventually(async () => expect((await httpGet(`http://${ip}/`)).body.trim()).toBe("solo"), 60_000);
+      expect(await tunnel.stop("SIGINT")).toBe(0);
+      for (const node of [cp, web, db]) expect(await tunnelAddressesOn(node)).toEqual([]);
+      await kubectlOk(user, "-n", NS, "delete", "svc", "every-lb", "solo-lb");
+      await kubectlOk(user, "-n", NS, "delete", "pod", "solo");
     });
   });
 
