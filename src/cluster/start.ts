@@ -97,6 +97,7 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
   let placed: PlacedNode[] = [];
   let pki: PkiBundle = {};
   let kc: KubeConfig | undefined;
+  let systemAddons: SystemAddons | undefined;
   let image = "";
   let lbImage = "";
   let lb: LoadBalancer | undefined;
@@ -228,22 +229,17 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
         // Registering the Nodes first fixes each one's pod range (it must match the CNI config
         // already written) and gives them their role labels and taints from the start.
         await createNodeObjects(kc!, placed);
+        systemAddons = startSystemAddons(kc!, config, opts.signal);
         await Promise.all(placed.map((p) => enableServices(opts.driver, p.config.name, ["kubelet", "kube-proxy"])));
         await waitNodesReady(kc!, placed.map((p) => p.config.name), opts.signal);
       },
     },
-    {
-      title: "CoreDNS",
-      run: async () => {
-        await enableAddons(kc!, ["coredns"], addonContext(config), opts.signal);
-      },
-    },
+    { title: "CoreDNS", run: () => systemAddons!.coredns },
     {
       title: "storage",
       run: async () => {
-        const wanted = ["storage-provisioner", "default-storageclass"];
-        await enableAddons(kc!, wanted, addonContext(config), opts.signal);
-        state!.addons = ["coredns", ...wanted];
+        await systemAddons!.storage;
+        state!.addons = ["coredns", ...STORAGE_ADDONS];
       },
     },
     {
@@ -259,6 +255,27 @@ function createPlan(config: ClusterConfig, opts: StartOptions): StartPlan {
       .map((name) => ({ title: `addon ${name}`, run: (report: (text: string) => void) => opts.enableAddon(name, report) })),
   ];
   return { mode: "create", steps, state: () => state };
+}
+
+const STORAGE_ADDONS = ["storage-provisioner", "default-storageclass"];
+
+interface SystemAddons {
+  coredns: Promise<void>;
+  storage: Promise<void>;
+}
+
+/**
+ * Applies CoreDNS and the storage addons as soon as the Nodes are registered, each then waiting
+ * until it works. The controller manager takes seconds after the API server answers before its
+ * controllers create pods; started here, that overlaps with the kubelets starting, rather than
+ * following them. Their own steps await them.
+ */
+function startSystemAddons(kc: KubeConfig, config: ClusterConfig, signal?: AbortSignal): SystemAddons {
+  const coredns = enableAddons(kc, ["coredns"], addonContext(config), signal);
+  const storage = enableAddons(kc, STORAGE_ADDONS, addonContext(config), signal);
+  // A step that fails before theirs leaves them unawaited: not an unhandled rejection.
+  for (const p of [coredns, storage]) p.catch(() => undefined);
+  return { coredns, storage };
 }
 
 /** The API server's host port: the one asked for if it is free (else a clear error), or a free one. */
