@@ -39,7 +39,9 @@ export class NodeAddresses {
     const add = (node: string, line: string) => scripts.set(node, [...(scripts.get(node) ?? []), line]);
     for (const node of readyNodes) {
       if (this.swept.has(node)) continue;
-      for (const address of await this.leftovers(node)) {
+      const leftovers = await this.leftovers(node);
+      if (!leftovers) continue; // looked for again on the next pass
+      for (const address of leftovers) {
         if (want.get(address)?.node !== node) add(node, `ip addr del ${address}/32 dev ${DEVICE} 2>/dev/null`);
         else this.held.set(address, node);
       }
@@ -85,10 +87,10 @@ export class NodeAddresses {
     this.held.clear();
   }
 
-  /** Addresses with the tunnel's label on a node: this tunnel's, or a killed one's. */
-  private async leftovers(node: string): Promise<string[]> {
+  /** Addresses with the tunnel's label on a node (this tunnel's, or a killed one's); undefined when the node cannot be asked. */
+  private async leftovers(node: string): Promise<string[] | undefined> {
     const r = await this.exec(node, ["ip", "-o", "-4", "addr", "show", "dev", DEVICE, "label", LABEL]).catch(() => undefined);
-    if (!r || r.exitCode !== 0) return [];
+    if (!r || r.exitCode !== 0) return undefined;
     return [...r.stdout.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\/32/g)].map((m) => m[1]!);
   }
 }
