@@ -1,7 +1,8 @@
 import type { AddressPool } from "./address-range.js";
+import type { Forwarder, ForwardResult } from "./forwarder.js";
 import type { PortPlan, ServicePlan } from "./plan.js";
-import { listenFailure, PORT_ERROR, type PortFailure } from "./port-errors.js";
-import { privilegedPortProblem, type BindPrivilege } from "./privileged-ports.js";
+import { listenFailure, PORT_ERROR } from "./port-errors.js";
+import { bindPrivilege, privilegedPortProblem, type BindPrivilege } from "./privileged-ports.js";
 import { Route } from "./route.js";
 import { TcpProxy } from "./tcp-proxy.js";
 import { UdpProxy } from "./udp-proxy.js";
@@ -12,25 +13,23 @@ interface Listener {
   proxy: TcpProxy | UdpProxy;
 }
 
-/** What one pass over the plans left undone. */
-export interface ListenResult {
-  /** The ports that could not be listened on, by Service. */
-  failures: Map<string, PortFailure[]>;
-  /** Services whose automatic address turned out to be taken: they get another one on the next pass. */
-  moved: Set<string>;
-}
-
 /**
  * The tunnel's sockets: one listener per address, port and protocol of every planned Service,
  * opened, re-routed and closed as the plans change. A listener stays open while its Service keeps
  * that address and port, so its connections outlive changes of backends.
  */
-export class Listeners {
+export class Listeners implements Forwarder {
+  readonly ipMode = "Proxy";
   private readonly open = new Map<string, Listener>();
 
-  constructor(private readonly pool: AddressPool) {}
+  /** `privilege` is asked on every pass: a sysctl that allows low ports takes effect without a restart. */
+  constructor(
+    private readonly pool: AddressPool,
+    private readonly privilege: () => BindPrivilege = bindPrivilege,
+  ) {}
 
-  async sync(plans: readonly ServicePlan[], privilege: BindPrivilege): Promise<ListenResult> {
+  async sync(plans: readonly ServicePlan[]): Promise<ForwardResult> {
+    const privilege = this.privilege();
     const wanted = new Map<string, { plan: ServicePlan & { address: string }; port: PortPlan }>();
     for (const plan of plans) {
       if (!plan.address) continue;
@@ -41,7 +40,7 @@ export class Listeners {
       this.open.delete(key);
       await l.proxy.close();
     }
-    const result: ListenResult = { failures: new Map(), moved: new Set() };
+    const result: ForwardResult = { failures: new Map(), moved: new Set() };
     for (const [key, { plan, port }] of wanted) {
       const existing = this.open.get(key);
       if (existing) {

@@ -1,4 +1,4 @@
-import type { ListenResult } from "./listeners.js";
+import type { Forwarder, ForwardResult } from "./forwarder.js";
 import type { ServicePlan } from "./plan.js";
 import { PORT_ERROR, type PortFailure } from "./port-errors.js";
 
@@ -17,7 +17,8 @@ const LABEL = `${DEVICE}:kyt`;
  * node remains a target, so connections survive changes elsewhere. The addresses carry a label, so
  * a later tunnel finds and removes those a killed one left behind.
  */
-export class NodeAddresses {
+export class NodeAddresses implements Forwarder {
+  readonly ipMode = "VIP";
   /** Node by address. */
   private readonly held = new Map<string, string>();
   /** Nodes whose leftover addresses were looked for. */
@@ -25,8 +26,8 @@ export class NodeAddresses {
 
   constructor(private readonly exec: NodeExec) {}
 
-  /** `readyNodes` hold an address whose Service has no target node (no ready local endpoint, say). */
-  async sync(plans: readonly ServicePlan[], readyNodes: readonly string[]): Promise<ListenResult> {
+  /** An address whose Service has no target node (no ready local endpoint, say) goes to one of `readyNodes`. */
+  async sync(plans: readonly ServicePlan[], readyNodes: readonly string[]): Promise<ForwardResult> {
     const want = new Map<string, { node: string; plan: ServicePlan }>();
     for (const plan of plans) {
       if (!plan.address || !plan.ports.length) continue;
@@ -55,7 +56,7 @@ export class NodeAddresses {
     for (const [address, { node }] of want) {
       if (this.held.get(address) !== node) add(node, `ip addr replace ${address}/32 dev ${DEVICE} label ${LABEL} || echo ${address} >&2`);
     }
-    const result: ListenResult = { failures: new Map(), moved: new Set() };
+    const result: ForwardResult = { failures: new Map(), moved: new Set() };
     await Promise.all(
       [...scripts].map(async ([node, lines]) => {
         const r = await this.exec(node, ["sh", "-c", `${lines.join("\n")}\ntrue`]).catch((e: Error) => ({ exitCode: 1, stdout: "", stderr: e.message }));

@@ -3,11 +3,11 @@ import { followObjects, isNotFound, mergePatchStatus, type KubeObject } from "..
 import { AddressPool, LOOPBACK_RANGE, networkRange } from "./address-range.js";
 import { ENDPOINT_SLICES, NODES, SERVICES, serviceKey, type EndpointSlice, type Node, type Service } from "./objects.js";
 import { hasIngress, ingressFor, type TunnelIngress } from "./ingress-status.js";
-import { Listeners, type ListenResult } from "./listeners.js";
+import type { Forwarder } from "./forwarder.js";
+import { Listeners } from "./listeners.js";
 import { NodeAddresses, type NodeExec } from "./node-addresses.js";
 import { nodeAddresses, planServices, type ServicePlan } from "./plan.js";
 import type { PortFailure } from "./port-errors.js";
-import { bindPrivilege } from "./privileged-ports.js";
 
 /** One line of the tunnel's table. */
 export interface TunnelRow {
@@ -56,9 +56,7 @@ class Tunnel {
   private nodes: Node[] = [];
   private readonly synced = { services: false, slices: false, nodes: false };
   private readonly pool: AddressPool;
-  /** One of the two, by the forwarding mode. */
-  private readonly listeners: Listeners | undefined;
-  private readonly nodeAddresses: NodeAddresses | undefined;
+  private readonly forwarder: Forwarder;
   private retry: NodeJS.Timeout | undefined;
   /** Addresses this tunnel wrote into Services' status, by Service. */
   private readonly written = new Map<string, string>();
@@ -75,10 +73,10 @@ class Tunnel {
     const forwarding = opts.forwarding ?? { mode: "proxy" };
     if (forwarding.mode === "route") {
       this.pool = new AddressPool(networkRange(forwarding.subnet));
-      this.nodeAddresses = new NodeAddresses(forwarding.exec);
+      this.forwarder = new NodeAddresses(forwarding.exec);
     } else {
       this.pool = new AddressPool(LOOPBACK_RANGE);
-      this.listeners = new Listeners(this.pool);
+      this.forwarder = new Listeners(this.pool);
     }
     if (opts.signal.aborted) this.stop.abort();
     opts.signal.addEventListener("abort", () => this.stop.abort(), { once: true });
@@ -140,9 +138,9 @@ class Tunnel {
       if (ip && !s.spec?.loadBalancerIP) this.pool.adopt(serviceKey(s), ip);
     }
     const plans = planServices(this.services, this.slices, this.nodes, this.pool);
-    const { failures, moved } = await this.forward(plans);
+    const { failures, moved } = await this.forwarder.sync(plans, [...nodeAddresses(this.nodes).keys()]);
     if (moved.size) this.again = true;
-    const ipMode = this.nodeAddresses ? "VIP" : "Proxy";
+    const { ipMode } = this.forwarder;
     const wanted = new Map<string, TunnelIngress>();
     for (const p of plans) {
       if (p.address && !moved.has(p.key)) wanted.set(p.key, ingressFor({ ...p, address: p.address }, failures.get(p.key) ?? [], ipMode));
@@ -152,11 +150,6 @@ class Tunnel {
     // A port another program holds, or that needs privilege, may be freed or allowed later.
     const failed = [...failures.keys()].some((key) => !moved.has(key));
     if (failed && !this.stop.signal.aborted) this.retry = setTimeout(() => this.schedule(), RETRY_LISTEN_MS);
-  }
-
-  private forward(plans: ServicePlan[]): Promise<ListenResult> {
-    if (this.nodeAddresses) return this.nodeAddresses.sync(plans, [...nodeAddresses(this.nodes).keys()]);
-    return this.listeners!.sync(plans, bindPrivilege());
   }
 
   /** Whether an ingress address is one a tunnel writes, in either mode (the mode may have changed since). */
@@ -212,7 +205,7 @@ class Tunnel {
   private async shutdown(): Promise<void> {
     clearTimeout(this.retry);
     await this.running?.catch(() => undefined);
-    await (this.nodeAddresses ?? this.listeners)!.closeAll();
+    await this.forwarder.closeAll();
     const signal = AbortSignal.timeout(STATUS_CLEAR_TIMEOUT_MS);
     await Promise.all(
       [...this.written.keys()].map(async (key) => {

@@ -259,17 +259,16 @@ describe("tunnel proxies (real sockets on loopback)", () => {
     const pool = new AddressPool();
     const ports = (...ps: number[]) => ({ ports: ps.map((port) => ({ port, protocol: "TCP", nodePort: 30000 + (port % 1000) })) });
     const services = [svc("fixed", { loadBalancerIP: "127.100.250.3", ...ports(40783, 40784) }), svc("auto", ports(40785))];
-    const listeners = new Listeners(pool);
-    const privilege = { unprivilegedPortStart: 0, canBindAny: false };
+    const listeners = new Listeners(pool, () => ({ unprivilegedPortStart: 0, canBindAny: false }));
     try {
-      const first = await listeners.sync(planServices(services, [], nodes, pool), privilege);
+      const first = await listeners.sync(planServices(services, [], nodes, pool));
       expect(first.failures.get("default/fixed")!.map((f) => [f.port, f.error])).toEqual([[40783, "kubeyard.dev/PortInUse"]]);
       expect(await connects("127.100.250.3", 40784)).toBe(true);
       expect([...first.moved]).toEqual(["default/auto"]);
       const again = planServices(services, [], nodes, pool);
       expect(again.find((p) => p.name === "auto")!.address).toBe("127.100.0.2");
       await new Promise<void>((r) => squatter.close(() => r()));
-      const second = await listeners.sync(again, privilege);
+      const second = await listeners.sync(again);
       expect(second).toEqual({ failures: new Map(), moved: new Set() });
       expect(await connects("127.100.250.3", 40783)).toBe(true);
       expect(await connects("127.100.0.2", 40785)).toBe(true);
