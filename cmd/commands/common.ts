@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import type { SourceChoice } from "../../src/artifacts/obtain.js";
+import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/source-choice.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/artifacts/versions.js";
 import type { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { UserError } from "../../src/util/errors.js";
@@ -41,20 +41,15 @@ export function resolveVersion(requested: string | undefined): ComponentVersions
   return v;
 }
 
-// obtain.ts's SOURCE_CHOICES would load execa and tar into every command just to define --source.
-// As a Record, a choice added to SourceChoice does not compile until it is listed here too.
-const SOURCES: Record<SourceChoice, true> = { auto: true, release: true, source: true };
-const SOURCE_CHOICES = Object.keys(SOURCES);
-
 /** `--source` (and its synonym `--artifacts`): where binaries come from. */
 export function addSourceOptions(cmd: Command): Command {
   return cmd
     .addOption(
       new Option("--source <source>", "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)")
-        .choices(SOURCE_CHOICES)
+        .choices(SOURCE_CHOICES as string[])
         .default("auto" satisfies SourceChoice),
     )
-    .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES).hideHelp());
+    .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES as string[]).hideHelp());
 }
 
 export function sourceOf(opts: { source?: string; artifacts?: string }): SourceChoice {

@@ -4,7 +4,7 @@ import type Docker from "dockerode";
 import { buildImage, inspectImage, pullImage } from "../drivers/docker/images.js";
 import { projectRoot } from "../util/project.js";
 import type { ArtifactCache } from "./cache.js";
-import type { SourceChoice } from "./obtain.js";
+import type { SourceChoice } from "./source-choice.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
 import { buildArtifact, type Progress } from "./source-artifact.js";
 import { imageRefs, KUBE_WEB_VIEW_VERSION, type ComponentVersions, type ImageName } from "./versions.js";

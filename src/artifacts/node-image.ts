@@ -11,7 +11,8 @@ import { projectRoot } from "../util/project.js";
 import { baseImageOnce } from "./base-image.js";
 import type { ArtifactCache, CachedArtifact } from "./cache.js";
 import { ensureImage, imageSources } from "./images.js";
-import { obtainBinaries, type SourceChoice } from "./obtain.js";
+import { obtainBinaries } from "./obtain.js";
+import type { SourceChoice } from "./source-choice.js";
 import type { Progress } from "./source-artifact.js";
 import { imageRefs, NODE_IMAGES, type ComponentVersions } from "./versions.js";
 

@@ -3,13 +3,11 @@ import { NetworkUnreachableError } from "./download.js";
 import { artifactVersion, type ArtifactName } from "./recipes.js";
 import { fetchReleaseArtifact, RELEASE_ARTIFACTS, type ReleaseArtifactName } from "./release-artifact.js";
 import { buildArtifact, type Progress } from "./source-artifact.js";
+import type { SourceChoice } from "./source-choice.js";
 import type { ComponentVersions } from "./versions.js";
 
 /** Once the release downloads proved unreachable, this process stops trying them (and says so once). */
 let releaseUnreachable = false;
-
-export type SourceChoice = "release" | "source" | "auto";
-export const SOURCE_CHOICES: readonly SourceChoice[] = ["auto", "release", "source"];
 
 /**
  * Gets binary artifacts by the chosen route. `auto` takes whatever the cache already holds, else

@@ -22,7 +22,7 @@ import { ArtifactCache } from "../artifacts/cache.js";
 import { baseImageOnce } from "../artifacts/base-image.js";
 import { cachedImageArchive } from "../artifacts/image-archive.js";
 import { ensureImage, imageSources } from "../artifacts/images.js";
-import type { SourceChoice } from "../artifacts/obtain.js";
+import type { SourceChoice } from "../artifacts/source-choice.js";
 import { imageRefs } from "../artifacts/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
