@@ -15,7 +15,7 @@ import { TunnelProcess } from "./helpers/tunnel-process.js";
 
 const NS = "route";
 const { user, profile } = clusterForFile("e2e-tunr", { namespaces: [NS] });
-const { k, deployment, lbService, waitIngress, waitNoIngress, podNames } = lbServices(user, profile, NS);
+const { k, deployment, lbService, waitIngress, waitNoIngress, podNames, serviceMovedToPort8088 } = lbServices(user, profile, NS);
 const node = `${profile}-control-plane`;
 
 /** The addresses a tunnel put on the node (they carry its label). */
@@ -76,12 +76,7 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
   });
 
   it("gives a new Service the next address, follows a changed port, and takes a deleted Service's address off the node", async () => {
-    await apply(user, lbService("second", "web"));
-    const secondIP = await waitIngress("second");
-    expect(secondIP).not.toBe(webIP);
-    await serves(`http://${secondIP}:80/hostname`);
-    await k("patch", "svc", "second", "--type=json", "-p", '[{"op":"replace","path":"/spec/ports/0/port","value":8088}]');
-    await serves(`http://${secondIP}:8088/hostname`);
+    const secondIP = await serviceMovedToPort8088("second", "web", webIP);
     expect(await nodeAddresses()).toEqual([webIP, secondIP].sort());
     await k("delete", "svc", "second");
     await tunnel.line(new RegExp(`^${NS}/second removed$`));

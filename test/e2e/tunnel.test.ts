@@ -19,7 +19,7 @@ import { TunnelProcess } from "./helpers/tunnel-process.js";
 
 const NS = "tun";
 const { user, profile } = clusterForFile("e2e-tun", { namespaces: [NS] });
-const { k, ingressOf, deployment, lbService, waitIngress, waitNoIngress, podNames } = lbServices(user, profile, NS);
+const { k, ingressOf, deployment, lbService, waitIngress, waitNoIngress, podNames, serviceMovedToPort8088 } = lbServices(user, profile, NS);
 const PROXY = ["--mode", "proxy"];
 
 describe("kubeyard tunnel", () => {
@@ -66,13 +66,7 @@ describe("kubeyard tunnel", () => {
     await k("scale", "deployment/web", "--replicas=1");
     await tunnel.line(new RegExp(`^${NS}/web \\S+ 80/TCP,8081/UDP backends=1$`));
 
-    await apply(user, lbService("second", "web"));
-    const secondIP = await waitIngress("second");
-    expect(secondIP).not.toBe(webIP);
-    await serves(`http://${secondIP}:80/hostname`);
-
-    await k("patch", "svc", "second", "--type=json", "-p", '[{"op":"replace","path":"/spec/ports/0/port","value":8088}]');
-    await serves(`http://${secondIP}:8088/hostname`);
+    const secondIP = await serviceMovedToPort8088("second", "web", webIP);
     await eventually(async () => expect(await refused(secondIP, 80)).toBe(true), 60_000);
 
     await k("delete", "svc", "second");

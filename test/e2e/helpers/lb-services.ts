@@ -7,7 +7,7 @@ import { ensureTestImage } from "../../../src/artifacts/test-images.js";
 import type { TestUser } from "./cli.js";
 import { eventually } from "./eventually.js";
 import { httpGet } from "./http-get.js";
-import { kubectlOk } from "./kubectl.js";
+import { apply, kubectlOk } from "./kubectl.js";
 import { pollUntil } from "./poll.js";
 
 /**
@@ -28,9 +28,39 @@ export function lbServices(user: TestUser, profile: string, namespace: string) {
   /** The Service's status.loadBalancer.ingress addresses, space-separated ("" while pending). */
   const ingressOf = async (svc: string) => (await k("get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
 
+  const waitIngress = (svc: string): Promise<string> =>
+    pollUntil(`an EXTERNAL-IP on service ${svc}`, async () => (await ingressOf(svc)) || undefined, { timeoutMs: 60_000 });
+
+  const lbService = (name: string, app: string, extra = "", ports = "[{name: http, port: 80, targetPort: 8080}]"): string =>
+    `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  type: LoadBalancer
+  selector: {app: ${app}}
+  ports: ${ports}
+${extra}`;
+
   return {
     k,
     ingressOf,
+    waitIngress,
+    lbService,
+
+    /**
+     * Makes a LoadBalancer Service for `app`'s pods, checks that it gets an address other than
+     * `besides` and is served there on port 80, then moves its port to 8088 and checks it is served
+     * there. Returns its address.
+     */
+    async serviceMovedToPort8088(name: string, app: string, besides: string): Promise<string> {
+      await apply(user, lbService(name, app));
+      const ip = await waitIngress(name);
+      expect(ip).not.toBe(besides);
+      await serves(`http://${ip}:80/hostname`);
+      await k("patch", "svc", name, "--type=json", "-p", '[{"op":"replace","path":"/spec/ports/0/port","value":8088}]');
+      await serves(`http://${ip}:8088/hostname`);
+      return ip;
+    },
 
     deployment(name: string, replicas: number): string {
       return `apiVersion: apps/v1
@@ -50,21 +80,6 @@ spec:
           args: [netexec, --http-port=8080, --udp-port=8081]
           readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}
 `;
-    },
-
-    lbService(name: string, app: string, extra = "", ports = "[{name: http, port: 80, targetPort: 8080}]"): string {
-      return `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: ${namespace}}
-spec:
-  type: LoadBalancer
-  selector: {app: ${app}}
-  ports: ${ports}
-${extra}`;
-    },
-
-    waitIngress(svc: string): Promise<string> {
-      return pollUntil(`an EXTERNAL-IP on service ${svc}`, async () => (await ingressOf(svc)) || undefined, { timeoutMs: 60_000 });
     },
 
     async waitNoIngress(svc: string): Promise<void> {
