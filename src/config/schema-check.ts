@@ -1,24 +1,30 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { formatPath, renderValue, type ConfigIssue, type PathSegment } from "./issues.js";
-import { clusterFileSchema } from "./schema.js";
 import type { YamlSource } from "./yaml-source.js";
 
-/** Checks the file's structure against the JSON Schema and turns every failure into a located issue. */
-export function checkSchema(src: YamlSource): ConfigIssue[] {
-  const validate = validator();
+/**
+ * Checks a YAML file's structure against a JSON Schema and turns every failure into a located issue.
+ * Each schema `description` is what a message offers as allowed there; `keyName` on a mapping is what
+ * its keys are called when one is unknown ("component"; "field" when absent).
+ */
+export function checkSchema(src: YamlSource, schema: object): ConfigIssue[] {
+  const validate = validator(schema);
   if (validate(src.data)) return [];
   return (validate.errors ?? []).flatMap((e) => toIssue(e, src));
 }
 
-let compiled: ValidateFunction | undefined;
-function validator(): ValidateFunction {
-  // verbose: errors carry their schema, whose description says what is allowed.
-  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false }).compile(clusterFileSchema);
-  return compiled;
+// verbose: errors carry their schema, whose description says what is allowed.
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false }).addVocabulary(["keyName"]);
+const compiled = new WeakMap<object, ValidateFunction>();
+function validator(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) compiled.set(schema, (v = ajv.compile(schema)));
+  return v;
 }
 
 interface SchemaNode {
   description?: string;
+  keyName?: string;
   const?: unknown;
   properties?: Record<string, SchemaNode>;
   minimum?: number;
@@ -37,7 +43,7 @@ function toIssue(e: ErrorObject, src: YamlSource): ConfigIssue[] {
     case "additionalProperties": {
       const key = String(e.params.additionalProperty);
       const known = Object.keys(parent.properties ?? {});
-      const what = e.instancePath === "/extraArgs" ? "component" : "field";
+      const what = parent.keyName ?? "field";
       return [{ ...at([...path, key], "key"), value: JSON.stringify(key), problem: `is not a known ${what}`, allowed: known.join(", ") }];
     }
     case "required": {
