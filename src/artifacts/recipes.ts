@@ -126,7 +126,12 @@ const ARTIFACTS = {
   },
   coredns: {
     version: (v) => v.coredns,
-    recipe: (ver) => ({ kind: "module", module: "github.com/coredns/coredns", version: `v${ver}`, builds: [{ packages: ["."], ldflags: [] }] }),
+    recipe: (ver) => ({
+      kind: "module",
+      module: "github.com/coredns/coredns",
+      version: `v${ver}`,
+      builds: [{ packages: ["."], ldflags: [] }],
+    }),
   },
   "local-path-provisioner": {
     version: (v) => v.localPathProvisioner,

@@ -10,7 +10,10 @@ import type { YamlSource } from "./yaml-source.js";
 export function checkSchema(src: YamlSource, schema: object): ConfigIssue[] {
   const validate = validator(schema);
   if (validate(src.data)) return [];
-  return (validate.errors ?? []).flatMap((e) => toIssue(e, src));
+  const errors = validate.errors ?? [];
+  // A value of the wrong type fails its other keywords too (an enum, a pattern); its type is what to fix.
+  const mistyped = new Set(errors.filter((e) => e.keyword === "type").map((e) => e.instancePath));
+  return errors.filter((e) => e.keyword === "type" || !mistyped.has(e.instancePath)).flatMap((e) => toIssue(e, src));
 }
 
 // verbose: errors carry their schema, whose description says what is allowed.
@@ -36,9 +39,15 @@ function toIssue(e: ErrorObject, src: YamlSource): ConfigIssue[] {
   const parent = (e.parentSchema ?? {}) as SchemaNode;
   const at = (p: PathSegment[], where: "key" | "value" = "value") => ({ file: src.file, ...src.locate(p, where), field: formatPath(p) });
   const value = renderValue(e.data);
+  if (e.propertyName !== undefined) {
+    // A key that fails `propertyNames`: the key is the value in question.
+    const key = e.propertyName;
+    return [{ ...at([...path, key], "key"), value: JSON.stringify(key), problem: "is not allowed", allowed: describe(parent) }];
+  }
   switch (e.keyword) {
     case "if":
-      // The branch that failed reports its own errors.
+    case "propertyNames":
+      // The branch or the key that failed reports its own errors.
       return [];
     case "additionalProperties": {
       const key = String(e.params.additionalProperty);
@@ -56,10 +65,16 @@ function toIssue(e: ErrorObject, src: YamlSource): ConfigIssue[] {
         return [{ ...at(path), problem: "the file is empty", allowed: describe(parent) }];
       }
       return [{ ...at(path), value, problem: typeProblem(e.data), allowed: describe(parent) ?? `a ${String(e.params.type)}` }];
-    case "enum":
-      return [{ ...at(path), value, problem: "is not allowed", allowed: (e.params.allowedValues as unknown[]).join(", ") }];
+    case "enum": {
+      const allowed = describe(parent) ?? (e.params.allowedValues as unknown[]).join(", ");
+      return [{ ...at(path), value, problem: "is not allowed", allowed }];
+    }
     case "const":
-      return [{ ...at(path), value, problem: "is not allowed", allowed: String(e.params.allowedValue) }];
+    case "pattern":
+    case "minLength":
+    case "maxLength":
+    case "not":
+      return [{ ...at(path), value, problem: "is not allowed", allowed: describe(parent) }];
     case "minimum":
     case "maximum":
       return [{ ...at(path), value, problem: "is out of range", allowed: describe(parent) }];
