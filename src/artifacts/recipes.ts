@@ -2,8 +2,6 @@ import type { Recipe } from "./recipe-kinds.js";
 import { CNI_PLUGINS, KUBERNETES_BINARIES } from "./release.js";
 import { AGNHOST_VERSION, type ComponentVersions } from "./versions.js";
 
-export type { CRecipe, FilesRecipe, GoBuild, ModuleRecipe, Recipe, WrapperRecipe } from "./recipe-kinds.js";
-
 /** Everything kubeyard knows of one artifact: which version a cluster gets, and how it is built from source. */
 interface ArtifactEntry {
   version: (v: ComponentVersions) => string;
@@ -28,6 +26,10 @@ const KUBE_ROUTER_SUMS: Record<string, string> = {
   "2.1.0": "h1:xWsptKtmZ44L+NjwFKoFAFlVdxCz8fka9A/eYJe95Ok=",
 };
 
+/**
+ * Every artifact kubeyard builds from Go modules, by name: the version a cluster's versions pick,
+ * and how to build it (recipe-kinds.ts). Wrapper mains are Go files under images/go-mains/.
+ */
 const ARTIFACTS = {
   kubernetes: {
     version: (v) => v.kubernetes,
