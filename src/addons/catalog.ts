@@ -1,6 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import yaml from "js-yaml";
+import { IssueList } from "../config/issue-list.js";
+import { ConfigError, type ConfigIssue } from "../config/issues.js";
+import { parseYamlSource } from "../config/yaml-source.js";
 import type { KubeObject } from "../kube/index.js";
 import { UserError } from "../util/errors.js";
 import { projectRoot } from "../util/project.js";
@@ -48,30 +51,30 @@ export async function getAddon(name: string, dir: string = addonsDir()): Promise
 
 async function loadAddon(dir: string): Promise<Addon> {
   const file = path.join(dir, DESCRIPTOR_FILE);
-  const fail = (problems: string[]) =>
-    new UserError(`${file} is not a valid addon descriptor:\n  ${problems.join("\n  ")}`, "fix the addon's descriptor");
+  const fail = (issues: readonly ConfigIssue[]) =>
+    new ConfigError(issues, { title: `${file} is not a valid addon descriptor`, hint: "fix the addon's descriptor" });
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw fail([`cannot read it (${(error as NodeJS.ErrnoException).code}); every folder under addons/ needs an ${DESCRIPTOR_FILE}`]);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw fail([{ file, field: "", problem: `cannot be read (${code}); every folder under addons/ needs an ${DESCRIPTOR_FILE}` }]);
   }
-  let data: unknown;
-  try {
-    data = yaml.load(text, { filename: file });
-  } catch (error) {
-    throw fail([`YAML syntax error: ${(error as Error).message.split("\n")[0]}`]);
-  }
-  const { descriptor, problems } = checkDescriptor(data, path.basename(dir));
-  if (!descriptor) throw fail(problems);
+  const src = parseYamlSource(text, file, { document: "an addon descriptor" });
+  if (src.syntaxIssues.length) throw fail(src.syntaxIssues);
+  const { descriptor, issues } = checkDescriptor(src, path.basename(dir));
+  if (!descriptor) throw fail(issues);
 
   const manifests = await loadManifests(dir);
-  const readinessProblems = descriptor.readiness.flatMap((check, i) => {
-    if (check.apiVersion || ROLLOUT_KINDS[check.kind]) return [];
+  const missing = new IssueList(src);
+  descriptor.readiness.forEach((check, i) => {
+    if (check.apiVersion || ROLLOUT_KINDS[check.kind]) return;
     const held = manifests.some((m) => m.documents.some((d) => d.kind === check.kind && d.metadata?.name === check.name));
-    return held ? [] : [`readiness[${i}].apiVersion: got nothing, want the apiVersion of ${check.kind} (the manifests hold no ${check.kind} ${check.name})`];
+    if (held) return;
+    const allowed = `the apiVersion of ${check.kind} (the manifests hold no ${check.kind} ${check.name})`;
+    missing.file(["readiness", i, "apiVersion"], { problem: "is missing", allowed });
   });
-  if (readinessProblems.length) throw fail(readinessProblems);
+  if (missing.length) throw fail(missing.sorted());
   return { ...descriptor, dir, manifests };
 }
 

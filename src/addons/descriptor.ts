@@ -1,7 +1,12 @@
-import { ADDON_DATA, type ArtifactName } from "../artifacts/recipes.js";
-import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
-import { ADDON_PORTS, ADDON_PORT_NAMES, type AddonPortName } from "../config/addon-ports.js";
+import type { ArtifactName } from "../artifacts/recipes.js";
+import type { ImageName } from "../artifacts/versions.js";
+import { ADDON_PORTS, type AddonPortName } from "../config/addon-ports.js";
+import { IssueList } from "../config/issue-list.js";
+import type { ConfigIssue } from "../config/issues.js";
 import { checkDNS1123Label } from "../config/k8s-names.js";
+import { checkSchema } from "../config/schema-check.js";
+import type { YamlSource } from "../config/yaml-source.js";
+import { descriptorSchema, VALUE_TYPES } from "./descriptor-schema.js";
 import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-formats.js";
 
 /**
@@ -28,6 +33,9 @@ import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-forma
  *     - {port: ingressDns, dns: udp}                # or a DNS query over udp or tcp: any answer
  *   nodeFiles:                         # written into every node on enable, removed on disable
  *     - {path: "/etc/x/${ports.registry}.toml", content: "..."}
+ *
+ * Its structure is checked against the JSON Schema in descriptor-schema.ts; what a schema cannot say
+ * is checked here, and both report located issues (file:line:col) alike.
  */
 export interface AddonDescriptor {
   name: string;
@@ -67,7 +75,7 @@ export interface NodeFile {
   content: string;
 }
 
-export type ValueType = "string" | "int" | "bool";
+export type ValueType = (typeof VALUE_TYPES)[number];
 export type AddonValue = string | number | boolean;
 
 export interface ValueSpec {
@@ -97,39 +105,10 @@ export interface ReadinessCheck {
 
 export const ROLLOUT_KINDS: Readonly<Record<string, string>> = { Deployment: "apps/v1", DaemonSet: "apps/v1" };
 
-const TOP_KEYS = [
-  "name",
-  "description",
-  "default",
-  "alwaysOn",
-  "images",
-  "values",
-  "readiness",
-  "usage",
-  "manifestArtifacts",
-  "keepOnDisable",
-  "hostProbes",
-  "nodeFiles",
-];
-/** Kinds keepOnDisable accepts: a CRD is "in use" while objects of the resource it defines exist. */
-const KEEPABLE_KINDS = ["CustomResourceDefinition"];
-const VALUE_KEYS = ["type", "default", "description", "enum", "min", "max", "format"];
-const READINESS_KEYS = ["kind", "name", "namespace", "apiVersion", "condition"];
-const VALUE_TYPES: readonly ValueType[] = ["string", "int", "bool"];
-const VALUE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
-
-export function knownImageNames(): ImageName[] {
-  return Object.keys(imageRefs(SUPPORTED[0]!)) as ImageName[];
-}
-
 type Data = Record<string, unknown>;
 
 function isMap(v: unknown): v is Data {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  return v === undefined ? "nothing" : JSON.stringify(v);
 }
 
 /** Whether `v` is a value of type `t`, as written in YAML. */
@@ -140,231 +119,87 @@ export function hasType(v: unknown, t: ValueType): v is AddonValue {
 }
 
 /**
- * Checks a parsed addon.yaml and returns it typed, or every problem found, each naming the field,
- * what it holds and what is accepted.
+ * Checks a parsed addon.yaml and returns it typed, or every problem found, each at its line and
+ * column, naming the field, what it holds and what is accepted.
  */
-export function checkDescriptor(data: unknown, folderName: string): { descriptor?: AddonDescriptor; problems: string[] } {
-  const problems: string[] = [];
-  const bad = (field: string, value: unknown, accepted: string) => problems.push(`${field}: got ${show(value)}, want ${accepted}`);
-  if (!isMap(data)) {
-    return { problems: [`the file must be a mapping with the fields ${TOP_KEYS.join(", ")}; got ${show(data)}`] };
+export function checkDescriptor(src: YamlSource, folderName: string): { descriptor?: AddonDescriptor; issues: ConfigIssue[] } {
+  const issues = new IssueList(src);
+  issues.push(...checkSchema(src, descriptorSchema));
+  const data = src.data;
+  if (isMap(data)) {
+    checkName(data.name, folderName, issues);
+    if (isMap(data.values)) for (const [key, spec] of Object.entries(data.values)) if (isMap(spec)) checkDefault(key, spec, issues);
+    items(data.readiness).forEach((check, i) => checkRolloutNamespace(check, i, issues));
+    items(data.hostProbes).forEach((probe, i) => checkDnsTransport(probe, i, issues));
   }
-  for (const key of Object.keys(data)) {
-    if (!TOP_KEYS.includes(key)) problems.push(`${key}: is not a known field; known fields: ${TOP_KEYS.join(", ")}`);
-  }
+  if (issues.length) return { issues: issues.sorted() };
+  return { issues: [], descriptor: typed(data as RawDescriptor) };
+}
 
-  const name = data.name;
-  if (typeof name !== "string" || checkDNS1123Label(name)) {
-    bad("name", name, "a DNS-1123 label (lowercase letters, digits and '-')");
-  } else if (name !== folderName) {
-    bad("name", name, `the name of the addon's folder, "${folderName}"`);
-  }
-  const description = data.description;
-  if (typeof description !== "string" || description.trim() === "" || description.includes("\n")) {
-    bad("description", description, "one non-empty line of text");
-  }
-  if (typeof data.default !== "boolean") bad("default", data.default, "true or false");
-  if (data.alwaysOn !== undefined && typeof data.alwaysOn !== "boolean") bad("alwaysOn", data.alwaysOn, "true or false");
-  if (data.alwaysOn === true && data.default === false) bad("default", data.default, "true: an alwaysOn addon is always enabled");
-  if (data.usage !== undefined && typeof data.usage !== "string") bad("usage", data.usage, "text");
+const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-  const images = checkImages(data.images, bad);
-  const values = checkValues(data.values, bad);
-  const readiness = checkReadiness(data.readiness, bad);
-  const manifestArtifacts = checkList(data.manifestArtifacts, "manifestArtifacts", ADDON_DATA, bad) as ArtifactName[];
-  const keepOnDisable = checkList(data.keepOnDisable, "keepOnDisable", KEEPABLE_KINDS, bad);
-  const hostProbes = checkHostProbes(data.hostProbes, bad);
-  const nodeFiles = checkNodeFiles(data.nodeFiles, bad);
+function checkName(name: unknown, folderName: string, issues: IssueList): void {
+  if (typeof name !== "string") return;
+  const p = checkDNS1123Label(name);
+  if (p) issues.file(["name"], { value: name, ...p });
+  else if (name !== folderName) {
+    issues.file(["name"], { value: name, problem: "is not the folder's name", allowed: `the name of the addon's folder, "${folderName}"` });
+  }
+}
 
-  if (problems.length) return { problems };
+/** A value's default must pass what `--set` would hold a value to: its enum, format and bounds. */
+function checkDefault(key: string, spec: Data, issues: IssueList): void {
+  const type = spec.type as ValueType;
+  const value = spec.default;
+  if (!VALUE_TYPES.includes(type) || !hasType(value, type)) return;
+  const at = ["values", key, "default"];
+  if (Array.isArray(spec.enum) && spec.enum.length > 0 && !spec.enum.includes(value)) {
+    issues.file(at, { value, problem: "is not allowed", allowed: `one of the enum values ${spec.enum.join(", ")}` });
+  }
+  const format = spec.format as ValueFormat;
+  const p = typeof value === "string" && VALUE_FORMAT_NAMES.includes(format) ? checkFormat(format, value) : undefined;
+  if (p) issues.file(at, { value, ...p });
+  const min = typeof spec.min === "number" ? spec.min : undefined;
+  const max = typeof spec.max === "number" ? spec.max : undefined;
+  if (typeof value === "number" && ((min !== undefined && value < min) || (max !== undefined && value > max))) {
+    issues.file(at, { value, problem: "is out of range", allowed: `a value within ${min ?? "-∞"}..${max ?? "∞"}` });
+  }
+}
+
+function checkRolloutNamespace(check: unknown, i: number, issues: IssueList): void {
+  if (!isMap(check) || typeof check.kind !== "string" || !ROLLOUT_KINDS[check.kind] || check.namespace !== undefined) return;
+  issues.file(["readiness", i, "namespace"], { problem: "is missing", allowed: `the namespace of the ${check.kind}` });
+}
+
+function checkDnsTransport(probe: unknown, i: number, issues: IssueList): void {
+  if (!isMap(probe) || (probe.dns !== "udp" && probe.dns !== "tcp")) return;
+  const port = ADDON_PORTS[probe.port as AddonPortName];
+  if (!port || (port.protocols as readonly string[]).includes(probe.dns.toUpperCase())) return;
+  issues.file(["hostProbes", i, "dns"], {
+    value: probe.dns,
+    problem: "is not allowed",
+    allowed: `a protocol port ${String(probe.port)} is published with: ${port.protocols.join(", ").toLowerCase()}`,
+  });
+}
+
+/** addon.yaml as the schema admits it: optional lists and flags still absent. */
+type RawDescriptor = Partial<Omit<AddonDescriptor, "name" | "description" | "default">> &
+  Pick<AddonDescriptor, "name" | "description" | "default">;
+
+function typed(raw: RawDescriptor): AddonDescriptor {
+  const values = Object.entries(raw.values ?? {}).map(([k, spec]) => [k, { ...spec, description: spec.description.trim() }]);
   return {
-    problems,
-    descriptor: {
-      name: name as string,
-      description: (description as string).trim(),
-      default: data.default as boolean,
-      alwaysOn: data.alwaysOn === true,
-      images,
-      values,
-      readiness,
-      ...(typeof data.usage === "string" ? { usage: data.usage } : {}),
-      manifestArtifacts,
-      keepOnDisable,
-      hostProbes,
-      nodeFiles,
-    },
+    name: raw.name,
+    description: raw.description.trim(),
+    default: raw.default,
+    alwaysOn: raw.alwaysOn === true,
+    images: raw.images ?? [],
+    values: Object.fromEntries(values) as Record<string, ValueSpec>,
+    readiness: raw.readiness ?? [],
+    ...(raw.usage !== undefined ? { usage: raw.usage } : {}),
+    manifestArtifacts: raw.manifestArtifacts ?? [],
+    keepOnDisable: raw.keepOnDisable ?? [],
+    hostProbes: raw.hostProbes ?? [],
+    nodeFiles: raw.nodeFiles ?? [],
   };
-}
-
-type Bad = (field: string, value: unknown, accepted: string) => void;
-
-function checkImages(raw: unknown, bad: Bad): ImageName[] {
-  if (raw === undefined) return [];
-  const known = knownImageNames();
-  if (!Array.isArray(raw)) {
-    bad("images", raw, `a list of image names (${known.join(", ")})`);
-    return [];
-  }
-  raw.forEach((img, i) => {
-    if (typeof img !== "string" || !known.includes(img as ImageName)) bad(`images[${i}]`, img, `one of ${known.join(", ")}`);
-  });
-  return raw as ImageName[];
-}
-
-function checkValues(raw: unknown, bad: Bad): Record<string, ValueSpec> {
-  if (raw === undefined) return {};
-  if (!isMap(raw)) {
-    bad("values", raw, "a mapping of value name to {type, default, description}");
-    return {};
-  }
-  const out: Record<string, ValueSpec> = {};
-  for (const [key, spec] of Object.entries(raw)) {
-    const at = `values.${key}`;
-    if (!VALUE_NAME.test(key)) bad(at, key, "a name of letters and digits, starting with a letter");
-    if (!isMap(spec)) {
-      bad(at, spec, "a mapping with type, default and description");
-      continue;
-    }
-    for (const k of Object.keys(spec)) {
-      if (!VALUE_KEYS.includes(k)) bad(`${at}.${k}`, k, `one of the fields ${VALUE_KEYS.join(", ")}`);
-    }
-    const type = spec.type as ValueType;
-    if (!VALUE_TYPES.includes(type)) {
-      bad(`${at}.type`, spec.type, `one of ${VALUE_TYPES.join(", ")}`);
-      continue;
-    }
-    if (!hasType(spec.default, type)) bad(`${at}.default`, spec.default, `a value of type ${type}`);
-    if (typeof spec.description !== "string" || spec.description.trim() === "") {
-      bad(`${at}.description`, spec.description, "one line saying what the value changes");
-    }
-    if (spec.enum !== undefined) {
-      if (!Array.isArray(spec.enum) || spec.enum.length === 0 || !spec.enum.every((e) => hasType(e, type))) {
-        bad(`${at}.enum`, spec.enum, `a non-empty list of ${type} values`);
-      } else if (!(spec.enum as unknown[]).includes(spec.default)) {
-        bad(`${at}.default`, spec.default, `one of the enum values ${spec.enum.join(", ")}`);
-      }
-    }
-    for (const bound of ["min", "max"] as const) {
-      if (spec[bound] === undefined) continue;
-      if (type !== "int" || !hasType(spec[bound], "int")) bad(`${at}.${bound}`, spec[bound], "an integer bound, on an int value only");
-    }
-    const format = spec.format as ValueFormat | undefined;
-    if (format !== undefined) {
-      if (type !== "string" || !VALUE_FORMAT_NAMES.includes(format)) {
-        bad(`${at}.format`, spec.format, `one of ${VALUE_FORMAT_NAMES.join(", ")}, on a string value only`);
-      } else if (typeof spec.default === "string" && checkFormat(format, spec.default)) {
-        bad(`${at}.default`, spec.default, checkFormat(format, spec.default)!.allowed);
-      }
-    }
-    const min = spec.min as number | undefined;
-    const max = spec.max as number | undefined;
-    if (typeof spec.default === "number" && ((min !== undefined && spec.default < min) || (max !== undefined && spec.default > max))) {
-      bad(`${at}.default`, spec.default, `a value within ${min ?? "-∞"}..${max ?? "∞"}`);
-    }
-    out[key] = {
-      type,
-      default: spec.default as AddonValue,
-      description: String(spec.description ?? "").trim(),
-      ...(spec.enum !== undefined ? { enum: spec.enum as AddonValue[] } : {}),
-      ...(min !== undefined ? { min } : {}),
-      ...(max !== undefined ? { max } : {}),
-      ...(format !== undefined ? { format } : {}),
-    };
-  }
-  return out;
-}
-
-function checkReadiness(raw: unknown, bad: Bad): ReadinessCheck[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    bad("readiness", raw, "a list of {kind, name, namespace?, apiVersion?, condition?}");
-    return [];
-  }
-  const out: ReadinessCheck[] = [];
-  raw.forEach((item, i) => {
-    const at = `readiness[${i}]`;
-    if (!isMap(item)) {
-      bad(at, item, "a mapping {kind, name, namespace?, apiVersion?, condition?}");
-      return;
-    }
-    for (const k of Object.keys(item)) {
-      if (!READINESS_KEYS.includes(k)) bad(`${at}.${k}`, k, `one of the fields ${READINESS_KEYS.join(", ")}`);
-    }
-    for (const k of ["kind", "name"]) {
-      if (typeof item[k] !== "string" || item[k] === "") bad(`${at}.${k}`, item[k], "a non-empty string");
-    }
-    for (const k of ["namespace", "apiVersion", "condition"]) {
-      if (item[k] !== undefined && (typeof item[k] !== "string" || item[k] === "")) bad(`${at}.${k}`, item[k], "a non-empty string");
-    }
-    if (typeof item.kind === "string" && ROLLOUT_KINDS[item.kind] && item.namespace === undefined) {
-      bad(`${at}.namespace`, undefined, `the namespace of the ${item.kind}`);
-    }
-    out.push(item as unknown as ReadinessCheck);
-  });
-  return out;
-}
-
-function checkList(raw: unknown, field: string, accepted: readonly string[], bad: Bad): string[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    bad(field, raw, `a list of ${accepted.join(", ")}`);
-    return [];
-  }
-  raw.forEach((item, i) => {
-    if (typeof item !== "string" || !accepted.includes(item)) bad(`${field}[${i}]`, item, `one of ${accepted.join(", ")}`);
-  });
-  return raw as string[];
-}
-
-function checkHostProbes(raw: unknown, bad: Bad): (HostProbe | DnsProbe)[] {
-  if (raw === undefined) return [];
-  const want = `a mapping {port: ${ADDON_PORT_NAMES.join(" | ")}, path: /..., status?: 100..599} or {port, dns: udp | tcp}`;
-  if (!Array.isArray(raw)) {
-    bad("hostProbes", raw, `a list of ${want}`);
-    return [];
-  }
-  const out: (HostProbe | DnsProbe)[] = [];
-  raw.forEach((item, i) => {
-    const at = `hostProbes[${i}]`;
-    if (!isMap(item)) return void bad(at, item, want);
-    if (item.dns !== undefined) return void out.push(checkDnsProbe(item, at, bad));
-    for (const k of Object.keys(item)) if (!["port", "path", "status"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, path, status");
-    if (!ADDON_PORT_NAMES.includes(item.port as AddonPortName)) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
-    if (typeof item.path !== "string" || !item.path.startsWith("/")) bad(`${at}.path`, item.path, "a URL path starting with /");
-    if (item.status !== undefined && !(typeof item.status === "number" && Number.isInteger(item.status) && item.status >= 100 && item.status <= 599)) {
-      bad(`${at}.status`, item.status, "an HTTP status from 100 to 599");
-    }
-    out.push(item as unknown as HostProbe);
-  });
-  return out;
-}
-
-function checkDnsProbe(item: Data, at: string, bad: Bad): DnsProbe {
-  for (const k of Object.keys(item)) if (!["port", "dns"].includes(k)) bad(`${at}.${k}`, k, "one of the fields port, dns (a DNS probe)");
-  const port = ADDON_PORTS[item.port as AddonPortName];
-  if (!port) bad(`${at}.port`, item.port, `one of ${ADDON_PORT_NAMES.join(", ")}`);
-  if (item.dns !== "udp" && item.dns !== "tcp") {
-    bad(`${at}.dns`, item.dns, "udp or tcp");
-  } else if (port && !(port.protocols as readonly string[]).includes(item.dns.toUpperCase())) {
-    bad(`${at}.dns`, item.dns, `a protocol port ${String(item.port)} is published with: ${port.protocols.join(", ").toLowerCase()}`);
-  }
-  return item as unknown as DnsProbe;
-}
-
-function checkNodeFiles(raw: unknown, bad: Bad): NodeFile[] {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) {
-    bad("nodeFiles", raw, "a list of {path, content}");
-    return [];
-  }
-  const out: NodeFile[] = [];
-  raw.forEach((item, i) => {
-    const at = `nodeFiles[${i}]`;
-    if (!isMap(item)) return void bad(at, item, "a mapping {path, content}");
-    for (const k of Object.keys(item)) if (!["path", "content"].includes(k)) bad(`${at}.${k}`, k, "one of the fields path, content");
-    if (typeof item.path !== "string" || !item.path.startsWith("/")) bad(`${at}.path`, item.path, "an absolute path inside the node");
-    if (typeof item.content !== "string") bad(`${at}.content`, item.content, "text");
-    out.push(item as unknown as NodeFile);
-  });
-  return out;
 }

@@ -3,7 +3,6 @@
 export { listAddons, getAddon, addonsDir, DESCRIPTOR_FILE, type Addon, type ManifestFile } from "./catalog.js";
 export {
   checkDescriptor,
-  knownImageNames,
   type AddonDescriptor,
   type AddonValue,
   type ReadinessCheck,
@@ -12,6 +11,7 @@ export {
   type ValueSpec,
   type ValueType,
 } from "./descriptor.js";
+export { descriptorSchema, knownImageNames } from "./descriptor-schema.js";
 export { resolveValues, describeValues, type ResolvedValues } from "./values.js";
 export { addonContext, type AddonContext, type ClusterFacts } from "./context.js";
 export { renderAddon, renderText } from "./render.js";

@@ -3,7 +3,7 @@ import { type ArtifactCache } from "./cache.js";
 import { isArchiveOfImageIn } from "./image-archive.js";
 import { LABEL_BUILT_FROM } from "./images.js";
 import { LABEL_K8S_VERSION, NODE_IMAGE_REPO } from "./node-image.js";
-import { artifactVersion, type ArtifactName } from "./recipes.js";
+import { ARTIFACT_NAMES, artifactVersion } from "./recipes.js";
 import { imageRefs, SUPPORTED } from "./versions.js";
 
 export interface ImageEntry {
@@ -46,13 +46,7 @@ export interface Removed {
  * their image is in the engine: the next `addons enable` copies them into nodes.
  */
 export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts: { all: boolean }): Promise<Removed[]> {
-  const inUse = new Set(
-    SUPPORTED.flatMap((v) =>
-      (["kubernetes", "etcd", "containerd", "runc", "cni-plugins", "pause", "coredns", "local-path-provisioner", "metrics-server", "traefik", "registry", "agnhost", "gateway-api-crds", "kube-router"] as ArtifactName[]).map(
-        (n) => `${n}@${artifactVersion(n, v)}`,
-      ),
-    ),
-  );
+  const inUse = new Set(SUPPORTED.flatMap((v) => ARTIFACT_NAMES.map((n) => `${n}@${artifactVersion(n, v)}`)));
   const engineImageIds = opts.all ? [] : (await docker.listImages().catch(() => [])).map((i) => i.Id);
   const removed: Removed[] = [];
   for (const a of await cache.list()) {

@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { projectRoot } from "../util/project.js";
 import { downloadModule, goEnv, runLogged } from "./go-toolchain.js";
-import type { CRecipe, FilesRecipe, GoBuild, ModuleRecipe, Recipe, WrapperRecipe } from "./recipes.js";
+import type { CRecipe, FilesRecipe, GoBuild, ModuleRecipe, Recipe, WrapperRecipe } from "./recipe-kinds.js";
 
 export interface BuildContext {
   /** Where the binaries go (a fresh temp dir that the cache publishes when the build succeeds). */
@@ -45,13 +46,26 @@ async function buildWrapper(recipe: WrapperRecipe, ctx: BuildContext): Promise<v
   const dir = path.join(ctx.workDir, "wrapper");
   await fs.mkdir(dir, { recursive: true });
   const upstreamMod = await fs.readFile(path.join(upstream, "go.mod"), "utf8");
-  await fs.writeFile(path.join(dir, "go.mod"), wrapperGoMod(recipe, upstreamMod));
-  for (const [sub, source] of Object.entries(recipe.mains ?? {})) {
-    await fs.mkdir(path.join(dir, sub), { recursive: true });
-    await fs.writeFile(path.join(dir, sub, "main.go"), source);
+  for (const [file, text] of Object.entries(await wrapperFiles(recipe, upstreamMod))) {
+    await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await fs.writeFile(path.join(dir, file), text);
   }
   // -mod=mod lets go resolve and record the wrapper's full requirement graph in its own go.sum.
   for (const b of recipe.builds) await goBuild(b, dir, ["-mod=mod"], ctx);
+}
+
+/** The wrapper module's files by path inside it: its go.mod and the main.go of each of its mains. */
+export async function wrapperFiles(recipe: WrapperRecipe, upstreamGoMod: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = { "go.mod": wrapperGoMod(recipe, upstreamGoMod) };
+  for (const [sub, source] of Object.entries(recipe.mains ?? {})) {
+    files[`${sub}/main.go`] = await fs.readFile(path.join(goMainsDir(), source), "utf8");
+  }
+  return files;
+}
+
+/** Where the Go sources of wrapper mains live: beside package.json, from src/ or dist/. */
+export function goMainsDir(): string {
+  return path.join(projectRoot(), "images", "go-mains");
 }
 
 /** The generated go.mod: upstream at its tag, its staging modules pinned to their matching tags. */

@@ -20,6 +20,7 @@ import { checkDNS1123Label } from "./k8s-names.js";
 import { resolveNetworking, type ResolvedNetworking } from "./networking.js";
 import { layoutNodes, type NodeSlot } from "./node-layout.js";
 import { checkProfileName } from "./profile-name.js";
+import { CLUSTER_TEXT_FIELDS, clusterFileSchema } from "./schema.js";
 import { checkSchema } from "./schema-check.js";
 import { parseYamlSource, type YamlSource } from "./yaml-source.js";
 
@@ -44,7 +45,7 @@ const MAX_NODE_NAME = 63;
 export async function resolveConfig(opts: ResolveOptions = {}): Promise<ClusterConfig> {
   const src = opts.file ? await loadSource(opts.file) : undefined;
   const issues = new IssueList(src);
-  if (src) issues.push(...checkSchema(src));
+  if (src) issues.push(...checkSchema(src, clusterFileSchema));
   const file: FileSettings = src ? readFileSettings(src, issues) : emptyFileSettings();
   const flags = parseFlags(opts.flags ?? {}, issues);
 
@@ -117,7 +118,7 @@ async function loadSource(file: string): Promise<YamlSource> {
       hint: "pass the path of a kubeyard cluster config file (YAML), or leave the file out to use flags and defaults",
     });
   }
-  const src = parseYamlSource(text, file);
+  const src = parseYamlSource(text, file, { document: "a single Cluster", textFields: CLUSTER_TEXT_FIELDS });
   if (src.syntaxIssues.length > 0) throw new ConfigError(src.syntaxIssues);
   return src;
 }

@@ -1,24 +1,33 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { formatPath, renderValue, type ConfigIssue, type PathSegment } from "./issues.js";
-import { clusterFileSchema } from "./schema.js";
 import type { YamlSource } from "./yaml-source.js";
 
-/** Checks the file's structure against the JSON Schema and turns every failure into a located issue. */
-export function checkSchema(src: YamlSource): ConfigIssue[] {
-  const validate = validator();
+/**
+ * Checks a YAML file's structure against a JSON Schema and turns every failure into a located issue.
+ * Each schema `description` is what a message offers as allowed there; `keyName` on a mapping is what
+ * its keys are called when one is unknown ("component"; "field" when absent).
+ */
+export function checkSchema(src: YamlSource, schema: object): ConfigIssue[] {
+  const validate = validator(schema);
   if (validate(src.data)) return [];
-  return (validate.errors ?? []).flatMap((e) => toIssue(e, src));
+  const errors = validate.errors ?? [];
+  // A value of the wrong type fails its other keywords too (an enum, a pattern); its type is what to fix.
+  const mistyped = new Set(errors.filter((e) => e.keyword === "type").map((e) => e.instancePath));
+  return errors.filter((e) => e.keyword === "type" || !mistyped.has(e.instancePath)).flatMap((e) => toIssue(e, src));
 }
 
-let compiled: ValidateFunction | undefined;
-function validator(): ValidateFunction {
-  // verbose: errors carry their schema, whose description says what is allowed.
-  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false }).compile(clusterFileSchema);
-  return compiled;
+// verbose: errors carry their schema, whose description says what is allowed.
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false }).addVocabulary(["keyName"]);
+const compiled = new WeakMap<object, ValidateFunction>();
+function validator(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) compiled.set(schema, (v = ajv.compile(schema)));
+  return v;
 }
 
 interface SchemaNode {
   description?: string;
+  keyName?: string;
   const?: unknown;
   properties?: Record<string, SchemaNode>;
   minimum?: number;
@@ -30,14 +39,20 @@ function toIssue(e: ErrorObject, src: YamlSource): ConfigIssue[] {
   const parent = (e.parentSchema ?? {}) as SchemaNode;
   const at = (p: PathSegment[], where: "key" | "value" = "value") => ({ file: src.file, ...src.locate(p, where), field: formatPath(p) });
   const value = renderValue(e.data);
+  if (e.propertyName !== undefined) {
+    // A key that fails `propertyNames`: the key is the value in question.
+    const key = e.propertyName;
+    return [{ ...at([...path, key], "key"), value: JSON.stringify(key), problem: "is not allowed", allowed: describe(parent) }];
+  }
   switch (e.keyword) {
     case "if":
-      // The branch that failed reports its own errors.
+    case "propertyNames":
+      // The branch or the key that failed reports its own errors.
       return [];
     case "additionalProperties": {
       const key = String(e.params.additionalProperty);
       const known = Object.keys(parent.properties ?? {});
-      const what = e.instancePath === "/extraArgs" ? "component" : "field";
+      const what = parent.keyName ?? "field";
       return [{ ...at([...path, key], "key"), value: JSON.stringify(key), problem: `is not a known ${what}`, allowed: known.join(", ") }];
     }
     case "required": {
@@ -50,10 +65,16 @@ function toIssue(e: ErrorObject, src: YamlSource): ConfigIssue[] {
         return [{ ...at(path), problem: "the file is empty", allowed: describe(parent) }];
       }
       return [{ ...at(path), value, problem: typeProblem(e.data), allowed: describe(parent) ?? `a ${String(e.params.type)}` }];
-    case "enum":
-      return [{ ...at(path), value, problem: "is not allowed", allowed: (e.params.allowedValues as unknown[]).join(", ") }];
+    case "enum": {
+      const allowed = describe(parent) ?? (e.params.allowedValues as unknown[]).join(", ");
+      return [{ ...at(path), value, problem: "is not allowed", allowed }];
+    }
     case "const":
-      return [{ ...at(path), value, problem: "is not allowed", allowed: String(e.params.allowedValue) }];
+    case "pattern":
+    case "minLength":
+    case "maxLength":
+    case "not":
+      return [{ ...at(path), value, problem: "is not allowed", allowed: describe(parent) }];
     case "minimum":
     case "maximum":
       return [{ ...at(path), value, problem: "is out of range", allowed: describe(parent) }];

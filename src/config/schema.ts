@@ -42,7 +42,8 @@
  *
  * Structure (types, allowed values, unknown fields) is checked against the JSON Schema below; the
  * rules a schema cannot say (CIDR syntax and overlap, name syntax, port collisions, versions) are
- * in `checks.ts`. Each schema `description` is what an error message offers as "allowed".
+ * in `checks.ts`. Each schema `description` is what an error message offers as "allowed"; `keyName`
+ * is what a key of a mapping is called in a message about an unknown one (schema-check.ts).
  */
 
 import { ADDON_PORT_NAMES } from "./addon-ports.js";
@@ -66,6 +67,17 @@ export const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 export const CONTAINER_RUNTIMES = ["containerd"] as const;
 export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
+
+/** Fields read as the text written even where YAML sees a number or boolean (see yaml-source.ts). */
+export const CLUSTER_TEXT_FIELDS = [
+  "name",
+  "kubernetesVersion",
+  "nodeImage",
+  "nodes.*.image",
+  "nodes.*.labels.*",
+  "nodes.*.taints.*.value",
+  "extraArgs.*.*",
+] as const;
 
 const text = (description: string) => ({ type: "string", description });
 const port = (minimum: number, description: string) => ({ type: "integer", minimum, maximum: 65535, description });
@@ -177,6 +189,7 @@ export const clusterFileSchema = {
     extraArgs: {
       type: "object",
       description: "a mapping of components to their extra flags",
+      keyName: "component",
       additionalProperties: false,
       properties: Object.fromEntries(COMPONENTS.map((c) => [c, argsSchema])),
     },

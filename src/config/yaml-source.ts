@@ -3,8 +3,8 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import type { ConfigIssue, PathSegment } from "./issues.js";
 
 /**
- * A config file parsed with its source positions kept, so any field can be traced back to the
- * line and column where the user wrote it.
+ * A YAML file (the cluster config, an addon descriptor) parsed with its source positions kept, so
+ * any field can be traced back to the line and column where it was written.
  */
 export interface YamlSource {
   /** The file as the user named it, for messages. */
@@ -19,7 +19,17 @@ export interface YamlSource {
   locate(path: readonly PathSegment[], at?: "key" | "value"): { line: number; col: number };
 }
 
-export function parseYamlSource(text: string, file: string): YamlSource {
+export interface YamlSourceOptions {
+  /** What the file's one document is, for a file that holds several: "a single Cluster". */
+  document: string;
+  /**
+   * Fields read as the text written even where YAML sees a number or boolean (`1.30`, `true`), as
+   * dotted paths in which `*` stands for every key or item: "nodes.*.labels.*".
+   */
+  textFields?: readonly string[];
+}
+
+export function parseYamlSource(text: string, file: string, opts: YamlSourceOptions): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, keepSourceTokens: false });
   const pos = (offset: number) => {
@@ -35,11 +45,11 @@ export function parseYamlSource(text: string, file: string): YamlSource {
       e.code === "MULTIPLE_DOCS"
         ? "the file holds more than one YAML document"
         : `YAML syntax error: ${e.message.split("\n")[0]}`,
-    allowed: e.code === "MULTIPLE_DOCS" ? "one document: a single Cluster" : undefined,
+    allowed: e.code === "MULTIPLE_DOCS" ? `one document: ${opts.document}` : undefined,
   }));
   let data: unknown;
   if (syntaxIssues.length === 0) {
-    stringifyScalars(doc, text);
+    stringifyScalars(doc, text, opts.textFields ?? []);
     data = doc.toJS({ maxAliasCount: 100 });
   }
   return {
@@ -81,21 +91,19 @@ function findNode(doc: Document, p: readonly PathSegment[], at: "key" | "value")
  * YAML reads `kubernetesVersion: 1.30` as the number 1.3 and `tier: true` as a boolean; where the
  * schema wants text, take what the user actually typed instead of failing them on a type.
  */
-function stringifyScalars(doc: Document, text: string): void {
+function stringifyScalars(doc: Document, text: string, fields: readonly string[]): void {
   const fix = (n: unknown) => {
     if (!isScalar(n) || !n.range) return;
     const t = typeof n.value;
     if (t === "number" || t === "boolean" || t === "bigint") n.value = text.slice(n.range[0], n.range[1]);
   };
-  const values = (n: unknown): unknown[] => (isMap(n) ? n.items.map((p) => p.value) : []);
-  const items = (n: unknown): unknown[] => (isSeq(n) ? n.items : []);
-  const get = (n: unknown, key: string): unknown => (isMap(n) ? n.get(key, true) : undefined);
-
-  for (const key of ["name", "kubernetesVersion", "nodeImage"]) fix(doc.get(key, true));
-  for (const node of items(doc.get("nodes", true))) {
-    fix(get(node, "image"));
-    values(get(node, "labels")).forEach(fix);
-    for (const taint of items(get(node, "taints"))) fix(get(taint, "value"));
+  const children = (n: unknown, seg: string): unknown[] => {
+    if (isMap(n)) return seg === "*" ? n.items.map((p) => p.value) : [n.get(seg, true)];
+    return isSeq(n) && seg === "*" ? n.items : [];
+  };
+  for (const field of fields) {
+    let nodes: unknown[] = [doc.contents];
+    for (const seg of field.split(".")) nodes = nodes.flatMap((n) => children(n, seg));
+    nodes.forEach(fix);
   }
-  for (const component of values(doc.get("extraArgs", true))) values(component).forEach(fix);
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { ARTIFACT_NAMES, artifactVersion, recipeFor } from "../../src/artifacts/recipes.js";
+import { wrapperFiles } from "../../src/artifacts/source-build.js";
+import { SUPPORTED } from "../../src/artifacts/versions.js";
+
+const UPSTREAM_GO_MOD = "module k8s.io/kubernetes\n\ngo 1.25.0\n\nrequire (\n\tk8s.io/api v0.0.0\n\tk8s.io/client-go v0.0.0\n)\n";
+
+describe("artifact recipes", () => {
+  it("every artifact of every supported version has a recipe at the version it is cached under", () => {
+    for (const v of SUPPORTED) {
+      for (const name of ARTIFACT_NAMES) {
+        const recipe = recipeFor(name, v);
+        expect(recipe.module, name).toMatch(/^[a-z0-9.-]+\.[a-z]+\//);
+        if (recipe.kind !== "c" && name !== "agnhost") expect(recipe.version, name).toBe(`v${artifactVersion(name, v)}`);
+      }
+    }
+  });
+
+  it("a wrapper's go.mod pins upstream and its staging modules, and its mains come from their Go files", async () => {
+    const v = SUPPORTED[0]!;
+    const etcd = recipeFor("etcd", v);
+    if (etcd.kind !== "wrapper") throw new Error("etcd is built as a wrapper");
+    const files = await wrapperFiles(etcd, UPSTREAM_GO_MOD);
+    expect(Object.keys(files).sort()).toEqual(["etcd/main.go", "go.mod"]);
+    expect(files["go.mod"]).toContain(`\tgo.etcd.io/etcd/server/v3 v${v.etcd}\n\tgo.etcd.io/etcd/etcdctl/v3 v${v.etcd}\n`);
+    expect(files["etcd/main.go"]).toMatch(/^package main\n[\s\S]*etcdmain\.Main\(os\.Args\)/);
+
+    const agnhost = recipeFor("agnhost", v);
+    if (agnhost.kind !== "wrapper") throw new Error("agnhost is built as a wrapper");
+    const agn = await wrapperFiles(agnhost, UPSTREAM_GO_MOD);
+    expect(agn["go.mod"]).toContain("replace (\n\tk8s.io/api => k8s.io/api v0.37.1\n\tk8s.io/client-go => k8s.io/client-go v0.37.1\n)\n");
+    expect(agn["agnhost/main.go"]).toContain("netexec.CmdNetexec");
+  });
+});
