@@ -14,7 +14,6 @@ import { cidrsOverlap, formatIP, nthAddress } from "../../src/config/ip.js";
 import { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { EngineUnreachableError } from "../../src/drivers/docker/engine.js";
 import { hostRoutes } from "../../src/drivers/docker/host-routes.js";
-import { inspectImage } from "../../src/drivers/docker/images.js";
 import { LABEL_CLUSTER } from "../../src/drivers/docker/labels.js";
 import { looseCIDR } from "../../src/drivers/docker/subnet.js";
 import type { NodeInfo, NodeSpec } from "../../src/drivers/types.js";
@@ -46,7 +45,7 @@ let image = "";
 
 async function testImage(): Promise<string> {
   const candidates = [process.env.KUBEYARD_TEST_IMAGE, await baseImageTag(), `kubeyard/node:v${DEFAULT_KUBERNETES_VERSION}`];
-  for (const c of candidates) if (c && (await inspectImage(docker, c))) return c;
+  for (const c of candidates) if (c && (await driver.images.inspect(c))) return c;
   throw new Error(`none of ${candidates.filter(Boolean).join(", ")} is in the engine: set KUBEYARD_TEST_IMAGE to an image with ${BUSYBOX}`);
 }
 
