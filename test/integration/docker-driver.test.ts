@@ -408,6 +408,41 @@ describe("DockerDriver on the real engine", () => {
   });
 });
 
+describe("DockerDriver's images", () => {
+  const made = `kubeyard-test/commit:${run}`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kubeyard-commit-"));
+  afterAll(async () => {
+    await driver.images.remove(made).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("commit a run that exits 0 with its mounts and labels, and report one that fails without committing", async () => {
+    const base = image || (await testImage());
+    writeFileSync(path.join(dir, "file"), "hello");
+    const sh = (script: string) => [BUSYBOX, "sh", "-c", script];
+    const ok = await driver.images.commitRun(base, sh("cp /in/file /made"), {
+      mounts: [{ hostPath: path.join(dir, "file"), containerPath: "/in/file", readOnly: true }],
+      tag: made,
+      changes: ["LABEL dev.kubeyard.test=commit"],
+    });
+    expect(ok.exitCode).toBe(0);
+    expect((await driver.images.inspect(made))?.labels["dev.kubeyard.test"]).toBe("commit");
+    const check = await driver.images.commitRun(made, sh(`test "$(cat /made)" = hello || { echo "/made is missing"; exit 7; }`), {
+      mounts: [],
+      tag: `${made}-checked`,
+      changes: [],
+    });
+    expect(check.exitCode).toBe(0);
+    await driver.images.remove(`${made}-checked`);
+    const failed = await driver.images.commitRun(made, sh("echo failing; exit 7"), { mounts: [], tag: `${made}-failed`, changes: [] });
+    expect(failed).toEqual({ exitCode: 7, output: expect.stringContaining("failing") });
+    expect(await driver.images.inspect(`${made}-failed`)).toBeUndefined();
+    const listed = (await driver.images.list({ reference: "kubeyard-test/commit" })).flatMap((i) => i.tags);
+    expect(listed).toContain(made);
+    expect(listed).not.toContain(`${made}-failed`);
+  });
+});
+
 describe("DockerDriver without an engine", () => {
   it("says how to start one", async () => {
     const nowhere = new DockerDriver({ docker: new Dockerode({ socketPath: "/nonexistent/docker.sock" }) });
