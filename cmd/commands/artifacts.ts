@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
 import type { Command } from "commander";
 import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
+import { createDriver } from "../../src/drivers/index.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { createDriver } from "../../src/drivers/index.js";
 import { addSourceOptions, engineDriver, globals, resolveVersion, sourceOf } from "./common.js";
 
 export function registerArtifacts(program: Command): void {
