@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureTestImage } from "../dist/src/artifacts/test-images.js";
+import { createDriver } from "../dist/src/drivers/index.js";
 
 const WRK = ["-t", "2", "-c", "50", "-d", "10s", "--latency"];
 
@@ -74,7 +75,7 @@ export async function tunnelSuite({ cli, env, kubectlBin, runs, out, median }) {
   const p = `bench-tunnel-${Math.random().toString(36).slice(2, 7)}`;
   const ky = (args, opts = {}) => execa("node", [cli, "-p", p, ...args], { env, ...opts });
   const kubectl = (args) => execa(kubectlBin, ["--context", p, ...args], { env });
-  const image = await ensureTestImage(new Docker(), "agnhost");
+  const image = await ensureTestImage((await createDriver()).images, "agnhost");
   const results = [];
   let tunnel;
   try {

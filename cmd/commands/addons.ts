@@ -85,7 +85,7 @@ async function enableWithProgress(program: Command, name: string, set: Record<st
         {
           title: `addon ${name}`,
           run: async (step) => {
-            ({ usage } = await enableClusterAddon(profile, name, { driver, docker: driver.docker, set, source, onStep: step }));
+            ({ usage } = await enableClusterAddon(profile, name, { driver, set, source, onStep: step }));
           },
         },
       ],

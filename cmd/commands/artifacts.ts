@@ -1,9 +1,10 @@
 import { rm } from "node:fs/promises";
 import type { Command } from "commander";
 import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
+import { createDriver } from "../../src/drivers/index.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { addSourceOptions, globals, resolveVersion, sourceOf } from "./common.js";
+import { addSourceOptions, engineDriver, globals, resolveVersion, sourceOf } from "./common.js";
 
 export function registerArtifacts(program: Command): void {
   const artifacts = program.command("artifacts").description("binaries and images clusters are made of: list, fetch, prune");
@@ -14,11 +15,11 @@ export function registerArtifacts(program: Command): void {
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
       const { ArtifactCache } = await import("../../src/artifacts/cache.js");
-      const { listDockerArtifacts } = await import("../../src/artifacts/inventory.js");
-      const { connectEngine } = await import("../../src/drivers/docker/engine.js");
+      const { listImageArtifacts } = await import("../../src/artifacts/inventory.js");
       const cache = new ArtifactCache();
       const files = await cache.list();
-      const images = await listDockerArtifacts(connectEngine()).catch(() => []);
+      // Without an engine, the listing shows the cache alone.
+      const images = await listImageArtifacts((await createDriver()).images).catch(() => []);
       const rows = [
         ...files.map((a) => ({ kind: "binaries", name: a.name, version: a.version, source: a.source, bytes: a.bytes, where: a.dir })),
         ...images.map((i) => ({ kind: "image", name: i.ref, version: i.version, source: i.source, bytes: i.bytes, where: "container engine" })),
@@ -46,11 +47,10 @@ export function registerArtifacts(program: Command): void {
       const { ADDON_DATA } = await import("../../src/artifacts/recipes.js");
       const { RELEASE_ARTIFACTS } = await import("../../src/artifacts/release-artifact.js");
       const { buildArtifact } = await import("../../src/artifacts/source-artifact.js");
-      const { requireEngine } = await import("../../src/drivers/docker/engine.js");
       const cache = new ArtifactCache();
-      const docker = await requireEngine();
+      const { images: engineImages } = await engineDriver();
       const workDir = await cache.tempDir();
-      const baseImage = baseImageOnce(docker, { log: cache.logPath("base", "bookworm", "source"), workDir });
+      const baseImage = baseImageOnce(engineImages, { log: cache.logPath("base", "bookworm", "source"), workDir });
       const sources = imageSources(sourceOf(opts));
       const images = [...NODE_IMAGES, ...(opts.addons ? ADDON_IMAGES : [])];
       // Addon images are loaded into nodes from their archives; made now, the first enable needn't.
@@ -65,10 +65,10 @@ export function registerArtifacts(program: Command): void {
           ...images.map((name) => ({
             title: `image ${name}`,
             run: async (step: (s: string) => void, warn: (s: string) => void) => {
-              const ref = await ensureImage(docker, name, v, { cache, baseImage, sources, onStep: step, warn });
+              const ref = await ensureImage(engineImages, name, v, { cache, baseImage, sources, onStep: step, warn });
               if (archived.has(name)) {
                 step("archive for loading into nodes");
-                await cachedImageArchive(docker, cache, name, ref);
+                await cachedImageArchive(engineImages, cache, name, ref);
               }
             },
           })),
@@ -90,8 +90,7 @@ export function registerArtifacts(program: Command): void {
     .action(async (opts: { all: boolean; output: "text" | "json" }) => {
       const { ArtifactCache } = await import("../../src/artifacts/cache.js");
       const { pruneArtifacts } = await import("../../src/artifacts/inventory.js");
-      const { connectEngine } = await import("../../src/drivers/docker/engine.js");
-      const removed = await pruneArtifacts(new ArtifactCache(), connectEngine(), { all: opts.all });
+      const removed = await pruneArtifacts(new ArtifactCache(), (await createDriver()).images, { all: opts.all });
       if (opts.output === "json") return printJson(removed);
       if (!removed.length) return void process.stdout.write("nothing to prune\n");
       for (const r of removed) process.stdout.write(`removed ${r.name} ${r.version} (${r.source}, ${humanBytes(r.bytes)})\n`);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { NodeImageResult } from "../../src/artifacts/node-image.js";
 import { humanBytes, parseOutput, printJson } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
-import { addSourceOptions, globals, resolveVersion, sourceOf } from "./common.js";
+import { addSourceOptions, engineDriver, globals, resolveVersion, sourceOf } from "./common.js";
 
 export function registerBuild(program: Command): void {
   const build = program.command("build").description("build images kubeyard runs");
@@ -16,8 +16,7 @@ export function registerBuild(program: Command): void {
       const v = resolveVersion(opts.kubernetesVersion);
       const { ArtifactCache } = await import("../../src/artifacts/cache.js");
       const { buildNodeImage } = await import("../../src/artifacts/node-image.js");
-      const { requireEngine } = await import("../../src/drivers/docker/engine.js");
-      const docker = await requireEngine();
+      const { images } = await engineDriver();
       const cache = new ArtifactCache();
       let result: NodeImageResult | undefined;
       await runSteps(
@@ -25,7 +24,7 @@ export function registerBuild(program: Command): void {
           {
             title: `node image for Kubernetes v${v.kubernetes}`,
             run: async (step, warn) => {
-              result = await buildNodeImage(docker, v, {
+              result = await buildNodeImage(images, v, {
                 cache,
                 source: sourceOf(opts),
                 force: opts.force,

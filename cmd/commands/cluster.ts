@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 // flags.js, not config/index.js: the flag names are needed to define `start`, the validator (ajv, yaml) only when it runs.
 import { FLAG_NAMES } from "../../src/config/flags.js";
-import type { DockerDriver } from "../../src/drivers/docker/driver.js";
+import type { NodeDriver } from "../../src/drivers/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { confirm } from "../ui/confirm.js";
@@ -114,7 +114,7 @@ export function registerCluster(program: Command): void {
     });
 }
 
-async function allProfiles(driver: DockerDriver): Promise<string[]> {
+async function allProfiles(driver: NodeDriver): Promise<string[]> {
   const { listProfiles } = await import("../../src/cluster/state.js");
   const fromState = await listProfiles();
   const fromEngine = (await driver.listNodes()).map((n) => n.cluster);

@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/source-choice.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/artifacts/versions.js";
-import type { DockerDriver } from "../../src/drivers/docker/driver.js";
+import { createDriver, type NodeDriver } from "../../src/drivers/index.js";
 import { UserError } from "../../src/util/errors.js";
 
 export interface GlobalOptions {
@@ -13,19 +13,15 @@ export function globals(program: Command): GlobalOptions {
   return program.opts<GlobalOptions>();
 }
 
-/**
- * The container engine's driver, once the engine answers. Loaded here, when an action asks for it:
- * dockerode and the driver's helpers take a good part of a second to import.
- */
-export async function engineDriver(log?: (message: string) => void): Promise<DockerDriver> {
-  const { DockerDriver } = await import("../../src/drivers/docker/driver.js");
-  const driver = new DockerDriver({ log });
+/** The container engine's driver, once the engine answers. */
+export async function engineDriver(log?: (message: string) => void): Promise<NodeDriver> {
+  const driver = await createDriver("docker", { log });
   await driver.preflight();
   return driver;
 }
 
 /** engineDriver that, under --verbose, says what it does on stderr. */
-export function driverFor(program: Command): Promise<DockerDriver> {
+export function driverFor(program: Command): Promise<NodeDriver> {
   const verbose = globals(program).verbose;
   return engineDriver((m) => verbose && process.stderr.write(`  ${m}\n`));
 }

@@ -1,6 +1,6 @@
 import os from "node:os";
 import type { Command } from "commander";
-import type { DockerDriver } from "../../src/drivers/docker/driver.js";
+import type { NodeDriver } from "../../src/drivers/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { engineDriver, globals } from "./common.js";
 
@@ -76,7 +76,7 @@ export function registerDay2(program: Command): void {
     });
 
   /** Runs `act` on the profile's cluster under its lock, so that no start or delete runs meanwhile. */
-  const locked = (act: (d: DockerDriver, profile: string) => Promise<string>) => async () => {
+  const locked = (act: (d: NodeDriver, profile: string) => Promise<string>) => async () => {
     const { lockProfile } = await import("../../src/cluster/state.js");
     const profile = globals(program).profile;
     const d = await engineDriver();

@@ -12,7 +12,7 @@ export function registerImage(program: Command): void {
     .action(async (refs: string[], opts: { archive: string[] }) => {
       const { loadImages } = await import("../../src/cluster/image-load.js");
       const driver = await engineDriver();
-      const r = await loadImages(driver.docker, driver, globals(program).profile, { images: refs, archives: opts.archive });
+      const r = await loadImages(driver, globals(program).profile, { images: refs, archives: opts.archive });
       const what = [...refs, ...opts.archive].join(", ");
       process.stdout.write(`loaded ${what} (${humanBytes(r.bytes)}) into ${r.nodes.join(", ")}\n`);
     });

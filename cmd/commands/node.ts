@@ -33,7 +33,7 @@ export function registerNode(program: Command): void {
               run: async (report) => {
                 added = await addClusterNode(driver, g.profile, role as AddableRole, {
                   log: report,
-                  prepareForAddons: () => prepareNodesForEnabledAddons(g.profile, { driver, docker: driver.docker, onStep: report }),
+                  prepareForAddons: () => prepareNodesForEnabledAddons(g.profile, { driver, onStep: report }),
                 });
               },
             },

@@ -13,8 +13,7 @@ import { planStart } from "../../src/cluster/start.js";
 import { lockProfile } from "../../src/cluster/state.js";
 import { clusterStatus } from "../../src/cluster/status.js";
 import { resolveConfig, type ConfigFlags } from "../../src/config/index.js";
-import type { DockerDriver } from "../../src/drivers/docker/driver.js";
-import { inspectImage } from "../../src/drivers/docker/images.js";
+import type { NodeDriver } from "../../src/drivers/types.js";
 import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { printStatus } from "../ui/status.js";
@@ -55,16 +54,16 @@ export async function runStart(program: Command, opts: Record<string, string | b
       kubeconfigPath: kcPath,
       log: (m) => g.verbose && process.stderr.write(`  ${m}\n`),
       enableAddon: async (name, report) => {
-        await enableClusterAddon(config.name, name, { driver, docker: driver.docker, source: sourceOf(opts as never), onStep: report });
+        await enableClusterAddon(config.name, name, { driver, source: sourceOf(opts as never), onStep: report });
       },
       ensureImage: async (report) => {
         const image = nodeImageFor(config);
         if (config.nodeImage) {
-          if (!(await inspectImage(driver.docker, image))) throw new UserError(`node image ${image} does not exist`);
+          if (!(await driver.images.inspect(image))) throw new UserError(`node image ${image} does not exist`);
           return image;
         }
         const cache = new ArtifactCache();
-        const r = await buildNodeImage(driver.docker, config.versions, {
+        const r = await buildNodeImage(driver.images, config.versions, {
           cache,
           source: sourceOf(opts as { source?: string; artifacts?: string }),
           log: cache.logPath("node-image", config.versions.kubernetes, "source"),
@@ -72,7 +71,7 @@ export async function runStart(program: Command, opts: Record<string, string | b
         });
         return r.tag;
       },
-      ensureLoadBalancerImage: (report) => ensureLoadBalancerImage(driver.docker, { cache: new ArtifactCache(), onStep: report }),
+      ensureLoadBalancerImage: (report) => ensureLoadBalancerImage(driver.images, { cache: new ArtifactCache(), onStep: report }),
     });
     if (plan.mode === "running") {
       process.stdout.write(`cluster "${config.name}" is already running; nothing changed\n`);
@@ -114,7 +113,7 @@ export async function runStart(program: Command, opts: Record<string, string | b
 }
 
 /** Removes what a failed or interrupted create left; when that fails too, says so and what to run. */
-async function removeHalfMade(driver: DockerDriver, name: string, kcPath: string | null): Promise<void> {
+async function removeHalfMade(driver: NodeDriver, name: string, kcPath: string | null): Promise<void> {
   try {
     await deleteCluster(driver, name, kcPath);
   } catch (err) {

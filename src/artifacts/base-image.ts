@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type Docker from "dockerode";
 import { execa } from "execa";
-import { buildImage, importRootfs, inspectImage, pullImage } from "../drivers/docker/images.js";
+import type { ImageStore } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import { cacheDir } from "../util/paths.js";
 import { projectRoot } from "../util/project.js";
@@ -30,17 +29,17 @@ export async function baseImageTag(): Promise<string> {
  * pulled, otherwise by debootstrapping the same packages from a Debian mirror (no registry needed).
  */
 export async function ensureBaseImage(
-  docker: Docker,
+  images: ImageStore,
   opts: { log: string; workDir: string; onStep?: (s: string) => void; warn?: (s: string) => void },
 ): Promise<string> {
   const tag = await baseImageTag();
-  if (await inspectImage(docker, tag)) return tag;
+  if (await images.inspect(tag)) return tag;
   // Two kubeyard processes on a fresh machine would otherwise debootstrap side by side into one
   // package cache, and one of them fails.
   const release = await new ArtifactCache().lock("base-image");
   try {
-    if (await inspectImage(docker, tag)) return tag;
-    await makeBaseImage(docker, tag, opts);
+    if (await images.inspect(tag)) return tag;
+    await makeBaseImage(images, tag, opts);
   } finally {
     await release();
   }
@@ -48,7 +47,7 @@ export async function ensureBaseImage(
 }
 
 async function makeBaseImage(
-  docker: Docker,
+  images: ImageStore,
   tag: string,
   opts: { log: string; workDir: string; onStep?: (s: string) => void; warn?: (s: string) => void },
 ): Promise<void> {
@@ -56,20 +55,20 @@ async function makeBaseImage(
   let pulled = false;
   try {
     opts.onStep?.(`pull ${from}`);
-    await pullImage(docker, from);
+    await images.pull(from);
     pulled = true;
   } catch (err) {
     opts.warn?.(`cannot pull ${from} (${firstLine(err)}); building the base with debootstrap instead`);
   }
   if (pulled) {
     opts.onStep?.("install packages");
-    await buildImage(docker, path.join(projectRoot(), "images", "base"), tag, { log: opts.log });
+    await images.build(path.join(projectRoot(), "images", "base"), tag, { log: opts.log });
   } else {
-    await debootstrapBase(docker, tag, opts);
+    await debootstrapBase(images, tag, opts);
   }
 }
 
-async function debootstrapBase(docker: Docker, tag: string, opts: { log: string; workDir: string; onStep?: (s: string) => void }) {
+async function debootstrapBase(images: ImageStore, tag: string, opts: { log: string; workDir: string; onStep?: (s: string) => void }) {
   const which = await execa("debootstrap", ["--version"], { reject: false });
   if (which.exitCode !== 0) {
     throw new UserError(
@@ -105,8 +104,7 @@ async function debootstrapBase(docker: Docker, tag: string, opts: { log: string;
     await fs.rm(path.join(rootfs, "var", "cache", "apt", "archives"), { recursive: true, force: true });
     await fs.rm(path.join(rootfs, "var", "lib", "apt", "lists"), { recursive: true, force: true });
     opts.onStep?.("import root filesystem");
-    const [repo, t] = tag.split(":") as [string, string];
-    await importRootfs(docker, rootfs, repo, t, ['CMD ["/bin/bash"]']);
+    await images.importRootfs(rootfs, tag, ['CMD ["/bin/bash"]']);
   } finally {
     await fs.rm(rootfs, { recursive: true, force: true });
   }
@@ -118,9 +116,9 @@ function firstLine(err: unknown): string {
 
 /** `ensureBaseImage` made at most once, on first call: image builds that need no base never make it. */
 export function baseImageOnce(
-  docker: Docker,
+  images: ImageStore,
   opts: { log: string; workDir: string; onStep?: (s: string) => void; warn?: (s: string) => void },
 ): () => Promise<string> {
   let base: Promise<string> | undefined;
-  return () => (base ??= ensureBaseImage(docker, opts));
+  return () => (base ??= ensureBaseImage(images, opts));
 }

@@ -2,11 +2,10 @@ import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { constants, createGzip } from "node:zlib";
-import type Docker from "dockerode";
 import * as tar from "tar";
 import type { ArtifactCache, ArtifactSource } from "./cache.js";
 import { LABEL_BUILT_FROM } from "./images.js";
-import { imageArchive, inspectImage } from "../drivers/docker/images.js";
+import type { ImageStore } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 
 const ARCHIVE_FILE = "image.tar";
@@ -35,12 +34,12 @@ export function isArchiveOfImageIn(entry: { name: string; version: string }, eng
  * the engine takes seconds on every load, while the archive copies into a node as it is. Archives of
  * the same image under other IDs are removed, so a rebuilt image leaves no stale export behind.
  */
-export async function cachedImageArchive(docker: Docker, cache: ArtifactCache, name: string, ref: string): Promise<string> {
-  const info = await inspectImage(docker, ref);
+export async function cachedImageArchive(images: ImageStore, cache: ArtifactCache, name: string, ref: string): Promise<string> {
+  const info = await images.inspect(ref);
   if (!info) throw new UserError(`image ${ref} is not in the host's container engine`, "`kubeyard artifacts fetch --addons` builds it.");
   const entry = archiveEntry(name, info.id);
   const source: ArtifactSource = info.labels[LABEL_BUILT_FROM] === "source" ? "source" : "release";
-  const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) => writeGzipArchive(docker, cache, ref, path.join(dir, ARCHIVE_FILE)));
+  const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) => writeGzipArchive(images, cache, ref, path.join(dir, ARCHIVE_FILE)));
   for (const old of await cache.list()) {
     if (old.name === entry.name && old.version !== entry.version) await cache.remove(old);
   }
@@ -54,14 +53,14 @@ export async function cachedImageArchive(docker: Docker, cache: ArtifactCache, n
  * layer's compression from its first bytes and unpacks it (with pigz, which nodes have) faster than
  * it stores the uncompressed bytes: measured, its import took 2.3 s instead of 3.7 s.
  */
-async function writeGzipArchive(docker: Docker, cache: ArtifactCache, ref: string, file: string): Promise<void> {
+async function writeGzipArchive(images: ImageStore, cache: ArtifactCache, ref: string, file: string): Promise<void> {
   const work = await cache.tempDir();
   try {
     const saved = path.join(work, "saved");
     const out = path.join(work, "out");
     await fs.mkdir(saved);
     await fs.mkdir(out);
-    await pipeline(await imageArchive(docker, [ref]), tar.x({ cwd: saved }));
+    await pipeline(await images.archive([ref]), tar.x({ cwd: saved }));
     // Both the classic and the OCI-layout `docker save` formats list the image in manifest.json.
     const [image] = JSON.parse(await fs.readFile(path.join(saved, "manifest.json"), "utf8")) as { Config: string; Layers: string[] }[];
     if (!image) throw new Error(`docker save of ${ref} holds no image`);

@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type Docker from "dockerode";
-import { buildImage, inspectImage, pullImage } from "../drivers/docker/images.js";
+import type { ImageStore } from "../drivers/types.js";
 import { projectRoot } from "../util/project.js";
 import type { ArtifactCache } from "./cache.js";
 import type { SourceChoice } from "./source-choice.js";
@@ -61,19 +60,19 @@ export function imageSources(choice: SourceChoice): ImageSource[] {
  * otherwise built from its upstream Go module. Same name either way, so manifests never change.
  */
 export async function ensureImage(
-  docker: Docker,
+  images: ImageStore,
   name: ImageName,
   v: ComponentVersions,
   opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
 ): Promise<string> {
   const ref = imageRefs(v)[name];
-  if (await inspectImage(docker, ref)) return ref;
+  if (await images.inspect(ref)) return ref;
   let lastErr: unknown;
   const sources: ImageSource[] = BUILT_ONLY.includes(name) ? ["source"] : opts.sources;
   for (const source of sources) {
     try {
-      if (source === "pull") await pullImage(docker, ref);
-      else await buildFromSource(docker, name, ref, v, opts);
+      if (source === "pull") await images.pull(ref);
+      else await buildFromSource(images, name, ref, v, opts);
       return ref;
     } catch (err) {
       lastErr = err;
@@ -83,7 +82,7 @@ export async function ensureImage(
 }
 
 async function buildFromSource(
-  docker: Docker,
+  images: ImageStore,
   name: ImageName,
   ref: string,
   v: ComponentVersions,
@@ -108,7 +107,7 @@ async function buildFromSource(
     const base = await opts.baseImage();
     await patchBaseArg(path.join(context, "Dockerfile"), base);
     opts.onStep?.(`image ${ref}`);
-    await buildImage(docker, context, ref, {
+    await images.build(context, ref, {
       labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin },
       log: opts.cache.logPath(binary ?? IMAGE_DIR[name], version, "source"),
     });

@@ -1,4 +1,4 @@
-import type Docker from "dockerode";
+import type { ImageStore } from "../drivers/types.js";
 import { type ArtifactCache } from "./cache.js";
 import { isArchiveOfImageIn } from "./image-archive.js";
 import { LABEL_BUILT_FROM } from "./images.js";
@@ -14,19 +14,19 @@ export interface ImageEntry {
 }
 
 /** kubeyard's images in the engine: node and base images, and every pod image of a supported version. */
-export async function listDockerArtifacts(docker: Docker): Promise<ImageEntry[]> {
+export async function listImageArtifacts(images: ImageStore): Promise<ImageEntry[]> {
   const wanted = new Set<string>(SUPPORTED.flatMap((v) => Object.values(imageRefs(v))));
   const out: ImageEntry[] = [];
-  for (const img of await docker.listImages()) {
-    for (const tag of img.RepoTags ?? []) {
-      const labels = img.Labels ?? {};
+  for (const img of await images.list()) {
+    for (const tag of img.tags) {
+      const labels = img.labels;
       const ours = tag.startsWith(`${NODE_IMAGE_REPO}:`) || tag.startsWith("kubeyard/base:");
       if (!ours && !wanted.has(tag) && !wanted.has(`docker.io/${tag}`) && !wanted.has(`docker.io/library/${tag}`)) continue;
       out.push({
         ref: tag,
         version: labels[LABEL_K8S_VERSION] ?? tag.slice(tag.lastIndexOf(":") + 1),
         source: labels[LABEL_BUILT_FROM] ?? (ours ? "source" : "pull"),
-        bytes: img.Size,
+        bytes: img.size,
       });
     }
   }
@@ -45,9 +45,9 @@ export interface Removed {
  * interrupted runs, and with `all` also the images kubeyard built. Image archives stay as long as
  * their image is in the engine: the next `addons enable` copies them into nodes.
  */
-export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts: { all: boolean }): Promise<Removed[]> {
+export async function pruneArtifacts(cache: ArtifactCache, images: ImageStore, opts: { all: boolean }): Promise<Removed[]> {
   const inUse = new Set(SUPPORTED.flatMap((v) => ARTIFACT_NAMES.map((n) => `${n}@${artifactVersion(n, v)}`)));
-  const engineImageIds = opts.all ? [] : (await docker.listImages().catch(() => [])).map((i) => i.Id);
+  const engineImageIds = opts.all ? [] : (await images.list().catch(() => [])).map((i) => i.id);
   const removed: Removed[] = [];
   for (const a of await cache.list()) {
     if (opts.all || (!inUse.has(`${a.name}@${a.version}`) && !isArchiveOfImageIn(a, engineImageIds))) {
@@ -57,9 +57,9 @@ export async function pruneArtifacts(cache: ArtifactCache, docker: Docker, opts:
   }
   await cache.removeStaleTemp(opts.all ? 0 : undefined);
   if (opts.all) {
-    for (const img of await listDockerArtifacts(docker).catch(() => [])) {
+    for (const img of await listImageArtifacts(images).catch(() => [])) {
       if (img.source !== "source") continue;
-      await docker.getImage(img.ref).remove().catch(() => undefined);
+      await images.remove(img.ref).catch(() => undefined);
       removed.push({ name: img.ref, version: img.version, source: "image", bytes: img.bytes });
     }
   }

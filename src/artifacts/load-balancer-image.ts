@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type Docker from "dockerode";
-import { buildImage, inspectImage } from "../drivers/docker/images.js";
+import type { ImageStore } from "../drivers/types.js";
 import { projectRoot } from "../util/project.js";
 import { baseImageOnce } from "./base-image.js";
 import type { ArtifactCache } from "./cache.js";
@@ -15,27 +14,27 @@ export const LOAD_BALANCER_REPO = "kubeyard/load-balancer";
  * hash of its inputs so an unchanged one is reused. One build at a time across processes.
  */
 export async function ensureLoadBalancerImage(
-  docker: Docker,
+  images: ImageStore,
   opts: { cache: ArtifactCache; onStep?: (s: string) => void },
 ): Promise<string> {
   const dir = path.join(projectRoot(), "images", "load-balancer");
   const workDir = await opts.cache.tempDir();
   const log = opts.cache.logPath("load-balancer", "haproxy", "source");
   try {
-    const base = await baseImageOnce(docker, { log, workDir, onStep: opts.onStep })();
+    const base = await baseImageOnce(images, { log, workDir, onStep: opts.onStep })();
     const hash = createHash("sha256").update(base);
     for (const f of (await fs.readdir(dir)).sort()) hash.update(f).update(await fs.readFile(path.join(dir, f)));
     const tag = `${LOAD_BALANCER_REPO}:${hash.digest("hex").slice(0, 12)}`;
-    if (await inspectImage(docker, tag)) return tag;
+    if (await images.inspect(tag)) return tag;
     const release = await opts.cache.lock("load-balancer-image");
     try {
-      if (await inspectImage(docker, tag)) return tag;
+      if (await images.inspect(tag)) return tag;
       opts.onStep?.(`image ${tag}`);
       const context = path.join(workDir, "context");
       await fs.cp(dir, context, { recursive: true });
       await patchBaseArg(path.join(context, "Dockerfile"), base);
-      await buildImage(docker, context, tag, { labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: "debian:bookworm haproxy" }, log });
-      await removeOlderImages(docker, tag);
+      await images.build(context, tag, { labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: "debian:bookworm haproxy" }, log });
+      await removeOlderImages(images, tag);
       return tag;
     } finally {
       await release();
@@ -49,9 +48,9 @@ export async function ensureLoadBalancerImage(
  * Images of earlier inputs serve no new cluster. The engine refuses to remove one a cluster's
  * load balancer still runs from, and that one stays until the cluster is gone.
  */
-async function removeOlderImages(docker: Docker, current: string): Promise<void> {
-  const older = (await docker.listImages({ filters: JSON.stringify({ reference: [LOAD_BALANCER_REPO] }) }))
-    .flatMap((i) => i.RepoTags ?? [])
+async function removeOlderImages(images: ImageStore, current: string): Promise<void> {
+  const older = (await images.list({ reference: LOAD_BALANCER_REPO }))
+    .flatMap((i) => i.tags)
     .filter((t) => t.startsWith(`${LOAD_BALANCER_REPO}:`) && t !== current);
-  for (const t of older) await docker.getImage(t).remove().catch(() => undefined);
+  for (const t of older) await images.remove(t).catch(() => undefined);
 }

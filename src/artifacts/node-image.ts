@@ -1,11 +1,8 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type Docker from "dockerode";
-import { engineInfo } from "../drivers/docker/engine-info.js";
-import { detectPrivilegeMode, nodeHostConfig } from "../drivers/docker/privileges.js";
-import { buildImage, inspectImage, saveImages } from "../drivers/docker/images.js";
 import { containerdConfig } from "../components/containerd.js";
+import type { ImageStore } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import { projectRoot } from "../util/project.js";
 import { baseImageOnce } from "./base-image.js";
@@ -37,23 +34,23 @@ export interface NodeImageResult {
  * so building again with nothing changed only re-checks the cache.
  */
 export async function buildNodeImage(
-  docker: Docker,
+  images: ImageStore,
   v: ComponentVersions,
   opts: Progress & { cache: ArtifactCache; source: SourceChoice; log: string; force?: boolean },
 ): Promise<NodeImageResult> {
   const tag = nodeImageTag(v);
   const workDir = await opts.cache.tempDir();
   try {
-    const baseImage = baseImageOnce(docker, { log: opts.log, workDir, onStep: opts.onStep, warn: opts.warn });
+    const baseImage = baseImageOnce(images, { log: opts.log, workDir, onStep: opts.onStep, warn: opts.warn });
     const binaries = await obtainBinaries(["kubernetes", "etcd", "containerd", "runc", "cni-plugins"], v, opts);
     const sources = imageSources(opts.source);
-    const images: string[] = [];
-    for (const name of NODE_IMAGES) images.push(await ensureImage(docker, name, v, { ...opts, baseImage, sources }));
+    const preloaded: string[] = [];
+    for (const name of NODE_IMAGES) preloaded.push(await ensureImage(images, name, v, { ...opts, baseImage, sources }));
     const baseTag = await baseImage();
 
-    const inputs = await inputsHash(docker, v, baseTag, binaries, images);
+    const inputs = await inputsHash(images, v, baseTag, binaries, preloaded);
     const upToDate = async () => {
-      const existing = await inspectImage(docker, tag);
+      const existing = await images.inspect(tag);
       return !opts.force && existing?.labels[LABEL_INPUTS] === inputs ? existing : undefined;
     };
     const current = await upToDate();
@@ -63,7 +60,7 @@ export async function buildNodeImage(
     try {
       const built = await upToDate();
       if (built) return { tag, built: false, size: built.size };
-      return await buildFromInputs(docker, v, { ...opts, workDir, baseTag, binaries, images, inputs, tag });
+      return await buildFromInputs(images, v, { ...opts, workDir, baseTag, binaries, preloaded, inputs, tag });
     } finally {
       await release();
     }
@@ -74,11 +71,11 @@ export async function buildNodeImage(
 
 /** Builds the image from inputs already obtained: the node folder and binaries, then the preloaded images. */
 async function buildFromInputs(
-  docker: Docker,
+  images: ImageStore,
   v: ComponentVersions,
-  opts: Progress & { log: string; workDir: string; baseTag: string; binaries: CachedArtifact[]; images: string[]; inputs: string; tag: string },
+  opts: Progress & { log: string; workDir: string; baseTag: string; binaries: CachedArtifact[]; preloaded: string[]; inputs: string; tag: string },
 ): Promise<NodeImageResult> {
-  const { workDir, baseTag, binaries, images, inputs, tag } = opts;
+  const { workDir, baseTag, binaries, preloaded, inputs, tag } = opts;
   const context = path.join(workDir, "context");
   await fs.cp(path.join(projectRoot(), "images", "node"), context, { recursive: true });
   await linkBinaries(binaries, context);
@@ -86,25 +83,25 @@ async function buildFromInputs(
   const dockerfile = path.join(context, "Dockerfile");
   await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
 
-  const replaced = await inspectImage(docker, tag);
+  const replaced = await images.inspect(tag);
   opts.onStep?.("build image");
   const stage = `${NODE_IMAGE_REPO}-stage:${inputs.slice(0, 12)}`;
-  await buildImage(docker, context, stage, { log: opts.log });
+  await images.build(context, stage, { log: opts.log });
   try {
-    opts.onStep?.(`preload ${images.length} images`);
+    opts.onStep?.(`preload ${preloaded.length} images`);
     const archive = path.join(workDir, "images.tar");
-    await saveImages(docker, images, archive);
-    await preload(docker, stage, archive, tag, {
+    await images.save(preloaded, archive);
+    await preload(images, stage, archive, tag, {
       [LABEL_INPUTS]: inputs,
       [LABEL_K8S_VERSION]: `v${v.kubernetes}`,
     });
   } finally {
-    await docker.getImage(stage).remove({ noprune: false }).catch(() => undefined);
+    await images.remove(stage).catch(() => undefined);
   }
-  const info = await inspectImage(docker, tag);
+  const info = await images.inspect(tag);
   // The image this one replaces would stay behind untagged, about 1 GB each time; the engine
   // refuses to remove it while a cluster's containers still run from it, and then it stays.
-  if (replaced && replaced.id !== info?.id) await docker.getImage(replaced.id).remove().catch(() => undefined);
+  if (replaced && replaced.id !== info?.id) await images.remove(replaced.id).catch(() => undefined);
   return { tag, built: true, size: info?.size ?? 0 };
 }
 
@@ -124,19 +121,19 @@ async function linkBinaries(binaries: CachedArtifact[], context: string): Promis
 }
 
 async function inputsHash(
-  docker: Docker,
+  images: ImageStore,
   v: ComponentVersions,
   baseTag: string,
   binaries: CachedArtifact[],
-  images: string[],
+  preloaded: string[],
 ): Promise<string> {
   const h = createHash("sha256");
   // Not all of `v`: its addon versions are not in the image, and bumping one must not rebuild it.
   // What the image holds is hashed below: binaries by version, images by ID, files and config.
   h.update(v.kubernetes);
-  h.update(baseTag + ((await inspectImage(docker, baseTag))?.id ?? ""));
+  h.update(baseTag + ((await images.inspect(baseTag))?.id ?? ""));
   for (const b of binaries) h.update(`${b.name}/${b.version}/${b.source}/${b.createdAt}`);
-  for (const ref of images) h.update(`${ref}@${(await inspectImage(docker, ref))?.id ?? ""}`);
+  for (const ref of preloaded) h.update(`${ref}@${(await images.inspect(ref))?.id ?? ""}`);
   const nodeDir = path.join(projectRoot(), "images", "node");
   for (const e of (await fs.readdir(nodeDir, { recursive: true, withFileTypes: true })).sort((a, b) =>
     path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)),
@@ -150,35 +147,18 @@ async function inputsHash(
 }
 
 /** Imports the image archive into containerd inside a container of `stage`, then commits it as `tag`. */
-async function preload(docker: Docker, stage: string, archive: string, tag: string, labels: Record<string, string>) {
-  const [mode, facts] = await Promise.all([detectPrivilegeMode(docker, stage), engineInfo(docker)]);
-  const host = nodeHostConfig(mode, facts.cgroupVersion);
-  const c = await docker.createContainer({
-    Image: stage,
-    Entrypoint: ["/usr/local/lib/kubeyard/preload-images", "/preload/images.tar"],
-    Cmd: [],
-    Labels: { "dev.kubeyard.build": "preload" },
-    HostConfig: { ...host, Binds: [...(host.Binds ?? []), `${archive}:/preload/images.tar:ro`] },
+async function preload(images: ImageStore, stage: string, archive: string, tag: string, labels: Record<string, string>) {
+  const res = await images.commitRun(stage, ["/usr/local/lib/kubeyard/preload-images", "/preload/images.tar"], {
+    mounts: [{ hostPath: archive, containerPath: "/preload/images.tar", readOnly: true }],
+    tag,
+    changes: [
+      'ENTRYPOINT ["/usr/local/bin/kubeyard-entrypoint"]',
+      "CMD []",
+      ...Object.entries(labels).map(([k, val]) => `LABEL ${k}=${val}`),
+    ],
   });
-  try {
-    await c.start();
-    const res = (await c.wait()) as { StatusCode: number };
-    if (res.StatusCode !== 0) {
-      const logs = (await c.logs({ stdout: true, stderr: true })).toString();
-      throw new UserError(`preloading images into the node image failed (exit ${res.StatusCode}):\n${logs.slice(-2000)}`);
-    }
-    const [repo, t] = tag.split(":") as [string, string];
-    await c.commit({
-      repo,
-      tag: t,
-      changes: [
-        'ENTRYPOINT ["/usr/local/bin/kubeyard-entrypoint"]',
-        "CMD []",
-        ...Object.entries(labels).map(([k, val]) => `LABEL ${k}=${val}`),
-      ],
-    });
-  } finally {
-    await c.remove({ force: true }).catch(() => undefined);
+  if (res.exitCode !== 0) {
+    throw new UserError(`preloading images into the node image failed (exit ${res.exitCode}):\n${res.output.slice(-2000)}`);
   }
 }
 

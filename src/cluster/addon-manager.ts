@@ -1,5 +1,4 @@
 import { rm } from "node:fs/promises";
-import type Docker from "dockerode";
 import http from "node:http";
 import path from "node:path";
 import {
@@ -47,7 +46,6 @@ export async function addonRows(profile: string): Promise<AddonRow[]> {
 
 export interface EnableOptions {
   driver: NodeDriver;
-  docker: Docker;
   set?: Record<string, string>;
   source?: SourceChoice;
   onStep?: (text: string) => void;
@@ -210,20 +208,20 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
     const workDir = await cache.tempDir();
     try {
       opts.onStep?.(`image ${ref}`);
-      await ensureImage(opts.docker, image, state.config.versions, {
+      await ensureImage(opts.driver.images, image, state.config.versions, {
         cache,
         sources: imageSources(opts.source ?? "auto"),
-        baseImage: baseImageOnce(opts.docker, { log: cache.logPath("base", "bookworm", "source"), workDir }),
+        baseImage: baseImageOnce(opts.driver.images, { log: cache.logPath("base", "bookworm", "source"), workDir }),
         onStep: opts.onStep,
       });
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
     missing.push(ref);
-    archives.push(await cachedImageArchive(opts.docker, cache, image, ref));
+    archives.push(await cachedImageArchive(opts.driver.images, cache, image, ref));
   }
   if (missing.length) {
     opts.onStep?.(`load ${missing.join(", ")} into the nodes`);
-    await loadImages(opts.docker, opts.driver, state.name, { images: [], archives });
+    await loadImages(opts.driver, state.name, { images: [], archives });
   }
 }

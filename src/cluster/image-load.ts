@@ -2,8 +2,6 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type Docker from "dockerode";
-import { inspectImage, saveImages } from "../drivers/docker/images.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "./running-nodes.js";
@@ -31,12 +29,12 @@ export interface LoadResult {
  * imagePullPolicy Never or IfNotPresent, no registry involved. Everything is checked first: a
  * missing image, an unreadable archive or a node that is not running fails before any copying.
  */
-export async function loadImages(docker: Docker, driver: NodeDriver, cluster: string, req: LoadRequest): Promise<LoadResult> {
+export async function loadImages(driver: NodeDriver, cluster: string, req: LoadRequest): Promise<LoadResult> {
   if (!req.images.length && !req.archives.length) {
     throw new UserError("no images to load", "Name images of the host's engine (`kubeyard image load myapp:dev`) or give --archive FILE.tar.");
   }
   const missing: string[] = [];
-  for (const ref of req.images) if (!(await inspectImage(docker, ref))) missing.push(ref);
+  for (const ref of req.images) if (!(await driver.images.inspect(ref))) missing.push(ref);
   if (missing.length) {
     throw new UserError(
       `image${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not in the host's container engine`,
@@ -51,7 +49,7 @@ export async function loadImages(docker: Docker, driver: NodeDriver, cluster: st
     const archives = req.archives.map((f) => path.resolve(f));
     if (req.images.length) {
       const saved = path.join(dir, "images.tar");
-      await saveImages(docker, req.images, saved);
+      await driver.images.save(req.images, saved);
       archives.unshift(saved);
     }
     let bytes = 0;

@@ -64,8 +64,54 @@ export interface FileToCopy {
   mode?: number;
 }
 
+/** An image in the engine, as inspect tells it. */
+export interface ImageInfo {
+  id: string;
+  labels: Record<string, string>;
+  size: number;
+}
+
+/** An image of a listing: one entry per image, with every tag it has. */
+export interface ImageSummary extends ImageInfo {
+  tags: string[];
+}
+
+/** What a run in a throwaway container ended with (see ImageStore.commitRun). */
+export interface RunResult {
+  exitCode: number;
+  /** Its stdout and stderr, interleaved. */
+  output: string;
+}
+
+/**
+ * The engine's images: the ones nodes run from and the ones loaded into them. Code that only makes or
+ * reads images (the artifacts) is handed this part of a driver, `driver.images`.
+ */
+export interface ImageStore {
+  inspect(ref: string): Promise<ImageInfo | undefined>;
+  /** All images, or those of one repository (`reference`, as in `docker images REPO`). */
+  list(opts?: { reference?: string }): Promise<ImageSummary[]>;
+  /** Builds `contextDir` (which holds a Dockerfile) into `tag`; `log`, a file, gets the builder's output appended. */
+  build(contextDir: string, tag: string, opts?: { labels?: Record<string, string>; log?: string }): Promise<void>;
+  pull(ref: string): Promise<void>;
+  /** Makes `tag` from a root filesystem directory, the way `tar -C dir -c . | docker import -` does. */
+  importRootfs(rootfs: string, tag: string, changes?: string[]): Promise<void>;
+  /** A `docker save` archive of the images (one archive, layers shared) as a stream, read while the engine writes it. */
+  archive(refs: string[]): Promise<NodeJS.ReadableStream>;
+  /** `archive` written to a file. */
+  save(refs: string[], file: string): Promise<void>;
+  /** Untags `ref` (an image ID: removes the image); fails while a container uses it. */
+  remove(ref: string): Promise<void>;
+  /**
+   * Runs `cmd` in a throwaway container of `image`, with a node's privileges and the given mounts, and
+   * when it exits 0 commits that container as `tag` with Dockerfile instructions `changes`.
+   */
+  commitRun(image: string, cmd: string[], opts: { mounts: Mount[]; tag: string; changes: string[] }): Promise<RunResult>;
+}
+
 export interface NodeDriver {
   readonly name: string;
+  readonly images: ImageStore;
   /** Fails with a clear error, before anything is created, when the engine cannot be used. */
   preflight(): Promise<void>;
   /**

@@ -14,7 +14,6 @@ import { cidrsOverlap, formatIP, nthAddress } from "../../src/config/ip.js";
 import { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { EngineUnreachableError } from "../../src/drivers/docker/engine.js";
 import { hostRoutes } from "../../src/drivers/docker/host-routes.js";
-import { inspectImage } from "../../src/drivers/docker/images.js";
 import { LABEL_CLUSTER } from "../../src/drivers/docker/labels.js";
 import { looseCIDR } from "../../src/drivers/docker/subnet.js";
 import type { NodeInfo, NodeSpec } from "../../src/drivers/types.js";
@@ -46,7 +45,7 @@ let image = "";
 
 async function testImage(): Promise<string> {
   const candidates = [process.env.KUBEYARD_TEST_IMAGE, await baseImageTag(), `kubeyard/node:v${DEFAULT_KUBERNETES_VERSION}`];
-  for (const c of candidates) if (c && (await inspectImage(docker, c))) return c;
+  for (const c of candidates) if (c && (await driver.images.inspect(c))) return c;
   throw new Error(`none of ${candidates.filter(Boolean).join(", ")} is in the engine: set KUBEYARD_TEST_IMAGE to an image with ${BUSYBOX}`);
 }
 
@@ -406,6 +405,41 @@ describe("DockerDriver on the real engine", () => {
     await driver.removeNetwork(cluster);
     await driver.removeNetwork(cluster);
     expect(await leftovers()).toEqual({ containers: [], volumes: [], networks: [] });
+  });
+});
+
+describe("DockerDriver's images", () => {
+  const made = `kubeyard-test/commit:${run}`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kubeyard-commit-"));
+  afterAll(async () => {
+    await driver.images.remove(made).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("commit a run that exits 0 with its mounts and labels, and report one that fails without committing", async () => {
+    const base = image || (await testImage());
+    writeFileSync(path.join(dir, "file"), "hello");
+    const sh = (script: string) => [BUSYBOX, "sh", "-c", script];
+    const ok = await driver.images.commitRun(base, sh("cp /in/file /made"), {
+      mounts: [{ hostPath: path.join(dir, "file"), containerPath: "/in/file", readOnly: true }],
+      tag: made,
+      changes: ["LABEL dev.kubeyard.test=commit"],
+    });
+    expect(ok.exitCode).toBe(0);
+    expect((await driver.images.inspect(made))?.labels["dev.kubeyard.test"]).toBe("commit");
+    const check = await driver.images.commitRun(made, sh(`test "$(cat /made)" = hello || { echo "/made is missing"; exit 7; }`), {
+      mounts: [],
+      tag: `${made}-checked`,
+      changes: [],
+    });
+    expect(check.exitCode).toBe(0);
+    await driver.images.remove(`${made}-checked`);
+    const failed = await driver.images.commitRun(made, sh("echo failing; exit 7"), { mounts: [], tag: `${made}-failed`, changes: [] });
+    expect(failed).toEqual({ exitCode: 7, output: expect.stringContaining("failing") });
+    expect(await driver.images.inspect(`${made}-failed`)).toBeUndefined();
+    const listed = (await driver.images.list({ reference: "kubeyard-test/commit" })).flatMap((i) => i.tags);
+    expect(listed).toContain(made);
+    expect(listed).not.toContain(`${made}-failed`);
   });
 });
 

@@ -7,16 +7,15 @@ import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { cachedImageArchive } from "../../src/artifacts/image-archive.js";
 import { pruneArtifacts } from "../../src/artifacts/inventory.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/artifacts/versions.js";
-import { connectEngine } from "../../src/drivers/docker/engine.js";
-import { buildImage, inspectImage } from "../../src/drivers/docker/images.js";
+import { createDriver } from "../../src/drivers/index.js";
 
-const docker = connectEngine();
+const { images } = await createDriver();
 const root = mkdtempSync(path.join(os.tmpdir(), "kubeyard-archive-"));
 const cache = new ArtifactCache(root);
 const tag = `kubeyard-test/archive:${Math.random().toString(36).slice(2, 9)}`;
 
 afterAll(async () => {
-  await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  await images.remove(tag).catch(() => undefined);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -28,8 +27,8 @@ async function uniqueImage(): Promise<string> {
   mkdirSync(context);
   const busybox = imageRefs(findVersion(DEFAULT_KUBERNETES_VERSION)!).busybox;
   writeFileSync(path.join(context, "Dockerfile"), `FROM ${busybox}\nRUN echo ${tag} ${builds} > /which\n`);
-  await buildImage(docker, context, tag);
-  return (await inspectImage(docker, tag))!.id;
+  await images.build(context, tag);
+  return (await images.inspect(tag))!.id;
 }
 
 async function archiveEntries(): Promise<string[]> {
@@ -39,7 +38,7 @@ async function archiveEntries(): Promise<string[]> {
 describe("image archives in the cache", () => {
   it("hold the image with gzip-compressed layers, keyed by the image's ID", async () => {
     const id = await uniqueImage();
-    const file = await cachedImageArchive(docker, cache, "testImage", tag);
+    const file = await cachedImageArchive(images, cache, "testImage", tag);
     expect(await archiveEntries()).toEqual([id.replace("sha256:", "").slice(0, 12)]);
     const names: string[] = [];
     await tar.t({ file, onReadEntry: (e) => names.push(e.path) });
@@ -54,20 +53,20 @@ describe("image archives in the cache", () => {
   });
 
   it("survive a prune while their image is in the engine, and go with the next prune once it is not", async () => {
-    await pruneArtifacts(cache, docker, { all: false });
+    await pruneArtifacts(cache, images, { all: false });
     expect(await archiveEntries()).toHaveLength(1);
-    await docker.getImage(tag).remove({ force: true });
-    await pruneArtifacts(cache, docker, { all: false });
+    await images.remove(tag);
+    await pruneArtifacts(cache, images, { all: false });
     expect(await archiveEntries()).toEqual([]);
   });
 
   it("are replaced, not added to, when the image is rebuilt", async () => {
     const first = await uniqueImage();
-    await cachedImageArchive(docker, cache, "testImage", tag);
-    await docker.getImage(tag).remove({ force: true });
+    await cachedImageArchive(images, cache, "testImage", tag);
+    await images.remove(tag);
     const second = await uniqueImage();
     expect(second).not.toBe(first);
-    await cachedImageArchive(docker, cache, "testImage", tag);
+    await cachedImageArchive(images, cache, "testImage", tag);
     expect(await archiveEntries()).toEqual([second.replace("sha256:", "").slice(0, 12)]);
   });
 });

@@ -3,14 +3,13 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nodeImageTag, LABEL_K8S_VERSION } from "../../src/artifacts/node-image.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, NODE_IMAGES } from "../../src/artifacts/versions.js";
-import { DockerDriver } from "../../src/drivers/docker/driver.js";
-import { inspectImage } from "../../src/drivers/docker/images.js";
+import { createDriver } from "../../src/drivers/index.js";
 
 const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
 const tag = nodeImageTag(v);
 const cli = path.resolve("dist/cmd/kubeyard.js");
 const cluster = `nodeimg-${Math.random().toString(36).slice(2, 7)}`;
-const driver = new DockerDriver();
+const driver = await createDriver();
 
 afterAll(async () => {
   for (const n of await driver.listNodes(cluster)) await driver.removeNode(n.name);
@@ -22,7 +21,7 @@ describe("the node image", () => {
     const r = await execa("node", [cli, "build", "node-image", "-o", "json"], { env: { ...process.env, CI: "true" } });
     const result = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
     expect(result).toMatchObject({ tag, built: false });
-    expect((await inspectImage(driver.docker, tag))?.labels[LABEL_K8S_VERSION]).toBe(`v${v.kubernetes}`);
+    expect((await driver.images.inspect(tag))?.labels[LABEL_K8S_VERSION]).toBe(`v${v.kubernetes}`);
   });
 
   it("holds every binary at the expected version", async () => {

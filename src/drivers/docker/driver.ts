@@ -1,12 +1,12 @@
 import type Docker from "dockerode";
 import { UserError } from "../../util/errors.js";
-import type { AttachedIO, ClusterNetwork, ExecResult, FileToCopy, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
+import type { AttachedIO, ClusterNetwork, ExecResult, FileToCopy, ImageStore, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
 import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
 import { engineInfo, type EngineFacts } from "./engine-info.js";
 import { execAttachedIn, execIn } from "./exec.js";
-import { inspectImage } from "./images.js";
+import { DockerImages } from "./images.js";
 import { LABEL_CLUSTER, LABEL_NODE, clusterFilter, isKubeyardNode } from "./labels.js";
 import { ensureClusterNetwork, removeClusterNetwork } from "./network.js";
 import { nodeContainerOptions, nodeInfoOf, varVolumeName } from "./node-container.js";
@@ -29,6 +29,7 @@ const STOP_TIMEOUT = 10;
 export class DockerDriver implements NodeDriver {
   readonly name = "docker";
   readonly docker: Docker;
+  readonly images: ImageStore;
   private readonly log: (msg: string) => void;
   private readonly entrypoint?: string[];
   private facts?: Promise<EngineFacts>;
@@ -40,6 +41,12 @@ export class DockerDriver implements NodeDriver {
     this.docker = opts.docker ?? connectEngine();
     this.log = opts.log ?? (() => undefined);
     this.entrypoint = opts.entrypoint;
+    // Image builds that run a step as a node would (preloading containerd) get a node's privileges,
+    // probed the same way but without the log line, which belongs to creating nodes.
+    this.images = new DockerImages(this.docker, async (image) => {
+      const [mode, facts] = await Promise.all([detectPrivilegeMode(this.docker, image), this.engineFacts()]);
+      return nodeHostConfig(mode, facts.cgroupVersion);
+    });
   }
 
   async preflight(): Promise<void> {
@@ -91,7 +98,7 @@ export class DockerDriver implements NodeDriver {
           : `Remove it (\`docker rm -f ${spec.name}\`) or use another cluster name.`,
       );
     }
-    if (!(await inspectImage(this.docker, spec.image))) {
+    if (!(await this.images.inspect(spec.image))) {
       throw new UserError(`The node image ${spec.image} is not in the container engine.`, "Build it with `kubeyard build node-image`.");
     }
     const [mode, facts] = await Promise.all([this.privilegeMode(spec.image), this.engineFacts()]);

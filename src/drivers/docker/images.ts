@@ -1,79 +1,108 @@
-import { createReadStream, createWriteStream, promises as fs } from "node:fs";
+import { createWriteStream, promises as fs } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { execa } from "execa";
 import * as tar from "tar";
+import type { ImageInfo, ImageStore, ImageSummary, Mount, RunResult } from "../types.js";
+import { isNotFound } from "./engine-errors.js";
 import { followProgress } from "./engine.js";
 
-export interface ImageInfo {
-  id: string;
-  labels: Record<string, string>;
-  size: number;
-}
+/** The images of a Docker-API engine. `nodePrivileges` gives the host config node containers of an image run with. */
+export class DockerImages implements ImageStore {
+  constructor(
+    private readonly docker: Docker,
+    private readonly nodePrivileges: (image: string) => Promise<Docker.HostConfig>,
+  ) {}
 
-export async function inspectImage(docker: Docker, ref: string): Promise<ImageInfo | undefined> {
-  try {
-    const info = await docker.getImage(ref).inspect();
-    return { id: info.Id, labels: info.Config?.Labels ?? {}, size: info.Size };
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
+  async inspect(ref: string): Promise<ImageInfo | undefined> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, labels: info.Config?.Labels ?? {}, size: info.Size };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
-}
 
-/** Builds `contextDir` (which holds a Dockerfile) into `tag`. The log gets the builder's output. */
-export async function buildImage(
-  docker: Docker,
-  contextDir: string,
-  tag: string,
-  opts: { labels?: Record<string, string>; log?: string } = {},
-): Promise<void> {
-  const files = await fs.readdir(contextDir);
-  const stream = tar.c({ cwd: contextDir, portable: true }, files);
-  const res = await docker.buildImage(stream as unknown as NodeJS.ReadableStream, {
-    t: tag,
-    labels: opts.labels ?? {},
-    rm: true,
-    forcerm: true,
-  });
-  const lines: string[] = [];
-  try {
-    await followProgress(docker, res, (l) => lines.push(l));
-  } finally {
-    if (opts.log) {
-      await fs.mkdir(path.dirname(opts.log), { recursive: true });
-      await fs.appendFile(opts.log, `\n# docker build ${tag}\n${lines.join("\n")}\n`);
+  async list(opts: { reference?: string } = {}): Promise<ImageSummary[]> {
+    const found = await this.docker.listImages(opts.reference ? { filters: JSON.stringify({ reference: [opts.reference] }) } : {});
+    return found.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, size: i.Size }));
+  }
+
+  async build(contextDir: string, tag: string, opts: { labels?: Record<string, string>; log?: string } = {}): Promise<void> {
+    const files = await fs.readdir(contextDir);
+    const stream = tar.c({ cwd: contextDir, portable: true }, files);
+    const res = await this.docker.buildImage(stream as unknown as NodeJS.ReadableStream, {
+      t: tag,
+      labels: opts.labels ?? {},
+      rm: true,
+      forcerm: true,
+    });
+    const lines: string[] = [];
+    try {
+      await followProgress(this.docker, res, (l) => lines.push(l));
+    } finally {
+      if (opts.log) {
+        await fs.mkdir(path.dirname(opts.log), { recursive: true });
+        await fs.appendFile(opts.log, `\n# docker build ${tag}\n${lines.join("\n")}\n`);
+      }
+    }
+  }
+
+  async pull(ref: string): Promise<void> {
+    await followProgress(this.docker, await this.docker.pull(ref));
+  }
+
+  async importRootfs(rootfs: string, tag: string, changes: string[] = []): Promise<void> {
+    const [repo, t] = splitTag(tag);
+    // The system tar keeps device nodes, xattrs and hard links of a debootstrapped tree exactly.
+    const child = execa("tar", ["--numeric-owner", "--xattrs", "-C", rootfs, "-c", "."], { buffer: false, stdout: "pipe" });
+    const res = await this.docker.importImage(child.stdout!, { repo, tag: t, changes });
+    await Promise.all([followProgress(this.docker, res), child]);
+  }
+
+  archive(refs: string[]): Promise<NodeJS.ReadableStream> {
+    // dockerode types lack getImages (GET /images/get?names=...), which saves several images at once.
+    const getImages = (this.docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> }).getImages;
+    return getImages.call(this.docker, { names: refs });
+  }
+
+  async save(refs: string[], file: string): Promise<void> {
+    await pipeline(await this.archive(refs), createWriteStream(file));
+  }
+
+  async remove(ref: string): Promise<void> {
+    await this.docker.getImage(ref).remove();
+  }
+
+  async commitRun(image: string, cmd: string[], opts: { mounts: Mount[]; tag: string; changes: string[] }): Promise<RunResult> {
+    const host = await this.nodePrivileges(image);
+    const binds = opts.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`);
+    const c = await this.docker.createContainer({
+      Image: image,
+      Entrypoint: cmd,
+      Cmd: [],
+      Labels: { "dev.kubeyard.build": opts.tag },
+      HostConfig: { ...host, Binds: [...(host.Binds ?? []), ...binds] },
+    });
+    try {
+      await c.start();
+      const res = (await c.wait()) as { StatusCode: number };
+      if (res.StatusCode !== 0) {
+        return { exitCode: res.StatusCode, output: (await c.logs({ stdout: true, stderr: true })).toString() };
+      }
+      const [repo, tag] = splitTag(opts.tag);
+      await c.commit({ repo, tag, changes: opts.changes });
+      return { exitCode: 0, output: "" };
+    } finally {
+      await c.remove({ force: true }).catch(() => undefined);
     }
   }
 }
 
-/** Turns a root filesystem directory into an image, the way `tar -C dir -c . | docker import -` does. */
-export async function importRootfs(docker: Docker, rootfs: string, repo: string, tag: string, changes: string[] = []) {
-  // The system tar keeps device nodes, xattrs and hard links of a debootstrapped tree exactly.
-  const child = execa("tar", ["--numeric-owner", "--xattrs", "-C", rootfs, "-c", "."], { buffer: false, stdout: "pipe" });
-  const res = await docker.importImage(child.stdout!, { repo, tag, changes });
-  await Promise.all([followProgress(docker, res), child]);
-}
-
-export async function pullImage(docker: Docker, ref: string, onLine?: (l: string) => void): Promise<void> {
-  const res = await docker.pull(ref);
-  await followProgress(docker, res, onLine);
-}
-
-/** Writes a `docker save` archive of the images (one archive, layers shared). */
-export async function saveImages(docker: Docker, refs: string[], file: string): Promise<void> {
-  await pipeline(await imageArchive(docker, refs), createWriteStream(file));
-}
-
-/** `docker save` of several images as one tar stream, read while the engine writes it. */
-export async function imageArchive(docker: Docker, refs: string[]): Promise<NodeJS.ReadableStream> {
-  // dockerode types lack getImages (GET /images/get?names=...), which saves several images at once.
-  const getImages = (docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> }).getImages;
-  return getImages.call(docker, { names: refs });
-}
-
-export async function loadImages(docker: Docker, file: string): Promise<void> {
-  const res = await docker.loadImage(createReadStream(file), { quiet: true });
-  await followProgress(docker, res);
+/** "repo:tag" into its parts; the last colon is the tag's, so a registry's port stays with the repository. */
+function splitTag(ref: string): [string, string] {
+  const i = ref.lastIndexOf(":");
+  return i > ref.lastIndexOf("/") ? [ref.slice(0, i), ref.slice(i + 1)] : [ref, "latest"];
 }

@@ -1,9 +1,9 @@
 import dgram from "node:dgram";
 import http from "node:http";
 import net from "node:net";
-import Docker from "dockerode";
 import { beforeAll, expect } from "vitest";
 import { ensureTestImage } from "../../../src/artifacts/test-images.js";
+import { createDriver } from "../../../src/drivers/index.js";
 import type { TestUser } from "./cli.js";
 import { eventually } from "./eventually.js";
 import { httpGet } from "./http-get.js";
@@ -18,7 +18,7 @@ import { pollUntil } from "./poll.js";
 export function lbServices(user: TestUser, profile: string, namespace: string) {
   let image = "";
   beforeAll(async () => {
-    image = await ensureTestImage(new Docker(), "agnhost");
+    image = await ensureTestImage((await createDriver()).images, "agnhost");
     const r = await user.kubeyard(["-p", profile, "image", "load", image]);
     if (r.exitCode !== 0) throw new Error(`image load failed:\n${String(r.all)}`);
   }, 1_800_000);
