@@ -16,6 +16,7 @@ command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
 [ -e /usr/lib/x86_64-linux-gnu/libseccomp.a ] || [ -e /usr/lib/aarch64-linux-gnu/libseccomp.a ] || need_pkgs+=(libseccomp-dev)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk) # load generator of the tunnel benchmark
+command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck) # npm run lint:shell
 # The dashboard addon's e2e test drives Debian's Chromium with Playwright (playwright-core, no browser download).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
