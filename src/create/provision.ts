@@ -1,3 +1,4 @@
+import { nodeImageFor } from "../cluster/node-image.js";
 import { addonPortMappings, rechooseTakenAddonPorts } from "../cluster/addon-ports.js";
 import { nodePayload } from "../cluster/node-payload.js";
 import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../cluster/pod-network.js";
@@ -64,6 +65,8 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
     ],
     run: async (ctx, progress) => {
       const targets = ctx.targets;
+      // A node joining runs the image its cluster's nodes run.
+      if (mode === "join" && !ctx.nodeImage) ctx.nodeImage = await runningNodeImage(ctx);
       const creating: Promise<unknown>[] = targets.map((p) => createNodeContainer(ctx, p, mode));
       if (mode === "create" && ctx.loadBalancer) {
         const lb = ctx.loadBalancer;
@@ -83,6 +86,11 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
       progress(`${targets.length} running${mode === "create" && ctx.loadBalancer ? ", and a load balancer" : ""}`);
     },
   };
+}
+
+async function runningNodeImage(ctx: ClusterContext): Promise<string> {
+  const running = (await ctx.driver.listNodes(ctx.config.name)).find((n) => n.role !== "load-balancer");
+  return running?.image ?? nodeImageFor(ctx.config);
 }
 
 function apiPortMapping(ctx: ClusterContext): PortMapping {
