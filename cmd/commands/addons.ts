@@ -41,17 +41,9 @@ export function registerAddons(program: Command): void {
     .description("remove every object the addon created, and nothing else")
     .argument("<name>", "the addon")
     .action(async (name: string) => {
-      const { disableClusterAddon } = await import("../../src/cluster/addon-manager.js");
-      const { lockProfile } = await import("../../src/cluster/state.js");
+      const { disableAddonOf } = await import("../../src/ops/addons.js");
       const profile = globals(program).profile;
-      const driver = await engineDriver();
-      const release = await lockProfile(profile);
-      let kept: Awaited<ReturnType<typeof disableClusterAddon>>["kept"] = [];
-      try {
-        kept = (await disableClusterAddon(profile, name, driver)).kept;
-      } finally {
-        await release();
-      }
+      const { kept } = await disableAddonOf(profile, name, await engineDriver());
       process.stdout.write(`addon ${name} is disabled\n`);
       for (const k of kept) {
         process.stdout.write(`kept ${k.ref.kind} ${k.ref.name}: ${k.usedBy} object(s) of it remain that the addon did not create\n`);
@@ -73,27 +65,21 @@ export function registerAddons(program: Command): void {
 }
 
 async function enableWithProgress(program: Command, name: string, set: Record<string, string>, source: ReturnType<typeof sourceOf>) {
-  const { enableClusterAddon } = await import("../../src/cluster/addon-manager.js");
-  const { lockProfile } = await import("../../src/cluster/state.js");
+  const { enableAddonOf } = await import("../../src/ops/addons.js");
   const profile = globals(program).profile;
   const driver = await engineDriver();
-  const release = await lockProfile(profile);
   let usage: string | undefined;
-  try {
-    await runSteps(
-      [
-        {
-          title: `addon ${name}`,
-          run: async (step) => {
-            ({ usage } = await enableClusterAddon(profile, name, { driver, set, source, onStep: step }));
-          },
+  await runSteps(
+    [
+      {
+        title: `addon ${name}`,
+        run: async (step) => {
+          ({ usage } = await enableAddonOf(profile, name, { driver, set, source, onStep: step }));
         },
-      ],
-      { verbose: globals(program).verbose },
-    );
-  } finally {
-    await release();
-  }
+      },
+    ],
+    { verbose: globals(program).verbose },
+  );
   process.stdout.write(`addon ${name} is enabled${usage ? `\n${usage.trim()}` : ""}\n`);
 }
 

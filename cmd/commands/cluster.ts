@@ -19,7 +19,8 @@ export function registerCluster(program: Command): void {
     .option(`${FLAG_NAMES.apiServerAddress} <address>`, "host address the API server is published on", undefined)
     .option("--node-image <image>", "run nodes from this image instead of kubeyard's own")
     .option("--addons <names>", "addons to enable, comma-separated")
-    .option("--no-kubeconfig", "do not add a context to your kubeconfig"))
+    .option("--no-kubeconfig", "do not add a context to your kubeconfig")
+    .option("--dry-run", "print what start would do, step by step, and change nothing"))
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const { runStart } = await import("./start.js");
       await runStart(program, opts);
@@ -43,8 +44,8 @@ export function registerCluster(program: Command): void {
     .option("--all", "delete every cluster of this kubeyard state dir ($KUBEYARD_HOME)", false)
     .option("-y, --yes", "do not ask before deleting with --all", false)
     .action(async (opts: { all: boolean; yes: boolean }) => {
-      const { deleteCluster } = await import("../../src/cluster/delete.js");
-      const { listProfiles, withProfileLock } = await import("../../src/cluster/state.js");
+      const { deleteProfile } = await import("../../src/ops/cluster.js");
+      const { listProfiles } = await import("../../src/cluster/state.js");
       const { kubeconfigPath } = await import("../../src/kubeconfig/index.js");
       const driver = await driverFor(program);
       // --all means this user's clusters (their state dir), never every kubeyard container the
@@ -56,7 +57,7 @@ export function registerCluster(program: Command): void {
         if (!ok) return void process.stdout.write("nothing deleted\n");
       }
       for (const name of names) {
-        const r = await withProfileLock(name, () => deleteCluster(driver, name, kubeconfigPath()));
+        const r = await deleteProfile(driver, name, kubeconfigPath());
         process.stdout.write(`deleted cluster "${name}"${r.nodes.length ? ` (${r.nodes.join(", ")})` : ""}\n`);
       }
     });

@@ -29,11 +29,10 @@ export function registerDashboard(program: Command): void {
         );
       }
       if (opts.open) await openBrowser(dashboard.url, say);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
+      const { untilInterrupted } = await import("../../src/ops/interrupt.js");
+      const { done, interrupt } = untilInterrupted("closing the dashboard");
+      await done;
+      interrupt.dispose();
       await dashboard.close();
     });
 

@@ -1,6 +1,5 @@
 import os from "node:os";
 import type { Command } from "commander";
-import type { NodeDriver } from "../../src/drivers/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { engineDriver, globals } from "./common.js";
 
@@ -75,38 +74,23 @@ export function registerDay2(program: Command): void {
       }
     });
 
-  /** Runs `act` on the profile's cluster under its lock, so that no start or delete runs meanwhile. */
-  const locked = (act: (d: NodeDriver, profile: string) => Promise<string>) => async () => {
-    const { lockProfile } = await import("../../src/cluster/state.js");
-    const profile = globals(program).profile;
-    const d = await engineDriver();
-    const release = await lockProfile(profile);
-    try {
-      process.stdout.write(`${await act(d, profile)}\n`);
-    } finally {
-      await release();
-    }
-  };
-
   program
     .command("pause")
     .description("freeze every node of the cluster; `unpause` (or `start`) resumes it with its workloads and state")
-    .action(
-      locked(async (d, profile) => {
-        const { pauseCluster } = await import("../../src/cluster/pause.js");
-        const paused = await pauseCluster(d, profile);
-        return paused.length ? `paused ${paused.join(", ")}` : `cluster "${profile}" is paused already`;
-      }),
-    );
+    .action(async () => {
+      const { pauseProfile } = await import("../../src/ops/cluster.js");
+      const profile = globals(program).profile;
+      const paused = await pauseProfile(await engineDriver(), profile);
+      process.stdout.write(`${paused.length ? `paused ${paused.join(", ")}` : `cluster "${profile}" is paused already`}\n`);
+    });
 
   program
     .command("unpause")
     .description("resume a paused cluster and wait until its API server, nodes and CoreDNS are ready")
-    .action(
-      locked(async (d, profile) => {
-        const { unpauseCluster } = await import("../../src/cluster/pause.js");
-        const resumed = await unpauseCluster(d, profile);
-        return resumed.length ? `resumed ${resumed.join(", ")}` : `cluster "${profile}" is not paused`;
-      }),
-    );
+    .action(async () => {
+      const { unpauseProfile } = await import("../../src/ops/cluster.js");
+      const profile = globals(program).profile;
+      const resumed = await unpauseProfile(await engineDriver(), profile);
+      process.stdout.write(`${resumed.length ? `resumed ${resumed.join(", ")}` : `cluster "${profile}" is not paused`}\n`);
+    });
 }

@@ -1,11 +1,8 @@
 import type { Command } from "commander";
-import type { AddableRole } from "../../src/cluster/nodes.js";
 import { UserError } from "../../src/util/errors.js";
 import { parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";
 import { driverFor, globals } from "./common.js";
-
-const ROLES: readonly AddableRole[] = ["worker", "control-plane"];
 
 export function registerNode(program: Command): void {
   const node = program.command("node").description("add, delete and list the nodes of a running cluster");
@@ -15,33 +12,32 @@ export function registerNode(program: Command): void {
     .description("add a node to the running cluster (a worker unless --role says otherwise)")
     .option("--role <role>", "worker or control-plane", "worker")
     .action(async (opts: { role: string }) => {
+      const { ADDABLE_ROLES, addNode } = await import("../../src/ops/node.js");
       const role = opts.role.trim();
-      if (!(ROLES as readonly string[]).includes(role)) {
-        throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ROLES.join(", ")}.`);
-      }
-      const { prepareNodesForEnabledAddons } = await import("../../src/cluster/addon-manager.js");
-      const { addClusterNode } = await import("../../src/cluster/nodes.js");
-      const { withProfileLock } = await import("../../src/cluster/state.js");
+      const known = ADDABLE_ROLES.find((r) => r === role);
+      if (!known) throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ADDABLE_ROLES.join(", ")}.`);
+      const { clusterDeps } = await import("../../src/ops/deps.js");
+      const { watchInterrupt } = await import("../../src/ops/interrupt.js");
+      const { stepRunner } = await import("../ui/tasks.js");
       const g = globals(program);
       const driver = await driverFor(program);
-      await withProfileLock(g.profile, async () => {
-        let added = "";
-        await runSteps(
-          [
-            {
-              title: `${role} node`,
-              run: async (report) => {
-                added = await addClusterNode(driver, g.profile, role as AddableRole, {
-                  log: report,
-                  prepareForAddons: () => prepareNodesForEnabledAddons(g.profile, { driver, onStep: report }),
-                });
-              },
-            },
-          ],
-          { verbose: g.verbose },
-        );
+      const interrupt = watchInterrupt(() => "stopping after the current step, then removing the new node (again to quit at once)");
+      try {
+        const deps = clusterDeps(driver, {
+          source: "auto",
+          kubeconfigPath: null,
+          signal: interrupt.signal,
+          log: (m) => g.verbose && process.stderr.write(`  ${m}\n`),
+        });
+        const added = await addNode(g.profile, known, deps, {
+          runner: stepRunner({ verbose: g.verbose, signal: interrupt.signal }),
+          interrupt,
+          warn: (text) => process.stderr.write(`${text}\n`),
+        });
         process.stdout.write(`node ${added} joined cluster "${g.profile}" and is Ready\n`);
-      });
+      } finally {
+        interrupt.dispose();
+      }
     });
 
   node
@@ -49,13 +45,10 @@ export function registerNode(program: Command): void {
     .description("drain a node, then remove it from the cluster")
     .argument("<name>", "the node, as `kubeyard node list` names it")
     .action(async (name: string) => {
-      const { deleteClusterNode } = await import("../../src/cluster/nodes.js");
-      const { withProfileLock } = await import("../../src/cluster/state.js");
+      const { deleteNode } = await import("../../src/ops/node.js");
       const g = globals(program);
       const driver = await driverFor(program);
-      await withProfileLock(g.profile, () =>
-        runSteps([{ title: `drain and remove ${name}`, run: async () => deleteClusterNode(driver, g.profile, name) }], { verbose: g.verbose }),
-      );
+      await runSteps([{ title: `drain and remove ${name}`, run: async () => deleteNode(g.profile, name, { driver }) }], { verbose: g.verbose });
       process.stdout.write(`node ${name} was drained and removed from cluster "${g.profile}"\n`);
     });
 

@@ -28,15 +28,9 @@ export function registerTunnel(program: Command): void {
         const driver = await engineDriver();
         return (node, cmd) => driver.exec(node, cmd);
       });
+      const { watchInterrupt } = await import("../../src/ops/interrupt.js");
       const claim = await claimTunnel(profile);
-      const stop = new AbortController();
-      const onSignal = () => {
-        if (stop.signal.aborted) process.exit(130);
-        process.stderr.write("stopping: closing listeners and clearing addresses (Ctrl-C again to quit at once)\n");
-        stop.abort();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
+      const stop = watchInterrupt(() => "stopping: closing listeners and clearing addresses (Ctrl-C again to quit at once)");
       const live = interactiveOutput();
       let drawn = 0;
       let previous: TunnelRow[] = [];
@@ -62,8 +56,7 @@ export function registerTunnel(program: Command): void {
         });
       } finally {
         await claim.release();
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        stop.dispose();
       }
       // Idle keep-alive connections to the API server would keep the process alive for a while.
       process.stdout.write("tunnel stopped: listeners closed, addresses cleared\n", () => process.exit(0));

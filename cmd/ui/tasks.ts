@@ -1,4 +1,5 @@
 import type { ListrTask } from "listr2";
+import type { StepRunner } from "../../src/create/action.js";
 
 export interface StepTask {
   title: string;
@@ -55,4 +56,9 @@ export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; sig
     },
   );
   await list.run();
+}
+
+/** The display of an operation's actions: runSteps, one line per action. */
+export function stepRunner(opts: { verbose?: boolean; signal?: AbortSignal } = {}): StepRunner {
+  return (steps) => runSteps(steps.map((s) => ({ title: s.title, run: (step) => s.run(step) })), opts);
 }

@@ -1,0 +1,31 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterConfig } from "../config/index.js";
+import { waitForDeploymentAvailable } from "../kube/wait.js";
+import type { PkiBundle } from "../pki/index.js";
+import { addonContext, enableAddons } from "../cluster/addons.js";
+import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from "../cluster/api.js";
+import type { ClusterState } from "../cluster/state.js";
+import type { PlacedNode } from "../cluster/topology.js";
+
+/** What cluster operations ask of the Kubernetes API, as kubernetes-admin from the host. */
+export interface ClusterApi {
+  waitApiServer(signal?: AbortSignal): Promise<void>;
+  /** Registers Nodes before their kubelets do: pod range, role labels and taints fixed from the start. */
+  createNodeObjects(nodes: PlacedNode[]): Promise<void>;
+  waitNodesReady(names: string[], signal?: AbortSignal): Promise<void>;
+  /** Applies addons with their default values, one after another, each waiting until it works. */
+  enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal): Promise<void>;
+  waitDeploymentAvailable(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** The API of a cluster through its published port. */
+export function connectClusterApi(state: ClusterState, pki: PkiBundle): ClusterApi {
+  const kc: KubeConfig = adminClient(state, pki);
+  return {
+    waitApiServer: (signal) => waitApiServer(kc, signal),
+    createNodeObjects: (nodes) => createNodeObjects(kc, nodes),
+    waitNodesReady: (names, signal) => waitNodesReady(kc, names, signal),
+    enableAddons: (names, config, signal) => enableAddons(kc, names, addonContext(config), signal),
+    waitDeploymentAvailable: (ns, name, signal) => waitForDeploymentAvailable(kc, ns, name, { timeoutMs: 300_000, signal }),
+  };
+}

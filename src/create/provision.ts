@@ -1,0 +1,248 @@
+import { nodeImageFor } from "../cluster/node-image.js";
+import { addonPortMappings, rechooseTakenAddonPorts } from "../cluster/addon-ports.js";
+import { nodePayload } from "../cluster/node-payload.js";
+import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../cluster/pod-network.js";
+import { enableServices } from "../cluster/services.js";
+import { pkiDir, writeState } from "../cluster/state.js";
+import { componentContext, type PlacedNode } from "../cluster/topology.js";
+import type { NodeConfig } from "../config/index.js";
+import type { PortMapping } from "../drivers/types.js";
+import { addNode as issueNodePki, ensureClusterPki, loadPki } from "../pki/index.js";
+import type { Action } from "./action.js";
+import type { ClusterContext } from "./context.js";
+import { requireEtcdHealthy } from "./etcd-health.js";
+import { etcdctl } from "../node/etcdctl.js";
+import { CONTROL_PLANE_SERVICES, ETCD_SERVICES, NODE_SERVICES } from "./roles.js";
+
+/**
+ * How the nodes an operation provisions come to be: made with the cluster (`create`), joined to a
+ * running one (`join`), or started again with everything already on them (`resume`).
+ */
+export type ProvisionMode = "create" | "join" | "resume";
+
+type A = Action<ClusterContext>;
+/** The nodes an operation provisions, as its plan names them before they are placed on a network. */
+export type Member = Pick<NodeConfig, "name" | "role">;
+const names = (nodes: readonly Member[]) => nodes.map((n) => n.name).join(", ");
+const cps = <T extends Member>(nodes: readonly T[]): T[] => nodes.filter((n) => n.role === "control-plane");
+const placedCps = (nodes: PlacedNode[]) => nodes.filter((p) => p.config.role === "control-plane");
+
+/**
+ * Provisioning and joining nodes, one action per phase, each phase over all the operation's nodes
+ * at once: containers, certificates and config, etcd, the control plane, kubelets. The phases are
+ * barriers because a cluster's members depend on one another (etcd needs its peers to form a quorum;
+ * a kubelet needs the API server). `start`, `node add` and resume all provision through these.
+ */
+export function provisionActions(mode: ProvisionMode, members: readonly Member[], opts: { onNodesRegistered?: (ctx: ClusterContext) => void } = {}): A[] {
+  const actions: A[] = [containersAction(mode, members)];
+  if (mode !== "resume") actions.push(certificatesAction(mode, members));
+  if (cps(members).length) actions.push(etcdAction(mode, cps(members)), controlPlaneAction(mode, cps(members)));
+  actions.push(kubeletAction(mode, members, opts.onNodesRegistered));
+  return actions;
+}
+
+function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
+  if (mode === "resume") {
+    return {
+      name: "nodes",
+      title: "nodes",
+      detail: ["start (or unpause) every node container that is not running"],
+      run: async (ctx) => {
+        for (const n of await ctx.driver.listNodes(ctx.config.name)) {
+          if (n.state === "paused") await ctx.driver.unpauseNode(n.name);
+          else if (n.state !== "running") await ctx.driver.startNode(n.name);
+        }
+        ctx.pki = await loadPki(pkiDir(ctx.config.name));
+      },
+    };
+  }
+  return {
+    name: "nodes",
+    title: "nodes",
+    detail: [
+      ...members.map((n) => `create ${n.name} (${n.role})`),
+      ...(mode === "create" && cps(members).length > 1 ? ["create the API servers' load balancer"] : []),
+    ],
+    run: async (ctx, progress) => {
+      const targets = ctx.targets;
+      // A node joining runs the image its cluster's nodes run.
+      if (mode === "join" && !ctx.nodeImage) ctx.nodeImage = await runningNodeImage(ctx);
+      const creating: Promise<unknown>[] = targets.map((p) => createNodeContainer(ctx, p, mode));
+      if (mode === "create" && ctx.loadBalancer) {
+        const lb = ctx.loadBalancer;
+        creating.push(
+          ctx.driver.createNode({
+            cluster: ctx.config.name,
+            name: lb.name,
+            role: "load-balancer",
+            image: ctx.loadBalancerImage,
+            ip: lb.ip,
+            ports: [apiPortMapping(ctx)],
+            mounts: [],
+          }),
+        );
+      }
+      await Promise.all(creating);
+      progress(`${targets.length} running${mode === "create" && ctx.loadBalancer ? ", and a load balancer" : ""}`);
+    },
+  };
+}
+
+async function runningNodeImage(ctx: ClusterContext): Promise<string> {
+  const running = (await ctx.driver.listNodes(ctx.config.name)).find((n) => n.role !== "load-balancer");
+  return running?.image ?? nodeImageFor(ctx.config);
+}
+
+function apiPortMapping(ctx: ClusterContext): PortMapping {
+  return {
+    containerPort: 6443,
+    hostPort: ctx.state.apiServerPort,
+    listenAddress: ctx.config.networking.apiServerAddress,
+    protocol: "TCP",
+  };
+}
+
+/**
+ * With several control planes the load balancer publishes the API; the addons' host ports stay on the
+ * first control plane either way. Another cluster starting at the same moment may take an addon port
+ * that was free when it was chosen: the ports the config left open are then chosen again.
+ */
+async function createNodeContainer(ctx: ClusterContext, p: PlacedNode, mode: ProvisionMode): Promise<void> {
+  const first = mode === "create" && p === ctx.controlPlanes[0];
+  for (let attempt = 1; ; attempt++) {
+    const ports = [
+      ...(first ? [...(ctx.loadBalancer ? [] : [apiPortMapping(ctx)]), ...addonPortMappings(ctx.state.addonPorts!)] : []),
+      ...p.config.extraPortMappings.map((m) => ({ ...m })),
+    ];
+    try {
+      await ctx.driver.createNode({
+        cluster: ctx.config.name,
+        name: p.config.name,
+        role: p.config.role,
+        image: p.config.image ?? ctx.nodeImage,
+        ip: p.ip,
+        ports,
+        mounts: p.config.extraMounts.map((m) => ({ ...m })),
+      });
+      return;
+    } catch (err) {
+      const moved = first && attempt < 3 && (await rechooseTakenAddonPorts(ctx.config, ctx.state));
+      if (!moved) throw err;
+      await ctx.driver.removeNode(p.config.name);
+      ctx.state.addonPorts = moved;
+      await writeState(ctx.state);
+    }
+  }
+}
+
+function certificatesAction(mode: "create" | "join", members: readonly Member[]): A {
+  const joiningWorkers = mode === "join" && !cps(members).length;
+  return {
+    name: "certificates",
+    title: "certificates",
+    detail: [
+      joiningWorkers ? `issue kubelet certificates for ${names(members)}` : "issue the cluster's certificates (keeping its CAs)",
+      `copy certificates and component config into ${names(members)}`,
+      mode === "create" ? "set up the pod network on every node" : "route the new pod range on every running node",
+      ...(mode === "create" && cps(members).length > 1 ? ["give the load balancer the control planes"] : []),
+    ],
+    run: async (ctx) => {
+      const targets = ctx.targets;
+      const dir = pkiDir(ctx.config.name);
+      if (joiningWorkers) {
+        for (const p of targets) await issueNodePki(dir, { name: p.config.name, ip: p.ip });
+        ctx.pki = await loadPki(dir);
+      } else {
+        ctx.pki = await ensureClusterPki(dir, {
+          clusterName: ctx.config.name,
+          serviceSubnet: ctx.config.networking.serviceSubnet,
+          dnsDomain: ctx.config.networking.dnsDomain,
+          controlPlanes: ctx.controlPlanes.map((p) => ({ name: p.config.name, ip: p.ip })),
+          nodes: ctx.nodes.map((p) => ({ name: p.config.name, ip: p.ip })),
+          extraSans: [ctx.config.networking.apiServerAddress, ...(ctx.loadBalancer ? [ctx.loadBalancer.ip] : [])],
+        });
+      }
+      await Promise.all(
+        targets.map((p) => {
+          const component = componentContext(ctx.config, ctx.nodes, p, ctx.loadBalancer);
+          // A control plane joining a running cluster joins its etcd rather than founding one.
+          const joined = mode === "join" && p.config.role === "control-plane" ? { ...component, etcdInitialClusterState: "existing" as const } : component;
+          return ctx.driver.copyFiles(p.config.name, nodePayload(ctx.pki, joined));
+        }),
+      );
+      if (mode === "create") {
+        // The boot hooks ran before these files existed; from now on every node start runs them.
+        await applyPodNetwork(ctx.driver, targets.map((p) => p.config.name));
+        if (ctx.loadBalancer) await writeLoadBalancerConfig(ctx.driver, ctx.loadBalancer, ctx.nodes);
+      } else {
+        const running = new Set((await ctx.driver.listNodes(ctx.config.name)).filter((n) => n.state === "running").map((n) => n.name));
+        await refreshPodNetwork(ctx.driver, ctx.config, ctx.nodes, running, ctx.loadBalancer);
+      }
+    },
+  };
+}
+
+function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
+  const detail = {
+    create: [`start etcd on ${names(members)}`],
+    join: ["wait until every etcd member is healthy (or refuse, naming the one that is not)", `add ${names(members)} to etcd and start its member`],
+    resume: ["wait until every etcd member is healthy"],
+  }[mode];
+  return {
+    name: "etcd",
+    title: "etcd",
+    detail,
+    run: async (ctx, progress) => {
+      const targets = placedCps(ctx.targets);
+      if (mode === "create") {
+        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...ETCD_SERVICES])));
+        return;
+      }
+      const existing = ctx.controlPlanes.filter((p) => mode === "resume" || !targets.includes(p));
+      await requireEtcdHealthy(ctx, existing, progress);
+      if (mode === "resume") return;
+      for (const p of targets) {
+        // etcd refuses a member that would cost quorum while one is down: checked just above.
+        await etcdctl(ctx.driver, existing[0]!.config.name, ["member", "add", p.config.name, `--peer-urls=https://${p.ip}:2380`]);
+        await enableServices(ctx.driver, p.config.name, [...ETCD_SERVICES]);
+      }
+    },
+  };
+}
+
+function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A {
+  return {
+    name: "control-plane",
+    title: "control plane",
+    detail: [
+      ...(mode === "resume" ? [] : [`start ${CONTROL_PLANE_SERVICES.join(", ")} on ${names(members)}`]),
+      ...(mode === "join" ? [] : ["wait until the API server answers"]),
+    ],
+    run: async (ctx) => {
+      const targets = mode === "resume" ? [] : placedCps(ctx.targets);
+      await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...CONTROL_PLANE_SERVICES])));
+      if (mode !== "join") await ctx.api.waitApiServer(ctx.deps.signal);
+    },
+  };
+}
+
+function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegistered?: (ctx: ClusterContext) => void): A {
+  return {
+    name: "kubelet",
+    title: "kubelet",
+    detail:
+      mode === "resume"
+        ? ["wait until every node is Ready"]
+        : [`register the Node objects of ${names(members)}`, `start ${NODE_SERVICES.join(", ")} on them`, "wait until they are Ready"],
+    run: async (ctx) => {
+      const targets = ctx.targets;
+      const waitFor = mode === "resume" ? ctx.state.nodes.map((n) => n.name) : targets.map((p) => p.config.name);
+      if (mode !== "resume") {
+        await ctx.api.createNodeObjects(targets);
+        onRegistered?.(ctx);
+        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_SERVICES])));
+      }
+      await ctx.api.waitNodesReady(waitFor, ctx.deps.signal);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { ClusterConfig } from "../config/index.js";
+import type { SourceChoice } from "../artifacts/source-choice.js";
+import type { ClusterDeps } from "../create/context.js";
+import { connectClusterApi } from "../create/cluster-api.js";
+import type { NodeDriver } from "../drivers/types.js";
+import { UserError } from "../util/errors.js";
+
+/** How operations obtain what they build or fetch: where binaries come from. */
+export interface SupplyOptions {
+  source: SourceChoice;
+  kubeconfigPath: string | null;
+  signal?: AbortSignal;
+  log: (message: string) => void;
+}
+
+/** The real dependencies of cluster operations: this engine, the cluster's API, kubeyard's cache. */
+export function clusterDeps(driver: NodeDriver, opts: SupplyOptions): ClusterDeps {
+  return {
+    driver,
+    connectApi: connectClusterApi,
+    kubeconfigPath: opts.kubeconfigPath,
+    signal: opts.signal,
+    log: opts.log,
+    ensureNodeImage: async (config: ClusterConfig, progress) => {
+      const { nodeImageFor } = await import("../cluster/node-image.js");
+      const image = nodeImageFor(config);
+      if (config.nodeImage) {
+        if (!(await driver.images.inspect(image))) throw new UserError(`node image ${image} does not exist`);
+        return image;
+      }
+      const { ArtifactCache } = await import("../artifacts/cache.js");
+      const { buildNodeImage } = await import("../artifacts/node-image.js");
+      const cache = new ArtifactCache();
+      const r = await buildNodeImage(driver.images, config.versions, {
+        cache,
+        source: opts.source,
+        log: cache.logPath("node-image", config.versions.kubernetes, "source"),
+        onStep: progress,
+      });
+      return r.tag;
+    },
+    ensureLoadBalancerImage: async (progress) => {
+      const { ArtifactCache } = await import("../artifacts/cache.js");
+      const { ensureLoadBalancerImage } = await import("../artifacts/load-balancer-image.js");
+      return ensureLoadBalancerImage(driver.images, { cache: new ArtifactCache(), onStep: progress });
+    },
+    enableAddon: async (profile, name, progress) => {
+      const { enableClusterAddon } = await import("../cluster/addon-manager.js");
+      await enableClusterAddon(profile, name, { driver, source: opts.source, onStep: progress });
+    },
+    prepareNodesForAddons: async (profile, progress) => {
+      const { prepareNodesForEnabledAddons } = await import("../cluster/addon-manager.js");
+      await prepareNodesForEnabledAddons(profile, { driver, source: opts.source, onStep: progress });
+    },
+  };
+}

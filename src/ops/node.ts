@@ -1,0 +1,47 @@
+import type { StepRunner } from "../create/action.js";
+import { ClusterContext, type ClusterDeps } from "../create/context.js";
+import { planNodeAdd, type AddableRole } from "../create/plan-node-add.js";
+import { deleteClusterNode, requireRunning } from "../cluster/nodes.js";
+import { requireReadyState, withProfileLock } from "../cluster/state.js";
+import { placedFromState } from "../cluster/topology.js";
+import type { Interrupt } from "./interrupt.js";
+import { runPlan } from "./run-plan.js";
+
+export const ADDABLE_ROLES: readonly AddableRole[] = ["worker", "control-plane"];
+
+/**
+ * `kubeyard node add`, under the profile's lock: the node is provisioned and joined as `start`
+ * provisions nodes. A failure or Ctrl-C removes the half-added node again; the cluster stays as it was.
+ */
+export async function addNode(
+  profile: string,
+  role: AddableRole,
+  deps: ClusterDeps,
+  ui: { runner: StepRunner; interrupt: Interrupt; warn: (text: string) => void },
+): Promise<string> {
+  return withProfileLock(profile, async () => {
+    const state = await requireReadyState(profile);
+    await requireRunning(deps.driver, state);
+    const plan = planNodeAdd(state, role);
+    const ctx = new ClusterContext(deps, plan.state.config);
+    ctx.state = plan.state;
+    ctx.nodes = placedFromState(plan.state);
+    ctx.targets = ctx.nodes.filter((p) => p.config.name === plan.node.config.name);
+    if (state.loadBalancer) ctx.loadBalancer = state.loadBalancer;
+    await runPlan(plan, ctx, {
+      runner: ui.runner,
+      interrupt: ui.interrupt,
+      interruptedMessage: `interrupted; ${plan.node.config.name} was removed again`,
+      undo: async () => {
+        ui.warn(`adding ${plan.node.config.name} failed; removing it again`);
+        await plan.undo(ctx);
+      },
+    });
+    return plan.node.config.name;
+  });
+}
+
+/** `kubeyard node delete`, under the profile's lock. */
+export async function deleteNode(profile: string, name: string, deps: Pick<ClusterDeps, "driver">): Promise<void> {
+  await withProfileLock(profile, () => deleteClusterNode(deps.driver, profile, name));
+}
