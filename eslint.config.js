@@ -12,7 +12,12 @@ const at = (path) => `${root}/${path}`;
 // The layers at the bottom: plain data and pure functions that everything above builds on. They import
 // one another and nothing else of src/, so what is built on them (cluster, tunnel, addons, drivers, kube,
 // the rest of artifacts, and any folder added later) can change without touching them.
-const bottomLayers = ["src/util/**", "src/config/**", "src/pki/**", "src/components/**", "src/artifacts/versions*"].map(at);
+const bottomLayers = ["src/util/**", "src/versions/**", "src/config/**", "src/pki/**", "src/components/**"].map(at);
+// Above them: the engine, the API, binaries and images, what runs inside a node, the cluster record. They
+// serve the features (create, day2, addons, tunnel) and never import them; the features never import
+// the service layer (src/ops) that composes them.
+const middleLayers = ["src/drivers/**", "src/kube/**", "src/kubeconfig/**", "src/artifacts/**", "src/node/**", "src/cluster/**"].map(at);
+const features = ["src/create/**", "src/day2/**", "src/addons/**", "src/tunnel/**"].map(at);
 
 // Paths are absolute (basePath "/") so that a package is recognised wherever node_modules really lives:
 // the resolver follows symlinks, and a node_modules linked from another checkout is outside this one.
@@ -36,7 +41,17 @@ const boundaries = {
           target: bottomLayers,
           from: at("src/**"),
           except: bottomLayers,
-          message: "The bottom layers (util, config, pki, components, artifacts/versions) import only one another.",
+          message: "The bottom layers (util, versions, config, pki, components) import only one another.",
+        },
+        {
+          target: middleLayers,
+          from: [...features, at("src/ops/**")],
+          message: "drivers, kube, kubeconfig, artifacts, node and cluster serve the features; they do not import create, day2, addons, tunnel or ops.",
+        },
+        {
+          target: features,
+          from: at("src/ops/**"),
+          message: "src/ops composes the features; the features do not import it.",
         },
       ],
     },

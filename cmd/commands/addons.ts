@@ -20,7 +20,7 @@ export function registerAddons(program: Command): void {
     .description("every addon, whether it is enabled on this cluster, and what it is for")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const { addonRows } = await import("../../src/cluster/addon-manager.js");
+      const { addonRows } = await import("../../src/addons/manager.js");
       const rows = await addonRows(globals(program).profile);
       if (opts.output === "json") return printJson(rows);
       printTable(["ADDON", "ENABLED", "DESCRIPTION"], rows.map((r) => [r.name, r.enabled ? "yes" : "no", r.description]));

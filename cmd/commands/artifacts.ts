@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { Command } from "commander";
-import { ADDON_IMAGES, NODE_IMAGES } from "../../src/artifacts/versions.js";
+import { ADDON_IMAGES, NODE_IMAGES } from "../../src/versions/versions.js";
 import { createDriver } from "../../src/drivers/index.js";
 import { humanBytes, parseOutput, printJson, printTable } from "../ui/print.js";
 import { runSteps } from "../ui/tasks.js";

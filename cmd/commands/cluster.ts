@@ -30,7 +30,7 @@ export function registerCluster(program: Command): void {
     .command("stop")
     .description("stop the cluster's nodes; `start` brings it back with its workloads and data")
     .action(async () => {
-      const { stopCluster } = await import("../../src/cluster/stop.js");
+      const { stopCluster } = await import("../../src/day2/stop.js");
       const name = globals(program).profile;
       const driver = await driverFor(program);
       const stopped = await stopCluster(driver, name);
@@ -67,7 +67,7 @@ export function registerCluster(program: Command): void {
     .description("per node: container, kubelet, API server and etcd health; exits non-zero unless the cluster runs")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const { clusterStatus } = await import("../../src/cluster/status.js");
+      const { clusterStatus } = await import("../../src/day2/status.js");
       const { printStatus } = await import("../ui/status.js");
       const driver = await driverFor(program);
       const s = await clusterStatus(driver, globals(program).profile);
@@ -80,7 +80,7 @@ export function registerCluster(program: Command): void {
     .command("kubeconfig")
     .description("print the cluster's kubeconfig (admin credentials)")
     .action(async () => {
-      const { clusterKubeconfigText } = await import("../../src/cluster/kubeconfig.js");
+      const { clusterKubeconfigText } = await import("../../src/cluster/kubeconfig-entry.js");
       const { readState } = await import("../../src/cluster/state.js");
       const name = globals(program).profile;
       const state = await readState(name);

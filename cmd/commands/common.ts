@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/source-choice.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/versions/versions.js";
 import { createDriver, type NodeDriver } from "../../src/drivers/index.js";
 import { UserError } from "../../src/util/errors.js";
 

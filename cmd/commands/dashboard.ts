@@ -11,7 +11,7 @@ export function registerDashboard(program: Command): void {
     .option("--port <port>", "the local port (default: a free one)", (value) => parsePort!(value))
     .option("--open", "also open the URL in this machine's browser, when it has one", false)
     .action(async (opts: { url: boolean; port?: number; open: boolean }) => {
-      const { openDashboard } = await import("../../src/cluster/dashboard.js");
+      const { openDashboard } = await import("../../src/day2/dashboard.js");
       const { profile, verbose } = globals(program);
       const say = (text: string) => process.stderr.write(`${text}\n`);
       const dashboard = await openDashboard(profile, {
@@ -41,7 +41,7 @@ export function registerDashboard(program: Command): void {
   // chosen but before its options are parsed keeps that cost off every other command and keeps
   // the order in which errors are reported.
   program.hook("preSubcommand", async (_program, sub) => {
-    if (sub === command) ({ parseDashboardPort: parsePort } = await import("../../src/cluster/dashboard.js"));
+    if (sub === command) ({ parseDashboardPort: parsePort } = await import("../../src/day2/dashboard.js"));
   });
 }
 

@@ -10,7 +10,7 @@ export function registerDay2(program: Command): void {
     .description("collect every component's logs, node and cluster info into a directory or FILE.tar.gz, for a bug report (no key material)")
     .option("--output <path>", "a new (or empty) directory, or a FILE.tar.gz (default: ./kubeyard-logs-PROFILE-TIME.tar.gz)")
     .action(async (opts: { output?: string }) => {
-      const { collectLogs, defaultLogsOutput } = await import("../../src/cluster/logs.js");
+      const { collectLogs, defaultLogsOutput } = await import("../../src/day2/logs.js");
       const profile = globals(program).profile;
       const r = await collectLogs(await engineDriver(), profile, opts.output ?? defaultLogsOutput(profile), { kubeyardVersion: program.version() });
       for (const p of r.problems) process.stderr.write(`! ${p}\n`);
@@ -23,7 +23,7 @@ export function registerDay2(program: Command): void {
     .argument("[node-and-command...]", "NODE, then `--` and the command")
     .allowUnknownOption()
     .action(async (operands: string[]) => {
-      const { pickNode, splitNodeAndCommand } = await import("../../src/cluster/ssh.js");
+      const { pickNode, splitNodeAndCommand } = await import("../../src/day2/ssh.js");
       const profile = globals(program).profile;
       const { node: wanted, command } = splitNodeAndCommand(operands, process.argv);
       const d = await engineDriver();
@@ -59,7 +59,7 @@ export function registerDay2(program: Command): void {
     .argument("[args...]", "kubectl's arguments, after `--`")
     .allowUnknownOption()
     .action(async (args: string[]) => {
-      const { clusterKubectl } = await import("../../src/cluster/kubectl.js");
+      const { clusterKubectl } = await import("../../src/day2/kubectl.js");
       const { execa } = await import("execa");
       const k = await clusterKubectl(globals(program).profile, { warn: (m) => process.stderr.write(`! ${m}\n`) });
       // Ctrl-C reaches kubectl too; kubeyard waits for it and passes its exit status on.

@@ -10,7 +10,7 @@ export function registerImage(program: Command): void {
     .argument("[images...]", "image references in the host's engine, e.g. myapp:dev")
     .option("--archive <file>", "also load this image archive (`docker save` or OCI tar); repeatable", collect, [] as string[])
     .action(async (refs: string[], opts: { archive: string[] }) => {
-      const { loadImages } = await import("../../src/cluster/image-load.js");
+      const { loadImages } = await import("../../src/day2/image-load.js");
       const driver = await engineDriver();
       const r = await loadImages(driver, globals(program).profile, { images: refs, archives: opts.archive });
       const what = [...refs, ...opts.archive].join(", ");
@@ -23,7 +23,7 @@ export function registerImage(program: Command): void {
     .description("the images in each node's containerd")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const { listNodeImages } = await import("../../src/cluster/node-images.js");
+      const { listNodeImages } = await import("../../src/node/images.js");
       const driver = await engineDriver();
       const perNode = await listNodeImages(driver, globals(program).profile);
       if (opts.output === "json") return printJson(perNode);
@@ -39,7 +39,7 @@ export function registerImage(program: Command): void {
     .description("remove images from every node that has them")
     .argument("<images...>", "image references as `kubeyard image ls` shows them (myapp:dev means docker.io/library/myapp:dev)")
     .action(async (refs: string[]) => {
-      const { removeNodeImages } = await import("../../src/cluster/node-images.js");
+      const { removeNodeImages } = await import("../../src/node/images.js");
       const driver = await engineDriver();
       const result = await removeNodeImages(driver, globals(program).profile, refs);
       for (const r of result) if (r.removed.length) process.stdout.write(`removed ${r.removed.join(", ")} from ${r.node}\n`);

@@ -57,7 +57,7 @@ export function registerNode(program: Command): void {
     .description("the cluster's nodes: role, container state, address, pod range")
     .option("-o, --output <format>", "text or json", parseOutput, "text")
     .action(async (opts: { output: "text" | "json" }) => {
-      const { listClusterNodes } = await import("../../src/cluster/nodes.js");
+      const { listClusterNodes } = await import("../../src/day2/nodes.js");
       const driver = await driverFor(program);
       const rows = await listClusterNodes(driver, globals(program).profile);
       if (opts.output === "json") return printJson(rows);

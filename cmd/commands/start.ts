@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { listAddons } from "../../src/addons/index.js";
 import { inotifyWarning } from "../../src/cluster/host-limits.js";
-import { clusterStatus } from "../../src/cluster/status.js";
+import { clusterStatus } from "../../src/day2/status.js";
 import { resolveConfig, type ConfigFlags } from "../../src/config/index.js";
 import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
 import { clusterDeps } from "../../src/ops/deps.js";

@@ -1,5 +1,5 @@
-import type { ClusterStatus } from "../../src/cluster/status.js";
-import { describeAddonPorts } from "../../src/cluster/addon-ports.js";
+import type { ClusterStatus } from "../../src/day2/status.js";
+import { describeAddonPorts } from "../../src/addons/host-ports.js";
 import { printTable } from "./print.js";
 
 export function printStatus(s: ClusterStatus): void {

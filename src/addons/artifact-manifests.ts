@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type { ArtifactCache } from "../artifacts/cache.js";
 import { buildArtifact, type Progress } from "../artifacts/source-artifact.js";
-import type { ComponentVersions } from "../artifacts/versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
 import { loadManifestFile, type Addon } from "./catalog.js";
 
 /**

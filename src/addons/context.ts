@@ -1,4 +1,4 @@
-import { imageRefs, type ImageName } from "../artifacts/versions.js";
+import { imageRefs, type ImageName } from "../versions/versions.js";
 import type { AddonPortName } from "../config/addon-ports.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { ResolvedValues } from "./values.js";

@@ -1,5 +1,5 @@
 import { ADDON_DATA } from "../artifacts/recipes.js";
-import { imageRefs, SUPPORTED, type ImageName } from "../artifacts/versions.js";
+import { imageRefs, SUPPORTED, type ImageName } from "../versions/versions.js";
 import { ADDON_PORT_NAMES } from "../config/addon-ports.js";
 import { VALUE_FORMAT_NAMES } from "./value-formats.js";
 

@@ -1,5 +1,5 @@
 import type { ArtifactName } from "../artifacts/recipes.js";
-import type { ImageName } from "../artifacts/versions.js";
+import type { ImageName } from "../versions/versions.js";
 import { ADDON_PORTS, type AddonPortName } from "../config/addon-ports.js";
 import { IssueList } from "../config/issue-list.js";
 import type { ConfigIssue } from "../config/issues.js";

@@ -6,7 +6,7 @@ import type { ArtifactCache } from "./cache.js";
 import type { SourceChoice } from "./source-choice.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
 import { buildArtifact, type Progress } from "./source-artifact.js";
-import { imageRefs, KUBE_WEB_VIEW_VERSION, type ComponentVersions, type ImageName } from "./versions.js";
+import { imageRefs, KUBE_WEB_VIEW_VERSION, type ComponentVersions, type ImageName } from "../versions/versions.js";
 
 /** Labels every image kubeyard builds carries, so `artifacts list` can tell them from pulled ones. */
 export const LABEL_BUILT_FROM = "dev.kubeyard.built-from";

@@ -4,7 +4,7 @@ import { isArchiveOfImageIn } from "./image-archive.js";
 import { LABEL_BUILT_FROM } from "./images.js";
 import { LABEL_K8S_VERSION, NODE_IMAGE_REPO } from "./node-image.js";
 import { ARTIFACT_NAMES, artifactVersion } from "./recipes.js";
-import { imageRefs, SUPPORTED } from "./versions.js";
+import { imageRefs, SUPPORTED } from "../versions/versions.js";
 
 export interface ImageEntry {
   ref: string;

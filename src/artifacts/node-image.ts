@@ -11,7 +11,7 @@ import { ensureImage, imageSources } from "./images.js";
 import { obtainBinaries } from "./obtain.js";
 import type { SourceChoice } from "./source-choice.js";
 import type { Progress } from "./source-artifact.js";
-import { imageRefs, NODE_IMAGES, type ComponentVersions } from "./versions.js";
+import { imageRefs, NODE_IMAGES, type ComponentVersions } from "../versions/versions.js";
 
 export const NODE_IMAGE_REPO = "kubeyard/node";
 export const LABEL_INPUTS = "dev.kubeyard.inputs";

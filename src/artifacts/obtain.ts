@@ -4,7 +4,7 @@ import { artifactVersion, type ArtifactName } from "./recipes.js";
 import { fetchReleaseArtifact, RELEASE_ARTIFACTS, type ReleaseArtifactName } from "./release-artifact.js";
 import { buildArtifact, type Progress } from "./source-artifact.js";
 import type { SourceChoice } from "./source-choice.js";
-import type { ComponentVersions } from "./versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
 
 /** Once the release downloads proved unreachable, this process stops trying them (and says so once). */
 let releaseUnreachable = false;

@@ -1,6 +1,6 @@
 import type { Recipe } from "./recipe-kinds.js";
 import { CNI_PLUGINS, KUBERNETES_BINARIES } from "./release.js";
-import { AGNHOST_VERSION, type ComponentVersions } from "./versions.js";
+import { AGNHOST_VERSION, type ComponentVersions } from "../versions/versions.js";
 
 /** Everything kubeyard knows of one artifact: which version a cluster gets, and how it is built from source. */
 interface ArtifactEntry {

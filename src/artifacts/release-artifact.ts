@@ -5,7 +5,7 @@ import type { ArtifactCache, CachedArtifact } from "./cache.js";
 import { artifactVersion } from "./recipes.js";
 import { fetchReleaseBinaries, hostArch, KUBERNETES_BINARIES, type ReleaseArtifact } from "./release.js";
 import type { Progress } from "./source-artifact.js";
-import type { ComponentVersions } from "./versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
 
 /** The artifacts that have official release downloads; images are pulled by the engine instead. */
 export const RELEASE_ARTIFACTS = ["kubernetes", "etcd", "containerd", "runc", "cni-plugins"] as const;

@@ -5,7 +5,7 @@ import * as tar from "tar";
 import { UserError } from "../util/errors.js";
 import { parseChecksumFile } from "./checksum.js";
 import { downloadVerified, fetchText, type HttpOptions } from "./download.js";
-import type { ComponentVersions } from "./versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
 
 export type Arch = "amd64" | "arm64";
 

@@ -3,7 +3,7 @@ import { ArtifactCache, type CachedArtifact } from "./cache.js";
 import { BuildError, checkGo } from "./go-toolchain.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
 import { buildRecipe } from "./source-build.js";
-import type { ComponentVersions } from "./versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
 
 export interface Progress {
   /** The current step of the current artifact, for the progress line. */

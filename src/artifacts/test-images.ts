@@ -3,7 +3,7 @@ import type { ImageStore } from "../drivers/types.js";
 import { baseImageOnce } from "./base-image.js";
 import { ArtifactCache } from "./cache.js";
 import { ensureImage, imageSources } from "./images.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, TEST_IMAGES, type ImageName } from "./versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, TEST_IMAGES, type ImageName } from "../versions/versions.js";
 
 /**
  * Makes a test image (one of TEST_IMAGES) present in the host's engine, pulled or else built from its

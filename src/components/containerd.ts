@@ -1,5 +1,5 @@
-import type { ComponentVersions } from "../artifacts/versions.js";
-import { imageRefs } from "../artifacts/versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
+import { imageRefs } from "../versions/versions.js";
 
 /**
  * containerd's config (version 3, containerd 2.x) for a node: the CRI plugin with runc, cgroupfs

@@ -1,4 +1,4 @@
-import type { ComponentVersions } from "../artifacts/versions.js";
+import type { ComponentVersions } from "../versions/versions.js";
 import type { AddonPortRequests } from "./addon-ports.js";
 import type { Component, ContainerRuntime, NodeRole, Protocol, TaintEffect } from "./schema.js";
 

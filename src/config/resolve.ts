@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList } from "../artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList } from "../versions/versions.js";
 import { CONTROL_PLANE_ROLE_LABEL, type ClusterConfig, type NodeConfig, type Taint } from "./cluster-config.js";
 import {
   DEFAULT_API_SERVER_ADDRESS,

@@ -2,7 +2,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../config/index.js";
 import { waitForDeploymentAvailable } from "../kube/wait.js";
 import type { PkiBundle } from "../pki/index.js";
-import { addonContext, enableAddons } from "../cluster/addons.js";
+import { addonContext, enableAddons } from "../addons/enable-defaults.js";
 import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from "../cluster/api.js";
 import type { ClusterState } from "../cluster/state.js";
 import type { PlacedNode } from "../cluster/topology.js";

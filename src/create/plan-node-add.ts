@@ -1,8 +1,8 @@
 import { CONTROL_PLANE_ROLE_LABEL, type NodeConfig } from "../config/index.js";
 import { nodePodCIDR } from "../components/index.js";
 import { nthAddress } from "../cluster/addresses.js";
-import { writeClusterKubeconfig } from "../cluster/kubeconfig.js";
-import { refreshPodNetwork, writeLoadBalancerConfig } from "../cluster/pod-network.js";
+import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
+import { refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
 import { CONTROL_PLANE_TAINT, etcdMemberId, setControlPlaneTaint, withNodes } from "../cluster/membership.js";
 import { writeState, type ClusterState } from "../cluster/state.js";
 import { placedFromState, type PlacedNode } from "../cluster/topology.js";

@@ -1,8 +1,8 @@
 import type { ClusterConfig } from "../config/index.js";
-import { chooseAddonPorts, probePort } from "../cluster/addon-ports.js";
+import { chooseAddonPorts, probePort } from "../addons/host-ports.js";
 import { readState, writeState, type ClusterState } from "../cluster/state.js";
 import { needsLoadBalancer, placeLoadBalancer, placeNodes } from "../cluster/topology.js";
-import { writeClusterKubeconfig } from "../cluster/kubeconfig.js";
+import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import type { Action, Plan } from "./action.js";

@@ -1,8 +1,8 @@
 import { nodeImageFor } from "../cluster/node-image.js";
-import { addonPortMappings, rechooseTakenAddonPorts } from "../cluster/addon-ports.js";
+import { addonPortMappings, rechooseTakenAddonPorts } from "../addons/host-ports.js";
 import { nodePayload } from "../cluster/node-payload.js";
-import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../cluster/pod-network.js";
-import { enableServices } from "../cluster/services.js";
+import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
+import { enableServices } from "../node/services.js";
 import { pkiDir, writeState } from "../cluster/state.js";
 import { componentContext, type PlacedNode } from "../cluster/topology.js";
 import type { NodeConfig } from "../config/index.js";

@@ -1,5 +1,5 @@
 import type { DisableResult } from "../addons/index.js";
-import { disableClusterAddon, enableClusterAddon, type EnableOptions, type EnabledAddon } from "../cluster/addon-manager.js";
+import { disableClusterAddon, enableClusterAddon, type EnableOptions, type EnabledAddon } from "../addons/manager.js";
 import { withProfileLock } from "../cluster/state.js";
 import type { NodeDriver } from "../drivers/types.js";
 

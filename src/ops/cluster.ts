@@ -1,5 +1,5 @@
-import { deleteCluster, type DeleteResult } from "../cluster/delete.js";
-import { pauseCluster, unpauseCluster } from "../cluster/pause.js";
+import { deleteCluster, type DeleteResult } from "../day2/delete.js";
+import { pauseCluster, unpauseCluster } from "../day2/pause.js";
 import { withProfileLock } from "../cluster/state.js";
 import type { NodeDriver } from "../drivers/types.js";
 

@@ -45,11 +45,11 @@ export function clusterDeps(driver: NodeDriver, opts: SupplyOptions): ClusterDep
       return ensureLoadBalancerImage(driver.images, { cache: new ArtifactCache(), onStep: progress });
     },
     enableAddon: async (profile, name, progress) => {
-      const { enableClusterAddon } = await import("../cluster/addon-manager.js");
+      const { enableClusterAddon } = await import("../addons/manager.js");
       await enableClusterAddon(profile, name, { driver, source: opts.source, onStep: progress });
     },
     prepareNodesForAddons: async (profile, progress) => {
-      const { prepareNodesForEnabledAddons } = await import("../cluster/addon-manager.js");
+      const { prepareNodesForEnabledAddons } = await import("../addons/manager.js");
       await prepareNodesForEnabledAddons(profile, { driver, source: opts.source, onStep: progress });
     },
   };

@@ -1,7 +1,7 @@
 import type { StepRunner } from "../create/action.js";
 import { ClusterContext, type ClusterDeps } from "../create/context.js";
 import { planNodeAdd, type AddableRole } from "../create/plan-node-add.js";
-import { deleteClusterNode, requireRunning } from "../cluster/nodes.js";
+import { deleteClusterNode, requireRunning } from "../day2/nodes.js";
 import { requireReadyState, withProfileLock } from "../cluster/state.js";
 import { placedFromState } from "../cluster/topology.js";
 import type { Interrupt } from "./interrupt.js";

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { getWithHost } from "./helpers/http-host.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_KUBERNETES_VERSION } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "./helpers/eventually.js";
 import { httpGet } from "./helpers/http-get.js";

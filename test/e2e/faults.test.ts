@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { engineObjects, KUBEYARD_CLI, TestUser, uniqueProfile } from "./helpers/cli.js";
 import { entryNames, foreignEntries, foreignEntriesIn, readKubeconfigFile, writeForeignKubeconfig } from "./helpers/kubeconfig-fixture.js";
 import { waitForLine } from "./helpers/output.js";

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/versions.js";
 import { etcdArgs, kubeApiserverArgs, type ComponentContext } from "../../src/components/index.js";
 import { resolveConfig, type ClusterConfig } from "../../src/config/index.js";
 import { kubeClient, waitForApiReady } from "../../src/kube/index.js";

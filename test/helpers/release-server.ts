@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import * as tar from "tar";
 import type { Arch } from "../../src/artifacts/release.js";
-import type { ComponentVersions } from "../../src/artifacts/versions.js";
+import type { ComponentVersions } from "../../src/versions/versions.js";
 
 export interface FakeRelease {
   /** Directory the server serves; URL path = file path under it. */

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { checkGo, GoMissingError } from "../../src/artifacts/go-toolchain.js";
 import { obtainBinaries } from "../../src/artifacts/obtain.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/versions.js";
 
 // Builds real artifacts from their Go modules into throwaway caches (Go's own build cache keeps
 // this to seconds after the first run). The CNI plugins are the smallest module that exercises it.

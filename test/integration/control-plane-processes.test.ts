@@ -8,7 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/versions.js";
 import {
   componentArgs,
   componentKubeconfig,

@@ -9,7 +9,7 @@ import Dockerode from "dockerode";
 import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseImageTag } from "../../src/artifacts/base-image.js";
-import { DEFAULT_KUBERNETES_VERSION } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION } from "../../src/versions/versions.js";
 import { cidrsOverlap, formatIP, nthAddress } from "../../src/config/ip.js";
 import { DockerDriver } from "../../src/drivers/docker/driver.js";
 import { EngineUnreachableError } from "../../src/drivers/docker/engine.js";

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { cachedImageArchive } from "../../src/artifacts/image-archive.js";
 import { pruneArtifacts } from "../../src/artifacts/inventory.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { createDriver } from "../../src/drivers/index.js";
 
 const { images } = await createDriver();

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { nodeImageTag, LABEL_K8S_VERSION } from "../../src/artifacts/node-image.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, NODE_IMAGES } from "../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, NODE_IMAGES } from "../../src/versions/versions.js";
 import { createDriver } from "../../src/drivers/index.js";
 
 const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;

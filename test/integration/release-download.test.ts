@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { digest } from "../../src/artifacts/checksum.js";
 import { ChecksumMismatchError, NetworkUnreachableError, downloadVerified } from "../../src/artifacts/download.js";
 import { RELEASE_BASE_URL_ENV, fetchReleaseBinaries, type ReleaseProgress } from "../../src/artifacts/release.js";
-import { SUPPORTED } from "../../src/artifacts/versions.js";
+import { SUPPORTED } from "../../src/versions/versions.js";
 import { UserError } from "../../src/util/errors.js";
 import { buildFakeRelease, closedPort, startReleaseServer, type FakeRelease, type ReleaseServer } from "../helpers/release-server.js";
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addonPortMappings, chooseAddonPorts, describeAddonPorts } from "../../src/cluster/addon-ports.js";
+import { addonPortMappings, chooseAddonPorts, describeAddonPorts } from "../../src/addons/host-ports.js";
 import { resolveConfig } from "../../src/config/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { holdPort, type HeldPort } from "../e2e/helpers/ports.js";

@@ -14,8 +14,8 @@ import {
   type Addon,
   type AddonContext,
 } from "../../src/addons/index.js";
-import { imageRefs, SUPPORTED } from "../../src/artifacts/versions.js";
-import { portsMissingFor } from "../../src/cluster/addon-ports.js";
+import { imageRefs, SUPPORTED } from "../../src/versions/versions.js";
+import { portsMissingFor } from "../../src/addons/host-ports.js";
 import { ADDON_PORTS } from "../../src/config/addon-ports.js";
 import { applyOrder, type KubeObject } from "../../src/kube/index.js";
 import { UserError } from "../../src/util/errors.js";

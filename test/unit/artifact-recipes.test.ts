@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ARTIFACT_NAMES, artifactVersion, recipeFor } from "../../src/artifacts/recipes.js";
 import { wrapperFiles } from "../../src/artifacts/source-build.js";
-import { SUPPORTED } from "../../src/artifacts/versions.js";
+import { SUPPORTED } from "../../src/versions/versions.js";
 
 const UPSTREAM_GO_MOD = "module k8s.io/kubernetes\n\ngo 1.25.0\n\nrequire (\n\tk8s.io/api v0.0.0\n\tk8s.io/client-go v0.0.0\n)\n";
 

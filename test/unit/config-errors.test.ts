@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { supportedVersionList } from "../../src/artifacts/versions.js";
+import { supportedVersionList } from "../../src/versions/versions.js";
 import { ConfigError, resolveConfig, validateProfileName, type ConfigFlags } from "../../src/config/index.js";
 import { UserError } from "../../src/util/errors.js";
 

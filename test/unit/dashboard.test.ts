@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hostCaBundle } from "../../src/artifacts/images.js";
-import { ADDON_IMAGES, imageRefs, KUBE_WEB_VIEW_VERSION, NODE_IMAGES, SUPPORTED } from "../../src/artifacts/versions.js";
-import { parseDashboardPort } from "../../src/cluster/dashboard.js";
+import { ADDON_IMAGES, imageRefs, KUBE_WEB_VIEW_VERSION, NODE_IMAGES, SUPPORTED } from "../../src/versions/versions.js";
+import { parseDashboardPort } from "../../src/day2/dashboard.js";
 import { UserError } from "../../src/util/errors.js";
 
 describe("kubeyard dashboard --port", () => {

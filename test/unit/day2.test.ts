@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { componentLog, isArchiveOutput, redactState, scrubSecrets } from "../../src/cluster/logs.js";
-import { normalizeImageRef, parseCtrImages, visibleImages } from "../../src/cluster/node-images.js";
-import { pickNode, splitNodeAndCommand } from "../../src/cluster/ssh.js";
+import { componentLog, isArchiveOutput, redactState, scrubSecrets } from "../../src/day2/logs.js";
+import { normalizeImageRef, parseCtrImages, visibleImages } from "../../src/node/images.js";
+import { pickNode, splitNodeAndCommand } from "../../src/day2/ssh.js";
 import type { ClusterState } from "../../src/cluster/state.js";
 import type { NodeInfo } from "../../src/drivers/types.js";
 

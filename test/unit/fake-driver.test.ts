@@ -6,7 +6,7 @@ import * as tar from "tar";
 import { afterAll, describe, expect, it } from "vitest";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { cachedImageArchive } from "../../src/artifacts/image-archive.js";
-import { loadImages } from "../../src/cluster/image-load.js";
+import { loadImages } from "../../src/day2/image-load.js";
 import type { NodeSpec, PortMapping } from "../../src/drivers/types.js";
 import { FakeDriver } from "../helpers/fake-driver.js";
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ArtifactCache } from "../../../src/artifacts/cache.js";
-import { DEFAULT_KUBERNETES_VERSION } from "../../../src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION } from "../../../src/versions/versions.js";
 
 const CLI = path.resolve("dist/cmd/kubeyard.js");
 

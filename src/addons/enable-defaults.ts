@@ -1,7 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { enableAddon, getAddon, type AddonContext } from "../addons/index.js";
+import { enableAddon, getAddon, type AddonContext } from "./index.js";
 
-export { addonContext } from "../addons/index.js";
+export { addonContext } from "./index.js";
 
 /** Enables addons one after another (each waits until it works), with their default values. */
 export async function enableAddons(kc: KubeConfig, names: string[], ctx: Omit<AddonContext, "values">, signal?: AbortSignal): Promise<void> {

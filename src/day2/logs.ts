@@ -8,7 +8,7 @@ import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
 import { readTarFiles } from "../util/tar-read.js";
 import { clusterKubectl } from "./kubectl.js";
-import { pkiDir, readState, type ClusterState } from "./state.js";
+import { pkiDir, readState, type ClusterState } from "../cluster/state.js";
 
 /** The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s files). */
 export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "containerd"] as const;

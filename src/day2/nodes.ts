@@ -2,10 +2,10 @@ import type { NodeDriver, NodeInfo } from "../drivers/types.js";
 import { etcdctl } from "../node/etcdctl.js";
 import { nodeKubectl } from "../node/kubectl.js";
 import { UserError } from "../util/errors.js";
-import { etcdMemberId, setControlPlaneTaint, withNodes } from "./membership.js";
-import { refreshPodNetwork, writeLoadBalancerConfig } from "./pod-network.js";
-import { requireReadyState, writeState, type ClusterState } from "./state.js";
-import { placedFromState } from "./topology.js";
+import { etcdMemberId, setControlPlaneTaint, withNodes } from "../cluster/membership.js";
+import { refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
+import { requireReadyState, writeState, type ClusterState } from "../cluster/state.js";
+import { placedFromState } from "../cluster/topology.js";
 
 export interface NodeRow {
   name: string;

@@ -2,8 +2,8 @@ import { HAPROXY_CONFIG, haproxyConfig, POD_NETWORK_HOOK } from "../components/i
 import type { ClusterConfig } from "../config/index.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import { podNetworkFile } from "./node-payload.js";
-import { componentContext, type LoadBalancer, type PlacedNode } from "./topology.js";
+import { podNetworkFile } from "../cluster/node-payload.js";
+import { componentContext, type LoadBalancer, type PlacedNode } from "../cluster/topology.js";
 
 /** Runs the pod network boot hook on running nodes now (the entrypoint runs it at every start). */
 export async function applyPodNetwork(driver: NodeDriver, nodes: string[]): Promise<void> {

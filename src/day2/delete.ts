@@ -1,6 +1,6 @@
 import { removeContext } from "../kubeconfig/index.js";
 import type { NodeDriver } from "../drivers/types.js";
-import { readState, removeState } from "./state.js";
+import { readState, removeState } from "../cluster/state.js";
 
 export interface DeleteResult {
   nodes: string[];

@@ -3,8 +3,8 @@ import { ArtifactCache } from "../artifacts/cache.js";
 import { obtainBinaries } from "../artifacts/obtain.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
-import { clusterKubeconfigText } from "./kubeconfig.js";
-import { profileDir, readState, type ClusterState } from "./state.js";
+import { clusterKubeconfigText } from "../cluster/kubeconfig-entry.js";
+import { profileDir, readState, type ClusterState } from "../cluster/state.js";
 
 export interface ClusterKubectl {
   /** kubectl of the cluster's Kubernetes version, from the artifact cache. */

@@ -2,8 +2,8 @@ import { waitForDeploymentAvailable } from "../kube/index.js";
 import { forwardToPods, type PodForward } from "../kube/port-forward.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
-import { adminClient } from "./api.js";
-import { pkiDir, readState } from "./state.js";
+import { adminClient } from "../cluster/api.js";
+import { pkiDir, readState } from "../cluster/state.js";
 
 /** Where the dashboard addon's UI runs (addons/dashboard/dashboard.yaml). */
 export const DASHBOARD_ADDON = "dashboard";

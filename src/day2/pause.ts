@@ -2,8 +2,8 @@ import type { NodeDriver } from "../drivers/types.js";
 import { waitForDeploymentAvailable } from "../kube/wait.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
-import { adminClient, waitApiServer, waitNodesReady } from "./api.js";
-import { pkiDir, readState } from "./state.js";
+import { adminClient, waitApiServer, waitNodesReady } from "../cluster/api.js";
+import { pkiDir, readState } from "../cluster/state.js";
 
 /**
  * Freezes every node (the engine's pause: processes stop where they are, memory and files stay).

@@ -15,22 +15,22 @@ import {
   type DisableResult,
   type HostProbe,
   type ResolvedValues,
-} from "../addons/index.js";
+} from "./index.js";
 import { ADDON_PORT_ADDRESS } from "../config/addon-ports.js";
 import { ArtifactCache } from "../artifacts/cache.js";
 import { baseImageOnce } from "../artifacts/base-image.js";
 import { cachedImageArchive } from "../artifacts/image-archive.js";
 import { ensureImage, imageSources } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
-import { imageRefs } from "../artifacts/versions.js";
+import { imageRefs } from "../versions/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
-import { portsMissingFor } from "./addon-ports.js";
-import { adminClient } from "./api.js";
+import { portsMissingFor } from "./host-ports.js";
+import { adminClient } from "../cluster/api.js";
 import { waitForDnsAnswer } from "./dns-probe.js";
-import { loadImages } from "./image-load.js";
-import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "./state.js";
+import { loadImages } from "../day2/image-load.js";
+import { pkiDir, readState, requireReadyState, writeState, type ClusterState } from "../cluster/state.js";
 
 export interface AddonRow {
   name: string;

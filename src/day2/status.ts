@@ -3,8 +3,8 @@ import type { AddonPorts } from "../config/addon-ports.js";
 import type { NodeDriver, NodeState } from "../drivers/types.js";
 import { objectApi } from "../kube/object-api.js";
 import { loadPki } from "../pki/index.js";
-import { adminClient, hostServerURL } from "./api.js";
-import { pkiDir, readState } from "./state.js";
+import { adminClient, hostServerURL } from "../cluster/api.js";
+import { pkiDir, readState } from "../cluster/state.js";
 
 export type Health = "ok" | "failing" | "stopped" | "paused" | "n/a";
 

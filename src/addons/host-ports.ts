@@ -8,11 +8,11 @@ import {
   type AddonPortProtocol,
   type AddonPorts,
 } from "../config/addon-ports.js";
-import type { Addon } from "../addons/index.js";
+import type { Addon } from "./index.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { PortMapping } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import { listProfiles, readState, type ClusterState } from "./state.js";
+import { listProfiles, readState, type ClusterState } from "../cluster/state.js";
 
 /**
  * The host ports addons get, chosen when the cluster is created: what the config sets (which must be

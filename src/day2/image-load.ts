@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import { runningNodes } from "./running-nodes.js";
+import { runningNodes } from "../cluster/running-nodes.js";
 
 /** Where archives wait in a node until containerd has imported them: on its /var volume, not a tmpfs. */
 const NODE_SPOOL = "/var/lib/kubeyard/image-load";

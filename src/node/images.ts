@@ -1,7 +1,7 @@
 import type { NodeDriver } from "../drivers/types.js";
 import { checkImageRef } from "../config/image-ref.js";
 import { UserError } from "../util/errors.js";
-import { runningNodes } from "./running-nodes.js";
+import { runningNodes } from "../cluster/running-nodes.js";
 
 /** One reference in a node's containerd (namespace k8s.io), as `ctr images ls` reports it. */
 export interface NodeImage {
