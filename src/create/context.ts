@@ -24,6 +24,8 @@ export interface ClusterDeps {
   /** Aborted on Ctrl-C: waits in progress give up so the operation can clean up. */
   signal?: AbortSignal;
   log: (message: string) => void;
+  /** How long a starting etcd member may take to answer as healthy (default 120 s). */
+  etcdHealthWaitMs?: number;
 }
 
 /**

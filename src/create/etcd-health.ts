@@ -6,7 +6,7 @@ import type { Progress } from "./action.js";
 import type { ClusterContext } from "./context.js";
 
 /** How long a member that is starting (a node just resumed) may take to answer as healthy. */
-const HEALTH_WAIT_MS = 120_000;
+const DEFAULT_HEALTH_WAIT_MS = 120_000;
 
 /**
  * Waits (bounded, saying which member it waits for) until every etcd member of these control planes
@@ -25,7 +25,8 @@ export async function requireEtcdHealthy(ctx: ClusterContext, controlPlanes: Pla
   }
   const operator = controlPlanes[0];
   if (!operator) return;
-  const deadline = Date.now() + HEALTH_WAIT_MS;
+  const waitMs = ctx.deps.etcdHealthWaitMs ?? DEFAULT_HEALTH_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   let unhealthy: EtcdHealth[] = [];
   for (;;) {
     ctx.deps.signal?.throwIfAborted();
@@ -37,7 +38,7 @@ export async function requireEtcdHealthy(ctx: ClusterContext, controlPlanes: Pla
     await sleep(1_000);
   }
   throw new UserError(
-    `etcd member ${unhealthy.map((h) => `${nameOf(h)} (${h.reason})`).join(", ")} did not become healthy within ${HEALTH_WAIT_MS / 1000} s.`,
+    `etcd member ${unhealthy.map((h) => `${nameOf(h)} (${h.reason})`).join(", ")} did not become healthy within ${waitMs / 1000} s.`,
     `\`kubeyard status -p ${ctx.config.name}\` shows each node's etcd; \`kubeyard start -p ${ctx.config.name}\` brings stopped nodes back.`,
   );
 }
