@@ -25,6 +25,7 @@ import type { SourceChoice } from "../artifacts/source-choice.js";
 import { imageRefs } from "../versions/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/index.js";
+import { nodeHasImage } from "../node/images.js";
 import { UserError } from "../util/errors.js";
 import { portsMissingFor } from "./host-ports.js";
 import { adminClient } from "../cluster/api.js";
@@ -202,7 +203,7 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
   for (const image of addon.images) {
     const ref = refs[image];
     const present = await Promise.all(
-      nodes.map(async (n) => (await opts.driver.exec(n.name, ["ctr", "-n", "k8s.io", "images", "ls", "-q", `name==${ref}`])).stdout.trim() !== ""),
+      nodes.map((n) => nodeHasImage(opts.driver, n.name, ref)),
     );
     if (present.every(Boolean)) continue;
     const workDir = await cache.tempDir();

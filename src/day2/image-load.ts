@@ -3,6 +3,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
+import { importNodeImages } from "../node/images.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 
@@ -67,12 +68,8 @@ async function importInto(driver: NodeDriver, node: string, archives: string[]):
     const inNode = `${NODE_SPOOL}/${randomBytes(6).toString("hex")}.tar`;
     try {
       await driver.copyFileIn(node, archive, inNode);
-      // --local: ctr reads the archive itself. Without it (containerd 2's default) the archive is
-      // streamed through the daemon's transfer service, which took twice as long for a 178 MB image.
-      const r = await driver.exec(node, ["ctr", "-n", "k8s.io", "images", "import", "--local", "--all-platforms", inNode]);
-      if (r.exitCode !== 0) {
-        throw new UserError(`importing ${path.basename(archive)} into ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
-      }
+      const r = await importNodeImages(driver, node, inNode);
+      if (!r.ok) throw new UserError(`importing ${path.basename(archive)} into ${node} failed: ${r.output}`);
     } finally {
       await driver.exec(node, ["rm", "-f", inNode]).catch(() => undefined);
     }
