@@ -7,7 +7,7 @@ import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/ar
 import { engineObjects, KUBEYARD_CLI, TestUser, uniqueProfile } from "./helpers/cli.js";
 import { entryNames, foreignEntries, foreignEntriesIn, readKubeconfigFile, writeForeignKubeconfig } from "./helpers/kubeconfig-fixture.js";
 import { waitForLine } from "./helpers/output.js";
-import { pollUntil } from "./helpers/poll.js";
+import { eventually } from "../helpers/poll.js";
 
 /*
  * Faults a real user meets: a component dying inside a node, Ctrl-C in the middle of `start`, and
@@ -75,11 +75,14 @@ describe("a component killed inside a node is restarted and the cluster recovers
       expect(kill.exitCode, kill.all).toBe(0);
 
       // The API may be down now, so nothing can be watched: poll, bounded.
-      const after = await pollUntil(
+      const after = await eventually(
         `runit to restart ${component}`,
         async () => {
           const pid = await supervisedPid(node, component);
-          return pid !== undefined && pid !== before && (await processPid(node, component)) === pid ? pid : undefined;
+          expect(pid, "the supervised pid").toBeDefined();
+          expect(pid, "the supervised pid").not.toBe(before);
+          expect(await processPid(node, component), `the one ${component} process`).toBe(pid);
+          return pid;
         },
         { timeoutMs: 120_000 },
       );
@@ -87,20 +90,23 @@ describe("a component killed inside a node is restarted and the cluster recovers
       const sv = await dockerExec(node, ["sv", "status", `/etc/service/${component}`]);
       expect(sv.stdout).toMatch(/^run: /);
 
-      await pollUntil(
+      await eventually(
         "the API server's /readyz to say ok",
         async () => {
           const r = await user.kubectl(["get", "--raw", "/readyz", "--request-timeout=5s"]);
-          return r.exitCode === 0 && String(r.stdout).trim() === "ok" ? true : undefined;
+          expect(r.exitCode === 0 ? String(r.stdout).trim() : String(r.all)).toBe("ok");
         },
         { timeoutMs: 180_000, intervalMs: 1000 },
       );
       await user.k("wait", "node", "--all", "--for=condition=Ready", "--timeout=180s");
 
       // kubeyard's own view: kubelet and etcd health endpoints and /readyz, all ok.
-      await pollUntil(
+      await eventually(
         "`kubeyard status` to report the cluster running",
-        async () => ((await user.kubeyard(["status", "-p", profile])).exitCode === 0 ? true : undefined),
+        async () => {
+          const r = await user.kubeyard(["status", "-p", profile]);
+          expect(r.exitCode, String(r.all)).toBe(0);
+        },
         { timeoutMs: 120_000, intervalMs: 2000 },
       );
 
