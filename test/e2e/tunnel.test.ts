@@ -132,7 +132,9 @@ describe("kubeyard tunnel", () => {
           resolve(res.statusCode ?? 0);
         }).on("error", reject);
       });
-    const inside = await eventually("127.0.0.9, inside loadBalancerSourceRanges, to be answered", () => get("127.0.0.9"), { timeoutMs: 60_000 });
+    const inside = await eventually("127.0.0.9, inside loadBalancerSourceRanges, to be answered", () => get("127.0.0.9"), {
+      timeoutMs: 60_000,
+    });
     expect(inside).toBe(200);
     await expect(get("127.0.0.1")).rejects.toThrow(/ECONNRESET|socket hang up/);
     await k("delete", "svc", "guarded");

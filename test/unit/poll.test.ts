@@ -20,7 +20,9 @@ describe("eventually", () => {
   it("fails after the timeout, saying what never happened and what the last attempt said", async () => {
     let calls = 0;
     const failure = eventually("the moon to turn blue", () => expect(`call ${++calls}`).toBe("blue"), { timeoutMs: 50, intervalMs: 5 });
-    await expect(failure).rejects.toThrow(/^gave up waiting for the moon to turn blue after 0.05 s; the last attempt said: expected 'call \d+'/);
+    await expect(failure).rejects.toThrow(
+      /^gave up waiting for the moon to turn blue after 0.05 s; the last attempt said: expected 'call \d+'/,
+    );
   });
 
   it("is bounded even by an attempt that never ends", async () => {

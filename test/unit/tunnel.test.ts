@@ -244,7 +244,10 @@ describe("tunnel proxies (real sockets on loopback)", () => {
       route.update(["127.0.0.1"], ports[1]!, [cidr("127.0.0.9/32")]);
       await expect(ask("127.0.0.1")).rejects.toThrow(/ECONNRESET/);
       expect(await ask("127.0.0.9")).toBe("b:hi");
-      await eventually("the proxy to count its closed connections", () => expect(proxy.connections).toBe(0), { timeoutMs: 1_000, intervalMs: 10 });
+      await eventually("the proxy to count its closed connections", () => expect(proxy.connections).toBe(0), {
+        timeoutMs: 1_000,
+        intervalMs: 10,
+      });
     } finally {
       await proxy.close();
       for (const s of servers) s.close();
