@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/artifacts/versions.js";
 import { engineObjects, KUBEYARD_CLI, TestUser, uniqueProfile } from "./helpers/cli.js";
+import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { entryNames, foreignEntries, foreignEntriesIn, readKubeconfigFile, writeForeignKubeconfig } from "./helpers/kubeconfig-fixture.js";
 import { waitForLine } from "./helpers/output.js";
 import { eventually } from "../helpers/poll.js";
@@ -41,23 +42,16 @@ async function processPid(node: string, name: string): Promise<number | undefine
 }
 
 describe("a component killed inside a node is restarted and the cluster recovers by itself", () => {
-  const user = new TestUser();
-  const profile = uniqueProfile("faults");
-  const node = `${profile}-control-plane`;
   let firstPod = "";
-
-  beforeAll(async () => {
-    const r = await user.kubeyard(["start", "-p", profile]);
-    expect(r.exitCode, String(r.all)).toBe(0);
-    await user.k("create", "deployment", "web", `--image=${PAUSE_IMAGE}`, "--replicas=1");
-    await user.k("rollout", "status", "deployment/web", "--timeout=180s");
-    firstPod = (await user.k("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
-    expect(firstPod).not.toBe("");
+  const { user, profile } = clusterForFile("faults", {
+    afterStart: async ({ user }) => {
+      await user.k("create", "deployment", "web", `--image=${PAUSE_IMAGE}`, "--replicas=1");
+      await user.k("rollout", "status", "deployment/web", "--timeout=180s");
+      firstPod = (await user.k("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
+      expect(firstPod).not.toBe("");
+    },
   });
-
-  afterAll(async () => {
-    await user.kubeyard(["delete", "-p", profile]);
-  });
+  const node = `${profile}-control-plane`;
 
   // One at a time and in this order: each must have recovered before the next is killed.
   it.each([
