@@ -44,10 +44,10 @@ async function processPid(node: string, name: string): Promise<number | undefine
 describe("a component killed inside a node is restarted and the cluster recovers by itself", () => {
   let firstPod = "";
   const { user, profile } = clusterForFile("faults", {
-    afterStart: async ({ user }) => {
-      await user.k("create", "deployment", "web", `--image=${PAUSE_IMAGE}`, "--replicas=1");
-      await user.k("rollout", "status", "deployment/web", "--timeout=180s");
-      firstPod = (await user.k("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
+    afterStart: async (cluster) => {
+      await cluster.user.k("create", "deployment", "web", `--image=${PAUSE_IMAGE}`, "--replicas=1");
+      await cluster.user.k("rollout", "status", "deployment/web", "--timeout=180s");
+      firstPod = (await cluster.user.k("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
       expect(firstPod).not.toBe("");
     },
   });
