@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { launchLoopbackBrowser, type Browser } from "./helpers/browser.js";
 import { KUBEYARD_CLI, type TestUser } from "./helpers/cli.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { freePort } from "./helpers/free-port.js";
 import { kubectlOk } from "./helpers/kubectl.js";
 
@@ -94,10 +94,10 @@ describe("the dashboard addon", () => {
     // A namespace made now shows up on the next load: the page reads the cluster, not a snapshot.
     const later = `${NS}-later`;
     await kubectlOk(user, "create", "namespace", later);
-    await eventually(async () => {
+    await eventually(`${later} to be listed on the dashboard`, async () => {
       await page.reload();
       if ((await page.getByRole("link", { name: later, exact: true }).count()) === 0) throw new Error(`${later} not listed yet`);
-    }, 60_000, 2_000);
+    }, { timeoutMs: 60_000, intervalMs: 2_000 });
     await kubectlOk(user, "delete", "namespace", later, "--wait=false");
     expect(browser.refused).toEqual([]);
   }, 300_000);
@@ -150,10 +150,10 @@ describe("the dashboard addon", () => {
     expect(await kubectlOk(user, "-n", "kube-system", "get", "deployments", "-o", "name")).toContain("coredns");
     expect(await kubectlOk(user, "-n", NS, "get", "secret", SECRET, "-o", "name")).toContain(SECRET);
     // The authorizer sees the binding gone once its informer has caught up.
-    await eventually(async () => {
+    await eventually("the dashboard's ServiceAccount to lose its right to list namespaces", async () => {
       const can = await user.kubectl(["auth", "can-i", "list", "namespaces", `--as=${SA}`]);
       if (String(can.stdout).trim() !== "no") throw new Error(`the ServiceAccount may still list namespaces: ${String(can.all)}`);
-    }, 60_000, 1_000);
+    }, { timeoutMs: 60_000, intervalMs: 1_000 });
     const off = await user.kubeyard(["-p", profile, "dashboard", "--url"]);
     expect(off.exitCode).not.toBe(0);
     expect(String(off.stderr)).toContain("the dashboard addon is not enabled");

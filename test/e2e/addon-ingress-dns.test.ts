@@ -2,7 +2,7 @@ import { Resolver } from "node:dns/promises";
 import { describe, expect, it } from "vitest";
 import { queryA } from "../../src/util/dns-query.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { getVia } from "./helpers/http-via-dns.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
@@ -81,13 +81,13 @@ describe("the ingress-dns addon", () => {
     await rolledOut(user, NS, "deployment/hello");
     // Traefik routes an Ingress a moment after it exists.
     const r = await eventually(
+      "hello.test, looked up through the addon's DNS server, to answer 200",
       async () => {
         const got = await getVia(resolver(), `http://hello.test:${httpPort}/`);
         if (got.status !== 200) throw new Error(`status ${got.status}: ${got.body}`);
         return got;
       },
-      120_000,
-      500,
+      { timeoutMs: 120_000, intervalMs: 500 },
     );
     expect(r.address).toBe("127.0.0.1");
     expect(r.body.trim()).toBe("backend-hello");
@@ -120,10 +120,10 @@ describe("the ingress-dns addon", () => {
     expect(r.exitCode, String(r.all)).toBe(0);
     expect(await kubectlOk(user, "get", "namespaces", "-o", "name")).not.toContain("namespace/ingress-dns");
     // The pod goes a moment after its namespace is deleted.
-    await eventually(async () => {
+    await eventually("the addon's DNS server to stop answering", async () => {
       const code = await failure(resolver().resolve4("hello.kube.internal"));
       if (code === "resolved") throw new Error("the server still answers");
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     await expect(queryA("127.0.0.1", dnsPort, "hello.kube.internal", "tcp", 2_000)).rejects.toThrow();
     expect(await kubectlOk(user, "-n", NS, "get", "ingress", "-o", "name")).toBe("ingress.networking.k8s.io/hello");
     expect(await kubectlOk(user, "get", "deployments", "-A", "-o", "name")).toContain("deployment.apps/traefik");

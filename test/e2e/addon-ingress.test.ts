@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { getWithHost } from "./helpers/http-host.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
@@ -45,13 +45,13 @@ ${list.join("\n")}
 /** The body for `host` + `path`, once the route exists (routers appear a moment after the object). */
 async function answer(host: string, urlPath = "/", port = httpPort): Promise<string> {
   return eventually(
+    `${host}${urlPath} to answer 200 through the ingress`,
     async () => {
       const r = await getWithHost(port, host, urlPath);
       if (r.status !== 200) throw new Error(`${host}${urlPath}: status ${r.status}: ${r.body}`);
       return r.body.trim();
     },
-    120_000,
-    500,
+    { timeoutMs: 120_000, intervalMs: 500 },
   );
 }
 
@@ -108,7 +108,11 @@ describe("the ingress addon", () => {
     await apply(user, ingress("secure", "secure.test", { "/": "b" }, "  tls: [{hosts: [secure.test], secretName: secure-tls}]\n"));
     const pem = readFileSync(crt, "utf8");
     // Trusting only the Secret's certificate: the request verifies only once Traefik serves it.
-    const r = await eventually(() => getWithHost(httpsPort, "secure.test", "/", { ca: pem }), 120_000, 500);
+    const r = await eventually(
+      "secure.test to answer over TLS through the ingress",
+      () => getWithHost(httpsPort, "secure.test", "/", { ca: pem }),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     expect(r.status).toBe(200);
     expect(r.body.trim()).toBe("backend-b");
     expect(r.certificate?.fingerprint256).toBe(new X509Certificate(pem).fingerprint256);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 
 /*
@@ -21,12 +21,20 @@ describe("the metrics-server addon", () => {
 
   it("makes kubectl top report CPU and memory of the node and of pods", async () => {
     // The first figures exist once metrics-server has scraped the kubelet twice.
-    const nodes = await eventually(() => kubectlOk(user, "top", "nodes", "--no-headers"), 120_000, 2_000);
+    const nodes = await eventually(
+      "kubectl top nodes",
+      () => kubectlOk(user, "top", "nodes", "--no-headers"),
+      { timeoutMs: 120_000, intervalMs: 2_000 },
+    );
     const [name, cpu, , memory] = nodes.trim().split(/\s+/);
     expect(name).toBe(`${profile}-control-plane`);
     expect(cpu).toMatch(/^\d+m$/);
     expect(memory).toMatch(/^\d+Mi$/);
-    const pods = await eventually(() => kubectlOk(user, "top", "pods", "-n", "kube-system", "--no-headers"), 120_000, 2_000);
+    const pods = await eventually(
+      "kubectl top pods",
+      () => kubectlOk(user, "top", "pods", "-n", "kube-system", "--no-headers"),
+      { timeoutMs: 120_000, intervalMs: 2_000 },
+    );
     expect(pods).toMatch(/^coredns-\S+\s+\d+m\s+\d+Mi/m);
   });
 
@@ -69,13 +77,13 @@ spec:
     );
     await rolledOut(user, NS, "deployment/busy");
     const utilization = await eventually(
+      "a CPU metric on the HorizontalPodAutoscaler",
       async () => {
         const out = await kubectlOk(user, "-n", NS, "get", "hpa", "busy", "-o", "jsonpath={.status.currentMetrics[0].resource.current.averageUtilization}");
         if (!/^\d+$/.test(out.trim())) throw new Error(`no CPU metric on the HPA yet: "${out}"`);
         return Number(out.trim());
       },
-      180_000,
-      3_000,
+      { timeoutMs: 180_000, intervalMs: 3_000 },
     );
     expect(utilization).toBeGreaterThanOrEqual(0);
     expect(utilization).toBeLessThan(50);
@@ -86,25 +94,25 @@ spec:
     await kubectlOk(user, "-n", NS, "exec", pod, "--", "touch", "/tmp/burn");
     const replicas = () => kubectlOk(user, "-n", NS, "get", "deployment", "busy", "-o", "jsonpath={.spec.replicas}");
     const up = await eventually(
+      "the HorizontalPodAutoscaler to scale up",
       async () => {
         const n = Number((await replicas()).trim());
         if (n < 2) throw new Error(`still ${n} replica(s)`);
         return n;
       },
-      240_000,
-      3_000,
+      { timeoutMs: 240_000, intervalMs: 3_000 },
     );
     expect(up).toBeGreaterThanOrEqual(2);
     expect(up).toBeLessThanOrEqual(3);
 
     await kubectlOk(user, "-n", NS, "exec", pod, "--", "rm", "/tmp/burn");
     await eventually(
+      "the HorizontalPodAutoscaler to scale back down",
       async () => {
         const n = Number((await replicas()).trim());
         if (n !== 1) throw new Error(`still ${n} replicas`);
       },
-      300_000,
-      3_000,
+      { timeoutMs: 300_000, intervalMs: 3_000 },
     );
   }, 600_000);
 

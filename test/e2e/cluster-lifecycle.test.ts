@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
 import { containerStarts, restartDockerEngine } from "./helpers/docker-engine.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { freePort } from "./helpers/free-port.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, inContext, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
@@ -47,11 +47,11 @@ async function ok(u: TestUser, args: string[]): Promise<string> {
 
 /** The page the web server serves from its PersistentVolume, fetched from the host through the mapped port. */
 async function pageFromHost(timeoutMs = 180_000): Promise<string> {
-  return eventually(async () => {
+  return eventually("the page from the host through the mapped port", async () => {
     const res = await httpGet(`http://127.0.0.1:${hostPort}/index.html`, 5_000);
     if (res.status !== 200) throw new Error(`GET from the host: HTTP ${res.status}`);
     return res.body.trim();
-  }, timeoutMs);
+  }, { timeoutMs: timeoutMs });
 }
 
 beforeAll(async () => {
@@ -109,9 +109,9 @@ spec:
 
 afterAll(async () => {
   // The engine may just have been restarted: give it the time to answer before cleaning up.
-  await eventually(async () => {
+  await eventually("the engine to answer", async () => {
     if ((await user.kubeyard(["profile", "list"])).exitCode !== 0) throw new Error("engine not answering");
-  }, 120_000).catch(() => undefined);
+  }, { timeoutMs: 120_000 }).catch(() => undefined);
   const failures: string[] = [];
   for (const [u, profile] of [[user, A], [user, B], [other, C]] as const) {
     const r = await u.kubeyard(["delete", "-p", profile]);
@@ -246,10 +246,10 @@ describe("cluster lifecycle", () => {
     await restartDockerEngine();
 
     // The engine restarted the same containers (restart policy); kubeyard was not involved.
-    await eventually(async () => {
+    await eventually("every node container to be running", async () => {
       const stdout = await execDocker(["inspect", "--format", "{{.State.Status}}", ...nodes]);
       expect(stdout.trim().split("\n")).toEqual(nodes.map(() => "running"));
-    }, 120_000);
+    }, { timeoutMs: 120_000 });
     const after = await containerStarts(nodes);
     for (const n of nodes) {
       expect(after[n]!.id).toBe(before[n]!.id);
@@ -257,7 +257,11 @@ describe("cluster lifecycle", () => {
     }
 
     // The API server answers again (nothing to watch before it does), then the node is Ready.
-    await eventually(() => kubectlOk(kA, "get", "--raw", "/readyz"), 300_000, 2_000);
+    await eventually(
+      "the API server to say ready",
+      () => kubectlOk(kA, "get", "--raw", "/readyz"),
+      { timeoutMs: 300_000, intervalMs: 2_000 },
+    );
     await waitFor(kA, "default", [`node/${A}-control-plane`, "--for=condition=Ready"], "300s");
     await rolledOut(kA, NS, "deployment/web", "300s");
     expect(await pageFromHost(300_000)).toBe(page);

@@ -3,7 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
 import { portForward } from "./helpers/port-forward.js";
@@ -252,7 +252,11 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
 `,
     );
     // The authorizer learns of the binding through its informers, a moment after it is stored.
-    await eventually(async () => expect(await call("GET", pods)).toBe(200), 60_000);
+    await eventually(
+      "the API server to list pods for the pod's ServiceAccount",
+      async () => expect(await call("GET", pods)).toBe(200),
+      { timeoutMs: 60_000 },
+    );
     const list = await exec(
       "api-client",
       "bash",

@@ -5,7 +5,7 @@ import path from "node:path";
 import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
 
 /*
@@ -332,7 +332,11 @@ spec:
     const status = await user.kubeyard(["-p", profile, "status", "-o", "json"]);
     expect(status.exitCode, String(status.all)).toBe(0);
     expect((JSON.parse(String(status.stdout)) as { running: boolean; paused: boolean }).running).toBe(true);
-    await eventually(async () => expect(await podFacts()).toBe(facts), 120_000);
+    await eventually(
+      "the pod to run as before once start has resumed the cluster",
+      async () => expect(await podFacts()).toBe(facts),
+      { timeoutMs: 120_000 },
+    );
     expect((await kubectlOk(user, "-n", NS, "exec", "keeper", "--", "cat", "/data/note")).trim()).toBe(data);
   }, 600_000);
 });

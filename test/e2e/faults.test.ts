@@ -5,9 +5,10 @@ import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { engineObjects, KUBEYARD_CLI, TestUser, uniqueProfile } from "./helpers/cli.js";
+import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { entryNames, foreignEntries, foreignEntriesIn, readKubeconfigFile, writeForeignKubeconfig } from "./helpers/kubeconfig-fixture.js";
 import { waitForLine } from "./helpers/output.js";
-import { pollUntil } from "./helpers/poll.js";
+import { eventually } from "../helpers/poll.js";
 
 /*
  * Faults a real user meets: a component dying inside a node, Ctrl-C in the middle of `start`, and
@@ -41,23 +42,16 @@ async function processPid(node: string, name: string): Promise<number | undefine
 }
 
 describe("a component killed inside a node is restarted and the cluster recovers by itself", () => {
-  const user = new TestUser();
-  const profile = uniqueProfile("faults");
-  const node = `${profile}-control-plane`;
   let firstPod = "";
-
-  beforeAll(async () => {
-    const r = await user.kubeyard(["start", "-p", profile]);
-    expect(r.exitCode, String(r.all)).toBe(0);
-    await user.k("create", "deployment", "web", `--image=${PAUSE_IMAGE}`, "--replicas=1");
-    await user.k("rollout", "status", "deployment/web", "--timeout=180s");
-    firstPod = (await user.k("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
-    expect(firstPod).not.toBe("");
+  const { user, profile } = clusterForFile("faults", {
+    afterStart: async (cluster) => {
+      await cluster.user.k("create", "deployment", "web", `--image=${PAUSE_IMAGE}`, "--replicas=1");
+      await cluster.user.k("rollout", "status", "deployment/web", "--timeout=180s");
+      firstPod = (await cluster.user.k("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}")).trim();
+      expect(firstPod).not.toBe("");
+    },
   });
-
-  afterAll(async () => {
-    await user.kubeyard(["delete", "-p", profile]);
-  });
+  const node = `${profile}-control-plane`;
 
   // One at a time and in this order: each must have recovered before the next is killed.
   it.each([
@@ -75,11 +69,14 @@ describe("a component killed inside a node is restarted and the cluster recovers
       expect(kill.exitCode, kill.all).toBe(0);
 
       // The API may be down now, so nothing can be watched: poll, bounded.
-      const after = await pollUntil(
+      const after = await eventually(
         `runit to restart ${component}`,
         async () => {
           const pid = await supervisedPid(node, component);
-          return pid !== undefined && pid !== before && (await processPid(node, component)) === pid ? pid : undefined;
+          expect(pid, "the supervised pid").toBeDefined();
+          expect(pid, "the supervised pid").not.toBe(before);
+          expect(await processPid(node, component), `the one ${component} process`).toBe(pid);
+          return pid;
         },
         { timeoutMs: 120_000 },
       );
@@ -87,20 +84,23 @@ describe("a component killed inside a node is restarted and the cluster recovers
       const sv = await dockerExec(node, ["sv", "status", `/etc/service/${component}`]);
       expect(sv.stdout).toMatch(/^run: /);
 
-      await pollUntil(
+      await eventually(
         "the API server's /readyz to say ok",
         async () => {
           const r = await user.kubectl(["get", "--raw", "/readyz", "--request-timeout=5s"]);
-          return r.exitCode === 0 && String(r.stdout).trim() === "ok" ? true : undefined;
+          expect(r.exitCode === 0 ? String(r.stdout).trim() : String(r.all)).toBe("ok");
         },
         { timeoutMs: 180_000, intervalMs: 1000 },
       );
       await user.k("wait", "node", "--all", "--for=condition=Ready", "--timeout=180s");
 
       // kubeyard's own view: kubelet and etcd health endpoints and /readyz, all ok.
-      await pollUntil(
+      await eventually(
         "`kubeyard status` to report the cluster running",
-        async () => ((await user.kubeyard(["status", "-p", profile])).exitCode === 0 ? true : undefined),
+        async () => {
+          const r = await user.kubeyard(["status", "-p", profile]);
+          expect(r.exitCode, String(r.all)).toBe(0);
+        },
         { timeoutMs: 120_000, intervalMs: 2000 },
       );
 

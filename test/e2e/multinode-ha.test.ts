@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
 
 /*
@@ -50,11 +50,11 @@ describe("kubeyard start --control-planes 3", () => {
   it("keeps answering and scheduling with one control-plane container stopped", async () => {
     await execa("docker", ["stop", "-t", "5", cps[0]!]);
     // The API answers through the load balancer as soon as it stops sending clients to the stopped one.
-    await eventually(() => kubectlOk(user, "get", "nodes"), 60_000);
-    await eventually(async () => {
+    await eventually("the API server to answer through the load balancer", () => kubectlOk(user, "get", "nodes"), { timeoutMs: 60_000 });
+    await eventually(`${cps[0]} to be NotReady`, async () => {
       const ready = await readyNodes();
       if (ready.includes(cps[0]!)) throw new Error(`${cps[0]} is still Ready`);
-    }, 180_000, 2_000);
+    }, { timeoutMs: 180_000, intervalMs: 2_000 });
     await apply(
       user,
       `
@@ -75,10 +75,10 @@ spec:
   it("brings the stopped control plane back with `kubeyard start`", async () => {
     const r = await user.kubeyard(["start", "-p", profile]);
     expect(r.exitCode, String(r.all)).toBe(0);
-    await eventually(async () => {
+    await eventually("all three control planes to be Ready", async () => {
       const ready = await readyNodes();
       if (ready.length !== 3) throw new Error(`Ready: ${ready.join(", ")}`);
-    }, 300_000, 2_000);
+    }, { timeoutMs: 300_000, intervalMs: 2_000 });
   }, 600_000);
 
   it("adds a fourth control plane: an etcd member, a server behind the load balancer, a Ready node", async () => {

@@ -4,10 +4,9 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects } from "./helpers/cli.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
-import { pollUntil } from "./helpers/poll.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
 
 /*
@@ -169,10 +168,10 @@ spec:
       const pods = await podsOf("app=every");
       const client = pods.find((p) => p.node === web)!;
       const seen = new Set<string>();
-      await eventually(async () => {
+      await eventually("every web pod to answer through the Service", async () => {
         seen.add((await fetchFrom(client.name, `http://every.${NS}.svc.cluster.local/`)).trim());
         if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
-      }, 120_000, 200);
+      }, { timeoutMs: 120_000, intervalMs: 200 });
       expect([...seen].sort()).toEqual(pods.map((p) => p.name).sort());
     });
   });
@@ -180,7 +179,15 @@ spec:
   describe("kubeyard tunnel across nodes", () => {
     let tunnel: TunnelProcess;
     const ingressOf = async (svc: string) =>
-      pollUntil(`an EXTERNAL-IP on ${svc}`, async () => (await kubectlOk(user, "-n", NS, "get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")).trim() || undefined, { timeoutMs: 60_000 });
+      eventually(
+        `an EXTERNAL-IP on ${svc}`,
+        async () => {
+          const ip = (await kubectlOk(user, "-n", NS, "get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")).trim();
+          expect(ip, "status.loadBalancer.ingress[0].ip").not.toBe("");
+          return ip;
+        },
+        { timeoutMs: 60_000 },
+      );
     const tunnelAddressesOn = async (node: string) =>
       [...String((await user.kubeyard(["-p", profile, "ssh", node, "--", "ip", "-o", "-4", "addr", "show", "dev", "eth0", "label", "eth0:kyt"])).stdout).matchAll(/inet (\S+)\/32/g)].map((m) => m[1]);
 
@@ -219,17 +226,21 @@ spec:
       const ip = await ingressOf("every-lb");
       const want = (await podsOf("app=every")).map((p) => p.name).sort();
       const seen = new Set<string>();
-      await eventually(async () => {
+      await eventually("every web pod to answer through the tunnelled load balancer", async () => {
         seen.add((await httpGet(`http://${ip}/`)).body.trim());
         if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
-      }, 120_000, 100);
+      }, { timeoutMs: 120_000, intervalMs: 100 });
       expect([...seen].sort()).toEqual(want);
     });
 
     it("puts a Local Service's address on the node that runs its pod, which answers", async () => {
       const ip = await ingressOf("solo-lb");
-      await eventually(async () => expect(await tunnelAddressesOn(db)).toContain(ip), 30_000);
-      await eventually(async () => expect((await httpGet(`http://${ip}/`)).body.trim()).toBe("solo"), 60_000);
+      await eventually(`${ip} to be on the db node`, async () => expect(await tunnelAddressesOn(db)).toContain(ip), { timeoutMs: 30_000 });
+      await eventually(
+        `${ip} to answer from the solo pod`,
+        async () => expect((await httpGet(`http://${ip}/`)).body.trim()).toBe("solo"),
+        { timeoutMs: 60_000 },
+      );
       expect(await tunnel.stop("SIGINT")).toBe(0);
       for (const node of [cp, web, db]) expect(await tunnelAddressesOn(node)).toEqual([]);
       await kubectlOk(user, "-n", NS, "delete", "svc", "every-lb", "solo-lb");
@@ -292,7 +303,11 @@ spec:
     it("answers at each replica's stable DNS name with what that replica wrote to its volume", async () => {
       const client = (await podsOf("app=every")).find((p) => p.node === web)!.name;
       for (const i of [0, 1, 2]) {
-        const body = await eventually(() => fetchFrom(client, `http://db-${i}.db.${NS}.svc.cluster.local:8080/id`), 60_000);
+        const body = await eventually(
+          `db-${i} to answer by its own name`,
+          () => fetchFrom(client, `http://db-${i}.db.${NS}.svc.cluster.local:8080/id`),
+          { timeoutMs: 60_000 },
+        );
         expect(body.trim()).toBe(`db-${i}`);
       }
     });
@@ -301,7 +316,11 @@ spec:
       await kubectlOk(user, "-n", NS, "delete", "pod", "db-1", "--wait=true");
       await waitFor(user, NS, ["pod/db-1", "--for=condition=Ready"], "180s");
       const client = (await podsOf("app=every")).find((p) => p.node === web)!.name;
-      const body = await eventually(() => fetchFrom(client, `http://db-1.db.${NS}.svc.cluster.local:8080/id`), 60_000);
+      const body = await eventually(
+        "db-1 to answer by its own name again",
+        () => fetchFrom(client, `http://db-1.db.${NS}.svc.cluster.local:8080/id`),
+        { timeoutMs: 60_000 },
+      );
       expect(body.trim()).toBe("db-1");
     });
   });
@@ -345,12 +364,12 @@ ${spec}
     });
 
     it("leaves a pod that does not tolerate the worker's taint unscheduled, saying why", async () => {
-      await eventually(async () => {
+      await eventually("the untolerated pod to be refused scheduling", async () => {
         const cond = await kubectlOk(user, "-n", NS, "get", "pod", "untolerated", "-o", "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")].message}");
         // The control plane and the db worker are tainted; the web worker lacks the label.
         expect(cond).toContain("1 node(s) didn't match Pod's node affinity/selector");
         expect(cond).toContain("2 node(s) had untolerated taint(s)");
-      }, 60_000);
+      }, { timeoutMs: 60_000 });
       expect(await nodeOf("untolerated")).toBe("");
     });
 
@@ -390,10 +409,10 @@ ${spec}
         `{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-deny","namespace":"${ns}"},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}`,
       );
       const url = await serverURL();
-      await eventually(async () => {
+      await eventually("the NetworkPolicy to cut both clients off", async () => {
         if (await canFetch("friend", url, ns)) throw new Error("friend still reaches the server");
         if (await canFetch("stranger", url, ns)) throw new Error("stranger still reaches the server");
-      }, 120_000);
+      }, { timeoutMs: 120_000 });
     });
 
     it("then lets through only what an allow rule selects", async () => {
@@ -412,7 +431,7 @@ spec:
 `,
       );
       const url = await serverURL();
-      const body = await eventually(() => fetchFrom("friend", url, ns), 120_000);
+      const body = await eventually("friend to reach the server", () => fetchFrom("friend", url, ns), { timeoutMs: 120_000 });
       expect(body.trim()).toBe("server");
       expect(await canFetch("stranger", url, ns)).toBe(false);
     });
@@ -430,9 +449,11 @@ spec:
       const pods = await podsOf("app=every");
       expect(pods.map((p) => p.node).sort()).toEqual([cp, web, db, added].sort());
       const mine = pods.find((p) => p.node === added)!;
+      const reached = (from: string, to: { name: string; ip: string }) =>
+        eventually(`${from} to reach ${to.name}`, () => fetchFrom(from, `http://${to.ip}:8080/`), { timeoutMs: 60_000 });
       for (const other of pods.filter((p) => p !== mine)) {
-        expect((await eventually(() => fetchFrom(mine.name, `http://${other.ip}:8080/`), 60_000)).trim()).toBe(other.name);
-        expect((await eventually(() => fetchFrom(other.name, `http://${mine.ip}:8080/`), 60_000)).trim()).toBe(mine.name);
+        expect((await reached(mine.name, other)).trim()).toBe(other.name);
+        expect((await reached(other.name, mine)).trim()).toBe(mine.name);
       }
     }, 600_000);
 

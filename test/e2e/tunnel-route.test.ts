@@ -1,7 +1,7 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { apply, rolledOut } from "./helpers/kubectl.js";
 import { allAnswer, lbServices, serves, udpAsk } from "./helpers/lb-services.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
@@ -65,13 +65,17 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
     expect(webIP.replace(/\.\d+$/, "")).toBe(gateway.replace(/\.\d+$/, ""));
     expect(Number(webIP.split(".")[3])).toBeGreaterThan(192);
     expect(await k("get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress[0].ipMode}")).toBe("VIP");
-    await eventually(async () => expect(await nodeAddresses()).toEqual([webIP]), 30_000);
+    await eventually(
+      `${webIP} as the only tunnel address on the node`,
+      async () => expect(await nodeAddresses()).toEqual([webIP]),
+      { timeoutMs: 30_000 },
+    );
     expect(await allAnswer(`http://${webIP}:80`, pods)).toEqual(pods);
     await tunnel.line(new RegExp(`^${NS}/web ${webIP.replace(/\./g, "\\.")} 80/TCP,8081/UDP backends=3$`));
   });
 
   it("carries UDP", async () => {
-    const name = await eventually(() => udpAsk(webIP, 8081, "hostname"), 60_000);
+    const name = await eventually("a UDP answer from the web Service", () => udpAsk(webIP, 8081, "hostname"), { timeoutMs: 60_000 });
     expect(pods).toContain(name.trim());
   });
 
@@ -80,14 +84,22 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
     expect(await nodeAddresses()).toEqual([webIP, secondIP].sort());
     await k("delete", "svc", "second");
     await tunnel.line(new RegExp(`^${NS}/second removed$`));
-    await eventually(async () => expect(await nodeAddresses()).toEqual([webIP]), 30_000);
+    await eventually(
+      `${webIP} as the only tunnel address on the node`,
+      async () => expect(await nodeAddresses()).toEqual([webIP]),
+      { timeoutMs: 30_000 },
+    );
   });
 
   it("lets kube-proxy enforce loadBalancerSourceRanges on the host's address", async () => {
     await apply(user, lbService("guarded", "web", "  loadBalancerSourceRanges: [10.123.0.0/16]\n"));
     const ip = await waitIngress("guarded");
     // The host reaches the network from its bridge, the network's gateway address.
-    await eventually(async () => expect(await unanswered(`http://${ip}:80/hostname`)).toBe(true), 60_000);
+    await eventually(
+      `${ip} to stop answering the host, outside loadBalancerSourceRanges`,
+      async () => expect(await unanswered(`http://${ip}:80/hostname`)).toBe(true),
+      { timeoutMs: 60_000 },
+    );
     await k("patch", "svc", "guarded", "-p", JSON.stringify({ spec: { loadBalancerSourceRanges: [`${gateway}/32`] } }));
     await serves(`http://${ip}:80/hostname`);
     await k("delete", "svc", "guarded");
@@ -104,7 +116,11 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
   it("after a SIGKILL, the next tunnel takes over the addresses and removes those nothing serves", async () => {
     await apply(user, lbService("doomed", "web"));
     const doomedIP = await waitIngress("doomed");
-    await eventually(async () => expect(await nodeAddresses()).toEqual([webIP, doomedIP].sort()), 30_000);
+    await eventually(
+      "both Services' addresses on the node",
+      async () => expect(await nodeAddresses()).toEqual([webIP, doomedIP].sort()),
+      { timeoutMs: 30_000 },
+    );
     await tunnel.stop("SIGKILL");
     await k("delete", "svc", "doomed");
     // The killed tunnel's addresses stay on the node until a tunnel runs again.
@@ -112,7 +128,11 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
 
     tunnel = new TunnelProcess(user, profile);
     await tunnel.line(/did not stop cleanly/);
-    await eventually(async () => expect(await nodeAddresses()).toEqual([webIP]), 30_000);
+    await eventually(
+      `${webIP} as the only tunnel address on the node again`,
+      async () => expect(await nodeAddresses()).toEqual([webIP]),
+      { timeoutMs: 30_000 },
+    );
     expect(await waitIngress("web")).toBe(webIP);
     await serves(`http://${webIP}:80/hostname`);
   });

@@ -2,11 +2,10 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { eventually } from "./helpers/eventually.js";
+import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, rolledOut } from "./helpers/kubectl.js";
 import { allAnswer, lbServices, serves, refused, udpAsk } from "./helpers/lb-services.js";
-import { pollUntil } from "./helpers/poll.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
 
 /*
@@ -52,7 +51,7 @@ describe("kubeyard tunnel", () => {
   });
 
   it("forwards UDP", async () => {
-    const name = await eventually(() => udpAsk(webIP, 8081, "hostname"), 60_000);
+    const name = await eventually("a UDP answer from the web Service", () => udpAsk(webIP, 8081, "hostname"), { timeoutMs: 60_000 });
     expect(pods).toContain(name.trim());
   });
 
@@ -67,11 +66,19 @@ describe("kubeyard tunnel", () => {
     await tunnel.line(new RegExp(`^${NS}/web \\S+ 80/TCP,8081/UDP backends=1$`));
 
     const secondIP = await serviceMovedToPort8088("second", "web", webIP);
-    await eventually(async () => expect(await refused(secondIP, 80)).toBe(true), 60_000);
+    await eventually(
+      `${secondIP}:80 to refuse connections`,
+      async () => expect(await refused(secondIP, 80)).toBe(true),
+      { timeoutMs: 60_000 },
+    );
 
     await k("delete", "svc", "second");
     await tunnel.line(new RegExp(`^${NS}/second removed$`));
-    await eventually(async () => expect(await refused(secondIP, 8088)).toBe(true), 60_000);
+    await eventually(
+      `${secondIP}:8088 to refuse connections`,
+      async () => expect(await refused(secondIP, 8088)).toBe(true),
+      { timeoutMs: 60_000 },
+    );
     await k("scale", "deployment/web", "--replicas=3");
     await rolledOut(user, NS, "deployment/web");
   });
@@ -94,19 +101,22 @@ describe("kubeyard tunnel", () => {
     try {
       await apply(user, lbService("clash", "web", "  loadBalancerIP: 127.100.9.20\n", "[{name: http, port: 80, targetPort: 8080}, {name: alt, port: 8090, targetPort: 8080}]"));
       expect(await waitIngress("clash")).toBe("127.100.9.20");
-      await eventually(async () =>
+      await eventually("the Service's status to show port 8090 in use", async () =>
         expect(JSON.parse(await portsOf())).toEqual([
           { port: 80, protocol: "TCP" },
           { port: 8090, protocol: "TCP", error: "kubeyard.dev/PortInUse" },
-        ]),
-      60_000);
+        ]), { timeoutMs: 60_000 });
       await tunnel.line(new RegExp(`^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3 problem: 127\\.100\\.9\\.20:8090/TCP is in use by another program on this host$`));
       // kube-proxy may not have programmed the new NodePort yet.
       await serves("http://127.100.9.20:80/hostname");
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }
-    await eventually(async () => expect(JSON.parse(await portsOf())).toEqual([{ port: 80, protocol: "TCP" }, { port: 8090, protocol: "TCP" }]), 60_000);
+    await eventually(
+      "the Service's status to show port 8090 free",
+      async () => expect(JSON.parse(await portsOf())).toEqual([{ port: 80, protocol: "TCP" }, { port: 8090, protocol: "TCP" }]),
+      { timeoutMs: 60_000 },
+    );
     await serves("http://127.100.9.20:8090/hostname");
     await tunnel.line(new RegExp(`^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3$`));
     await k("delete", "svc", "clash");
@@ -122,7 +132,10 @@ describe("kubeyard tunnel", () => {
           resolve(res.statusCode ?? 0);
         }).on("error", reject);
       });
-    expect(await eventually(() => get("127.0.0.9"), 60_000)).toBe(200);
+    const inside = await eventually("127.0.0.9, inside loadBalancerSourceRanges, to be answered", () => get("127.0.0.9"), {
+      timeoutMs: 60_000,
+    });
+    expect(inside).toBe(200);
     await expect(get("127.0.0.1")).rejects.toThrow(/ECONNRESET|socket hang up/);
     await k("delete", "svc", "guarded");
   });
@@ -178,7 +191,7 @@ describe("kubeyard tunnel", () => {
     expect({ ok, errors }).toEqual({ ok: total, errors: 0 });
     expect(tunnel.openFds()).toBeGreaterThan(baseline); // the kept-alive connections are open now
     agent.destroy();
-    await pollUntil(`the tunnel's descriptors back near ${baseline}`, async () => (tunnel.openFds() <= baseline + 5 ? true : undefined), {
+    await eventually(`the tunnel's descriptors back near ${baseline}`, () => expect(tunnel.openFds()).toBeLessThanOrEqual(baseline + 5), {
       timeoutMs: 30_000,
     });
   });

@@ -11,19 +11,42 @@ import { etcdArgs, kubeApiserverArgs, type ComponentContext } from "../../src/co
 import { resolveConfig, type ClusterConfig } from "../../src/config/index.js";
 import { kubeClient, waitForApiReady } from "../../src/kube/index.js";
 import { ensureClusterPki, pkiPaths } from "../../src/pki/index.js";
+import { eventually } from "./poll.js";
 
 /**
  * etcd and kube-apiserver started as plain processes on 127.0.0.1, with the flags src/components
  * renders and the PKI src/pki makes, from the cached binaries of the default Kubernetes version.
- * No kubelet, no controllers: objects are stored and served, nothing acts on them.
+ * No kubelet, no controllers unless a test starts them (`spawn`): objects are stored and served,
+ * nothing acts on them.
  */
 export interface LocalControlPlane {
   config: ClusterConfig;
+  /** What src/components rendered the processes' flags from, for rendering more of them. */
+  ctx: ComponentContext;
   kc: KubeConfig;
   server: string;
+  /** The admin identity's PEM files, for requests made without a Kubernetes client. */
+  admin: { ca: string; cert: string; key: string };
+  /** The directories of the cached Kubernetes and etcd binaries. */
+  binaries: { kubernetes: string; etcd: string };
   dir: string;
+  /** Starts one more process beside etcd and the API server, its log with theirs; `stop` ends it too. */
+  spawn(name: string, binary: string, args: string[]): ControlPlaneProcess;
+  /**
+   * `eventually`, for as long as the processes it depends on run: one that exits ends the wait at
+   * once, and a failure carries the processes' logs.
+   */
+  until<T>(what: string, attempt: () => Promise<T>, timeoutMs?: number): Promise<T>;
   /** The last lines of each process's log, for failure messages. */
   logs(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneProcess {
+  name: string;
+  /** Settles when the process has exited, with how (a signal, an exit code or a spawn error). */
+  exited: Promise<string>;
+  /** SIGTERM, then SIGKILL if it has not gone after a while; resolves once it has exited. */
   stop(): Promise<void>;
 }
 
@@ -42,7 +65,7 @@ async function cachedBinaries(name: string, version: string): Promise<string> {
 }
 
 /** Ports the kernel just handed out, so nothing else on the machine listens on them. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -59,11 +82,9 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-interface Proc {
-  name: string;
+interface Proc extends ControlPlaneProcess {
   child: ChildProcess;
   log: string;
-  exited: Promise<string>;
 }
 
 function startProcess(name: string, binary: string, args: string[], logDir: string): Proc {
@@ -71,20 +92,25 @@ function startProcess(name: string, binary: string, args: string[], logDir: stri
   const fd = openSync(log, "a");
   const child = spawn(binary, args, { stdio: ["ignore", fd, fd] });
   closeSync(fd);
+  // Should the test run itself end before stop(), the process still goes with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   const exited = new Promise<string>((resolve) => {
     child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`));
     child.once("error", (error) => resolve(error.message));
   });
-  return { name, child, log, exited };
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { name, child, log, exited, stop };
 }
 
-async function stopProcess(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill("SIGTERM");
-  const timer = setTimeout(() => p.child.kill("SIGKILL"), 15_000);
-  await p.exited;
-  clearTimeout(timer);
-}
+const running = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
 
 async function tail(p: Proc): Promise<string> {
   const text = await readFile(p.log, "utf8").catch(() => "");
@@ -124,12 +150,8 @@ export async function startLocalControlPlane(profile = "kube-apply"): Promise<Lo
   };
   const pki = (p: string) => readFile(path.join(layout.pkiDir, p), "utf8");
   const server = `https://${HOST}:${apiServer}`;
-  const kc = kubeClient({
-    server,
-    caPem: await pki(pkiPaths.ca.cert),
-    certPem: await pki(pkiPaths.admin.cert),
-    keyPem: await pki(pkiPaths.admin.key),
-  });
+  const admin = { ca: await pki(pkiPaths.ca.cert), cert: await pki(pkiPaths.admin.cert), key: await pki(pkiPaths.admin.key) };
+  const kc = kubeClient({ server, caPem: admin.ca, certPem: admin.cert, keyPem: admin.key });
 
   const logDir = path.join(dir, "logs");
   await mkdir(logDir);
@@ -141,8 +163,24 @@ export async function startLocalControlPlane(profile = "kube-apply"): Promise<Lo
   const logs = async () => (await Promise.all(procs.map(tail))).join("\n");
   const stop = async () => {
     // The API server first, so it does not spend its shutdown retrying a vanished etcd.
-    for (const p of [...procs].reverse()) await stopProcess(p);
+    for (const p of [...procs].reverse()) await p.stop();
     await rm(dir, { recursive: true, force: true });
+  };
+  const spawnMore = (name: string, binary: string, args: string[]) => {
+    const p = startProcess(name, binary, args, logDir);
+    procs.push(p);
+    return p;
+  };
+  const until = async <T>(what: string, attempt: () => Promise<T>, timeoutMs = 180_000): Promise<T> => {
+    const gone = new AbortController();
+    for (const p of procs.filter(running)) void p.exited.then((how) => gone.abort(new Error(`${p.name} exited (${how})`)));
+    try {
+      return await eventually(what, attempt, { timeoutMs, intervalMs: 500, signal: gone.signal });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${await logs()}`, { cause: error });
+    } finally {
+      gone.abort();
+    }
   };
 
   // A process that dies on a bad flag ends the wait at once, with its log.
@@ -158,5 +196,6 @@ export async function startLocalControlPlane(profile = "kube-apply"): Promise<Lo
     await stop();
     throw new Error(`the local control plane did not come up: ${why}\n${detail}`);
   }
-  return { config, kc, server, dir, logs, stop };
+  const binaries = { kubernetes: k8sBin, etcd: etcdBin };
+  return { config, ctx, kc, server, admin, binaries, dir, spawn: spawnMore, until, logs, stop };
 }

@@ -18,6 +18,7 @@ import { LABEL_CLUSTER } from "../../src/drivers/docker/labels.js";
 import { looseCIDR } from "../../src/drivers/docker/subnet.js";
 import type { NodeInfo, NodeSpec } from "../../src/drivers/types.js";
 import { UserError } from "../../src/util/errors.js";
+import { eventually } from "../helpers/poll.js";
 
 /**
  * The Docker driver against the real engine. "Nodes" run a plain image whose BusyBox serves HTTP on
@@ -89,15 +90,8 @@ function httpGet(host: string, port: number): Promise<string> {
 }
 
 /** The in-node server starts right after the container does; poll until it answers. */
-async function httpGetWhenUp(host: string, port: number): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await httpGet(host, port);
-    } catch (err) {
-      if (attempt >= 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+function httpGetWhenUp(host: string, port: number): Promise<string> {
+  return eventually(`the in-node server at ${host}:${port} to answer`, () => httpGet(host, port), { timeoutMs: 10_000, intervalMs: 100 });
 }
 
 function inSubnet(ip: string, subnet: string): boolean {

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { nodeImageTag, LABEL_K8S_VERSION } from "../../src/artifacts/node-image.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, NODE_IMAGES } from "../../src/versions/versions.js";
 import { createDriver } from "../../src/drivers/index.js";
+import { eventually } from "../helpers/poll.js";
 
 const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
 const tag = nodeImageTag(v);
@@ -49,12 +50,15 @@ describe("the node image", () => {
   it("boots as a node whose containerd lists the preloaded pod images", async () => {
     await driver.ensureNetwork(cluster);
     const node = await driver.createNode({ cluster, name: `${cluster}-node`, role: "worker", image: tag, ports: [], mounts: [] });
-    let listed = "";
-    for (let i = 0; i < 50 && !listed.includes("pause"); i++) {
-      const r = await driver.exec(node.name, ["ctr", "-n", "k8s.io", "images", "ls", "-q"]);
-      listed = r.stdout;
-      if (!listed.includes("pause")) await new Promise((res) => setTimeout(res, 200));
-    }
+    const listed = await eventually(
+      "containerd in the node to list the preloaded images",
+      async () => {
+        const { stdout } = await driver.exec(node.name, ["ctr", "-n", "k8s.io", "images", "ls", "-q"]);
+        expect(stdout).toContain("pause");
+        return stdout;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     const refs = imageRefs(v);
     for (const name of NODE_IMAGES) expect(listed).toContain(refs[name]);
     const sv = await driver.exec(node.name, ["sv", "status", "/etc/service/containerd"]);

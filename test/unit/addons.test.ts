@@ -236,7 +236,7 @@ describe("the addons kubeyard ships", () => {
     expect(pod.containers[0].image).toBe(ctx.images.traefik);
     expect(pod.containers[0].ports.filter((p: { hostPort?: number }) => p.hostPort).map((p: { hostPort: number }) => p.hostPort)).toEqual([80, 443]);
     expect(pod.containers[0].args).toEqual(expect.arrayContaining(["--providers.kubernetesingress=true", "--providers.kubernetesgateway=true"]));
-    expect(find("IngressClass").metadata.annotations).toEqual({ "ingressclass.kubernetes.io/is-default-class": "true" });
+    expect(find("IngressClass").metadata?.annotations).toEqual({ "ingressclass.kubernetes.io/is-default-class": "true" });
     expect(find("GatewayClass").spec.controllerName).toBe("traefik.io/gateway-controller");
     expect(find("Gateway").spec.listeners).toEqual([expect.objectContaining({ port: 80, protocol: "HTTP" })]);
     // The CRDs come from the Gateway API Go module at enable time, kept on disable while in use.

@@ -16,6 +16,7 @@ import { admits, parseSourceRanges } from "../../src/tunnel/source-ranges.js";
 import { rowLines } from "../../src/tunnel/table.js";
 import { TcpProxy } from "../../src/tunnel/tcp-proxy.js";
 import { UdpProxy } from "../../src/tunnel/udp-proxy.js";
+import { eventually } from "../helpers/poll.js";
 
 function svc(name: string, spec: Partial<NonNullable<Service["spec"]>> = {}, ns = "default"): Service {
   return {
@@ -243,8 +244,10 @@ describe("tunnel proxies (real sockets on loopback)", () => {
       route.update(["127.0.0.1"], ports[1]!, [cidr("127.0.0.9/32")]);
       await expect(ask("127.0.0.1")).rejects.toThrow(/ECONNRESET/);
       expect(await ask("127.0.0.9")).toBe("b:hi");
-      await new Promise((r) => setTimeout(r, 50));
-      expect(proxy.connections).toBe(0);
+      await eventually("the proxy to count its closed connections", () => expect(proxy.connections).toBe(0), {
+        timeoutMs: 1_000,
+        intervalMs: 10,
+      });
     } finally {
       await proxy.close();
       for (const s of servers) s.close();

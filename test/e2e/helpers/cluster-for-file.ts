@@ -11,24 +11,44 @@ export interface FileCluster {
   started: () => Result;
 }
 
+export interface FileClusterOptions {
+  /** Arguments of this file's `kubeyard start`, before the suite's (see suiteStartArgs). */
+  startArgs?: string[];
+  /** Namespaces created once the cluster is up. */
+  namespaces?: string[];
+  /** Runs once the cluster is up and the namespaces exist, within the same beforeAll (a workload every test relies on). */
+  afterStart?: (cluster: { user: TestUser; profile: string }) => Promise<void>;
+  /** For the start and `afterStart` together. */
+  startTimeoutMs?: number;
+  user?: TestUser;
+}
+
 /**
- * One cluster for a whole test file: started through the CLI in beforeAll (with `startArgs`, and
- * `namespaces` created once it is up), deleted in afterAll, which also checks that the engine holds
+ * Arguments appended to every `kubeyard start` of clusterForFile, for running the whole suite
+ * another way without touching its files (another container runtime, say):
+ * KUBEYARD_E2E_START_ARGS="--flag value --other", split on whitespace (no quoting).
+ */
+export function suiteStartArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.KUBEYARD_E2E_START_ARGS ?? "").split(/\s+/).filter(Boolean);
+}
+
+/**
+ * One cluster for a whole test file (or for the describe block it is called in): started through
+ * the CLI in beforeAll (with the file's `startArgs` and then the suite's, `namespaces` created and
+ * `afterStart` run once it is up), deleted in afterAll, which also checks that the engine holds
  * nothing of it any more. A start that fails fails every test of the file with kubeyard's output.
  */
-export function clusterForFile(
-  prefix: string,
-  opts: { startArgs?: string[]; namespaces?: string[]; startTimeoutMs?: number; user?: TestUser } = {},
-): FileCluster {
+export function clusterForFile(prefix: string, opts: FileClusterOptions = {}): FileCluster {
   const user = opts.user ?? new TestUser();
   const profile = uniqueProfile(prefix);
   let result: Result | undefined;
 
   beforeAll(async () => {
-    const r = await user.kubeyard(["start", "-p", profile, ...(opts.startArgs ?? [])]);
+    const r = await user.kubeyard(["start", "-p", profile, ...(opts.startArgs ?? []), ...suiteStartArgs()]);
     result = r;
     if (r.exitCode !== 0) throw new Error(`kubeyard start failed (${r.exitCode}):\n${String(r.all)}`);
     for (const ns of opts.namespaces ?? []) await kubectlOk(user, "create", "namespace", ns);
+    await opts.afterStart?.({ user, profile });
   }, opts.startTimeoutMs ?? 900_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync, readlinkSync } from "node:fs";
+import { eventually } from "../../helpers/poll.js";
 
 const DOCKERD_LOG = "/var/log/kubeyard-dockerd.log";
 
@@ -38,12 +39,21 @@ export async function restartDockerEngine(timeoutMs = 180_000): Promise<void> {
     );
     process.kill(pid, "SIGTERM");
     // dockerd is not our child: all there is to watch is its /proc entry going away.
-    await until(() => !existsSync(`/proc/${pid}`), deadline, `dockerd (pid ${pid}) did not exit after SIGTERM`);
+    await eventually(
+      `dockerd (pid ${pid}) to exit after SIGTERM`,
+      () => {
+        if (existsSync(`/proc/${pid}`)) throw new Error(`/proc/${pid} is still there`);
+      },
+      { timeoutMs: deadline - Date.now(), intervalMs: 250 },
+    );
     const log = openSync(DOCKERD_LOG, "a");
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ["ignore", log, log] });
     child.unref();
   }
-  await until(async () => (await execa("docker", ["info"], { reject: false })).exitCode === 0, deadline, `docker info did not answer after restarting the engine (see ${DOCKERD_LOG})`);
+  await eventually(`docker info to answer after restarting the engine (see ${DOCKERD_LOG})`, () => execa("docker", ["info"]), {
+    timeoutMs: deadline - Date.now(),
+    intervalMs: 250,
+  });
 }
 
 async function dockerdPid(): Promise<number> {
@@ -51,12 +61,4 @@ async function dockerdPid(): Promise<number> {
   const pids = String(r.stdout).split("\n").filter(Boolean).map(Number);
   if (pids.length !== 1) throw new Error(`expected exactly one running dockerd, found ${pids.length} (${pids.join(", ")})`);
   return pids[0]!;
-}
-
-/** Polls a condition that nothing can be watched for (another process's exit, a daemon coming up). */
-async function until(cond: () => boolean | Promise<boolean>, deadline: number, message: string): Promise<void> {
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(message);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }

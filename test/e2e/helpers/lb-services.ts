@@ -5,10 +5,9 @@ import { beforeAll, expect } from "vitest";
 import { ensureTestImage } from "../../../src/artifacts/test-images.js";
 import { createDriver } from "../../../src/drivers/index.js";
 import type { TestUser } from "./cli.js";
-import { eventually } from "./eventually.js";
+import { eventually } from "../../helpers/poll.js";
 import { httpGet } from "./http-get.js";
 import { apply, kubectlOk } from "./kubectl.js";
-import { pollUntil } from "./poll.js";
 
 /**
  * LoadBalancer Services in one namespace, served by agnhost netexec: it answers /hostname (and UDP
@@ -29,7 +28,15 @@ export function lbServices(user: TestUser, profile: string, namespace: string) {
   const ingressOf = async (svc: string) => (await k("get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
 
   const waitIngress = (svc: string): Promise<string> =>
-    pollUntil(`an EXTERNAL-IP on service ${svc}`, async () => (await ingressOf(svc)) || undefined, { timeoutMs: 60_000 });
+    eventually(
+      `an EXTERNAL-IP on service ${svc}`,
+      async () => {
+        const ip = await ingressOf(svc);
+        expect(ip, "status.loadBalancer.ingress").not.toBe("");
+        return ip;
+      },
+      { timeoutMs: 60_000 },
+    );
 
   const lbService = (name: string, app: string, extra = "", ports = "[{name: http, port: 80, targetPort: 8080}]"): string =>
     `apiVersion: v1
@@ -83,7 +90,7 @@ spec:
     },
 
     async waitNoIngress(svc: string): Promise<void> {
-      await pollUntil(`service ${svc} without an EXTERNAL-IP`, async () => ((await ingressOf(svc)) === "" ? true : undefined), { timeoutMs: 60_000 });
+      await eventually(`service ${svc} without an EXTERNAL-IP`, async () => expect(await ingressOf(svc)).toBe(""), { timeoutMs: 60_000 });
     },
 
     async podNames(app: string): Promise<string[]> {
@@ -122,16 +129,20 @@ export function udpAsk(host: string, port: number, text: string, timeoutMs = 3_0
 
 /** Waits (up to a minute: kube-proxy may not have programmed a new port yet) until `url` answers 200. */
 export async function serves(url: string): Promise<void> {
-  await eventually(async () => expect((await httpGet(url)).status).toBe(200), 60_000);
+  await eventually(`${url} to answer 200`, async () => expect((await httpGet(url)).status).toBe(200), { timeoutMs: 60_000 });
 }
 
 /** Asks /hostname until every pod in `pods` has answered (retrying for up to two minutes); returns who answered, sorted. */
 export async function allAnswer(url: string, pods: string[]): Promise<string[]> {
-  const seen = await eventually(async () => {
-    const s = await answerers(url, pods);
-    if (pods.some((p) => !s.has(p))) throw new Error(`only ${[...s].join(", ")} answered`);
-    return s;
-  }, 120_000);
+  const seen = await eventually(
+    `every pod to answer at ${url}`,
+    async () => {
+      const s = await answerers(url, pods);
+      if (pods.some((p) => !s.has(p))) throw new Error(`only ${[...s].join(", ")} answered`);
+      return s;
+    },
+    { timeoutMs: 120_000 },
+  );
   return [...seen].sort();
 }
 

@@ -1,7 +1,7 @@
 import { execa, type ResultPromise } from "execa";
 import { readdirSync } from "node:fs";
 import { KUBEYARD_CLI, type TestUser } from "./cli.js";
-import { pollUntil } from "./poll.js";
+import { eventually } from "../../helpers/poll.js";
 
 /** A `kubeyard tunnel` running in the background as the user, with its output collected line by line. */
 export class TunnelProcess {
@@ -28,10 +28,12 @@ export class TunnelProcess {
 
   /** Waits for an output line matching `re`, and returns it. */
   async line(re: RegExp, timeoutMs = 60_000): Promise<string> {
-    return pollUntil(`a tunnel output line matching ${re}\n--- output so far ---\n${this.output()}`, async () => this.lines.find((l) => re.test(l)), {
-      timeoutMs,
-      intervalMs: 200,
-    });
+    const found = () => {
+      const line = this.lines.find((l) => re.test(l));
+      if (line === undefined) throw new Error(`no such line yet\n--- output so far ---\n${this.output()}`);
+      return line;
+    };
+    return eventually(`a tunnel output line matching ${re}`, found, { timeoutMs, intervalMs: 200 });
   }
 
   /** The number of file descriptors the tunnel process holds open. */
