@@ -11,7 +11,7 @@ disk_size=${KUBEYARD_HOSTS_DISK:-32G}
 guest_user=kyuser
 packages=(
   linux-image-amd64 systemd-resolved dbus dbus-user-session kmod iproute2 procps iptables ca-certificates
-  docker.io podman uidmap passt slirp4netns fuse-overlayfs catatonit nodejs
+  docker.io docker-cli podman uidmap passt slirp4netns fuse-overlayfs catatonit nodejs
 )
 
 out=$(image_dir)
@@ -26,8 +26,10 @@ unmount_all() {
   for m in dev/pts dev proc sys; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
   return 0
 }
-cleanup() { unmount_all; rm -rf "$work"; }
+# --one-file-system: should an unmount fail, rm must not walk into the host's /dev, /proc or /sys.
+cleanup() { unmount_all; rm -rf --one-file-system "$work"; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 mkdir -p "$work"
 started=$SECONDS
 
@@ -96,5 +98,7 @@ printf 'built in %ss\n' "$((SECONDS - started))" >"$work/ready"
 rm -rf "$out"
 mv "$work" "$out"
 trap - EXIT
+# Images of earlier recipes are not used again.
+find "$cache_root" -maxdepth 1 -name 'trixie-*' ! -name "$(basename "$out")" ! -name '*.tmp-*' -exec rm -rf {} +
 say "image ready in $((SECONDS - started))s: $out"
 echo "$out"
