@@ -21,7 +21,10 @@ sleep 11
 kill "$collector"
 tail -5 "$out/start.log"
 timed kubeyard-delete node dist/cmd/kubeyard.js delete -p leg-probe >"$out/delete.log" 2>&1
-[ "$start_rc" = 0 ] || exit 20
+if [ "$start_rc" != 0 ]; then
+  echo "kubeyard start failed: $(grep -m1 -o 'FAILED: .*' "$out/start.log" || tail -1 "$out/start.log")"
+  exit 20
+fi
 
 timed vitest run_subset
 rc=$?
