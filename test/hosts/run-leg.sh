@@ -108,6 +108,6 @@ if [ ! -e "$outdir/rc" ]; then
 fi
 rc=$(cat "$outdir/rc")
 summary=$(grep -E '^ +Tests ' "$outdir/vitest.log" 2>/dev/null | tail -1 | sed 's/^ *//') || true
-echo "hosts: leg $leg $([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)"): ${summary:-no vitest summary};" \
+echo "hosts: leg $leg $([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)"): ${summary:-$(tail -1 "$outdir/run.log" 2>/dev/null | cut -c1-300)};" \
   "prepare ${prepared}s, VM ${vm_secs}s; $(tr '\n' ';' <"$outdir/timings.txt" 2>/dev/null) output in $outdir"
 exit "$rc"
