@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian/Ubuntu machine for kubeyard's development and tests: the packages the builds
 # need, a running Docker engine, and the npm dependencies. Safe to run again; skips what is in place.
+# With --hosts, also what the host matrix of test/hosts needs (QEMU, debootstrap, mkfs.ext4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,12 @@ command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk) # load generator of the tunne
 command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck) # npm run lint:shell
 # The dashboard addon's e2e test drives Debian's Chromium with Playwright (playwright-core, no browser download).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+if [ "${1:-}" = --hosts ]; then
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
+  command -v qemu-img >/dev/null 2>&1 || need_pkgs+=(qemu-utils)
+  [ -e /usr/share/seabios/bios-256k.bin ] || need_pkgs+=(seabios)
+  command -v mkfs.ext4 >/dev/null 2>&1 || need_pkgs+=(e2fsprogs)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup: installing ${need_pkgs[*]}"
   as_root apt-get update -qq

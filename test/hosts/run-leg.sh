@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Runs one leg of the host matrix: boots the trixie VM of image.sh with this checkout, kubeyard's
+# artifacts and its images on a 9p share; inside, legs/LEG.sh readies the engine and runs the e2e files
+# given (default: the cluster-workloads file). Prints a summary line; exits with the leg's status.
+# Without arguments it runs every leg, one VM after the other.
+#   test/hosts/run-leg.sh [LEG [test/e2e/FILE.test.ts ...]]
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+leg=${1:-}
+shift || true
+legs=$(cd "$hosts_dir/legs" && find . -name '*.sh' ! -name 'guest-lib.sh' -printf '%f\n' | sed 's/\.sh$//' | sort)
+if [ -z "$leg" ]; then
+  failed=()
+  for l in $legs; do "$0" "$l" || failed+=("$l"); done
+  [ ${#failed[@]} = 0 ] || die "legs failed: ${failed[*]}"
+  exit 0
+fi
+if [ -z "$leg" ] || [ ! -f "$hosts_dir/legs/$leg.sh" ]; then die "usage: run-leg.sh [LEG [e2e test files]]; legs: ${legs//$'\n'/ }"; fi
+subset=("$@")
+[ ${#subset[@]} -gt 0 ] || subset=(test/e2e/cluster-workloads.test.ts)
+repo=$(cd "$hosts_dir/../.." && pwd)
+for f in "${subset[@]}"; do [ -f "$repo/$f" ] || die "no test file $f in $repo"; done
+
+need qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils docker:docker.io node:nodejs tar:tar flock:util-linux
+[ -e /usr/share/seabios/bios-256k.bin ] || [ -e /usr/share/qemu/bios-256k.bin ] || die "QEMU's BIOS is missing (install seabios)"
+vm_timeout=${KUBEYARD_HOSTS_TIMEOUT:-5400}
+started=$SECONDS
+
+image=$("$hosts_dir/image.sh")
+run="$cache_root/runs/$leg"
+share="$run/share"
+rm -rf "$run"
+mkdir -p "$share" "$cache_root/payload"
+
+say "building dist"
+(cd "$repo" && npm run --silent build) || die "npm run build failed"
+version=$(cd "$repo" && node --input-type=module -e \
+  'import("./dist/src/artifacts/versions.js").then((m) => console.log(m.DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")))')
+# The node image of the default version, the images it was built from, and the pod images every cluster preloads.
+mapfile -t images < <(
+  cd "$repo" && node --input-type=module -e '
+    const m = await import("./dist/src/artifacts/versions.js");
+    const refs = m.imageRefs(m.findVersion(m.DEFAULT_KUBERNETES_VERSION));
+    for (const n of m.NODE_IMAGES) console.log(refs[n]);'
+  echo "kubeyard/node:v$version"
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^kubeyard/(base|load-balancer):' | grep -v ':<none>$'
+)
+ids=""
+for ref in "${images[@]}"; do
+  id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null) || die "image $ref is not in the host's engine (run \`kubeyard build node-image\` first)"
+  ids+="$ref $id"$'\n'
+done
+payload="$cache_root/payload/images-$(printf '%s' "$ids" | sha256sum | cut -c1-16).tar"
+if [ ! -e "$payload" ]; then
+  say "saving ${#images[@]} images: ${images[*]}"
+  find "$cache_root/payload" -name 'images-*.tar' -delete
+  # A save changes nothing in the engine: the heavy lock only keeps it from slowing a test run, so a long
+  # queue for it is not worth waiting out.
+  save=(nice -n 10 docker save -o "$payload.tmp" "${images[@]}")
+  rc=0
+  flock -E 200 -w 120 /tmp/kubeyard-heavy.lock "${save[@]}" || rc=$?
+  if [ "$rc" = 200 ]; then say "the heavy lock is busy; saving without it"; rc=0; "${save[@]}" || rc=$?; fi
+  [ "$rc" = 0 ] || die "docker save failed"
+  mv "$payload.tmp" "$payload"
+fi
+ln "$payload" "$share/images.tar"
+
+say "packing the checkout, node_modules and kubeyard's artifacts"
+(cd "$repo" && { git ls-files -z; find dist -type f -print0; } | tar --null -T - -cf "$share/repo.tar")
+tar -C "$(readlink -f "$repo/node_modules")" -cf "$share/node_modules.tar" .
+kubeyard_cache=${KUBEYARD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeyard}
+[ -d "$kubeyard_cache/artifacts" ] || die "no artifacts in $kubeyard_cache (run \`kubeyard build node-image\` first)"
+tar -C "$kubeyard_cache" -cf "$share/artifacts.tar" artifacts
+cp "$hosts_dir/legs/guest-lib.sh" "$share/guest-lib.sh"
+install -m 0755 "$hosts_dir/legs/$leg.sh" "$share/run.sh"
+printf '%s\n' "${subset[@]}" >"$share/subset.txt"
+prepared=$((SECONDS - started))
+
+qemu-img create -q -f qcow2 -F raw -b "$image/disk.img" "$run/disk.qcow2"
+say "booting the VM (TCG, 2 vCPUs, 4 GiB; console in $run/console.log; at most ${vm_timeout}s)"
+vm_start=$SECONDS
+# Emulation keeps both cores busy: nice keeps the host's own work first.
+nice -n 10 timeout -k 30 "$vm_timeout" qemu-system-x86_64 \
+  -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 4096 \
+  -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
+  -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1" \
+  -drive "file=$run/disk.qcow2,if=virtio,format=qcow2,cache=unsafe" \
+  -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
+  -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile= \
+  -display none -monitor none -serial "file:$run/console.log" -no-reboot &
+qemu=$!
+# shellcheck disable=SC2317 # run by the traps
+stop_vm() { kill "$qemu" 2>/dev/null && wait "$qemu" 2>/dev/null; return 0; }
+trap stop_vm EXIT
+trap 'stop_vm; exit 130' INT TERM
+wait "$qemu" || say "QEMU exited with $?"
+trap - EXIT INT TERM
+vm_secs=$((SECONDS - vm_start))
+rm -f "$run/disk.qcow2" "$share/images.tar" "$share"/*.tar
+
+outdir="$share/out"
+if [ ! -e "$outdir/rc" ]; then
+  echo "hosts: leg $leg FAILED: the guest wrote no exit code (VM ran ${vm_secs}s); last console lines:"
+  tail -20 "$run/console.log" 2>/dev/null
+  exit 1
+fi
+rc=$(cat "$outdir/rc")
+summary=$(grep -E '^ +Tests ' "$outdir/vitest.log" 2>/dev/null | tail -1 | sed 's/^ *//') || true
+echo "hosts: leg $leg $([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)"): ${summary:-$(tail -1 "$outdir/run.log" 2>/dev/null | cut -c1-300)};" \
+  "prepare ${prepared}s, VM ${vm_secs}s; $(tr '\n' ';' <"$outdir/timings.txt" 2>/dev/null) output in $outdir"
+exit "$rc"
