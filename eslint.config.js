@@ -46,7 +46,8 @@ const boundaries = {
         {
           target: middleLayers,
           from: [...features, at("src/ops/**")],
-          message: "drivers, kube, kubeconfig, artifacts, node and cluster serve the features; they do not import create, day2, addons, tunnel or ops.",
+          message:
+            "drivers, kube, kubeconfig, artifacts, node and cluster serve the features; they do not import create, day2, addons, tunnel or ops.",
         },
         {
           target: features,

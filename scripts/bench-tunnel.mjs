@@ -103,7 +103,8 @@ spec:
 `;
     await execa(kubectlBin, ["--context", p, "apply", "-f", "-"], { env, input: manifest });
     await kubectl(["rollout", "status", "deployment/echo", "--timeout=300s"]);
-    const ingress = async () => (await kubectl(["get", "svc", "echo", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).stdout.trim();
+    const ingress = async () =>
+      (await kubectl(["get", "svc", "echo", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).stdout.trim();
     /** Runs `fn` with a tunnel of `mode` serving the Service, given its address and the tunnel's pid. */
     const withTunnel = async (mode, fn) => {
       tunnel = ky(["tunnel", "--mode", mode], { reject: false });
@@ -128,7 +129,9 @@ spec:
       }
     };
     const nodePort = (await kubectl(["get", "svc", "echo", "-o", "jsonpath={.spec.ports[0].nodePort}"])).stdout.trim();
-    const nodeIP = (await kubectl(["get", "nodes", "-o", "jsonpath={.items[0].status.addresses[?(@.type==\"InternalIP\")].address}"])).stdout.trim();
+    const nodeIP = (
+      await kubectl(["get", "nodes", "-o", 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}'])
+    ).stdout.trim();
     const direct = `http://${nodeIP}:${nodePort}/hostname`;
     const node = new Docker().getContainer(`${p}-control-plane`);
     const ticks = Number((await execa("getconf", ["CLK_TCK"])).stdout);
@@ -182,16 +185,28 @@ spec:
     load: m((r) => r.direct.load),
     errors: results.reduce((a, r) => a + r.direct.errors + r.route.errors + r.proxy.errors, 0),
   };
-  process.stdout.write(`\nmedians over ${runs} runs (wrk ${WRK.join(" ")}, agnhost netexec /hostname, 2 replicas; load average ${medians.load.toFixed(1)})\n`);
-  process.stdout.write(`| path | requests/s | p99 latency (ms) | CPU per request (µs): wrk + tunnel + node container | throughput against direct |\n| --- | --- | --- | --- | --- |\n`);
+  process.stdout.write(
+    `\nmedians over ${runs} runs (wrk ${WRK.join(" ")}, agnhost netexec /hostname, 2 replicas; load average ${medians.load.toFixed(1)})\n`,
+  );
+  process.stdout.write(
+    `| path | requests/s | p99 latency (ms) | CPU per request (µs): wrk + tunnel + node container | throughput against direct |\n| --- | --- | --- | --- | --- |\n`,
+  );
   const row = (name, x, ratio) =>
     `| ${name} | ${x.rps.toFixed(0)} | ${x.p99Ms.toFixed(1)} | ${x.cpuUs.wrk.toFixed(0)} + ${x.cpuUs.tunnel.toFixed(0)} + ${x.cpuUs.node.toFixed(0)} = ${x.cpuUs.total.toFixed(0)} | ${ratio} |\n`;
   process.stdout.write(row("direct NodePort", medians.direct, "—"));
   process.stdout.write(row("`kubeyard tunnel` (route)", medians.route, `${(100 * medians.routeRatio).toFixed(0)} %`));
   process.stdout.write(row("`kubeyard tunnel --mode proxy`", medians.proxy, `${(100 * medians.proxyRatio).toFixed(0)} %`));
   process.stdout.write(`(ratios: the median of the runs' ratios); errors: ${medians.errors}\n`);
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() };
+  const machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+  };
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), suite: "tunnel", wrk: WRK, machine, runs: results, medians }, null, 2) + "\n");
+  writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), suite: "tunnel", wrk: WRK, machine, runs: results, medians }, null, 2) + "\n",
+  );
   process.stdout.write(`written to ${out}\n`);
 }

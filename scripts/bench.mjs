@@ -33,7 +33,9 @@ const env = { ...process.env, KUBEYARD_HOME: path.join(home, "state"), KUBECONFI
 const profile = `bench-${values.suite}-${process.pid}`;
 
 const cache = new ArtifactCache();
-const k8s = (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "release")) ?? (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "source"));
+const k8s =
+  (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "release")) ??
+  (await cache.get("kubernetes", DEFAULT_KUBERNETES_VERSION, "source"));
 if (!k8s) throw new Error("build the artifacts first: kubeyard build node-image");
 const kubectlBin = path.join(k8s.dir, "kubectl");
 
@@ -109,9 +111,21 @@ async function startSuite() {
       idleMemoryMiB: mem,
     };
     results.push(r);
-    process.stdout.write(`run ${i}: total ${r.total.toFixed(1)} s (start command ${r.commandExec.toFixed(1)} s), delete ${tDelete.toFixed(1)} s, idle memory ${mem.toFixed(0)} MiB\n`);
+    process.stdout.write(
+      `run ${i}: total ${r.total.toFixed(1)} s (start command ${r.commandExec.toFixed(1)} s), delete ${tDelete.toFixed(1)} s, idle memory ${mem.toFixed(0)} MiB\n`,
+    );
   }
-  const phases = ["commandExec", "apiServerAnswering", "kubernetesService", "dnsService", "appRunning", "dnsAnswering", "total", "delete", "idleMemoryMiB"];
+  const phases = [
+    "commandExec",
+    "apiServerAnswering",
+    "kubernetesService",
+    "dnsService",
+    "appRunning",
+    "dnsAnswering",
+    "total",
+    "delete",
+    "idleMemoryMiB",
+  ];
   return { results, phases };
 }
 
@@ -148,7 +162,14 @@ async function imageLoadSuite() {
   const out = values.out ?? ".bench/image-load.json";
   process.stdout.write(`\nmedian over ${runs} runs: image load of 100 MiB into 3 nodes ${median(times).toFixed(2)} s\n`);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), suite: "image-load", nodes: 3, imageMiB: 100, runs: times, median: median(times) }, null, 2) + "\n");
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { date: new Date().toISOString(), suite: "image-load", nodes: 3, imageMiB: 100, runs: times, median: median(times) },
+      null,
+      2,
+    ) + "\n",
+  );
   process.stdout.write(`written to ${out}\n`);
 }
 
@@ -202,7 +223,12 @@ async function multinodeSuite() {
   await kubeyard(["delete"]).catch(() => undefined);
   await kubeyard(["build", "node-image"]);
   const allReady = async () => {
-    const r = await kubectl(["get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}"]);
+    const r = await kubectl([
+      "get",
+      "nodes",
+      "-o",
+      'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+    ]);
     const lines = String(r.stdout).trim().split("\n");
     return r.exitCode === 0 && lines.length === 3 && lines.every((l) => l === "True");
   };
@@ -253,5 +279,12 @@ process.stdout.write(`\nmedians over ${runs} runs (seconds; memory in MiB)\n`);
 process.stdout.write(`| phase | median |\n| --- | --- |\n`);
 for (const p of phases) process.stdout.write(`| ${p} | ${medians[p].toFixed(p === "idleMemoryMiB" ? 0 : 2)} |\n`);
 mkdirSync(path.dirname(values.out), { recursive: true });
-writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), suite: values.suite, kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians }, null, 2) + "\n");
+writeFileSync(
+  values.out,
+  JSON.stringify(
+    { date: new Date().toISOString(), suite: values.suite, kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians },
+    null,
+    2,
+  ) + "\n",
+);
 process.stdout.write(`written to ${values.out}\n`);

@@ -9,7 +9,12 @@ import { loadManifestFile, type Addon } from "./catalog.js";
  * The addon with the manifests its descriptor takes from cache artifacts (the Gateway API CRDs from
  * their Go module, say) added, verbatim, after its own. Made on first use, cached after that.
  */
-export async function withArtifactManifests(addon: Addon, v: ComponentVersions, cache: ArtifactCache, progress: Progress = {}): Promise<Addon> {
+export async function withArtifactManifests(
+  addon: Addon,
+  v: ComponentVersions,
+  cache: ArtifactCache,
+  progress: Progress = {},
+): Promise<Addon> {
   if (!addon.manifestArtifacts.length) return addon;
   const extra = await Promise.all(
     addon.manifestArtifacts.map(async (name) => {

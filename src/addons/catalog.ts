@@ -35,7 +35,10 @@ export async function listAddons(dir: string = addonsDir()): Promise<Addon[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`cannot read the addons folder ${dir}: ${error.code ?? error.message}`, "reinstall kubeyard");
   });
-  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(folders.map((name) => loadAddon(path.join(dir, name))));
 }
 

@@ -4,7 +4,12 @@ import { enableAddon, getAddon, type AddonContext } from "./index.js";
 export { addonContext } from "./index.js";
 
 /** Enables addons one after another (each waits until it works), with their default values. */
-export async function enableAddons(kc: KubeConfig, names: string[], ctx: Omit<AddonContext, "values">, signal?: AbortSignal): Promise<void> {
+export async function enableAddons(
+  kc: KubeConfig,
+  names: string[],
+  ctx: Omit<AddonContext, "values">,
+  signal?: AbortSignal,
+): Promise<void> {
   for (const name of names) {
     const addon = await getAddon(name);
     await enableAddon(kc, addon, ctx, { signal });

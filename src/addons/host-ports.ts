@@ -24,7 +24,11 @@ import { listProfiles, readState, type ClusterState } from "../cluster/state.js"
  */
 export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: number): Promise<AddonPorts> {
   const others = await portsOfOtherClusters(config.name);
-  const taken = new Set<number>([apiServerPort, ...config.nodes.flatMap((n) => n.extraPortMappings.map((m) => m.hostPort)), ...others.keys()]);
+  const taken = new Set<number>([
+    apiServerPort,
+    ...config.nodes.flatMap((n) => n.extraPortMappings.map((m) => m.hostPort)),
+    ...others.keys(),
+  ]);
   const out = {} as Record<AddonPortName, number>;
   for (const name of ADDON_PORT_NAMES) {
     const asked = config.addonPorts[name];

@@ -43,7 +43,11 @@ const WORKLOAD_KINDS = new Set(["Pod", "Deployment", "DaemonSet", "StatefulSet",
 export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContext, opts: AddonOptions = {}): Promise<KubeObject[]> {
   const objects = renderAddon(addon, ctx);
   const workload = (o: KubeObject) => WORKLOAD_KINDS.has(o.kind ?? "");
-  const applied = await serverSideApply(kc, objects.filter((o) => !workload(o)), { signal: opts.signal });
+  const applied = await serverSideApply(
+    kc,
+    objects.filter((o) => !workload(o)),
+    { signal: opts.signal },
+  );
   await opts.imagesReady;
   applied.push(...(await serverSideApply(kc, objects.filter(workload), { signal: opts.signal })));
   const current = new Set(applied.map((o) => identity(refOf(o))));
@@ -57,7 +61,12 @@ export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContex
 }
 
 /** Waits for every readiness check of the addon, side by side, under one deadline. */
-export async function waitForAddonReady(kc: KubeConfig, addon: Addon, objects: readonly KubeObject[], opts: WaitOptions = {}): Promise<void> {
+export async function waitForAddonReady(
+  kc: KubeConfig,
+  addon: Addon,
+  objects: readonly KubeObject[],
+  opts: WaitOptions = {},
+): Promise<void> {
   const waitOpts = { ...opts, timeoutMs: opts.timeoutMs ?? 300_000 };
   await Promise.all(
     addon.readiness.map((check) => {
@@ -76,8 +85,7 @@ function identity(ref: ObjectRef): string {
 }
 
 function readinessRef(check: ReadinessCheck, objects: readonly KubeObject[]): ObjectRef & { name: string } {
-  const apiVersion =
-    check.apiVersion ?? objects.find((o) => o.kind === check.kind && o.metadata?.name === check.name)?.apiVersion;
+  const apiVersion = check.apiVersion ?? objects.find((o) => o.kind === check.kind && o.metadata?.name === check.name)?.apiVersion;
   // The catalog already refuses a check whose apiVersion cannot be found this way.
   if (!apiVersion) throw new Error(`readiness check ${check.kind} ${check.name} has no apiVersion`);
   return { apiVersion, kind: check.kind, namespace: check.namespace, name: check.name };
@@ -160,7 +168,9 @@ export async function disableAddon(kc: KubeConfig, addon: Addon, opts: WaitOptio
 
 /** "group/Kind" of every resource the addon's CRDs define. */
 async function customKinds(kc: KubeConfig, addon: Addon, signal?: AbortSignal): Promise<Set<string>> {
-  const { items } = await listObjects(kc, { ...CRD, labelSelector: addonSelector(addon.name) }, signal).catch(() => ({ items: [] as KubeObject[] }));
+  const { items } = await listObjects(kc, { ...CRD, labelSelector: addonSelector(addon.name) }, signal).catch(() => ({
+    items: [] as KubeObject[],
+  }));
   return new Set(
     items.map((crd) => {
       const spec = (crd as { spec?: { group?: string; names?: { kind?: string } } }).spec;

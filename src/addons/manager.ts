@@ -115,7 +115,12 @@ function clusterAddonContext(addon: Addon, state: ClusterState, values: Resolved
     );
   }
   const ip = state.nodes.find((n) => n.name === base.cluster.controlPlaneNode)?.ip;
-  return { ...base, cluster: { ...base.cluster, ...(ip ? { controlPlaneIP: ip } : {}) }, values, ...(state.addonPorts ? { ports: state.addonPorts } : {}) };
+  return {
+    ...base,
+    cluster: { ...base.cluster, ...(ip ? { controlPlaneIP: ip } : {}) },
+    values,
+    ...(state.addonPorts ? { ports: state.addonPorts } : {}),
+  };
 }
 
 async function nodesOf(state: ClusterState, driver: NodeDriver) {
@@ -202,9 +207,7 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
   const archives: string[] = [];
   for (const image of addon.images) {
     const ref = refs[image];
-    const present = await Promise.all(
-      nodes.map((n) => nodeHasImage(opts.driver, n.name, ref)),
-    );
+    const present = await Promise.all(nodes.map((n) => nodeHasImage(opts.driver, n.name, ref)));
     if (present.every(Boolean)) continue;
     const workDir = await cache.tempDir();
     try {

@@ -35,7 +35,9 @@ export function renderAddon(addon: Addon, ctx: AddonContext): KubeObject[] {
     for (const doc of manifest.documents) {
       const siteOf = (field: string): Site => ({ file, doc: describeRef(refOf(doc)), field });
       const obj = (
-        manifest.verbatim ? structuredClone(doc) : substitute(doc, "", (text, field) => renderString(text, (root, key) => lookup(root, key, siteOf(field))))
+        manifest.verbatim
+          ? structuredClone(doc)
+          : substitute(doc, "", (text, field) => renderString(text, (root, key) => lookup(root, key, siteOf(field))))
       ) as KubeObject;
       obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...addonLabels(addon.name) } };
       objects.push(obj);
@@ -77,7 +79,9 @@ function scopeOf(addon: Addon, ctx: AddonContext): (root: string, key: string, s
 export function renderText(addon: Addon, ctx: AddonContext, text: string, field: string): string {
   const lookup = scopeOf(addon, ctx);
   const site: Site = { file: `${addon.name}/addon.yaml`, doc: "descriptor", field };
-  return text.replace(REFERENCE, (all, escape: string, root: string, key: string) => (escape ? all.slice(1) : String(lookup(root, key, site))));
+  return text.replace(REFERENCE, (all, escape: string, root: string, key: string) =>
+    escape ? all.slice(1) : String(lookup(root, key, site)),
+  );
 }
 
 /** A copy of `node` with every string passed through `onString`. */
@@ -95,7 +99,5 @@ function substitute(node: unknown, field: string, onString: (text: string, field
 function renderString(text: string, lookup: (root: string, key: string) => unknown): unknown {
   const whole = WHOLE_REFERENCE.exec(text);
   if (whole) return lookup(whole[1]!, whole[2]!);
-  return text.replace(REFERENCE, (all, escape: string, root: string, key: string) =>
-    escape ? all.slice(1) : String(lookup(root, key)),
-  );
+  return text.replace(REFERENCE, (all, escape: string, root: string, key: string) => (escape ? all.slice(1) : String(lookup(root, key))));
 }

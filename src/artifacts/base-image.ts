@@ -13,7 +13,10 @@ const DEBIAN_SUITE = "bookworm";
 
 export async function basePackages(): Promise<string[]> {
   const text = await fs.readFile(path.join(projectRoot(), "images", "base", "packages.txt"), "utf8");
-  return text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 /** The base image's tag names its inputs, so a changed package list makes a new base and an unchanged one is reused. */
@@ -91,14 +94,7 @@ async function debootstrapBase(images: ImageStore, tag: string, opts: { log: str
   try {
     await runLogged(
       "debootstrap",
-      [
-        "--variant=minbase",
-        `--cache-dir=${debCache}`,
-        `--include=${(await basePackages()).join(",")}`,
-        DEBIAN_SUITE,
-        rootfs,
-        mirror,
-      ],
+      ["--variant=minbase", `--cache-dir=${debCache}`, `--include=${(await basePackages()).join(",")}`, DEBIAN_SUITE, rootfs, mirror],
       { cwd: opts.workDir, env: process.env, log: opts.log },
     );
     await fs.rm(path.join(rootfs, "var", "cache", "apt", "archives"), { recursive: true, force: true });

@@ -9,8 +9,14 @@ export const MIN_GO = "1.26.0";
 export class GoMissingError extends UserError {}
 
 export function compareGoVersions(a: string, b: string): number {
-  const pa = a.replace(/^go/, "").split(/[.]/).map((x) => parseInt(x, 10) || 0);
-  const pb = b.replace(/^go/, "").split(/[.]/).map((x) => parseInt(x, 10) || 0);
+  const pa = a
+    .replace(/^go/, "")
+    .split(/[.]/)
+    .map((x) => parseInt(x, 10) || 0);
+  const pb = b
+    .replace(/^go/, "")
+    .split(/[.]/)
+    .map((x) => parseInt(x, 10) || 0);
   for (let i = 0; i < 3; i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0);
     if (d !== 0) return d;
@@ -55,11 +61,7 @@ export function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs one command of a build, appending its output to the build log. */
-export async function runLogged(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; log: string },
-): Promise<string> {
+export async function runLogged(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; log: string }): Promise<string> {
   await fs.mkdir(path.dirname(opts.log), { recursive: true });
   const out = createWriteStream(opts.log, { flags: "a" });
   out.write(`\n$ (cd ${opts.cwd} && ${cmd} ${args.join(" ")})\n`);
@@ -106,7 +108,10 @@ export async function downloadModule(mod: string, version: string, log: string, 
   const json = JSON.parse(out.slice(out.indexOf("{"))) as { Dir?: string; Error?: string; Sum?: string };
   if (!json.Dir) throw new BuildError(`go could not download ${mod}@${version}: ${json.Error ?? "no source dir"}`, log);
   if (pinnedSum && json.Sum !== pinnedSum) {
-    throw new BuildError(`${mod}@${version} downloaded with hash ${json.Sum ?? "(none)"}, not the pinned ${pinnedSum}; refusing to build it`, log);
+    throw new BuildError(
+      `${mod}@${version} downloaded with hash ${json.Sum ?? "(none)"}, not the pinned ${pinnedSum}; refusing to build it`,
+      log,
+    );
   }
   return json.Dir;
 }

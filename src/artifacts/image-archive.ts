@@ -39,7 +39,9 @@ export async function cachedImageArchive(images: ImageStore, cache: ArtifactCach
   if (!info) throw new UserError(`image ${ref} is not in the host's container engine`, "`kubeyard artifacts fetch --addons` builds it.");
   const entry = archiveEntry(name, info.id);
   const source: ArtifactSource = info.labels[LABEL_BUILT_FROM] === "source" ? "source" : "release";
-  const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) => writeGzipArchive(images, cache, ref, path.join(dir, ARCHIVE_FILE)));
+  const cached = await cache.ensure({ ...entry, source, origin: ref }, (dir) =>
+    writeGzipArchive(images, cache, ref, path.join(dir, ARCHIVE_FILE)),
+  );
   for (const old of await cache.list()) {
     if (old.name === entry.name && old.version !== entry.version) await cache.remove(old);
   }
@@ -66,7 +68,11 @@ async function writeGzipArchive(images: ImageStore, cache: ArtifactCache, ref: s
     if (!image) throw new Error(`docker save of ${ref} holds no image`);
     const layers = image.Layers.map((_, i) => `layer-${i}.tar.gz`);
     for (const [i, layer] of image.Layers.entries()) {
-      await pipeline(createReadStream(path.join(saved, layer)), createGzip({ level: constants.Z_BEST_SPEED }), createWriteStream(path.join(out, layers[i]!)));
+      await pipeline(
+        createReadStream(path.join(saved, layer)),
+        createGzip({ level: constants.Z_BEST_SPEED }),
+        createWriteStream(path.join(out, layers[i]!)),
+      );
     }
     await fs.copyFile(path.join(saved, image.Config), path.join(out, "config.json"));
     await fs.writeFile(path.join(out, "manifest.json"), JSON.stringify([{ Config: "config.json", RepoTags: [ref], Layers: layers }]));

@@ -73,7 +73,15 @@ export async function buildNodeImage(
 async function buildFromInputs(
   images: ImageStore,
   v: ComponentVersions,
-  opts: Progress & { log: string; workDir: string; baseTag: string; binaries: CachedArtifact[]; preloaded: string[]; inputs: string; tag: string },
+  opts: Progress & {
+    log: string;
+    workDir: string;
+    baseTag: string;
+    binaries: CachedArtifact[];
+    preloaded: string[];
+    inputs: string;
+    tag: string;
+  },
 ): Promise<NodeImageResult> {
   const { workDir, baseTag, binaries, preloaded, inputs, tag } = opts;
   const context = path.join(workDir, "context");

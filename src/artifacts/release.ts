@@ -294,7 +294,10 @@ async function removeStaleTempDirs(parent: string, base: string): Promise<void> 
     const m = /^(\d+)-[0-9a-f]+$/.exec(entry.slice(prefix.length));
     if (!m) continue;
     const full = path.join(parent, entry);
-    const old = await stat(full).then((s) => Date.now() - s.mtimeMs > STALE_AFTER_MS, () => false);
+    const old = await stat(full).then(
+      (s) => Date.now() - s.mtimeMs > STALE_AFTER_MS,
+      () => false,
+    );
     if (old || !processAlive(Number(m[1]))) await rm(full, { recursive: true, force: true });
   }
 }

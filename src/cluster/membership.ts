@@ -35,4 +35,3 @@ export async function etcdMemberId(driver: NodeDriver, operator: string, member:
   const peer = `https://${member.ip}:2380`;
   return (await etcdMembers(driver, operator)).find((m) => m.name === member.config.name || m.peerURL === peer)?.id;
 }
-

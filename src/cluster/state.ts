@@ -54,7 +54,10 @@ export async function readState(name: string): Promise<ClusterState | undefined>
 export async function requireReadyState(profile: string): Promise<ClusterState> {
   const state = await readState(profile);
   if (!state || state.phase !== "ready") {
-    throw new UserError(`there is no cluster "${profile}"`, "Start one with `kubeyard start` (`kubeyard profile list` shows the clusters there are).");
+    throw new UserError(
+      `there is no cluster "${profile}"`,
+      "Start one with `kubeyard start` (`kubeyard profile list` shows the clusters there are).",
+    );
   }
   return state;
 }

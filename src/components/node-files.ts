@@ -52,9 +52,7 @@ export function nodeFiles(ctx: ComponentContext): NodeFile[] {
   const paths = pathsOf(ctx);
   const components = componentsFor(ctx.node.role);
   const identities: KubeconfigIdentity[] =
-    ctx.node.role === "control-plane"
-      ? ["admin", "controller-manager", "scheduler", "kubelet", "kube-proxy"]
-      : ["kubelet", "kube-proxy"];
+    ctx.node.role === "control-plane" ? ["admin", "controller-manager", "scheduler", "kubelet", "kube-proxy"] : ["kubelet", "kube-proxy"];
   const files: NodeFile[] = components.map((c) => ({ path: paths.args(c), content: argsFile(componentArgs(ctx, c)), mode: 0o644 }));
   for (const identity of identities) {
     files.push({ path: paths.kubeconfig(identity), content: componentKubeconfig(ctx, identity), mode: 0o600 });

@@ -52,7 +52,8 @@ export function podNetworkHook(ctx: ComponentContext): string {
 
 function checkPeer(p: PodNetworkPeer, family: 4 | 6): void {
   const range = parseCIDR(p.podCIDR);
-  if (!range.ok || range.cidr.family !== family) throw new Error(`node ${p.name} has pod range ${p.podCIDR}, not in the pod subnet's family`);
+  if (!range.ok || range.cidr.family !== family)
+    throw new Error(`node ${p.name} has pod range ${p.podCIDR}, not in the pod subnet's family`);
   const addr = parseIP(p.ip);
   if (!addr || addr.family !== family) throw new Error(`node ${p.name} has address ${p.ip}, which cannot route IPv${family} pod traffic`);
 }

@@ -65,7 +65,8 @@ function emptyExtraArgs(): Record<Component, Record<string, string>> {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
-const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === "string" && (list as readonly string[]).includes(v);
+const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T =>
+  typeof v === "string" && (list as readonly string[]).includes(v);
 
 export function readFileSettings(src: YamlSource, issues: IssueList): FileSettings {
   const data = isObj(src.data) ? src.data : {};

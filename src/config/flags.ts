@@ -69,7 +69,10 @@ export function parseFlags(flags: ConfigFlags, issues: IssueList): ParsedFlags {
   }
   if (flags.addons !== undefined) {
     const list = typeof flags.addons === "string" ? [flags.addons] : flags.addons;
-    out.addons = list.flatMap((a) => a.split(",")).map((a) => a.trim()).filter((a) => a !== "");
+    out.addons = list
+      .flatMap((a) => a.split(","))
+      .map((a) => a.trim())
+      .filter((a) => a !== "");
   }
   return out;
 }

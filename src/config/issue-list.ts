@@ -2,10 +2,7 @@ import { formatPath, renderValue, type ConfigIssue, type PathSegment } from "./i
 import type { YamlSource } from "./yaml-source.js";
 
 /** Where a setting came from, so a problem with it is reported where the user can fix it. */
-export type Origin =
-  | { kind: "file"; path: readonly PathSegment[] }
-  | { kind: "flag"; flag: string }
-  | { kind: "default"; field: string };
+export type Origin = { kind: "file"; path: readonly PathSegment[] } | { kind: "flag"; flag: string } | { kind: "default"; field: string };
 
 export interface Sourced<T> {
   value: T;
@@ -66,7 +63,13 @@ export class IssueList {
     const rank = (i: ConfigIssue) => (i.file ? 0 : 1);
     return unique
       .map((issue, n) => ({ issue, n }))
-      .sort((a, b) => rank(a.issue) - rank(b.issue) || (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.col ?? 0) - (b.issue.col ?? 0) || a.n - b.n)
+      .sort(
+        (a, b) =>
+          rank(a.issue) - rank(b.issue) ||
+          (a.issue.line ?? 0) - (b.issue.line ?? 0) ||
+          (a.issue.col ?? 0) - (b.issue.col ?? 0) ||
+          a.n - b.n,
+      )
       .map((x) => x.issue);
   }
 }

@@ -25,8 +25,7 @@ export function checkDNS1123Label(text: string, max = 63): NameProblem | undefin
 }
 
 export function checkDNS1123Subdomain(text: string): NameProblem | undefined {
-  const allowed =
-    "a DNS-1123 subdomain: dot-separated DNS-1123 labels (lowercase letters, digits and '-'), at most 253 characters";
+  const allowed = "a DNS-1123 subdomain: dot-separated DNS-1123 labels (lowercase letters, digits and '-'), at most 253 characters";
   if (text.length === 0) return { problem: "is empty", allowed };
   if (text.length > 253) return { problem: `is ${text.length} characters long`, allowed };
   if (!SUBDOMAIN_RE.test(text)) return { problem: "is not a DNS-1123 subdomain", allowed };
@@ -53,8 +52,7 @@ export function checkQualifiedName(text: string): NameProblem | undefined {
 
 /** Label values and taint values: may be empty. */
 export function checkLabelValue(text: string): NameProblem | undefined {
-  const allowed =
-    "an empty string or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+  const allowed = "an empty string or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
   if (text.length > 63) return { problem: `is ${text.length} characters long`, allowed };
   if (text.length > 0 && !QUALIFIED_NAME_RE.test(text)) return { problem: "is not a valid label value", allowed };
   return undefined;

@@ -1,11 +1,5 @@
 import type { Networking } from "./cluster-config.js";
-import {
-  DEFAULT_SUBNETS,
-  DNS_SERVICE_OFFSET,
-  MAX_NODE_CIDR_BITS,
-  NODE_CIDR_MASK_SIZE,
-  SERVICE_HOST_BITS,
-} from "./defaults.js";
+import { DEFAULT_SUBNETS, DNS_SERVICE_OFFSET, MAX_NODE_CIDR_BITS, NODE_CIDR_MASK_SIZE, SERVICE_HOST_BITS } from "./defaults.js";
 import { cidrsOverlap, formatCIDR, formatIP, nthAddress, parseCIDR, parseIP, type CIDR, type IPFamily } from "./ip.js";
 import { describeOrigin, type IssueList, type Sourced } from "./issue-list.js";
 import { checkDNS1123Subdomain } from "./k8s-names.js";

@@ -24,11 +24,12 @@ export function layoutNodes(
   const counts = file && !("value" in file) ? file : undefined;
   const listed = (role: NodeRole) => list?.value.filter((n) => n.role === role) ?? [];
 
-  const cp: Sourced<number> = flags.controlPlanes !== undefined
-    ? { value: flags.controlPlanes, origin: { kind: "flag", flag: FLAG_NAMES.controlPlanes } }
-    : list
-      ? { value: listed("control-plane").length, origin: list.origin }
-      : (counts?.controlPlanes ?? { value: 1, origin: { kind: "default", field: "controlPlanes" } });
+  const cp: Sourced<number> =
+    flags.controlPlanes !== undefined
+      ? { value: flags.controlPlanes, origin: { kind: "flag", flag: FLAG_NAMES.controlPlanes } }
+      : list
+        ? { value: listed("control-plane").length, origin: list.origin }
+        : (counts?.controlPlanes ?? { value: 1, origin: { kind: "default", field: "controlPlanes" } });
   const total: Sourced<number> | undefined =
     flags.nodes !== undefined ? { value: flags.nodes, origin: { kind: "flag", flag: FLAG_NAMES.nodes } } : counts?.count;
 
@@ -46,7 +47,10 @@ export function layoutNodes(
   if (total) {
     workers = total.value - cp.value;
     if (workers < 0) {
-      const by = cp.origin.kind === "default" ? "the one control plane every cluster has" : `the ${cp.value} control planes of ${describeOrigin(cp.origin)}`;
+      const by =
+        cp.origin.kind === "default"
+          ? "the one control plane every cluster has"
+          : `the ${cp.value} control planes of ${describeOrigin(cp.origin)}`;
       issues.add(total.origin, {
         value: total.value,
         problem: `is fewer than ${by}`,
@@ -55,7 +59,6 @@ export function layoutNodes(
       return undefined;
     }
   }
-  const slots = (role: NodeRole, n: number): NodeSlot[] =>
-    Array.from({ length: n }, (_, i) => ({ role, fromFile: listed(role)[i] }));
+  const slots = (role: NodeRole, n: number): NodeSlot[] => Array.from({ length: n }, (_, i) => ({ role, fromFile: listed(role)[i] }));
   return [...slots("control-plane", cp.value), ...slots("worker", workers)];
 }

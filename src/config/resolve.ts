@@ -171,8 +171,10 @@ function checkAddons(flags: ParsedFlags, file: FileSettings, known: readonly str
   const out: string[] = [];
   for (const a of given) {
     const bad = checkDNS1123Label(a.value);
-    if (bad) issues.add(a.origin, { value: a.value, problem: `as an addon name ${bad.problem}`, allowed: known?.join(", ") ?? bad.allowed });
-    else if (known && !known.includes(a.value)) issues.add(a.origin, { value: a.value, problem: "is not a known addon", allowed: known.join(", ") });
+    if (bad)
+      issues.add(a.origin, { value: a.value, problem: `as an addon name ${bad.problem}`, allowed: known?.join(", ") ?? bad.allowed });
+    else if (known && !known.includes(a.value))
+      issues.add(a.origin, { value: a.value, problem: "is not a known addon", allowed: known.join(", ") });
     else if (!out.includes(a.value)) out.push(a.value);
   }
   return out;
@@ -205,13 +207,16 @@ function buildNodes(profile: string, slots: readonly NodeSlot[], clusterImage: s
   });
 }
 
-function hostPortUses(
-  apiServer: { port: number; address: string; origin: Origin } | undefined,
-  slots: readonly NodeSlot[],
-): HostPortUse[] {
+function hostPortUses(apiServer: { port: number; address: string; origin: Origin } | undefined, slots: readonly NodeSlot[]): HostPortUse[] {
   const uses: HostPortUse[] = [];
   if (apiServer) {
-    uses.push({ port: apiServer.port, listenAddress: apiServer.address, protocol: "TCP", origin: apiServer.origin, owner: "the API server" });
+    uses.push({
+      port: apiServer.port,
+      listenAddress: apiServer.address,
+      protocol: "TCP",
+      origin: apiServer.origin,
+      owner: "the API server",
+    });
   }
   for (const slot of slots) {
     for (const { mapping, path: p } of slot.fromFile?.portMappings ?? []) {
@@ -233,7 +238,13 @@ function addonPortUses(file: FileSettings): HostPortUse[] {
     const p = file.addonPorts[n];
     if (!p) return [];
     const owner = `addonPorts.${n} (${ADDON_PORTS[n].what})`;
-    return ADDON_PORTS[n].protocols.map((protocol) => ({ port: p.value, listenAddress: ADDON_PORT_ADDRESS, protocol, origin: p.origin, owner }));
+    return ADDON_PORTS[n].protocols.map((protocol) => ({
+      port: p.value,
+      listenAddress: ADDON_PORT_ADDRESS,
+      protocol,
+      origin: p.origin,
+      owner,
+    }));
   });
 }
 

@@ -50,14 +50,7 @@ import { ADDON_PORT_NAMES } from "./addon-ports.js";
 
 export const API_VERSION = "kubeyard.dev/v1alpha1";
 export const KIND = "Cluster";
-export const COMPONENTS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kubelet",
-  "kube-proxy",
-] as const;
+export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"] as const;
 export type Component = (typeof COMPONENTS)[number];
 export const NODE_ROLES = ["control-plane", "worker"] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];

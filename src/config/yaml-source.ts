@@ -41,10 +41,7 @@ export function parseYamlSource(text: string, file: string, opts: YamlSourceOpti
     file,
     ...pos(e.pos[0]),
     field: "",
-    problem:
-      e.code === "MULTIPLE_DOCS"
-        ? "the file holds more than one YAML document"
-        : `YAML syntax error: ${e.message.split("\n")[0]}`,
+    problem: e.code === "MULTIPLE_DOCS" ? "the file holds more than one YAML document" : `YAML syntax error: ${e.message.split("\n")[0]}`,
     allowed: e.code === "MULTIPLE_DOCS" ? `one document: ${opts.document}` : undefined,
   }));
   let data: unknown;

@@ -30,7 +30,9 @@ export async function requireEtcdHealthy(ctx: ClusterContext, controlPlanes: Pla
   let unhealthy: EtcdHealth[] = [];
   for (;;) {
     ctx.deps.signal?.throwIfAborted();
-    unhealthy = (await etcdHealth(ctx.driver, operator.config.name).catch((err: Error) => [failedAsk(operator, err)])).filter((h) => !h.healthy);
+    unhealthy = (await etcdHealth(ctx.driver, operator.config.name).catch((err: Error) => [failedAsk(operator, err)])).filter(
+      (h) => !h.healthy,
+    );
     if (!unhealthy.length) return;
     if (Date.now() >= deadline) break;
     const left = Math.ceil((deadline - Date.now()) / 1000);

@@ -76,7 +76,12 @@ function etcdPreflight(): A {
     name: "etcd-health",
     title: "etcd health",
     detail: ["every etcd member is healthy, or refuse before changing anything"],
-    run: (ctx, progress) => requireEtcdHealthy(ctx, ctx.controlPlanes.filter((p) => !ctx.targets.includes(p)), progress),
+    run: (ctx, progress) =>
+      requireEtcdHealthy(
+        ctx,
+        ctx.controlPlanes.filter((p) => !ctx.targets.includes(p)),
+        progress,
+      ),
   };
 }
 
@@ -120,7 +125,8 @@ function nextNode(state: ClusterState, role: AddableRole, placed: PlacedNode[]):
   let a = 2;
   while (ips.has(nthAddress(state.network.subnet, a))) a++;
   const ip = nthAddress(state.network.subnet, a);
-  if (state.loadBalancer && ip === state.loadBalancer.ip) throw new UserError(`the cluster network ${state.network.subnet} has no free address left for another node`);
+  if (state.loadBalancer && ip === state.loadBalancer.ip)
+    throw new UserError(`the cluster network ${state.network.subnet} has no free address left for another node`);
   const ranges = new Set(placed.map((p) => p.podCIDR));
   const { podSubnet, nodeCidrMaskSize } = state.config.networking;
   let r = 0;

@@ -24,7 +24,8 @@ export async function planStart(config: ClusterConfig, driver: NodeDriver): Prom
   const existing = await readState(config.name);
   const nodes = await driver.listNodes(config.name);
   if (existing && existing.phase === "ready" && nodes.length) {
-    if (nodes.every((n) => n.state === "running")) return { kind: "running", summary: `cluster "${config.name}" is already running`, actions: [] };
+    if (nodes.every((n) => n.state === "running"))
+      return { kind: "running", summary: `cluster "${config.name}" is already running`, actions: [] };
     return planResume(existing);
   }
   return planCreate(config);
@@ -37,7 +38,9 @@ export function planResume(state: ClusterState): Plan<ClusterContext> {
     summary: `resume cluster "${state.name}" (${state.nodes.length} node${state.nodes.length === 1 ? "" : "s"})`,
     actions: [
       ...provisionActions("resume", state.nodes),
-      coreDnsAction(["wait until CoreDNS is available"], async (ctx) => ctx.api.waitDeploymentAvailable("kube-system", "coredns", ctx.deps.signal)),
+      coreDnsAction(["wait until CoreDNS is available"], async (ctx) =>
+        ctx.api.waitDeploymentAvailable("kube-system", "coredns", ctx.deps.signal),
+      ),
       kubeconfigAction(),
     ],
   };
@@ -60,9 +63,12 @@ export function planCreate(config: ClusterConfig): Plan<ClusterContext> {
       coreDnsAction(["CoreDNS answers in the cluster"], (ctx) => ctx.settle("coredns")),
       storageAction(),
       kubeconfigAction(),
-      ...optional.map(
-        (name): A => ({ name: `addon ${name}`, title: `addon ${name}`, detail: [`enable the ${name} addon`], run: (ctx, progress) => ctx.deps.enableAddon(ctx.config.name, name, progress) }),
-      ),
+      ...optional.map((name): A => ({
+        name: `addon ${name}`,
+        title: `addon ${name}`,
+        detail: [`enable the ${name} addon`],
+        run: (ctx, progress) => ctx.deps.enableAddon(ctx.config.name, name, progress),
+      })),
     ],
   };
 }
@@ -72,7 +78,9 @@ function nodeImageAction(config: ClusterConfig): A {
     name: "node-image",
     title: "node image",
     detail: [
-      config.nodeImage ? `use the node image ${config.nodeImage}` : `kubeyard's node image for Kubernetes ${config.kubernetesVersion} (built when missing)`,
+      config.nodeImage
+        ? `use the node image ${config.nodeImage}`
+        : `kubeyard's node image for Kubernetes ${config.kubernetesVersion} (built when missing)`,
       ...(needsLoadBalancer(config) ? ["the load balancer image (built when missing)"] : []),
     ],
     run: async (ctx, progress) => {

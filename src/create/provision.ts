@@ -33,7 +33,11 @@ const placedCps = (nodes: PlacedNode[]) => nodes.filter((p) => p.config.role ===
  * barriers because a cluster's members depend on one another (etcd needs its peers to form a quorum;
  * a kubelet needs the API server). `start`, `node add` and resume all provision through these.
  */
-export function provisionActions(mode: ProvisionMode, members: readonly Member[], opts: { onNodesRegistered?: (ctx: ClusterContext) => void } = {}): A[] {
+export function provisionActions(
+  mode: ProvisionMode,
+  members: readonly Member[],
+  opts: { onNodesRegistered?: (ctx: ClusterContext) => void } = {},
+): A[] {
   const actions: A[] = [containersAction(mode, members)];
   if (mode !== "resume") actions.push(certificatesAction(mode, members));
   if (cps(members).length) actions.push(etcdAction(mode, cps(members)), controlPlaneAction(mode, cps(members)));
@@ -166,13 +170,19 @@ function certificatesAction(mode: "create" | "join", members: readonly Member[])
         targets.map((p) => {
           const component = componentContext(ctx.config, ctx.nodes, p, ctx.loadBalancer);
           // A control plane joining a running cluster joins its etcd rather than founding one.
-          const joined = mode === "join" && p.config.role === "control-plane" ? { ...component, etcdInitialClusterState: "existing" as const } : component;
+          const joined =
+            mode === "join" && p.config.role === "control-plane"
+              ? { ...component, etcdInitialClusterState: "existing" as const }
+              : component;
           return ctx.driver.copyFiles(p.config.name, nodePayload(ctx.pki, joined));
         }),
       );
       if (mode === "create") {
         // The boot hooks ran before these files existed; from now on every node start runs them.
-        await applyPodNetwork(ctx.driver, targets.map((p) => p.config.name));
+        await applyPodNetwork(
+          ctx.driver,
+          targets.map((p) => p.config.name),
+        );
         if (ctx.loadBalancer) await writeLoadBalancerConfig(ctx.driver, ctx.loadBalancer, ctx.nodes);
       } else {
         const running = new Set((await ctx.driver.listNodes(ctx.config.name)).filter((n) => n.state === "running").map((n) => n.name));
@@ -185,7 +195,10 @@ function certificatesAction(mode: "create" | "join", members: readonly Member[])
 function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
   const detail = {
     create: [`start etcd on ${names(members)}`],
-    join: ["wait until every etcd member is healthy (or refuse, naming the one that is not)", `add ${names(members)} to etcd and start its member`],
+    join: [
+      "wait until every etcd member is healthy (or refuse, naming the one that is not)",
+      `add ${names(members)} to etcd and start its member`,
+    ],
     resume: ["wait until every etcd member is healthy"],
   }[mode];
   return {

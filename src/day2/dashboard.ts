@@ -36,7 +36,10 @@ export async function openDashboard(
 ): Promise<Dashboard> {
   const state = await readState(profile);
   if (!state || state.phase !== "ready") {
-    throw new UserError(`there is no cluster "${profile}"`, "Start one with `kubeyard start` (`kubeyard profile list` shows the clusters there are).");
+    throw new UserError(
+      `there is no cluster "${profile}"`,
+      "Start one with `kubeyard start` (`kubeyard profile list` shows the clusters there are).",
+    );
   }
   if (!state.addons.includes(DASHBOARD_ADDON)) {
     throw new UserError(

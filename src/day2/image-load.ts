@@ -32,7 +32,10 @@ export interface LoadResult {
  */
 export async function loadImages(driver: NodeDriver, cluster: string, req: LoadRequest): Promise<LoadResult> {
   if (!req.images.length && !req.archives.length) {
-    throw new UserError("no images to load", "Name images of the host's engine (`kubeyard image load myapp:dev`) or give --archive FILE.tar.");
+    throw new UserError(
+      "no images to load",
+      "Name images of the host's engine (`kubeyard image load myapp:dev`) or give --archive FILE.tar.",
+    );
   }
   const missing: string[] = [];
   for (const ref of req.images) if (!(await driver.images.inspect(ref))) missing.push(ref);
@@ -84,7 +87,10 @@ export async function checkArchive(file: string): Promise<void> {
     handle = await fs.open(file, "r");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`--archive ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message}`, `Give ${accepted}.`);
+    throw new UserError(
+      `--archive ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message}`,
+      `Give ${accepted}.`,
+    );
   }
   try {
     const st = await handle.stat();

@@ -24,7 +24,10 @@ export function profileKubeconfigPath(name: string): string {
  * the cache, obtained like the node image's binaries when missing) and a kubeconfig of its own,
  * rewritten each time so that it follows the cluster's current API port.
  */
-export async function clusterKubectl(name: string, opts: { warn?: (m: string) => void; onStep?: (s: string) => void } = {}): Promise<ClusterKubectl> {
+export async function clusterKubectl(
+  name: string,
+  opts: { warn?: (m: string) => void; onStep?: (s: string) => void } = {},
+): Promise<ClusterKubectl> {
   const state = await readState(name);
   if (!state) throw new UserError(`there is no cluster "${name}"`, "`kubeyard profile list` shows the clusters there are.");
   const [k8s] = await obtainBinaries(["kubernetes"], state.config.versions, { cache: new ArtifactCache(), source: "auto", ...opts });

@@ -11,7 +11,15 @@ import { clusterKubectl } from "./kubectl.js";
 import { pkiDir, readState, type ClusterState } from "../cluster/state.js";
 
 /** The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s files). */
-export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "containerd"] as const;
+export const COMPONENTS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "containerd",
+] as const;
 
 /** Commands whose output describes a node; none of them prints key material. */
 const NODE_COMMANDS: Record<string, string> = {
@@ -54,7 +62,10 @@ export function isArchiveOutput(output: string): boolean {
 }
 
 export function defaultLogsOutput(profile: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/[-:]/g, "");
   return `kubeyard-logs-${profile}-${stamp}.tar.gz`;
 }
 
@@ -66,13 +77,19 @@ export function defaultLogsOutput(profile: string, now = new Date()): string {
  * private keys, kubeconfig credentials and the cluster's own keys before it is written. An
  * existing output (other than an empty directory) is refused, so nothing of the user's is overwritten.
  */
-export async function collectLogs(driver: NodeDriver, profile: string, output: string, opts: { kubeyardVersion?: string } = {}): Promise<LogsResult> {
+export async function collectLogs(
+  driver: NodeDriver,
+  profile: string,
+  output: string,
+  opts: { kubeyardVersion?: string } = {},
+): Promise<LogsResult> {
   const target = path.resolve(output);
   const archive = isArchiveOutput(target);
   await checkOutput(target, archive);
   const state = await readState(profile);
   const nodes = await driver.listNodes(profile);
-  if (!state && !nodes.length) throw new UserError(`there is no cluster "${profile}"`, "`kubeyard profile list` shows the clusters there are.");
+  if (!state && !nodes.length)
+    throw new UserError(`there is no cluster "${profile}"`, "`kubeyard profile list` shows the clusters there are.");
 
   const scrub = await scrubberFor(profile);
   const problems: string[] = [];
@@ -114,8 +131,10 @@ export async function collectLogs(driver: NodeDriver, profile: string, output: s
 async function checkOutput(target: string, archive: boolean): Promise<void> {
   const st = await fs.stat(target).catch(() => undefined);
   if (st && archive) throw new UserError(`--output ${target} already exists`, "Give a new file name; kubeyard does not overwrite it.");
-  if (st && !st.isDirectory()) throw new UserError(`--output ${target} already exists and is not a directory`, "Give a new directory or a FILE.tar.gz.");
-  if (st && (await fs.readdir(target)).length) throw new UserError(`--output ${target} is a directory that is not empty`, "Give a new or empty directory, or a FILE.tar.gz.");
+  if (st && !st.isDirectory())
+    throw new UserError(`--output ${target} already exists and is not a directory`, "Give a new directory or a FILE.tar.gz.");
+  if (st && (await fs.readdir(target)).length)
+    throw new UserError(`--output ${target} is a directory that is not empty`, "Give a new or empty directory, or a FILE.tar.gz.");
   const parent = await fs.stat(path.dirname(target)).catch(() => undefined);
   if (!parent?.isDirectory()) throw new UserError(`--output ${target}: the directory ${path.dirname(target)} does not exist`);
 }
@@ -147,8 +166,13 @@ async function collectNode(driver: NodeDriver, node: NodeInfo, write: Write, pro
   }
   await Promise.all(
     Object.entries(NODE_COMMANDS).map(async ([file, script]) => {
-      const r = await driver.exec(node.name, ["bash", "-c", script]).catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message }));
-      await write(`${dir}/${file}`, `$ ${script}\n${r.stdout}${r.stderr ? `\n--- stderr ---\n${r.stderr}` : ""}${r.exitCode ? `\n(exit code ${r.exitCode})\n` : ""}`);
+      const r = await driver
+        .exec(node.name, ["bash", "-c", script])
+        .catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message }));
+      await write(
+        `${dir}/${file}`,
+        `$ ${script}\n${r.stdout}${r.stderr ? `\n--- stderr ---\n${r.stderr}` : ""}${r.exitCode ? `\n(exit code ${r.exitCode})\n` : ""}`,
+      );
     }),
   );
 }
@@ -169,7 +193,10 @@ async function collectClusterViews(profile: string, write: Write, problems: stri
         timeout: 60_000,
       });
       if (r.exitCode !== 0) problems.push(`cluster views: kubectl ${args.join(" ")} failed (${r.exitCode ?? r.signal})`);
-      await write(`cluster/${file}.txt`, `$ kubectl ${args.join(" ")}\n${String(r.stdout)}${r.stderr ? `\n--- stderr ---\n${String(r.stderr)}` : ""}`);
+      await write(
+        `cluster/${file}.txt`,
+        `$ kubectl ${args.join(" ")}\n${String(r.stdout)}${r.stderr ? `\n--- stderr ---\n${String(r.stderr)}` : ""}`,
+      );
     }),
   );
 }
@@ -221,6 +248,7 @@ export function scrubSecrets(text: string, keyLines: readonly string[] = []): st
     .replace(PEM_PRIVATE_KEY, "[private key removed]")
     .replace(KUBECONFIG_SECRET, "$1[redacted]")
     .replace(BASE64_PEM, "[redacted]");
-  if (keyLines.length) out = out.replace(BASE64_RUN, (run) => (keyLines.some((l) => run.includes(l) || l.includes(run)) ? "[redacted]" : run));
+  if (keyLines.length)
+    out = out.replace(BASE64_RUN, (run) => (keyLines.some((l) => run.includes(l) || l.includes(run)) ? "[redacted]" : run));
   return out;
 }

@@ -15,7 +15,6 @@ export interface NodeRow {
   podCIDR: string;
 }
 
-
 /** The cluster's nodes as its state and the engine see them, the load balancer included. */
 export async function listClusterNodes(driver: NodeDriver, profile: string): Promise<NodeRow[]> {
   const state = await requireReadyState(profile);
@@ -47,20 +46,32 @@ export async function deleteClusterNode(driver: NodeDriver, profile: string, nam
   if (!target) {
     const known = [...placed.map((p) => p.config.name), ...(state.loadBalancer ? [state.loadBalancer.name] : [])];
     if (state.loadBalancer?.name === name) {
-      throw new UserError(`${name} is the cluster's API load balancer, not a node that can be deleted.`, `The nodes are: ${placed.map((p) => p.config.name).join(", ")}.`);
+      throw new UserError(
+        `${name} is the cluster's API load balancer, not a node that can be deleted.`,
+        `The nodes are: ${placed.map((p) => p.config.name).join(", ")}.`,
+      );
     }
     throw new UserError(`cluster "${profile}" has no node named "${name}".`, `Its nodes are: ${known.join(", ")}.`);
   }
   const cps = placed.filter((p) => p.config.role === "control-plane");
   if (target.config.role === "control-plane" && cps.length === 1) {
-    throw new UserError(`${name} is the cluster's only control plane, so it cannot be deleted.`, `Delete the whole cluster with \`kubeyard delete -p ${profile}\`.`);
+    throw new UserError(
+      `${name} is the cluster's only control plane, so it cannot be deleted.`,
+      `Delete the whole cluster with \`kubeyard delete -p ${profile}\`.`,
+    );
   }
   const engineNodes = await requireRunning(driver, state);
   const remaining = placed.filter((p) => p !== target);
   const operator = remaining.find((p) => p.config.role === "control-plane")!;
 
   await nodeKubectl(driver, operator.config.name, [
-    "drain", name, "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--grace-period=30", "--timeout=300s",
+    "drain",
+    name,
+    "--ignore-daemonsets",
+    "--delete-emptydir-data",
+    "--force",
+    "--grace-period=30",
+    "--timeout=300s",
   ]);
   if (target.config.role === "control-plane") {
     if (state.loadBalancer) await writeLoadBalancerConfig(driver, state.loadBalancer, remaining);
@@ -72,11 +83,21 @@ export async function deleteClusterNode(driver: NodeDriver, profile: string, nam
   // What the drain left (DaemonSet pods, mirror pods) would otherwise linger until the pod garbage
   // collector notices the node is gone; with the container removed nothing runs them any more.
   await nodeKubectl(driver, operator.config.name, [
-    "delete", "pods", "--all-namespaces", "--field-selector", `spec.nodeName=${name}`, "--force", "--grace-period=0", "--wait=false",
+    "delete",
+    "pods",
+    "--all-namespaces",
+    "--field-selector",
+    `spec.nodeName=${name}`,
+    "--force",
+    "--grace-period=0",
+    "--wait=false",
   ]);
   const next: ClusterState = {
     ...state,
-    config: withNodes(state.config, state.config.nodes.filter((n) => n.name !== name)),
+    config: withNodes(
+      state.config,
+      state.config.nodes.filter((n) => n.name !== name),
+    ),
     nodes: state.nodes.filter((n) => n.name !== name),
   };
   await writeState(next);

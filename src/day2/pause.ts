@@ -13,7 +13,11 @@ export async function pauseCluster(driver: NodeDriver, name: string): Promise<st
   const nodes = await driver.listNodes(name);
   if (!nodes.length) throw new UserError(`there is no cluster "${name}"`, "`kubeyard profile list` shows the clusters there are.");
   const stopped = nodes.find((n) => n.state === "stopped");
-  if (stopped) throw new UserError(`node ${stopped.name} is stopped, so the cluster cannot be paused`, "Start it with `kubeyard start`, or leave it stopped.");
+  if (stopped)
+    throw new UserError(
+      `node ${stopped.name} is stopped, so the cluster cannot be paused`,
+      "Start it with `kubeyard start`, or leave it stopped.",
+    );
   const running = nodes.filter((n) => n.state === "running");
   await Promise.all(running.map((n) => driver.pauseNode(n.name)));
   return running.map((n) => n.name);
@@ -35,7 +39,11 @@ export async function unpauseCluster(driver: NodeDriver, name: string, signal?: 
   if (state && paused.length) {
     const kc = adminClient(state, await loadPki(pkiDir(name)));
     await waitApiServer(kc, signal);
-    await waitNodesReady(kc, state.nodes.map((n) => n.name), signal);
+    await waitNodesReady(
+      kc,
+      state.nodes.map((n) => n.name),
+      signal,
+    );
     await waitForDeploymentAvailable(kc, "kube-system", "coredns", { timeoutMs: 300_000, signal });
   }
   return paused.map((n) => n.name);

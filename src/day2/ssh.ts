@@ -22,8 +22,12 @@ export function splitNodeAndCommand(operands: string[], argv: string[]): { node?
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
   const before = operands.slice(0, operands.length - command.length);
   if (dash < 0 && operands.length > 1) {
-    throw new UserError(`kubeyard ssh takes one node name, got ${operands.join(" ")}`, "Put the command after `--`: kubeyard ssh [NODE] -- CMD ARGS...");
+    throw new UserError(
+      `kubeyard ssh takes one node name, got ${operands.join(" ")}`,
+      "Put the command after `--`: kubeyard ssh [NODE] -- CMD ARGS...",
+    );
   }
-  if (before.length > 1) throw new UserError(`kubeyard ssh takes one node name, got ${before.join(" ")}`, "Usage: kubeyard ssh [NODE] [-- CMD ARGS...]");
+  if (before.length > 1)
+    throw new UserError(`kubeyard ssh takes one node name, got ${before.join(" ")}`, "Usage: kubeyard ssh [NODE] [-- CMD ARGS...]");
   return { node: before[0], command };
 }

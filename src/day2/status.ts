@@ -61,7 +61,9 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
     }),
   );
   const running =
-    statuses.length > 0 && statuses.every((s) => s.container === "running" && s.kubelet !== "failing" && s.kubelet !== "stopped" && s.etcd !== "failing") && apiserverOk;
+    statuses.length > 0 &&
+    statuses.every((s) => s.container === "running" && s.kubelet !== "failing" && s.kubelet !== "stopped" && s.etcd !== "failing") &&
+    apiserverOk;
   return {
     profile: name,
     exists: true,

@@ -131,7 +131,11 @@ export interface NodeDriver {
   listNodes(cluster?: string): Promise<NodeInfo[]>;
   inspectNode(name: string): Promise<NodeInfo | undefined>;
   /** `stdin` may be a stream, which the command reads as it arrives. */
-  exec(name: string, cmd: string[], opts?: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> }): Promise<ExecResult>;
+  exec(
+    name: string,
+    cmd: string[],
+    opts?: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> },
+  ): Promise<ExecResult>;
   copyFiles(name: string, files: FileToCopy[]): Promise<void>;
   /** Streams a tar of `path` inside the node (for `kubeyard logs`). */
   readArchive(name: string, path: string): Promise<NodeJS.ReadableStream>;

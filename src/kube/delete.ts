@@ -25,7 +25,9 @@ export async function deleteByLabel(
   // Looked up and listed side by side (one round trip per kind adds up on every enable); deleted
   // one kind after another in the order above.
   const listed = await Promise.all(
-    ordered.map(async (kind) => ((await api.lookup(kind)) ? { kind, items: (await listObjects(kc, { ...kind, labelSelector }, opts.signal)).items } : undefined)),
+    ordered.map(async (kind) =>
+      (await api.lookup(kind)) ? { kind, items: (await listObjects(kc, { ...kind, labelSelector }, opts.signal)).items } : undefined,
+    ),
   );
   const deleted: ObjectRef[] = [];
   const served: KindRef[] = [];

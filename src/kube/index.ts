@@ -16,11 +16,4 @@ export {
   waitForDeleted,
 } from "./wait.js";
 export { followObjects, waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
-export {
-  conditionVerdict,
-  daemonSetVerdict,
-  deploymentVerdict,
-  nodesVerdict,
-  podsVerdict,
-  type Verdict,
-} from "./readiness.js";
+export { conditionVerdict, daemonSetVerdict, deploymentVerdict, nodesVerdict, podsVerdict, type Verdict } from "./readiness.js";

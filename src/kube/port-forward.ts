@@ -90,9 +90,16 @@ export async function forwardToPods(kc: KubeConfig, opts: PodForwardOptions): Pr
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "EADDRINUSE") {
-        reject(new UserError(`port ${opts.localPort} on ${opts.host} is in use`, "Choose another with --port, or leave --port out to take a free one."));
+        reject(
+          new UserError(
+            `port ${opts.localPort} on ${opts.host} is in use`,
+            "Choose another with --port, or leave --port out to take a free one.",
+          ),
+        );
       } else if (err.code === "EACCES") {
-        reject(new UserError(`port ${opts.localPort} on ${opts.host} may not be used by this user`, "Choose a port above 1023 with --port."));
+        reject(
+          new UserError(`port ${opts.localPort} on ${opts.host} may not be used by this user`, "Choose a port above 1023 with --port."),
+        );
       } else {
         reject(err);
       }

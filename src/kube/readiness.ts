@@ -85,7 +85,9 @@ export function podsVerdict(pods: readonly KubeObject[], min = 1): Verdict {
   const ready = live.length - notReady.length;
   const detail = notReady
     .slice(0, 3)
-    .map((p) => `${p.metadata?.name}: ${(p.status as { phase?: string } | undefined)?.phase ?? "Unknown"}, ${describeCondition(p, "Ready")}`);
+    .map(
+      (p) => `${p.metadata?.name}: ${(p.status as { phase?: string } | undefined)?.phase ?? "Unknown"}, ${describeCondition(p, "Ready")}`,
+    );
   const status = `${ready}/${live.length} pods ready${live.length < min ? ` (want at least ${min})` : ""}${detail.length ? `; ${detail.join("; ")}` : ""}`;
   return { done: live.length >= min && notReady.length === 0, status };
 }

@@ -1,14 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException, HttpMethod, type KubeConfig } from "@kubernetes/client-node";
 import { objectApi } from "./object-api.js";
-import {
-  conditionVerdict,
-  daemonSetVerdict,
-  deploymentVerdict,
-  nodesVerdict,
-  podsVerdict,
-  type Verdict,
-} from "./readiness.js";
+import { conditionVerdict, daemonSetVerdict, deploymentVerdict, nodesVerdict, podsVerdict, type Verdict } from "./readiness.js";
 import { describeRef, type KubeObject, type ObjectRef } from "./types.js";
 import { waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
 
@@ -111,10 +104,16 @@ export async function waitForCondition(
   status = "True",
   opts: WaitOptions = {},
 ): Promise<KubeObject> {
-  const [obj] = await waitUntil(kc, ref, (objs) => conditionVerdict(objs[0], type, status), `${describeRef(ref)} to have ${type}=${status}`, {
-    defaultTimeoutMs: 60_000,
-    ...opts,
-  });
+  const [obj] = await waitUntil(
+    kc,
+    ref,
+    (objs) => conditionVerdict(objs[0], type, status),
+    `${describeRef(ref)} to have ${type}=${status}`,
+    {
+      defaultTimeoutMs: 60_000,
+      ...opts,
+    },
+  );
   return obj!;
 }
 
@@ -140,12 +139,10 @@ export async function waitForObject(
 }
 
 /** Nothing matches any more: the named object, or every object of the kind with the labels. */
-export async function waitForDeleted(
-  kc: KubeConfig,
-  ref: ObjectRef & { labelSelector?: string },
-  opts: WaitOptions = {},
-): Promise<void> {
-  const what = ref.name ? `${describeRef(ref)} to be deleted` : `${describeRef(ref)}${ref.labelSelector ? ` with ${ref.labelSelector}` : ""} to be deleted`;
+export async function waitForDeleted(kc: KubeConfig, ref: ObjectRef & { labelSelector?: string }, opts: WaitOptions = {}): Promise<void> {
+  const what = ref.name
+    ? `${describeRef(ref)} to be deleted`
+    : `${describeRef(ref)}${ref.labelSelector ? ` with ${ref.labelSelector}` : ""} to be deleted`;
   await waitUntil(
     kc,
     ref,
@@ -163,7 +160,7 @@ function stillThere(obj: KubeObject): string {
   // A Namespace waits on spec.finalizers (its content being removed), other objects on metadata's.
   const finalizers = [
     ...((obj.metadata?.finalizers as string[] | undefined) ?? []),
-    ...(((obj.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []),
+    ...((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []),
   ];
   if (obj.metadata?.deletionTimestamp) {
     return `${name} (terminating${finalizers.length ? `, finalizers: ${finalizers.join(", ")}` : ""})`;

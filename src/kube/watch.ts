@@ -40,7 +40,10 @@ function stopReason(signal: AbortSignal): unknown {
  * Creates a deadline signal merged with the caller's, and the error a timeout turns into. The
  * timeout error is built lazily so it can carry the last status seen.
  */
-function deadline(opts: WaitOptions, defaultMs: number): { signal: AbortSignal; timeoutMs: number; timedOut: () => boolean; dispose: () => void } {
+function deadline(
+  opts: WaitOptions,
+  defaultMs: number,
+): { signal: AbortSignal; timeoutMs: number; timedOut: () => boolean; dispose: () => void } {
   const timeoutMs = opts.timeoutMs ?? defaultMs;
   const own = new AbortController();
   // An infinite wait (a follower) ends only with the caller's signal.
@@ -252,7 +255,10 @@ async function watchOnce(
               settle(
                 status.code === 410
                   ? { kind: "expired" }
-                  : { kind: "failed", error: new KubeApiError(`watch ${query.kind}: ${status.message ?? "error event"}`, status.code ?? 0) },
+                  : {
+                      kind: "failed",
+                      error: new KubeApiError(`watch ${query.kind}: ${status.message ?? "error event"}`, status.code ?? 0),
+                    },
               );
               return;
             }

@@ -107,7 +107,13 @@ export function stringifyKubeconfig(doc: Document, originalText?: string): strin
 export function toKubeconfig(doc: Document): Kubeconfig {
   const root = doc.contents as YAMLMap;
   const data = (doc.toJS() ?? {}) as Record<string, unknown>;
-  const result: Kubeconfig = { ...data, clusters: [], users: [], contexts: [], "current-context": scalarText(root.get("current-context", true)) ?? "" };
+  const result: Kubeconfig = {
+    ...data,
+    clusters: [],
+    users: [],
+    contexts: [],
+    "current-context": scalarText(root.get("current-context", true)) ?? "",
+  };
   for (const { key } of LISTS) {
     const list = root.get(key, true);
     const plain = (data[key] ?? []) as Array<Record<string, unknown>>;

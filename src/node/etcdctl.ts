@@ -41,7 +41,11 @@ export async function etcdctl(driver: NodeDriver, node: string, args: string[]):
 
 /** The "Error: ..." line etcdctl ends with, without the JSON log lines before it. */
 export function etcdError(output: string): string {
-  const lines = output.trim().split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .trim()
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = lines.reverse().find((l) => l.startsWith("Error:"));
   if (error) return error.slice("Error:".length).trim();
   const plain = lines.find((l) => !l.startsWith("{"));

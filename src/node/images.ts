@@ -100,7 +100,11 @@ export async function listNodeImages(driver: NodeDriver, cluster: string): Promi
  * tag still names. Each image must be on at least one node; otherwise nothing is removed.
  * Returns, per node, the references removed.
  */
-export async function removeNodeImages(driver: NodeDriver, cluster: string, refs: string[]): Promise<{ node: string; removed: string[] }[]> {
+export async function removeNodeImages(
+  driver: NodeDriver,
+  cluster: string,
+  refs: string[],
+): Promise<{ node: string; removed: string[] }[]> {
   if (!refs.length) throw new UserError("no images to remove", "Name them as `kubeyard image ls` shows them.");
   const wanted = [...new Set(refs.map(normalizeImageRef))];
   const nodes = await runningNodes(driver, cluster);

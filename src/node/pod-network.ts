@@ -25,7 +25,10 @@ export async function refreshPodNetwork(
 ): Promise<void> {
   const targets = placed.filter((p) => running.has(p.config.name));
   await Promise.all(targets.map((p) => driver.copyFiles(p.config.name, [podNetworkFile(componentContext(config, placed, p, lb))])));
-  await applyPodNetwork(driver, targets.map((p) => p.config.name));
+  await applyPodNetwork(
+    driver,
+    targets.map((p) => p.config.name),
+  );
 }
 
 /**

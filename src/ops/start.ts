@@ -52,7 +52,8 @@ export async function startCluster(
 export async function dryRunStart(config: ClusterConfig): Promise<string> {
   const state = await readState(config.name);
   const plan = state?.phase === "ready" ? planResume(state) : planCreate(config);
-  const note = state?.phase === "ready" ? `cluster "${config.name}" exists: start resumes it if it is stopped, and changes nothing if it runs\n` : "";
+  const note =
+    state?.phase === "ready" ? `cluster "${config.name}" exists: start resumes it if it is stopped, and changes nothing if it runs\n` : "";
   return note + describePlan(plan);
 }
 
@@ -73,6 +74,8 @@ async function removeHalfMade(deps: ClusterDeps, name: string, warn: (text: stri
   try {
     await deleteCluster(deps.driver, name, deps.kubeconfigPath);
   } catch (err) {
-    warn(`kubeyard: could not remove the half-made cluster "${name}": ${(err as Error).message ?? String(err)}\nRun \`kubeyard delete -p ${name}\` to remove what is left.`);
+    warn(
+      `kubeyard: could not remove the half-made cluster "${name}": ${(err as Error).message ?? String(err)}\nRun \`kubeyard delete -p ${name}\` to remove what is left.`,
+    );
   }
 }

@@ -164,10 +164,7 @@ function allNodes(spec: ClusterPkiSpec): PkiNode[] {
  * Every certificate and key a cluster needs. Pass `cas` (see {@link casFromBundle}) to issue
  * from an existing cluster's CAs; otherwise new CAs are made and included in the bundle.
  */
-export async function generateClusterPki(
-  spec: ClusterPkiSpec,
-  options: { cas?: ClusterCas; now?: Date } = {},
-): Promise<PkiBundle> {
+export async function generateClusterPki(spec: ClusterPkiSpec, options: { cas?: ClusterCas; now?: Date } = {}): Promise<PkiBundle> {
   if (spec.controlPlanes.length === 0) {
     throw new UserError("a cluster needs at least one control-plane node", "add a control-plane node to the cluster config");
   }

@@ -2,14 +2,7 @@
 export { firstServiceIP, serviceIPs, normalizeIp } from "./ip.js";
 export { pkiPaths, rootMaterial, fileMode, checkNodeName, type PkiBundle, type CertKeyPaths } from "./layout.js";
 export { generateCas, casFromBundle, casToBundle, missingCaFiles, type ClusterCas, type CaOptions } from "./cas.js";
-export {
-  generateClusterPki,
-  issueNodeCerts,
-  apiserverSans,
-  type ClusterPkiSpec,
-  type PkiNode,
-  type IssueOptions,
-} from "./cluster.js";
+export { generateClusterPki, issueNodeCerts, apiserverSans, type ClusterPkiSpec, type PkiNode, type IssueOptions } from "./cluster.js";
 export { writePki, loadPki } from "./store.js";
 export { ensureClusterPki, addNode } from "./provision.js";
 export { certNotAfter, certExpiresSoon } from "./inspect.js";

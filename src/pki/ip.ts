@@ -32,7 +32,10 @@ export function firstServiceIP(cidr: string): string {
 
 /** The first Service IP of each CIDR in a (possibly dual-stack, comma-separated) service subnet. */
 export function serviceIPs(serviceSubnet: string): string[] {
-  const cidrs = serviceSubnet.split(",").map((c) => c.trim()).filter((c) => c !== "");
+  const cidrs = serviceSubnet
+    .split(",")
+    .map((c) => c.trim())
+    .filter((c) => c !== "");
   if (cidrs.length === 0) {
     throw new UserError("the service subnet is empty", 'give a CIDR such as "10.96.0.0/12"');
   }

@@ -43,7 +43,8 @@ export const LOOPBACK_RANGE = new AddressRange("127.100.0.0/16");
  */
 export function networkRange(subnet: string): AddressRange {
   const parsed = parseCIDR(subnet);
-  if (!parsed.ok || parsed.cidr.family !== 4 || parsed.cidr.prefix > 28) throw new Error(`the cluster network ${subnet} is not an IPv4 network of 16 addresses or more`);
+  if (!parsed.ok || parsed.cidr.family !== 4 || parsed.cidr.prefix > 28)
+    throw new Error(`the cluster network ${subnet} is not an IPv4 network of 16 addresses or more`);
   const prefix = parsed.cidr.prefix + 2;
   const quarter = 1n << BigInt(32 - prefix);
   return new AddressRange(`${formatIP({ family: 4, value: parsed.cidr.base + 3n * quarter })}/${prefix}`);

@@ -17,7 +17,11 @@ const PROBE_TIMEOUT_MS = 1_500;
  * kube-proxy balances it, as fast as reaching a NodePort directly, and ports below 1024 need no
  * privilege. "proxy" elsewhere (Docker Desktop keeps its networks inside a VM): loopback listeners.
  */
-export async function chooseForwarding(state: ClusterState, choice: ForwardingChoice, exec: () => Promise<NodeExec>): Promise<{ forwarding: Forwarding; describe: string }> {
+export async function chooseForwarding(
+  state: ClusterState,
+  choice: ForwardingChoice,
+  exec: () => Promise<NodeExec>,
+): Promise<{ forwarding: Forwarding; describe: string }> {
   const proxy = { forwarding: { mode: "proxy" } as const, describe: `addresses from ${LOOPBACK_RANGE.text}, forwarded by this process` };
   if (choice === "proxy") return proxy;
   const node = state.nodes[0];

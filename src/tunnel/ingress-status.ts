@@ -28,7 +28,11 @@ const byPort = (a: PortStatus, b: PortStatus) => a.port - b.port || a.protocol.l
  * The ingress entry for a Service with an address: every port of the Service is listed (Kubernetes
  * asks for all or none), with an error on each one the tunnel does not serve.
  */
-export function ingressFor(plan: ServicePlan & { address: string }, failures: readonly PortFailure[], ipMode: IpMode = "Proxy"): TunnelIngress {
+export function ingressFor(
+  plan: ServicePlan & { address: string },
+  failures: readonly PortFailure[],
+  ipMode: IpMode = "Proxy",
+): TunnelIngress {
   const failed = new Map(failures.map((f) => [`${f.port}/${f.protocol}`, f.error]));
   const ports: PortStatus[] = plan.ports.map(({ port, protocol }) => {
     const error = failed.get(`${port}/${protocol}`);

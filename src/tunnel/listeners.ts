@@ -33,7 +33,8 @@ export class Listeners implements Forwarder {
     const wanted = new Map<string, { plan: ServicePlan & { address: string }; port: PortPlan }>();
     for (const plan of plans) {
       if (!plan.address) continue;
-      for (const port of plan.ports) wanted.set(`${plan.address}:${port.port}/${port.protocol}`, { plan: { ...plan, address: plan.address }, port });
+      for (const port of plan.ports)
+        wanted.set(`${plan.address}:${port.port}/${port.protocol}`, { plan: { ...plan, address: plan.address }, port });
     }
     for (const [key, l] of this.open) {
       if (wanted.get(key)?.plan.key === l.service) continue;
@@ -51,7 +52,10 @@ export class Listeners implements Forwarder {
       route.update(plan.targets, port.nodePort, plan.sourceRanges);
       try {
         if (privilegedPortProblem(port.port, privilege)) throw Object.assign(new Error("privileged port"), { code: "EACCES" });
-        const proxy = port.protocol === "TCP" ? await TcpProxy.listen(plan.address, port.port, route) : await UdpProxy.listen(plan.address, port.port, route);
+        const proxy =
+          port.protocol === "TCP"
+            ? await TcpProxy.listen(plan.address, port.port, route)
+            : await UdpProxy.listen(plan.address, port.port, route);
         this.open.set(key, { service: plan.key, route, proxy });
       } catch (error) {
         const failure = listenFailure(plan.address, port.port, port.protocol, error, privilege);

@@ -59,7 +59,11 @@ export class NodeAddresses implements Forwarder {
     const result: ForwardResult = { failures: new Map(), moved: new Set() };
     await Promise.all(
       [...scripts].map(async ([node, lines]) => {
-        const r = await this.exec(node, ["sh", "-c", `${lines.join("\n")}\ntrue`]).catch((e: Error) => ({ exitCode: 1, stdout: "", stderr: e.message }));
+        const r = await this.exec(node, ["sh", "-c", `${lines.join("\n")}\ntrue`]).catch((e: Error) => ({
+          exitCode: 1,
+          stdout: "",
+          stderr: e.message,
+        }));
         for (const [address, w] of want) {
           if (w.node !== node) continue;
           const failed = r.exitCode !== 0 || r.stderr.split("\n").includes(address);
@@ -68,7 +72,12 @@ export class NodeAddresses implements Forwarder {
             continue;
           }
           const message = `could not put ${address} on node ${node}: ${r.stderr.trim() || `exit code ${r.exitCode}`}`;
-          const failures: PortFailure[] = w.plan.ports.map((p) => ({ port: p.port, protocol: p.protocol, error: PORT_ERROR.nodeAddress, message }));
+          const failures: PortFailure[] = w.plan.ports.map((p) => ({
+            port: p.port,
+            protocol: p.protocol,
+            error: PORT_ERROR.nodeAddress,
+            message,
+          }));
           result.failures.set(w.plan.key, failures);
         }
       }),
@@ -82,7 +91,9 @@ export class NodeAddresses implements Forwarder {
     for (const [address, node] of this.held) byNode.set(node, [...(byNode.get(node) ?? []), address]);
     await Promise.all(
       [...byNode].map(([node, addresses]) =>
-        this.exec(node, ["sh", "-c", addresses.map((a) => `ip addr del ${a}/32 dev ${DEVICE} 2>/dev/null`).join("\n") + "\ntrue"]).catch(() => undefined),
+        this.exec(node, ["sh", "-c", addresses.map((a) => `ip addr del ${a}/32 dev ${DEVICE} 2>/dev/null`).join("\n") + "\ntrue"]).catch(
+          () => undefined,
+        ),
       ),
     );
     this.held.clear();

@@ -116,8 +116,10 @@ export function planServices(
     for (const p of s.spec?.ports ?? []) {
       const protocol = p.protocol ?? "TCP";
       const skip = (error: string, message: string) => plan.skipped.push({ port: p.port, protocol, error, message });
-      if (protocol !== "TCP" && protocol !== "UDP") skip(PORT_ERROR.protocol, `port ${p.port}/${protocol} is not forwarded (TCP and UDP only)`);
-      else if (!p.nodePort) skip(PORT_ERROR.noNodePort, `port ${p.port}/${protocol} has no nodePort (spec.allocateLoadBalancerNodePorts is false)`);
+      if (protocol !== "TCP" && protocol !== "UDP")
+        skip(PORT_ERROR.protocol, `port ${p.port}/${protocol} is not forwarded (TCP and UDP only)`);
+      else if (!p.nodePort)
+        skip(PORT_ERROR.noNodePort, `port ${p.port}/${protocol} has no nodePort (spec.allocateLoadBalancerNodePorts is false)`);
       else plan.ports.push({ port: p.port, protocol, nodePort: p.nodePort });
     }
     const notes = plan.skipped.map((f) => f.message);

@@ -34,6 +34,7 @@ export function listenFailure(address: string, port: number, protocol: string, c
     const message = privileged ?? privilegedPortProblem(port, { unprivilegedPortStart: 65536, canBindAny: false })!;
     return { port, protocol, error: PORT_ERROR.privileged, message };
   }
-  if (code === "EADDRINUSE") return { port, protocol, error: PORT_ERROR.inUse, message: `${where} is in use by another program on this host` };
+  if (code === "EADDRINUSE")
+    return { port, protocol, error: PORT_ERROR.inUse, message: `${where} is in use by another program on this host` };
   return { port, protocol, error: PORT_ERROR.listen, message: `cannot listen on ${where}: ${(cause as Error).message}` };
 }

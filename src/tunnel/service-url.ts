@@ -24,7 +24,7 @@ export function serviceUrls(s: Service, nodes: readonly Node[]): ServiceUrls {
   if (type !== "NodePort" && type !== "LoadBalancer") {
     throw new UserError(
       `service ${id} is of type ${type}: the host cannot reach it`,
-      "make it type NodePort or LoadBalancer (kubectl patch svc NAME -p '{\"spec\":{\"type\":\"NodePort\"}}'), or use kubectl port-forward",
+      'make it type NodePort or LoadBalancer (kubectl patch svc NAME -p \'{"spec":{"type":"NodePort"}}\'), or use kubectl port-forward',
     );
   }
   const lb = s.status?.loadBalancer?.ingress?.find((i) => i.ip)?.ip;
@@ -32,9 +32,16 @@ export function serviceUrls(s: Service, nodes: readonly Node[]): ServiceUrls {
   const node = [...nodeAddresses(nodes).values()][0];
   if (!node) throw new UserError(`service ${id}: no node of the cluster is ready`, "see `kubeyard status`");
   const withNodePort = ports.filter((p) => p.nodePort);
-  if (!withNodePort.length) throw new UserError(`service ${id} has no NodePort`, "spec.allocateLoadBalancerNodePorts is false; run `kubeyard tunnel` for its LoadBalancer address");
+  if (!withNodePort.length)
+    throw new UserError(
+      `service ${id} has no NodePort`,
+      "spec.allocateLoadBalancerNodePorts is false; run `kubeyard tunnel` for its LoadBalancer address",
+    );
   return {
     urls: withNodePort.map((p) => `${scheme(p)}://${node}:${p.nodePort}`),
-    note: type === "LoadBalancer" ? `service ${id} has no LoadBalancer address yet (run \`kubeyard tunnel\`): its NodePort on a node instead` : undefined,
+    note:
+      type === "LoadBalancer"
+        ? `service ${id} has no LoadBalancer address yet (run \`kubeyard tunnel\`): its NodePort on a node instead`
+        : undefined,
   };
 }

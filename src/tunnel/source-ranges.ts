@@ -7,7 +7,8 @@ export function parseSourceRanges(texts: readonly string[] | undefined): SourceR
   const ranges: CIDR[] = [];
   for (const [i, text] of (texts ?? []).entries()) {
     const r = parseCIDR(text.trim());
-    if (!r.ok) return { ok: false, problem: `spec.loadBalancerSourceRanges[${i}] "${text}" ${r.problem} (expected a range such as 127.0.0.1/32)` };
+    if (!r.ok)
+      return { ok: false, problem: `spec.loadBalancerSourceRanges[${i}] "${text}" ${r.problem} (expected a range such as 127.0.0.1/32)` };
     ranges.push(r.cidr);
   }
   return { ok: true, ranges };

@@ -12,7 +12,14 @@ export interface DnsAnswer {
   addresses: string[];
 }
 
-export const RCODE_NAMES: Readonly<Record<number, string>> = { 0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED" };
+export const RCODE_NAMES: Readonly<Record<number, string>> = {
+  0: "NOERROR",
+  1: "FORMERR",
+  2: "SERVFAIL",
+  3: "NXDOMAIN",
+  4: "NOTIMP",
+  5: "REFUSED",
+};
 
 /**
  * One A query for `name` to the DNS server at host:port, over UDP or TCP (RFC 1035). Node's own
@@ -24,7 +31,10 @@ export function queryA(host: string, port: number, name: string, transport: DnsT
   const exchange = transport === "udp" ? exchangeUdp(host, port, query) : exchangeTcp(host, port, query);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no DNS answer from ${host}:${port} over ${transport.toUpperCase()} within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`no DNS answer from ${host}:${port} over ${transport.toUpperCase()} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([exchange.promise, timeout])
     .then((reply) => decodeReply(reply, id))

@@ -73,9 +73,21 @@ describe("the dashboard addon", () => {
     const r = await user.kubeyard(["-p", profile, "addons", "enable", "dashboard"], { timeout: 900_000 });
     expect(r.exitCode, String(r.all)).toBe(0);
     expect(String(r.stdout)).toContain("kubeyard dashboard");
-    const rows = JSON.parse(String((await user.kubeyard(["-p", profile, "addons", "list", "-o", "json"])).stdout)) as { name: string; enabled: boolean }[];
+    const rows = JSON.parse(String((await user.kubeyard(["-p", profile, "addons", "list", "-o", "json"])).stdout)) as {
+      name: string;
+      enabled: boolean;
+    }[];
     expect(rows.find((x) => x.name === "dashboard")?.enabled).toBe(true);
-    const image = await kubectlOk(user, "-n", "kube-system", "get", "deployment", "dashboard", "-o", "jsonpath={.spec.template.spec.containers[0].image}");
+    const image = await kubectlOk(
+      user,
+      "-n",
+      "kube-system",
+      "get",
+      "deployment",
+      "dashboard",
+      "-o",
+      "jsonpath={.spec.template.spec.containers[0].image}",
+    );
     expect(image).toBe("localhost/kubeyard/kube-web-view:21.2.0");
   }, 960_000);
 
@@ -94,10 +106,14 @@ describe("the dashboard addon", () => {
     // A namespace made now shows up on the next load: the page reads the cluster, not a snapshot.
     const later = `${NS}-later`;
     await kubectlOk(user, "create", "namespace", later);
-    await eventually(`${later} to be listed on the dashboard`, async () => {
-      await page.reload();
-      if ((await page.getByRole("link", { name: later, exact: true }).count()) === 0) throw new Error(`${later} not listed yet`);
-    }, { timeoutMs: 60_000, intervalMs: 2_000 });
+    await eventually(
+      `${later} to be listed on the dashboard`,
+      async () => {
+        await page.reload();
+        if ((await page.getByRole("link", { name: later, exact: true }).count()) === 0) throw new Error(`${later} not listed yet`);
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
     await kubectlOk(user, "delete", "namespace", later, "--wait=false");
     expect(browser.refused).toEqual([]);
   }, 300_000);
@@ -150,10 +166,14 @@ describe("the dashboard addon", () => {
     expect(await kubectlOk(user, "-n", "kube-system", "get", "deployments", "-o", "name")).toContain("coredns");
     expect(await kubectlOk(user, "-n", NS, "get", "secret", SECRET, "-o", "name")).toContain(SECRET);
     // The authorizer sees the binding gone once its informer has caught up.
-    await eventually("the dashboard's ServiceAccount to lose its right to list namespaces", async () => {
-      const can = await user.kubectl(["auth", "can-i", "list", "namespaces", `--as=${SA}`]);
-      if (String(can.stdout).trim() !== "no") throw new Error(`the ServiceAccount may still list namespaces: ${String(can.all)}`);
-    }, { timeoutMs: 60_000, intervalMs: 1_000 });
+    await eventually(
+      "the dashboard's ServiceAccount to lose its right to list namespaces",
+      async () => {
+        const can = await user.kubectl(["auth", "can-i", "list", "namespaces", `--as=${SA}`]);
+        if (String(can.stdout).trim() !== "no") throw new Error(`the ServiceAccount may still list namespaces: ${String(can.all)}`);
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
     const off = await user.kubeyard(["-p", profile, "dashboard", "--url"]);
     expect(off.exitCode).not.toBe(0);
     expect(String(off.stderr)).toContain("the dashboard addon is not enabled");

@@ -120,10 +120,14 @@ describe("the ingress-dns addon", () => {
     expect(r.exitCode, String(r.all)).toBe(0);
     expect(await kubectlOk(user, "get", "namespaces", "-o", "name")).not.toContain("namespace/ingress-dns");
     // The pod goes a moment after its namespace is deleted.
-    await eventually("the addon's DNS server to stop answering", async () => {
-      const code = await failure(resolver().resolve4("hello.kube.internal"));
-      if (code === "resolved") throw new Error("the server still answers");
-    }, { timeoutMs: 60_000 });
+    await eventually(
+      "the addon's DNS server to stop answering",
+      async () => {
+        const code = await failure(resolver().resolve4("hello.kube.internal"));
+        if (code === "resolved") throw new Error("the server still answers");
+      },
+      { timeoutMs: 60_000 },
+    );
     await expect(queryA("127.0.0.1", dnsPort, "hello.kube.internal", "tcp", 2_000)).rejects.toThrow();
     expect(await kubectlOk(user, "-n", NS, "get", "ingress", "-o", "name")).toBe("ingress.networking.k8s.io/hello");
     expect(await kubectlOk(user, "get", "deployments", "-A", "-o", "name")).toContain("deployment.apps/traefik");

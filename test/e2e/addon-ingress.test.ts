@@ -29,7 +29,9 @@ let httpsPort = 0;
 
 /** An Ingress in NS for one host: `paths` maps a path prefix to a backend Service; `extra` goes into its spec. */
 function ingress(name: string, host: string, paths: Record<string, string>, extra = ""): string {
-  const list = Object.entries(paths).map(([p, svc]) => `          - {path: ${p}, pathType: Prefix, backend: {service: {name: ${svc}, port: {number: 80}}}}`);
+  const list = Object.entries(paths).map(
+    ([p, svc]) => `          - {path: ${p}, pathType: Prefix, backend: {service: {name: ${svc}, port: {number: 80}}}}`,
+  );
   return `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: ${name}, namespace: ${NS}}
@@ -79,7 +81,10 @@ describe("the ingress addon", () => {
 
   it("keeps the archive it loaded Traefik from in the cache, under the image's ID, for the next cluster", async () => {
     const id = (await execa("docker", ["image", "inspect", "--format", "{{.Id}}", TRAEFIK_IMAGE])).stdout.trim();
-    const list = JSON.parse(String((await user.kubeyard(["artifacts", "list", "-o", "json"])).stdout)) as { name: string; version: string }[];
+    const list = JSON.parse(String((await user.kubeyard(["artifacts", "list", "-o", "json"])).stdout)) as {
+      name: string;
+      version: string;
+    }[];
     expect(list.filter((a) => a.name === "traefik-archive").map((a) => a.version)).toEqual([id.replace(/^sha256:/, "").slice(0, 12)]);
   });
 
@@ -101,8 +106,21 @@ describe("the ingress addon", () => {
     const key = path.join(scratch, "tls.key");
     const crt = path.join(scratch, "tls.crt");
     await execa("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", key, "-out", crt,
-      "-subj", "/CN=secure.test", "-addext", "subjectAltName=DNS:secure.test",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      crt,
+      "-subj",
+      "/CN=secure.test",
+      "-addext",
+      "subjectAltName=DNS:secure.test",
     ]);
     await kubectlOk(user, "-n", NS, "create", "secret", "tls", "secure-tls", `--cert=${crt}`, `--key=${key}`);
     await apply(user, ingress("secure", "secure.test", { "/": "b" }, "  tls: [{hosts: [secure.test], secretName: secure-tls}]\n"));
@@ -119,7 +137,18 @@ describe("the ingress addon", () => {
   });
 
   it("routes an HTTPRoute attached to the addon's Gateway", async () => {
-    expect(await kubectlOk(user, "-n", "traefik", "get", "gateway", "traefik", "-o", "jsonpath={.status.conditions[?(@.type=='Programmed')].status}")).toBe("True");
+    expect(
+      await kubectlOk(
+        user,
+        "-n",
+        "traefik",
+        "get",
+        "gateway",
+        "traefik",
+        "-o",
+        "jsonpath={.status.conditions[?(@.type=='Programmed')].status}",
+      ),
+    ).toBe("True");
     await apply(
       user,
       `apiVersion: gateway.networking.k8s.io/v1
@@ -149,7 +178,10 @@ spec:
       /httproute.*\/route[\s\S]*ingress.*\/hello[\s\S]*deployment.*\/a[\s\S]*secret\/secure-tls/,
     );
     await expect(getWithHost(httpPort, "hello.test", "/", undefined, 3_000)).rejects.toThrow();
-    const rows = JSON.parse(String((await user.kubeyard(["-p", profile, "addons", "list", "-o", "json"])).stdout)) as { name: string; enabled: boolean }[];
+    const rows = JSON.parse(String((await user.kubeyard(["-p", profile, "addons", "list", "-o", "json"])).stdout)) as {
+      name: string;
+      enabled: boolean;
+    }[];
     expect(rows.find((x) => x.name === "ingress")?.enabled).toBe(false);
 
     // Once the user's HTTPRoute is gone, disabling again removes the CRD too.

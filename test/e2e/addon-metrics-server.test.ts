@@ -21,20 +21,18 @@ describe("the metrics-server addon", () => {
 
   it("makes kubectl top report CPU and memory of the node and of pods", async () => {
     // The first figures exist once metrics-server has scraped the kubelet twice.
-    const nodes = await eventually(
-      "kubectl top nodes",
-      () => kubectlOk(user, "top", "nodes", "--no-headers"),
-      { timeoutMs: 120_000, intervalMs: 2_000 },
-    );
+    const nodes = await eventually("kubectl top nodes", () => kubectlOk(user, "top", "nodes", "--no-headers"), {
+      timeoutMs: 120_000,
+      intervalMs: 2_000,
+    });
     const [name, cpu, , memory] = nodes.trim().split(/\s+/);
     expect(name).toBe(`${profile}-control-plane`);
     expect(cpu).toMatch(/^\d+m$/);
     expect(memory).toMatch(/^\d+Mi$/);
-    const pods = await eventually(
-      "kubectl top pods",
-      () => kubectlOk(user, "top", "pods", "-n", "kube-system", "--no-headers"),
-      { timeoutMs: 120_000, intervalMs: 2_000 },
-    );
+    const pods = await eventually("kubectl top pods", () => kubectlOk(user, "top", "pods", "-n", "kube-system", "--no-headers"), {
+      timeoutMs: 120_000,
+      intervalMs: 2_000,
+    });
     expect(pods).toMatch(/^coredns-\S+\s+\d+m\s+\d+Mi/m);
   });
 
@@ -79,7 +77,16 @@ spec:
     const utilization = await eventually(
       "a CPU metric on the HorizontalPodAutoscaler",
       async () => {
-        const out = await kubectlOk(user, "-n", NS, "get", "hpa", "busy", "-o", "jsonpath={.status.currentMetrics[0].resource.current.averageUtilization}");
+        const out = await kubectlOk(
+          user,
+          "-n",
+          NS,
+          "get",
+          "hpa",
+          "busy",
+          "-o",
+          "jsonpath={.status.currentMetrics[0].resource.current.averageUtilization}",
+        );
         if (!/^\d+$/.test(out.trim())) throw new Error(`no CPU metric on the HPA yet: "${out}"`);
         return Number(out.trim());
       },

@@ -53,11 +53,15 @@ describe("the registry addon", () => {
   it("keeps the image across a restart of the registry pod (its data is on a PVC)", async () => {
     await kubectlOk(user, "-n", "registry", "delete", "pod", "-l", "app.kubernetes.io/name=registry", "--wait=true");
     await rolledOut(user, "registry", "deployment/registry", "300s");
-    const tags = await eventually("the restarted registry to list the pushed tag", async () => {
-      const r = await httpGet(`http://127.0.0.1:${port}/v2/${repo}/tags/list`);
-      if (r.status !== 200) throw new Error(`tags/list answered ${r.status}: ${r.body}`);
-      return JSON.parse(r.body) as { tags: string[] };
-    }, { timeoutMs: 120_000 });
+    const tags = await eventually(
+      "the restarted registry to list the pushed tag",
+      async () => {
+        const r = await httpGet(`http://127.0.0.1:${port}/v2/${repo}/tags/list`);
+        if (r.status !== 200) throw new Error(`tags/list answered ${r.status}: ${r.body}`);
+        return JSON.parse(r.body) as { tags: string[] };
+      },
+      { timeoutMs: 120_000 },
+    );
     expect(tags.tags).toEqual(["1"]);
     // The node forgets the image and pulls it again from the restarted registry.
     const ref = `localhost:${port}/${repo}:1`;

@@ -108,9 +108,15 @@ describe("kubeyard start refuses bad input before creating anything", () => {
     // The bad role is on line 6.
     writeFileSync(
       file,
-      ["apiVersion: kubeyard.dev/v1alpha1", "kind: Cluster", "nodes:", "  - role: control-plane", "  - role: worker", "  - role: master", ""].join(
-        "\n",
-      ),
+      [
+        "apiVersion: kubeyard.dev/v1alpha1",
+        "kind: Cluster",
+        "nodes:",
+        "  - role: control-plane",
+        "  - role: worker",
+        "  - role: master",
+        "",
+      ].join("\n"),
     );
     const { stderr } = await refusedStart(user, ["--config", file]);
     expect(stderr).toContain(`${file}:6`);

@@ -34,7 +34,12 @@ const configFile = path.join(user.home, "cluster.yaml");
 const page = `kept-${Math.random().toString(36).slice(2, 10)}`;
 let hostPort = 0;
 
-type Kubeconfig = { "current-context"?: string; contexts?: { name: string }[] | null; clusters?: { name: string }[] | null; users?: { name: string }[] | null };
+type Kubeconfig = {
+  "current-context"?: string;
+  contexts?: { name: string }[] | null;
+  clusters?: { name: string }[] | null;
+  users?: { name: string }[] | null;
+};
 const readKubeconfig = (u: TestUser) => (parseYaml(readFileSync(u.kubeconfig, "utf8")) ?? {}) as Kubeconfig;
 const names = (list: { name: string }[] | null | undefined) => (list ?? []).map((i) => i.name);
 const nodeNames = async (profile: string) => (await engineObjects(profile)).containers.sort();
@@ -47,11 +52,15 @@ async function ok(u: TestUser, args: string[]): Promise<string> {
 
 /** The page the web server serves from its PersistentVolume, fetched from the host through the mapped port. */
 async function pageFromHost(timeoutMs = 180_000): Promise<string> {
-  return eventually("the page from the host through the mapped port", async () => {
-    const res = await httpGet(`http://127.0.0.1:${hostPort}/index.html`, 5_000);
-    if (res.status !== 200) throw new Error(`GET from the host: HTTP ${res.status}`);
-    return res.body.trim();
-  }, { timeoutMs: timeoutMs });
+  return eventually(
+    "the page from the host through the mapped port",
+    async () => {
+      const res = await httpGet(`http://127.0.0.1:${hostPort}/index.html`, 5_000);
+      if (res.status !== 200) throw new Error(`GET from the host: HTTP ${res.status}`);
+      return res.body.trim();
+    },
+    { timeoutMs: timeoutMs },
+  );
 }
 
 beforeAll(async () => {
@@ -109,11 +118,19 @@ spec:
 
 afterAll(async () => {
   // The engine may just have been restarted: give it the time to answer before cleaning up.
-  await eventually("the engine to answer", async () => {
-    if ((await user.kubeyard(["profile", "list"])).exitCode !== 0) throw new Error("engine not answering");
-  }, { timeoutMs: 120_000 }).catch(() => undefined);
+  await eventually(
+    "the engine to answer",
+    async () => {
+      if ((await user.kubeyard(["profile", "list"])).exitCode !== 0) throw new Error("engine not answering");
+    },
+    { timeoutMs: 120_000 },
+  ).catch(() => undefined);
   const failures: string[] = [];
-  for (const [u, profile] of [[user, A], [user, B], [other, C]] as const) {
+  for (const [u, profile] of [
+    [user, A],
+    [user, B],
+    [other, C],
+  ] as const) {
     const r = await u.kubeyard(["delete", "-p", profile]);
     if (r.exitCode !== 0) failures.push(`delete ${profile}: ${String(r.all)}`);
     const left = await engineObjects(profile);
@@ -152,7 +169,14 @@ describe("cluster lifecycle", () => {
     const s = JSON.parse(String(r.stdout)) as { profile: string; exists: boolean; running: boolean; nodes: Record<string, unknown>[] };
     expect(s).toMatchObject({ profile: A, exists: true, running: true });
     expect(s.nodes).toEqual([
-      expect.objectContaining({ name: `${A}-control-plane`, role: "control-plane", container: "running", kubelet: "ok", apiserver: "ok", etcd: "ok" }),
+      expect.objectContaining({
+        name: `${A}-control-plane`,
+        role: "control-plane",
+        container: "running",
+        kubelet: "ok",
+        apiserver: "ok",
+        etcd: "ok",
+      }),
     ]);
   });
 
@@ -164,7 +188,10 @@ describe("cluster lifecycle", () => {
     expect(status.exitCode).not.toBe(0);
     expect(String(status.stdout)).toContain(`cluster "${A}": not running`);
     expect(String(status.stdout)).toMatch(new RegExp(`${A}-control-plane\\s+control-plane\\s+stopped\\s+stopped\\s+stopped\\s+stopped`));
-    const json = JSON.parse(String((await user.kubeyard(["-p", A, "status", "-o", "json"])).stdout)) as { running: boolean; nodes: { container: string }[] };
+    const json = JSON.parse(String((await user.kubeyard(["-p", A, "status", "-o", "json"])).stdout)) as {
+      running: boolean;
+      nodes: { container: string }[];
+    };
     expect(json.running).toBe(false);
     expect(json.nodes.map((n) => n.container)).toEqual(["stopped"]);
 
@@ -246,10 +273,14 @@ describe("cluster lifecycle", () => {
     await restartDockerEngine();
 
     // The engine restarted the same containers (restart policy); kubeyard was not involved.
-    await eventually("every node container to be running", async () => {
-      const stdout = await execDocker(["inspect", "--format", "{{.State.Status}}", ...nodes]);
-      expect(stdout.trim().split("\n")).toEqual(nodes.map(() => "running"));
-    }, { timeoutMs: 120_000 });
+    await eventually(
+      "every node container to be running",
+      async () => {
+        const stdout = await execDocker(["inspect", "--format", "{{.State.Status}}", ...nodes]);
+        expect(stdout.trim().split("\n")).toEqual(nodes.map(() => "running"));
+      },
+      { timeoutMs: 120_000 },
+    );
     const after = await containerStarts(nodes);
     for (const n of nodes) {
       expect(after[n]!.id).toBe(before[n]!.id);
@@ -257,11 +288,10 @@ describe("cluster lifecycle", () => {
     }
 
     // The API server answers again (nothing to watch before it does), then the node is Ready.
-    await eventually(
-      "the API server to say ready",
-      () => kubectlOk(kA, "get", "--raw", "/readyz"),
-      { timeoutMs: 300_000, intervalMs: 2_000 },
-    );
+    await eventually("the API server to say ready", () => kubectlOk(kA, "get", "--raw", "/readyz"), {
+      timeoutMs: 300_000,
+      intervalMs: 2_000,
+    });
     await waitFor(kA, "default", [`node/${A}-control-plane`, "--for=condition=Ready"], "300s");
     await rolledOut(kA, NS, "deployment/web", "300s");
     expect(await pageFromHost(300_000)).toBe(page);

@@ -41,7 +41,10 @@ describe("kubeyard start: what a user sees", () => {
     expect((await kubectlOk(user, "config", "current-context")).trim()).toBe(profile);
 
     const table = await kubectlOk(user, "get", "nodes", "--no-headers");
-    const rows = table.trim().split("\n").map((l) => l.trim().split(/\s+/));
+    const rows = table
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/));
     expect(rows).toHaveLength(1);
     const [name, status, , , version] = rows[0]!;
     expect({ name, status, version }).toEqual({ name: `${profile}-control-plane`, status: "Ready", version: VERSION });
@@ -126,7 +129,8 @@ spec:
 `,
       );
       await waitFor(user, NS, ["pod/client", "--for=condition=Ready"]);
-      const ip = async (ns: string, svc: string) => (await kubectlOk(user, "-n", ns, "get", "svc", svc, "-o", "jsonpath={.spec.clusterIP}")).trim();
+      const ip = async (ns: string, svc: string) =>
+        (await kubectlOk(user, "-n", ns, "get", "svc", svc, "-o", "jsonpath={.spec.clusterIP}")).trim();
       const [dnsIP, apiIP, webIP] = await Promise.all([ip("kube-system", "kube-dns"), ip("default", "kubernetes"), ip(NS, "web")]);
 
       const api = await exec("client", "nslookup", "kubernetes.default.svc.cluster.local");
@@ -158,7 +162,13 @@ spec:
 `,
     );
     const defaultClass = (
-      await kubectlOk(user, "get", "storageclass", "-o", `jsonpath={.items[?(@.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class=="true")].metadata.name}`)
+      await kubectlOk(
+        user,
+        "get",
+        "storageclass",
+        "-o",
+        `jsonpath={.items[?(@.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class=="true")].metadata.name}`,
+      )
     ).trim();
     expect(defaultClass).not.toBe("");
     const claim = JSON.parse(await kubectlOk(user, "-n", NS, "get", "pvc", "data", "-o", "json")) as {
@@ -252,11 +262,9 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
 `,
     );
     // The authorizer learns of the binding through its informers, a moment after it is stored.
-    await eventually(
-      "the API server to list pods for the pod's ServiceAccount",
-      async () => expect(await call("GET", pods)).toBe(200),
-      { timeoutMs: 60_000 },
-    );
+    await eventually("the API server to list pods for the pod's ServiceAccount", async () => expect(await call("GET", pods)).toBe(200), {
+      timeoutMs: 60_000,
+    });
     const list = await exec(
       "api-client",
       "bash",

@@ -89,7 +89,10 @@ describe("kubeyard image", () => {
       expect(refs.filter((r) => r.startsWith("sha256:"))).toEqual([]);
     }
     const text = await ok(["image", "ls"]);
-    const rows = text.split("\n").filter((l) => l.includes(APP_IN_NODES)).map((l) => l.split(/\s+/)[0]);
+    const rows = text
+      .split("\n")
+      .filter((l) => l.includes(APP_IN_NODES))
+      .map((l) => l.split(/\s+/)[0]);
     expect(rows.sort()).toEqual([CONTROL_PLANE, WORKER]);
   });
 
@@ -138,7 +141,11 @@ describe("kubeyard logs", () => {
     const pki = path.join(user.env.KUBEYARD_HOME!, "profiles", profile, "pki");
     const keys = filesUnder(pki).filter((f) => f.endsWith(".key"));
     expect(keys.length).toBeGreaterThan(10);
-    return keys.flatMap((f) => readFileSync(f, "utf8").split("\n").filter((l) => l.length > 40 && !l.startsWith("-----")));
+    return keys.flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .filter((l) => l.length > 40 && !l.startsWith("-----")),
+    );
   }
 
   it("writes a .tar.gz with every component's log per node, cluster views and the cluster record, without key material", async () => {
@@ -267,7 +274,18 @@ spec:
 describe("kubeyard pause and unpause", () => {
   const data = `kept-${stamp}`;
   const podFacts = async () =>
-    (await kubectlOk(user, "-n", NS, "get", "pod", "keeper", "-o", "jsonpath={.metadata.uid} {.status.phase} {.status.containerStatuses[0].restartCount}")).trim();
+    (
+      await kubectlOk(
+        user,
+        "-n",
+        NS,
+        "get",
+        "pod",
+        "keeper",
+        "-o",
+        "jsonpath={.metadata.uid} {.status.phase} {.status.containerStatuses[0].restartCount}",
+      )
+    ).trim();
   const apiAnswers = async () => (await user.kubectl(["get", "--raw", "/readyz", "--request-timeout=5s"])).exitCode === 0;
 
   beforeAll(async () => {
@@ -332,11 +350,9 @@ spec:
     const status = await user.kubeyard(["-p", profile, "status", "-o", "json"]);
     expect(status.exitCode, String(status.all)).toBe(0);
     expect((JSON.parse(String(status.stdout)) as { running: boolean; paused: boolean }).running).toBe(true);
-    await eventually(
-      "the pod to run as before once start has resumed the cluster",
-      async () => expect(await podFacts()).toBe(facts),
-      { timeoutMs: 120_000 },
-    );
+    await eventually("the pod to run as before once start has resumed the cluster", async () => expect(await podFacts()).toBe(facts), {
+      timeoutMs: 120_000,
+    });
     expect((await kubectlOk(user, "-n", NS, "exec", "keeper", "--", "cat", "/data/note")).trim()).toBe(data);
   }, 600_000);
 });

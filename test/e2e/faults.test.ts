@@ -163,43 +163,33 @@ describe("Ctrl-C during start leaves a complete cluster or nothing", () => {
     return r;
   }
 
-  it(
-    "interrupted once it is past the nodes step",
-    async () => {
-      const user = new TestUser();
-      writeForeignKubeconfig(user.kubeconfig);
-      const profile = uniqueProfile("sigint");
-      try {
-        const r = await interruptedStart(user, profile, (all) =>
-          waitForLine(all, /^. (certificates|etcd|control plane)\b/, 300_000),
-        );
-        expect(String(r.all)).toMatch(/SIGINT/);
-        const outcome = await expectCompleteOrNothing(user, profile, String(r.all), r.exitCode ?? r.signal);
-        // Interrupted means not finished: the exit code says so, unless it had completed.
-        if (outcome === "nothing") expect(r.exitCode, String(r.all)).not.toBe(0);
-      } finally {
-        await user.kubeyard(["delete", "-p", profile]);
-      }
-    },
-    600_000,
-  );
+  it("interrupted once it is past the nodes step", async () => {
+    const user = new TestUser();
+    writeForeignKubeconfig(user.kubeconfig);
+    const profile = uniqueProfile("sigint");
+    try {
+      const r = await interruptedStart(user, profile, (all) => waitForLine(all, /^. (certificates|etcd|control plane)\b/, 300_000));
+      expect(String(r.all)).toMatch(/SIGINT/);
+      const outcome = await expectCompleteOrNothing(user, profile, String(r.all), r.exitCode ?? r.signal);
+      // Interrupted means not finished: the exit code says so, unless it had completed.
+      if (outcome === "nothing") expect(r.exitCode, String(r.all)).not.toBe(0);
+    } finally {
+      await user.kubeyard(["delete", "-p", profile]);
+    }
+  }, 600_000);
 
-  it(
-    "interrupted right after it was spawned",
-    async () => {
-      const user = new TestUser();
-      writeForeignKubeconfig(user.kubeconfig);
-      const profile = uniqueProfile("sigint");
-      try {
-        const r = await interruptedStart(user, profile, async () => undefined);
-        expect(r.exitCode === 0, String(r.all)).toBe(false);
-        await expectCompleteOrNothing(user, profile, String(r.all), r.exitCode ?? r.signal);
-      } finally {
-        await user.kubeyard(["delete", "-p", profile]);
-      }
-    },
-    300_000,
-  );
+  it("interrupted right after it was spawned", async () => {
+    const user = new TestUser();
+    writeForeignKubeconfig(user.kubeconfig);
+    const profile = uniqueProfile("sigint");
+    try {
+      const r = await interruptedStart(user, profile, async () => undefined);
+      expect(r.exitCode === 0, String(r.all)).toBe(false);
+      await expectCompleteOrNothing(user, profile, String(r.all), r.exitCode ?? r.signal);
+    } finally {
+      await user.kubeyard(["delete", "-p", profile]);
+    }
+  }, 300_000);
 });
 
 function inotifyLimit(): string {

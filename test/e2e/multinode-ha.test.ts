@@ -18,20 +18,39 @@ const lb = `${profile}-external-load-balancer`;
 
 async function readyNodes(): Promise<string[]> {
   const out = await kubectlOk(
-    user, "get", "nodes", "-o",
-    "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}",
+    user,
+    "get",
+    "nodes",
+    "-o",
+    'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
   );
-  return out.trim().split("\n").filter((l) => l.endsWith("=True")).map((l) => l.split("=")[0]!).sort();
+  return out
+    .trim()
+    .split("\n")
+    .filter((l) => l.endsWith("=True"))
+    .map((l) => l.split("=")[0]!)
+    .sort();
 }
 
 /** The names of the etcd members, as the member on `node` lists them. */
 async function etcdMembers(node: string): Promise<string[]> {
   const pki = "/etc/kubernetes/pki/etcd";
   const r = await execa("docker", [
-    "exec", node, "etcdctl", "--endpoints=https://127.0.0.1:2379", `--cacert=${pki}/ca.crt`,
-    `--cert=${pki}/healthcheck-client.crt`, `--key=${pki}/healthcheck-client.key`, "member", "list",
+    "exec",
+    node,
+    "etcdctl",
+    "--endpoints=https://127.0.0.1:2379",
+    `--cacert=${pki}/ca.crt`,
+    `--cert=${pki}/healthcheck-client.crt`,
+    `--key=${pki}/healthcheck-client.key`,
+    "member",
+    "list",
   ]);
-  return r.stdout.trim().split("\n").map((l) => l.split(", ")[2]!).sort();
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.split(", ")[2]!)
+    .sort();
 }
 
 describe("kubeyard start --control-planes 3", () => {
@@ -51,10 +70,14 @@ describe("kubeyard start --control-planes 3", () => {
     await execa("docker", ["stop", "-t", "5", cps[0]!]);
     // The API answers through the load balancer as soon as it stops sending clients to the stopped one.
     await eventually("the API server to answer through the load balancer", () => kubectlOk(user, "get", "nodes"), { timeoutMs: 60_000 });
-    await eventually(`${cps[0]} to be NotReady`, async () => {
-      const ready = await readyNodes();
-      if (ready.includes(cps[0]!)) throw new Error(`${cps[0]} is still Ready`);
-    }, { timeoutMs: 180_000, intervalMs: 2_000 });
+    await eventually(
+      `${cps[0]} to be NotReady`,
+      async () => {
+        const ready = await readyNodes();
+        if (ready.includes(cps[0]!)) throw new Error(`${cps[0]} is still Ready`);
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000 },
+    );
     await apply(
       user,
       `
@@ -75,10 +98,14 @@ spec:
   it("brings the stopped control plane back with `kubeyard start`", async () => {
     const r = await user.kubeyard(["start", "-p", profile]);
     expect(r.exitCode, String(r.all)).toBe(0);
-    await eventually("all three control planes to be Ready", async () => {
-      const ready = await readyNodes();
-      if (ready.length !== 3) throw new Error(`Ready: ${ready.join(", ")}`);
-    }, { timeoutMs: 300_000, intervalMs: 2_000 });
+    await eventually(
+      "all three control planes to be Ready",
+      async () => {
+        const ready = await readyNodes();
+        if (ready.length !== 3) throw new Error(`Ready: ${ready.join(", ")}`);
+      },
+      { timeoutMs: 300_000, intervalMs: 2_000 },
+    );
   }, 600_000);
 
   it("adds a fourth control plane: an etcd member, a server behind the load balancer, a Ready node", async () => {

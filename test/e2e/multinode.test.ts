@@ -58,13 +58,24 @@ async function canFetch(pod: string, url: string, namespace = NS): Promise<boole
 
 async function podsOf(selector: string, namespace = NS): Promise<{ name: string; node: string; ip: string }[]> {
   const out = await kubectlOk(
-    user, "-n", namespace, "get", "pods", "-l", selector, "-o",
-    "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{\"\\n\"}{end}",
+    user,
+    "-n",
+    namespace,
+    "get",
+    "pods",
+    "-l",
+    selector,
+    "-o",
+    'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}',
   );
-  return out.trim().split("\n").filter(Boolean).map((l) => {
-    const [name, node, ip] = l.split(" ");
-    return { name: name!, node: node!, ip: ip! };
-  });
+  return out
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [name, node, ip] = l.split(" ");
+      return { name: name!, node: node!, ip: ip! };
+    });
 }
 
 async function nodeOf(pod: string, namespace = NS): Promise<string> {
@@ -168,10 +179,14 @@ spec:
       const pods = await podsOf("app=every");
       const client = pods.find((p) => p.node === web)!;
       const seen = new Set<string>();
-      await eventually("every web pod to answer through the Service", async () => {
-        seen.add((await fetchFrom(client.name, `http://every.${NS}.svc.cluster.local/`)).trim());
-        if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
-      }, { timeoutMs: 120_000, intervalMs: 200 });
+      await eventually(
+        "every web pod to answer through the Service",
+        async () => {
+          seen.add((await fetchFrom(client.name, `http://every.${NS}.svc.cluster.local/`)).trim());
+          if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
+        },
+        { timeoutMs: 120_000, intervalMs: 200 },
+      );
       expect([...seen].sort()).toEqual(pods.map((p) => p.name).sort());
     });
   });
@@ -189,7 +204,12 @@ spec:
         { timeoutMs: 60_000 },
       );
     const tunnelAddressesOn = async (node: string) =>
-      [...String((await user.kubeyard(["-p", profile, "ssh", node, "--", "ip", "-o", "-4", "addr", "show", "dev", "eth0", "label", "eth0:kyt"])).stdout).matchAll(/inet (\S+)\/32/g)].map((m) => m[1]);
+      [
+        ...String(
+          (await user.kubeyard(["-p", profile, "ssh", node, "--", "ip", "-o", "-4", "addr", "show", "dev", "eth0", "label", "eth0:kyt"]))
+            .stdout,
+        ).matchAll(/inet (\S+)\/32/g),
+      ].map((m) => m[1]);
 
     beforeAll(async () => {
       await apply(
@@ -226,21 +246,23 @@ spec:
       const ip = await ingressOf("every-lb");
       const want = (await podsOf("app=every")).map((p) => p.name).sort();
       const seen = new Set<string>();
-      await eventually("every web pod to answer through the tunnelled load balancer", async () => {
-        seen.add((await httpGet(`http://${ip}/`)).body.trim());
-        if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
-      }, { timeoutMs: 120_000, intervalMs: 100 });
+      await eventually(
+        "every web pod to answer through the tunnelled load balancer",
+        async () => {
+          seen.add((await httpGet(`http://${ip}/`)).body.trim());
+          if (seen.size < 3) throw new Error(`only ${[...seen].join(", ")} answered so far`);
+        },
+        { timeoutMs: 120_000, intervalMs: 100 },
+      );
       expect([...seen].sort()).toEqual(want);
     });
 
     it("puts a Local Service's address on the node that runs its pod, which answers", async () => {
       const ip = await ingressOf("solo-lb");
       await eventually(`${ip} to be on the db node`, async () => expect(await tunnelAddressesOn(db)).toContain(ip), { timeoutMs: 30_000 });
-      await eventually(
-        `${ip} to answer from the solo pod`,
-        async () => expect((await httpGet(`http://${ip}/`)).body.trim()).toBe("solo"),
-        { timeoutMs: 60_000 },
-      );
+      await eventually(`${ip} to answer from the solo pod`, async () => expect((await httpGet(`http://${ip}/`)).body.trim()).toBe("solo"), {
+        timeoutMs: 60_000,
+      });
       expect(await tunnel.stop("SIGINT")).toBe(0);
       for (const node of [cp, web, db]) expect(await tunnelAddressesOn(node)).toEqual([]);
       await kubectlOk(user, "-n", NS, "delete", "svc", "every-lb", "solo-lb");
@@ -296,7 +318,15 @@ spec:
       const pods = await podsOf("app=db");
       expect(pods.map((p) => p.name).sort()).toEqual(["db-0", "db-1", "db-2"]);
       expect(new Set(pods.map((p) => p.node)).size).toBe(3);
-      const pvcs = await kubectlOk(user, "-n", NS, "get", "pvc", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase}{\"\\n\"}{end}");
+      const pvcs = await kubectlOk(
+        user,
+        "-n",
+        NS,
+        "get",
+        "pvc",
+        "-o",
+        'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}',
+      );
       expect(pvcs.trim().split("\n").sort()).toEqual(["data-db-0=Bound", "data-db-1=Bound", "data-db-2=Bound"]);
     });
 
@@ -364,12 +394,25 @@ ${spec}
     });
 
     it("leaves a pod that does not tolerate the worker's taint unscheduled, saying why", async () => {
-      await eventually("the untolerated pod to be refused scheduling", async () => {
-        const cond = await kubectlOk(user, "-n", NS, "get", "pod", "untolerated", "-o", "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")].message}");
-        // The control plane and the db worker are tainted; the web worker lacks the label.
-        expect(cond).toContain("1 node(s) didn't match Pod's node affinity/selector");
-        expect(cond).toContain("2 node(s) had untolerated taint(s)");
-      }, { timeoutMs: 60_000 });
+      await eventually(
+        "the untolerated pod to be refused scheduling",
+        async () => {
+          const cond = await kubectlOk(
+            user,
+            "-n",
+            NS,
+            "get",
+            "pod",
+            "untolerated",
+            "-o",
+            'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}',
+          );
+          // The control plane and the db worker are tainted; the web worker lacks the label.
+          expect(cond).toContain("1 node(s) didn't match Pod's node affinity/selector");
+          expect(cond).toContain("2 node(s) had untolerated taint(s)");
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(await nodeOf("untolerated")).toBe("");
     });
 
@@ -409,10 +452,14 @@ ${spec}
         `{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-deny","namespace":"${ns}"},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}`,
       );
       const url = await serverURL();
-      await eventually("the NetworkPolicy to cut both clients off", async () => {
-        if (await canFetch("friend", url, ns)) throw new Error("friend still reaches the server");
-        if (await canFetch("stranger", url, ns)) throw new Error("stranger still reaches the server");
-      }, { timeoutMs: 120_000 });
+      await eventually(
+        "the NetworkPolicy to cut both clients off",
+        async () => {
+          if (await canFetch("friend", url, ns)) throw new Error("friend still reaches the server");
+          if (await canFetch("stranger", url, ns)) throw new Error("stranger still reaches the server");
+        },
+        { timeoutMs: 120_000 },
+      );
     });
 
     it("then lets through only what an allow rule selects", async () => {

@@ -47,7 +47,10 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
 
   beforeAll(async () => {
     await apply(user, deployment("web", 3));
-    await apply(user, lbService("web", "web", "", "[{name: http, port: 80, targetPort: 8080}, {name: udp, port: 8081, targetPort: 8081, protocol: UDP}]"));
+    await apply(
+      user,
+      lbService("web", "web", "", "[{name: http, port: 80, targetPort: 8080}, {name: udp, port: 8081, targetPort: 8081, protocol: UDP}]"),
+    );
     await rolledOut(user, NS, "deployment/web");
     pods = await podNames("web");
     const nodes = JSON.parse(String((await user.kubeyard(["-p", profile, "node", "list", "-o", "json"])).stdout)) as { ip: string }[];
@@ -65,11 +68,9 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
     expect(webIP.replace(/\.\d+$/, "")).toBe(gateway.replace(/\.\d+$/, ""));
     expect(Number(webIP.split(".")[3])).toBeGreaterThan(192);
     expect(await k("get", "svc", "web", "-o", "jsonpath={.status.loadBalancer.ingress[0].ipMode}")).toBe("VIP");
-    await eventually(
-      `${webIP} as the only tunnel address on the node`,
-      async () => expect(await nodeAddresses()).toEqual([webIP]),
-      { timeoutMs: 30_000 },
-    );
+    await eventually(`${webIP} as the only tunnel address on the node`, async () => expect(await nodeAddresses()).toEqual([webIP]), {
+      timeoutMs: 30_000,
+    });
     expect(await allAnswer(`http://${webIP}:80`, pods)).toEqual(pods);
     await tunnel.line(new RegExp(`^${NS}/web ${webIP.replace(/\./g, "\\.")} 80/TCP,8081/UDP backends=3$`));
   });
@@ -84,11 +85,9 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
     expect(await nodeAddresses()).toEqual([webIP, secondIP].sort());
     await k("delete", "svc", "second");
     await tunnel.line(new RegExp(`^${NS}/second removed$`));
-    await eventually(
-      `${webIP} as the only tunnel address on the node`,
-      async () => expect(await nodeAddresses()).toEqual([webIP]),
-      { timeoutMs: 30_000 },
-    );
+    await eventually(`${webIP} as the only tunnel address on the node`, async () => expect(await nodeAddresses()).toEqual([webIP]), {
+      timeoutMs: 30_000,
+    });
   });
 
   it("lets kube-proxy enforce loadBalancerSourceRanges on the host's address", async () => {
@@ -116,11 +115,9 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
   it("after a SIGKILL, the next tunnel takes over the addresses and removes those nothing serves", async () => {
     await apply(user, lbService("doomed", "web"));
     const doomedIP = await waitIngress("doomed");
-    await eventually(
-      "both Services' addresses on the node",
-      async () => expect(await nodeAddresses()).toEqual([webIP, doomedIP].sort()),
-      { timeoutMs: 30_000 },
-    );
+    await eventually("both Services' addresses on the node", async () => expect(await nodeAddresses()).toEqual([webIP, doomedIP].sort()), {
+      timeoutMs: 30_000,
+    });
     await tunnel.stop("SIGKILL");
     await k("delete", "svc", "doomed");
     // The killed tunnel's addresses stay on the node until a tunnel runs again.
@@ -128,11 +125,9 @@ describe("kubeyard tunnel, forwarded by the nodes", () => {
 
     tunnel = new TunnelProcess(user, profile);
     await tunnel.line(/did not stop cleanly/);
-    await eventually(
-      `${webIP} as the only tunnel address on the node again`,
-      async () => expect(await nodeAddresses()).toEqual([webIP]),
-      { timeoutMs: 30_000 },
-    );
+    await eventually(`${webIP} as the only tunnel address on the node again`, async () => expect(await nodeAddresses()).toEqual([webIP]), {
+      timeoutMs: 30_000,
+    });
     expect(await waitIngress("web")).toBe(webIP);
     await serves(`http://${webIP}:80/hostname`);
   });

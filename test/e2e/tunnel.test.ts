@@ -28,7 +28,10 @@ describe("kubeyard tunnel", () => {
 
   beforeAll(async () => {
     await apply(user, deployment("web", 3));
-    await apply(user, lbService("web", "web", "", "[{name: http, port: 80, targetPort: 8080}, {name: udp, port: 8081, targetPort: 8081, protocol: UDP}]"));
+    await apply(
+      user,
+      lbService("web", "web", "", "[{name: http, port: 80, targetPort: 8080}, {name: udp, port: 8081, targetPort: 8081, protocol: UDP}]"),
+    );
     await rolledOut(user, NS, "deployment/web");
     pods = await podNames("web");
     expect(pods).toHaveLength(3);
@@ -66,19 +69,15 @@ describe("kubeyard tunnel", () => {
     await tunnel.line(new RegExp(`^${NS}/web \\S+ 80/TCP,8081/UDP backends=1$`));
 
     const secondIP = await serviceMovedToPort8088("second", "web", webIP);
-    await eventually(
-      `${secondIP}:80 to refuse connections`,
-      async () => expect(await refused(secondIP, 80)).toBe(true),
-      { timeoutMs: 60_000 },
-    );
+    await eventually(`${secondIP}:80 to refuse connections`, async () => expect(await refused(secondIP, 80)).toBe(true), {
+      timeoutMs: 60_000,
+    });
 
     await k("delete", "svc", "second");
     await tunnel.line(new RegExp(`^${NS}/second removed$`));
-    await eventually(
-      `${secondIP}:8088 to refuse connections`,
-      async () => expect(await refused(secondIP, 8088)).toBe(true),
-      { timeoutMs: 60_000 },
-    );
+    await eventually(`${secondIP}:8088 to refuse connections`, async () => expect(await refused(secondIP, 8088)).toBe(true), {
+      timeoutMs: 60_000,
+    });
     await k("scale", "deployment/web", "--replicas=3");
     await rolledOut(user, NS, "deployment/web");
   });
@@ -89,7 +88,9 @@ describe("kubeyard tunnel", () => {
     await serves("http://127.100.9.9:80/hostname");
 
     await apply(user, lbService("outside", "web", "  loadBalancerIP: 10.9.9.9\n"));
-    await tunnel.line(new RegExp(`^${NS}/outside <pending> - backends=\\d problem: spec.loadBalancerIP 10.9.9.9 is outside 127.100.0.0/16`));
+    await tunnel.line(
+      new RegExp(`^${NS}/outside <pending> - backends=\\d problem: spec.loadBalancerIP 10.9.9.9 is outside 127.100.0.0/16`),
+    );
     expect(await ingressOf("outside")).toBe("");
     await k("delete", "svc", "outside");
   });
@@ -99,14 +100,30 @@ describe("kubeyard tunnel", () => {
     await new Promise<void>((resolve) => squatter.listen(8090, "127.100.9.20", () => resolve()));
     const portsOf = async () => (await k("get", "svc", "clash", "-o", "jsonpath={.status.loadBalancer.ingress[0].ports}")) || "[]";
     try {
-      await apply(user, lbService("clash", "web", "  loadBalancerIP: 127.100.9.20\n", "[{name: http, port: 80, targetPort: 8080}, {name: alt, port: 8090, targetPort: 8080}]"));
+      await apply(
+        user,
+        lbService(
+          "clash",
+          "web",
+          "  loadBalancerIP: 127.100.9.20\n",
+          "[{name: http, port: 80, targetPort: 8080}, {name: alt, port: 8090, targetPort: 8080}]",
+        ),
+      );
       expect(await waitIngress("clash")).toBe("127.100.9.20");
-      await eventually("the Service's status to show port 8090 in use", async () =>
-        expect(JSON.parse(await portsOf())).toEqual([
-          { port: 80, protocol: "TCP" },
-          { port: 8090, protocol: "TCP", error: "kubeyard.dev/PortInUse" },
-        ]), { timeoutMs: 60_000 });
-      await tunnel.line(new RegExp(`^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3 problem: 127\\.100\\.9\\.20:8090/TCP is in use by another program on this host$`));
+      await eventually(
+        "the Service's status to show port 8090 in use",
+        async () =>
+          expect(JSON.parse(await portsOf())).toEqual([
+            { port: 80, protocol: "TCP" },
+            { port: 8090, protocol: "TCP", error: "kubeyard.dev/PortInUse" },
+          ]),
+        { timeoutMs: 60_000 },
+      );
+      await tunnel.line(
+        new RegExp(
+          `^${NS}/clash 127\\.100\\.9\\.20 80/TCP,8090/TCP backends=3 problem: 127\\.100\\.9\\.20:8090/TCP is in use by another program on this host$`,
+        ),
+      );
       // kube-proxy may not have programmed the new NodePort yet.
       await serves("http://127.100.9.20:80/hostname");
     } finally {
@@ -114,7 +131,11 @@ describe("kubeyard tunnel", () => {
     }
     await eventually(
       "the Service's status to show port 8090 free",
-      async () => expect(JSON.parse(await portsOf())).toEqual([{ port: 80, protocol: "TCP" }, { port: 8090, protocol: "TCP" }]),
+      async () =>
+        expect(JSON.parse(await portsOf())).toEqual([
+          { port: 80, protocol: "TCP" },
+          { port: 8090, protocol: "TCP" },
+        ]),
       { timeoutMs: 60_000 },
     );
     await serves("http://127.100.9.20:8090/hostname");
@@ -127,10 +148,12 @@ describe("kubeyard tunnel", () => {
     const ip = await waitIngress("guarded");
     const get = (localAddress: string) =>
       new Promise<number>((resolve, reject) => {
-        http.get(`http://${ip}:80/hostname`, { localAddress, agent: false, timeout: 10_000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        }).on("error", reject);
+        http
+          .get(`http://${ip}:80/hostname`, { localAddress, agent: false, timeout: 10_000 }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on("error", reject);
       });
     const inside = await eventually("127.0.0.9, inside loadBalancerSourceRanges, to be answered", () => get("127.0.0.9"), {
       timeoutMs: 60_000,

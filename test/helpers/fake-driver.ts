@@ -231,7 +231,10 @@ export class FakeDriver implements NodeDriver {
     for (const p of node.spec.ports) {
       if (!p.hostPort) continue;
       const holder = [...this.nodes.values()].find(
-        (n) => n !== node && n.state !== "stopped" && this.infoOf(n).ports.some((q) => q.hostPort === p.hostPort && q.listenAddress === p.listenAddress),
+        (n) =>
+          n !== node &&
+          n.state !== "stopped" &&
+          this.infoOf(n).ports.some((q) => q.hostPort === p.hostPort && q.listenAddress === p.listenAddress),
       );
       if (holder) {
         throw new UserError(`Cannot start node ${node.spec.name}: ${p.listenAddress}:${p.hostPort} is already in use on this host.`);

@@ -90,7 +90,10 @@ export class FakeImages implements ImageStore {
     if (missing.length) throw new Error(`reference does not exist: ${missing.join(", ")}`);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fake-save-"));
     await fs.writeFile(path.join(dir, "config.json"), JSON.stringify({ config: {} }));
-    await fs.writeFile(path.join(dir, "manifest.json"), JSON.stringify(refs.map((r) => ({ Config: "config.json", RepoTags: [r], Layers: [] }))));
+    await fs.writeFile(
+      path.join(dir, "manifest.json"),
+      JSON.stringify(refs.map((r) => ({ Config: "config.json", RepoTags: [r], Layers: [] }))),
+    );
     const stream = tar.c({ cwd: dir, portable: true }, ["manifest.json", "config.json"]);
     stream.on("end", () => void fs.rm(dir, { recursive: true, force: true }));
     return stream as unknown as NodeJS.ReadableStream;

@@ -33,15 +33,12 @@ interface Response {
 
 function get(port: number, urlPath: string, tls: { ca: string; cert?: string; key?: string }): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: "127.0.0.1", port, path: urlPath, method: "GET", ...tls, agent: false, timeout: 10_000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
+    const req = https.request({ host: "127.0.0.1", port, path: urlPath, method: "GET", ...tls, agent: false, timeout: 10_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
     req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} timed out`)));
     req.on("error", reject);
     req.end();
@@ -119,36 +116,44 @@ describe("etcd and kube-apiserver as plain processes", () => {
     return res.status === 200 ? (JSON.parse(res.body).spec?.holderIdentity as string | undefined) : undefined;
   };
 
-  it("with one control plane, runs the controller manager's controllers at once, each as its own service account, electing no leader", async () => {
-    const started = await startControllers(ctx);
-    // use-service-account-credentials: the controller manager makes each controller's service
-    // account with its own identity, which RBAC allows it and nobody else but an admin.
-    await cp.until("the deployment-controller service account", async () => {
-      const res = await get(apiServer(), "/api/v1/namespaces/kube-system/serviceaccounts/deployment-controller", admin);
-      expect(res.status, res.body).toBe(200);
-    });
-    expect(await leaseHolder("kube-controller-manager")).toBeUndefined();
-    expect(await leaseHolder("kube-scheduler")).toBeUndefined();
-    for (const p of started) await p.stop();
-  }, READY_WITHIN_MS + 60_000);
+  it(
+    "with one control plane, runs the controller manager's controllers at once, each as its own service account, electing no leader",
+    async () => {
+      const started = await startControllers(ctx);
+      // use-service-account-credentials: the controller manager makes each controller's service
+      // account with its own identity, which RBAC allows it and nobody else but an admin.
+      await cp.until("the deployment-controller service account", async () => {
+        const res = await get(apiServer(), "/api/v1/namespaces/kube-system/serviceaccounts/deployment-controller", admin);
+        expect(res.status, res.body).toBe(200);
+      });
+      expect(await leaseHolder("kube-controller-manager")).toBeUndefined();
+      expect(await leaseHolder("kube-scheduler")).toBeUndefined();
+      for (const p of started) await p.stop();
+    },
+    READY_WITHIN_MS + 60_000,
+  );
 
-  it("with several control planes, brings up the controller manager and scheduler, which take their leader leases as themselves", async () => {
-    // A second member, never started: only the controller manager's and scheduler's flags read it.
-    const several: ComponentContext = { ...ctx, controlPlanes: [...ctx.controlPlanes, { name: "other-control-plane", ip: "127.0.0.3" }] };
-    const started = await startControllers(several);
-    const holders = new Map<string, string>();
-    await cp.until("both leader leases to be taken", async () => {
-      for (const lease of ["kube-controller-manager", "kube-scheduler"]) {
-        const holder = await leaseHolder(lease);
-        if (holder) holders.set(lease, holder);
-      }
-      expect([...holders.keys()], "leases held").toHaveLength(2);
-    });
-    // A held lease shows each one reached the API server with its kubeconfig's certificate and
-    // that RBAC let it write its lease, which only its own identity (or an admin) may.
-    expect([...holders.keys()].sort()).toEqual(["kube-controller-manager", "kube-scheduler"]);
-    for (const p of started) await p.stop();
-  }, READY_WITHIN_MS + 60_000);
+  it(
+    "with several control planes, brings up the controller manager and scheduler, which take their leader leases as themselves",
+    async () => {
+      // A second member, never started: only the controller manager's and scheduler's flags read it.
+      const several: ComponentContext = { ...ctx, controlPlanes: [...ctx.controlPlanes, { name: "other-control-plane", ip: "127.0.0.3" }] };
+      const started = await startControllers(several);
+      const holders = new Map<string, string>();
+      await cp.until("both leader leases to be taken", async () => {
+        for (const lease of ["kube-controller-manager", "kube-scheduler"]) {
+          const holder = await leaseHolder(lease);
+          if (holder) holders.set(lease, holder);
+        }
+        expect([...holders.keys()], "leases held").toHaveLength(2);
+      });
+      // A held lease shows each one reached the API server with its kubeconfig's certificate and
+      // that RBAC let it write its lease, which only its own identity (or an admin) may.
+      expect([...holders.keys()].sort()).toEqual(["kube-controller-manager", "kube-scheduler"]);
+      for (const p of started) await p.stop();
+    },
+    READY_WITHIN_MS + 60_000,
+  );
 
   it("renders only flags that the cached binaries know", async () => {
     const run = promisify(execFile);

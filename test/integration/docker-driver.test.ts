@@ -111,9 +111,30 @@ describe("DockerDriver on the real engine", () => {
 
   afterAll(async () => {
     const left = await leftovers();
-    await Promise.all(left.containers.map((id) => docker.getContainer(id).remove({ force: true, v: true }).catch(() => undefined)));
-    await Promise.all(left.volumes.map((v) => docker.getVolume(v).remove().catch(() => undefined)));
-    await Promise.all(left.networks.map((id) => docker.getNetwork(id).remove().catch(() => undefined)));
+    await Promise.all(
+      left.containers.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
+    await Promise.all(
+      left.volumes.map((v) =>
+        docker
+          .getVolume(v)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
+    await Promise.all(
+      left.networks.map((id) =>
+        docker
+          .getNetwork(id)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
   });
 
   it("reports the engine's cgroup setup", async () => {
@@ -195,7 +216,11 @@ describe("DockerDriver on the real engine", () => {
 
     const c = await docker.getContainer(cp.name).inspect();
     expect(c.Config.Hostname).toBe(cp.name);
-    expect(c.Config.Labels).toMatchObject({ "dev.kubeyard.role": "control-plane", "dev.kubeyard.node": cp.name, "dev.kubeyard.extra": "yes" });
+    expect(c.Config.Labels).toMatchObject({
+      "dev.kubeyard.role": "control-plane",
+      "dev.kubeyard.node": cp.name,
+      "dev.kubeyard.extra": "yes",
+    });
     expect(c.HostConfig.RestartPolicy?.Name).toBe("unless-stopped");
     expect(c.HostConfig.Init).toBe(false);
     expect(c.NetworkSettings.Ports["8080/tcp"]).toEqual([{ HostIp: "127.0.0.1", HostPort: String(apiPort) }]);
@@ -320,7 +345,10 @@ describe("DockerDriver on the real engine", () => {
     try {
       const err = await driver
         .createNode(spec("clash", { ports: [{ containerPort: 8080, hostPort: taken, listenAddress: "127.0.0.1", protocol: "TCP" }] }))
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(UserError);
       expect((err as UserError).message).toContain(`127.0.0.1:${taken}`);
       expect((err as UserError).hint).toMatch(/--apiserver-port/);
@@ -352,7 +380,10 @@ describe("DockerDriver on the real engine", () => {
 
   it("refuses a static IP another node holds, and leaves no half-made node behind", async () => {
     const name = `${run}-dup`;
-    const err = await driver.createNode(spec("dup", { ip: worker.ip })).then(() => undefined, (e: unknown) => e);
+    const err = await driver.createNode(spec("dup", { ip: worker.ip })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toContain(`${worker.ip} is already taken`);
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -440,7 +471,10 @@ describe("DockerDriver's images", () => {
 describe("DockerDriver without an engine", () => {
   it("says how to start one", async () => {
     const nowhere = new DockerDriver({ docker: new Dockerode({ socketPath: "/nonexistent/docker.sock" }) });
-    const err = await nowhere.preflight().then(() => undefined, (e: unknown) => e);
+    const err = await nowhere.preflight().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(EngineUnreachableError);
     expect((err as EngineUnreachableError).hint).toMatch(/Start Docker/);
   });

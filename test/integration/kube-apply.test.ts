@@ -178,9 +178,7 @@ describe("waiting by watching", () => {
   it("times out on something that never happens, naming it and its last state", async () => {
     const error = await waitForObject(cp.kc, { ...ref, name: "never" }, { timeoutMs: 1_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect((error as Error).message).toBe(
-      "timed out after 1s waiting for ConfigMap default/never to exist; last observed: not found",
-    );
+    expect((error as Error).message).toBe("timed out after 1s waiting for ConfigMap default/never to exist; last observed: not found");
   });
 
   it("applies a CRD, waits for it to be Established, then its custom resource; and removes both by label", async () => {
@@ -226,7 +224,11 @@ describe("waiting by watching", () => {
     // Given in the wrong order on purpose: the custom resource before its CRD and namespace.
     await serverSideApply(cp.kc, [widget, { ...widget, metadata: { ...widget.metadata, namespace: "widgets" } }, crd, namespace]);
 
-    const established = await waitForCondition(cp.kc, { apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name }, "Established");
+    const established = await waitForCondition(
+      cp.kc,
+      { apiVersion: crd.apiVersion, kind: crd.kind, name: crd.metadata.name },
+      "Established",
+    );
     // Schema keywords that client-node's model serializer would have dropped reach the server.
     const size = (established.spec as typeof crd.spec).versions[0]!.schema.openAPIV3Schema.properties.spec.properties;
     expect(size.size).toMatchObject({ enum: ["small", "large"], default: "small" });

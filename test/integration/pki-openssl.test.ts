@@ -85,10 +85,7 @@ describe("openssl", () => {
 
   test("rejects every certificate against the wrong CA, including a same-named one", async () => {
     for (const [file, [ca]] of Object.entries(expected)) {
-      const wrong = [
-        ...CAS.filter((other) => other !== ca).map((other) => path.join(dir, other)),
-        path.join(impostorDir, ca),
-      ];
+      const wrong = [...CAS.filter((other) => other !== ca).map((other) => path.join(dir, other)), path.join(impostorDir, ca)];
       for (const wrongCa of wrong) {
         const result = await openssl(...verifyArgs(wrongCa, file));
         expect(result.exitCode, `${file} against ${wrongCa}`).not.toBe(0);

@@ -35,7 +35,9 @@ describe("addon host ports chosen at start", () => {
     const config = await configWith(`{registry: ${held.port}}`);
     const err = await chooseAddonPorts(config, 0).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as UserError).message).toBe(`port ${held.port} on 127.0.0.1 is already in use, so the registry addon's port cannot be published there.`);
+    expect((err as UserError).message).toBe(
+      `port ${held.port} on 127.0.0.1 is already in use, so the registry addon's port cannot be published there.`,
+    );
     expect((err as UserError).hint).toContain("addonPorts.registry");
   });
 
@@ -63,7 +65,12 @@ describe("addon host ports chosen at start", () => {
     const profile = path.join(process.env.KUBEYARD_HOME!, "profiles", "other");
     const spare = await holdPort();
     await spare.close();
-    const other = { name: "other", apiServerPort: 41000, addonPorts: { ingressHttp: 80, ingressHttps: 443, registry: spare.port, ingressDns: 1053 }, phase: "ready" };
+    const other = {
+      name: "other",
+      apiServerPort: 41000,
+      addonPorts: { ingressHttp: 80, ingressHttps: 443, registry: spare.port, ingressDns: 1053 },
+      phase: "ready",
+    };
     await mkdir(profile, { recursive: true });
     await writeFile(path.join(profile, "cluster.json"), JSON.stringify(other));
     try {
@@ -91,7 +98,9 @@ describe("addon host ports chosen at start", () => {
     try {
       const err = await chooseAddonPorts(await configWith(`{ingressDns: ${udp.port}}`), 0).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
-      expect((err as UserError).message).toBe(`port ${udp.port} on 127.0.0.1 is already in use, so the ingress-dns addon's DNS port cannot be published there.`);
+      expect((err as UserError).message).toBe(
+        `port ${udp.port} on 127.0.0.1 is already in use, so the ingress-dns addon's DNS port cannot be published there.`,
+      );
       expect((err as UserError).hint).toContain("addonPorts.ingressDns");
       // The same number is fine for a TCP-only port.
       expect((await chooseAddonPorts(await configWith(`{registry: ${udp.port}}`), 0)).registry).toBe(udp.port);

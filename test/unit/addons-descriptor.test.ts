@@ -176,11 +176,15 @@ nodeFiles:
   });
 
   it("wants a namespace for a rollout check and an apiVersion for a kind the manifests do not hold", async () => {
-    const rollout = await loadError({ "addon.yaml": GOOD.replace("{kind: Deployment, namespace: demo, name: demo}", "{kind: DaemonSet, name: demo}") });
+    const rollout = await loadError({
+      "addon.yaml": GOOD.replace("{kind: Deployment, namespace: demo, name: demo}", "{kind: DaemonSet, name: demo}"),
+    });
     expect(rollout.message).toContain(
       `${rollout.descriptor}:8:5: readiness[0].namespace: is missing; allowed: the namespace of the DaemonSet`,
     );
-    const other = await loadError({ "addon.yaml": GOOD.replace("{kind: Deployment, namespace: demo, name: demo}", "{kind: StorageClass, name: fast}") });
+    const other = await loadError({
+      "addon.yaml": GOOD.replace("{kind: Deployment, namespace: demo, name: demo}", "{kind: StorageClass, name: fast}"),
+    });
     expect(other.message).toContain(
       `${other.descriptor}:8:5: readiness[0].apiVersion: is missing; allowed: the apiVersion of StorageClass`,
     );

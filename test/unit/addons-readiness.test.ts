@@ -46,13 +46,19 @@ describe("a Deployment is available", () => {
         conditions: [{ type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "no pods" }],
       },
     );
-    expect(deploymentVerdict(unavailable).status).toBe("0/1 replicas available, 1 up to date; Available=False (MinimumReplicasUnavailable: no pods)");
+    expect(deploymentVerdict(unavailable).status).toBe(
+      "0/1 replicas available, 1 up to date; Available=False (MinimumReplicasUnavailable: no pods)",
+    );
     expect(deploymentVerdict(undefined)).toEqual({ done: false, status: "not found" });
   });
 });
 
 describe("a DaemonSet is ready", () => {
-  const ds = (status: object) => ({ kind: "DaemonSet", metadata: { name: "x", generation: 1 }, status: { observedGeneration: 1, ...status } });
+  const ds = (status: object) => ({
+    kind: "DaemonSet",
+    metadata: { name: "x", generation: 1 },
+    status: { observedGeneration: 1, ...status },
+  });
   it("when every node that should run it runs the current spec, available", () => {
     expect(daemonSetVerdict(ds({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }))).toEqual({
       done: true,
@@ -66,7 +72,10 @@ describe("pods and nodes", () => {
   const pod = (name: string, ready: boolean, extra: object = {}) => ({
     kind: "Pod",
     metadata: { name, ...extra },
-    status: { phase: "Running", conditions: [{ type: "Ready", status: ready ? "True" : "False", reason: ready ? undefined : "ContainersNotReady" }] },
+    status: {
+      phase: "Running",
+      conditions: [{ type: "Ready", status: ready ? "True" : "False", reason: ready ? undefined : "ContainersNotReady" }],
+    },
   });
 
   it("pods are ready when there are enough and every live one is Ready", () => {
@@ -82,7 +91,11 @@ describe("pods and nodes", () => {
   });
 
   it("nodes: one by name, or all of at least one", () => {
-    const node = (name: string, ready: string) => ({ kind: "Node", metadata: { name }, status: { conditions: [{ type: "Ready", status: ready }] } });
+    const node = (name: string, ready: string) => ({
+      kind: "Node",
+      metadata: { name },
+      status: { conditions: [{ type: "Ready", status: ready }] },
+    });
     expect(nodesVerdict([node("a", "True"), node("b", "False")], "a").done).toBe(true);
     expect(nodesVerdict([node("a", "True")], "c")).toEqual({ done: false, status: "node c has not registered" });
     expect(nodesVerdict([node("a", "True"), node("b", "Unknown")])).toEqual({ done: false, status: "1/2 nodes ready; b: Ready=Unknown" });
@@ -90,7 +103,10 @@ describe("pods and nodes", () => {
   });
 
   it("a condition with the wanted status, or what it holds instead", () => {
-    const crd = { kind: "CustomResourceDefinition", status: { conditions: [{ type: "Established", status: "False", reason: "Installing" }] } };
+    const crd = {
+      kind: "CustomResourceDefinition",
+      status: { conditions: [{ type: "Established", status: "False", reason: "Installing" }] },
+    };
     expect(conditionVerdict(crd, "Established")).toEqual({ done: false, status: "Established=False (Installing)" });
     expect(conditionVerdict(crd, "Established", "False").done).toBe(true);
     expect(conditionVerdict(crd, "NamesAccepted")).toEqual({ done: false, status: "no NamesAccepted condition yet" });

@@ -50,7 +50,10 @@ afterAll(async () => {
 async function demo(values: string, manifest: string): Promise<Addon> {
   const dir = path.join(root, `set${++n}`);
   await mkdir(path.join(dir, "demo"), { recursive: true });
-  await writeFile(path.join(dir, "demo", "addon.yaml"), `name: demo\ndescription: d\ndefault: false\nimages: [busybox]\nvalues:\n${values}`);
+  await writeFile(
+    path.join(dir, "demo", "addon.yaml"),
+    `name: demo\ndescription: d\ndefault: false\nimages: [busybox]\nvalues:\n${values}`,
+  );
   await writeFile(path.join(dir, "demo", "m.yaml"), manifest);
   return getAddon("demo", dir);
 }
@@ -92,7 +95,10 @@ spec:
   });
 
   it("uses the defaults when no values are given", async () => {
-    const addon = await demo(VALUES, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: demo}\nspec: {replicas: '${values.replicas}'}\n");
+    const addon = await demo(
+      VALUES,
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: demo}\nspec: {replicas: '${values.replicas}'}\n",
+    );
     const [deployment] = renderAddon(addon, ctx);
     expect((deployment!.spec as { replicas: unknown }).replicas).toBe(1);
   });
@@ -110,7 +116,10 @@ spec:
   });
 
   it("an unknown reference fails naming the file, the object and the field", async () => {
-    const addon = await demo(VALUES, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: demo}\ndata:\n  a: 'n=${values.replicaz}'\n");
+    const addon = await demo(
+      VALUES,
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: demo}\ndata:\n  a: 'n=${values.replicaz}'\n",
+    );
     expect(() => renderAddon(addon, ctx)).toThrow(
       "demo/m.yaml: ConfigMap demo/c, field data.a: ${values.replicaz} is unknown; known: replicas, debug, mode",
     );
@@ -123,8 +132,13 @@ spec:
   });
 
   it("only the images the descriptor lists can be used", async () => {
-    const addon = await demo(VALUES, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: '${images.coredns}'}]\n");
-    expect(() => renderAddon(addon, ctx)).toThrow("${images.coredns} is unknown (images must be listed in demo's addon.yaml); known: busybox");
+    const addon = await demo(
+      VALUES,
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: '${images.coredns}'}]\n",
+    );
+    expect(() => renderAddon(addon, ctx)).toThrow(
+      "${images.coredns} is unknown (images must be listed in demo's addon.yaml); known: busybox",
+    );
   });
 });
 
@@ -155,7 +169,10 @@ describe("resolving values", () => {
   });
 
   it("a bad value fails saying what its type, enum or bounds accept", () => {
-    expect(reject({ replicas: "two" })).toMatchObject({ message: 'invalid value "two" for demo value "replicas"', hint: "give an integer (type int)" });
+    expect(reject({ replicas: "two" })).toMatchObject({
+      message: 'invalid value "two" for demo value "replicas"',
+      hint: "give an integer (type int)",
+    });
     expect(reject({ replicas: "1.5" }).hint).toBe("give an integer (type int)");
     expect(reject({ replicas: "9" }).hint).toBe("give an integer from 1 to 5");
     expect(reject({ debug: "yes" }).hint).toBe("give true or false (type bool)");
@@ -163,7 +180,10 @@ describe("resolving values", () => {
   });
 
   it("a string value with a format takes only text of that format, and says which", () => {
-    const zoned = { name: "demo", values: { zone: { type: "string" as const, default: "test", format: "dns-subdomain" as const, description: "Zone" } } };
+    const zoned = {
+      name: "demo",
+      values: { zone: { type: "string" as const, default: "test", format: "dns-subdomain" as const, description: "Zone" } },
+    };
     expect(resolveValues(zoned, { zone: "dev.example" })).toEqual({ zone: "dev.example" });
     for (const bad of ["Test", "test.", "a b", "x {\n}", ""]) {
       let error: unknown;
@@ -234,8 +254,12 @@ describe("the addons kubeyard ships", () => {
     const pod = find("Deployment").spec.template.spec;
     expect(pod.nodeSelector).toEqual({ "kubernetes.io/hostname": "dev-control-plane" });
     expect(pod.containers[0].image).toBe(ctx.images.traefik);
-    expect(pod.containers[0].ports.filter((p: { hostPort?: number }) => p.hostPort).map((p: { hostPort: number }) => p.hostPort)).toEqual([80, 443]);
-    expect(pod.containers[0].args).toEqual(expect.arrayContaining(["--providers.kubernetesingress=true", "--providers.kubernetesgateway=true"]));
+    expect(pod.containers[0].ports.filter((p: { hostPort?: number }) => p.hostPort).map((p: { hostPort: number }) => p.hostPort)).toEqual([
+      80, 443,
+    ]);
+    expect(pod.containers[0].args).toEqual(
+      expect.arrayContaining(["--providers.kubernetesingress=true", "--providers.kubernetesgateway=true"]),
+    );
     expect(find("IngressClass").metadata?.annotations).toEqual({ "ingressclass.kubernetes.io/is-default-class": "true" });
     expect(find("GatewayClass").spec.controllerName).toBe("traefik.io/gateway-controller");
     expect(find("Gateway").spec.listeners).toEqual([expect.objectContaining({ port: 80, protocol: "HTTP" })]);
@@ -339,8 +363,19 @@ describe("the addons kubeyard ships", () => {
     // Namespace from the manifests; the rest of what an older version may have left behind.
     expect(kinds.sort()).toEqual(
       [
-        "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Deployment", "Job", "Namespace", "Role",
-        "RoleBinding", "Secret", "Service", "ServiceAccount", "StatefulSet",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "DaemonSet",
+        "Deployment",
+        "Job",
+        "Namespace",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "StatefulSet",
       ].sort(),
     );
     expect(addonSelector("storage-provisioner")).toBe("app.kubernetes.io/managed-by=kubeyard,kubeyard.dev/addon=storage-provisioner");

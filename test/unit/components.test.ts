@@ -135,7 +135,9 @@ describe("etcd", () => {
   });
 
   it("lists every control plane as an initial member, and listens once on loopback when the node IP is loopback", () => {
-    const ha = flagMap(etcdArgs(controlPlaneCtx({ controlPlanes, node: { ...controlPlaneCtx().node, name: "dev-control-plane2", ip: "172.18.0.3" } })));
+    const ha = flagMap(
+      etcdArgs(controlPlaneCtx({ controlPlanes, node: { ...controlPlaneCtx().node, name: "dev-control-plane2", ip: "172.18.0.3" } })),
+    );
     expect(ha.get("initial-cluster")).toBe(
       "dev-control-plane=https://172.18.0.2:2380,dev-control-plane2=https://172.18.0.3:2380,dev-control-plane3=https://172.18.0.4:2380",
     );
@@ -440,7 +442,10 @@ describe("kubeconfigs", () => {
 
     const kubelet = load("kubelet");
     expect(kubelet.kind).toBe("Config");
-    expect(kubelet.clusters[0].cluster).toEqual({ server: "https://172.18.0.2:6443", "certificate-authority": "/etc/kubernetes/pki/ca.crt" });
+    expect(kubelet.clusters[0].cluster).toEqual({
+      server: "https://172.18.0.2:6443",
+      "certificate-authority": "/etc/kubernetes/pki/ca.crt",
+    });
     expect(kubelet.users[0]).toEqual({
       name: "system:node:dev-control-plane",
       user: {
@@ -490,7 +495,14 @@ describe("CNI", () => {
 
 describe("node files", () => {
   it("gives a control plane every component and a worker only the kubelet and kube-proxy", () => {
-    expect(componentsFor("control-plane")).toEqual(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"]);
+    expect(componentsFor("control-plane")).toEqual([
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kubelet",
+      "kube-proxy",
+    ]);
     expect(componentsFor("worker")).toEqual(["kubelet", "kube-proxy"]);
 
     const worker = nodeFiles(workerCtx()).map((f) => f.path);
@@ -522,7 +534,12 @@ describe("node files", () => {
     const [cp, worker] = config.nodes;
     const ctx: ComponentContext = {
       cluster: config,
-      node: { ...worker!, ip: "172.18.0.3", podCIDR: nodePodCIDR(config.networking.podSubnet, config.networking.nodeCidrMaskSize, 1), cgroupRoot: "/kubeyard/w" },
+      node: {
+        ...worker!,
+        ip: "172.18.0.3",
+        podCIDR: nodePodCIDR(config.networking.podSubnet, config.networking.nodeCidrMaskSize, 1),
+        cgroupRoot: "/kubeyard/w",
+      },
       controlPlanes: [{ name: cp!.name, ip: "172.18.0.2" }],
       apiServerEndpoint: "https://172.18.0.2:6443",
     };
@@ -530,6 +547,8 @@ describe("node files", () => {
     expect(cni.plugins[0].ipam.ranges[0][0].subnet).toBe("10.244.1.0/24");
     const kubelet = jsYaml.load(kubeletConfig(ctx)) as Record<string, any>;
     expect(kubelet.clusterDNS).toEqual([config.networking.dnsServiceIP]);
-    expect(nodeFiles({ ...ctx, node: { ...cp!, ip: "172.18.0.2", podCIDR: "10.244.0.0/24", cgroupRoot: "/kubeyard/cp" } }).length).toBeGreaterThan(10);
+    expect(
+      nodeFiles({ ...ctx, node: { ...cp!, ip: "172.18.0.2", podCIDR: "10.244.0.0/24", cgroupRoot: "/kubeyard/cp" } }).length,
+    ).toBeGreaterThan(10);
   });
 });

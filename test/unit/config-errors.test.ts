@@ -39,10 +39,7 @@ async function rejection(p: Promise<unknown>): Promise<ConfigError> {
  * The message line for `field` says where (file:line:col or the flag), the field, the value and
  * what is allowed; returns the line for further checks.
  */
-function expectReported(
-  err: ConfigError,
-  want: { where: string; field: string; value: string; allowed: string },
-): string {
+function expectReported(err: ConfigError, want: { where: string; field: string; value: string; allowed: string }): string {
   const line = err.message.split("\n").find((l) => l.includes(`${want.field}: `) && l.includes(want.where));
   expect(line, `no line for ${want.where} ${want.field} in:\n${err.message}`).toBeDefined();
   expect(line).toContain(`${want.where}${want.where.startsWith("--") ? "" : ":"}`);
@@ -143,7 +140,12 @@ describe("errors in the file name the file:line:col, the field, the value and wh
       value: "70000",
       allowed: "a port number from 0 to 65535",
     });
-    const line = expectReported(err, { where: `${file}:8:13`, field: "addonPorts.registry", value: "8080", allowed: "a host port no other mapping" });
+    const line = expectReported(err, {
+      where: `${file}:8:13`,
+      field: "addonPorts.registry",
+      value: "8080",
+      allowed: "a host port no other mapping",
+    });
     expect(line).toContain("nodes[0].extraPortMappings[0]");
     expectReported(err, { where: `${file}:9:3`, field: "addonPorts.dns", value: "dns", allowed: "ingressHttp" });
   });
@@ -189,16 +191,34 @@ addonPorts:
   });
 
   it("malformed and badly sized subnets", async () => {
-    const { err, file } = await fileError(
-      `${HEAD}networking:\n  podSubnet: 10.244.0.0\n  serviceSubnet: 10.96.0.1/12\n`,
-    );
-    expectReported(err, { where: `${file}:4:14`, field: "networking.podSubnet", value: '"10.244.0.0" is not a CIDR range', allowed: "a CIDR range such as 10.244.0.0/16" });
-    const hostBits = expectReported(err, { where: `${file}:5:18`, field: "networking.serviceSubnet", value: '"10.96.0.1/12"', allowed: "a CIDR range" });
+    const { err, file } = await fileError(`${HEAD}networking:\n  podSubnet: 10.244.0.0\n  serviceSubnet: 10.96.0.1/12\n`);
+    expectReported(err, {
+      where: `${file}:4:14`,
+      field: "networking.podSubnet",
+      value: '"10.244.0.0" is not a CIDR range',
+      allowed: "a CIDR range such as 10.244.0.0/16",
+    });
+    const hostBits = expectReported(err, {
+      where: `${file}:5:18`,
+      field: "networking.serviceSubnet",
+      value: '"10.96.0.1/12"',
+      allowed: "a CIDR range",
+    });
     expect(hostBits).toContain("did you mean 10.96.0.0/12?");
 
     const sized = await fileError(`${HEAD}networking:\n  podSubnet: 10.0.0.0/26\n  serviceSubnet: 10.0.0.0/8\n`);
-    expectReported(sized.err, { where: `${sized.file}:4:14`, field: "networking.podSubnet", value: '"10.0.0.0/26" is too small', allowed: "a prefix from /8 to /24" });
-    expectReported(sized.err, { where: `${sized.file}:5:18`, field: "networking.serviceSubnet", value: '"10.0.0.0/8" is too large', allowed: "a prefix from /12 to /28" });
+    expectReported(sized.err, {
+      where: `${sized.file}:4:14`,
+      field: "networking.podSubnet",
+      value: '"10.0.0.0/26" is too small',
+      allowed: "a prefix from /8 to /24",
+    });
+    expectReported(sized.err, {
+      where: `${sized.file}:5:18`,
+      field: "networking.serviceSubnet",
+      value: '"10.0.0.0/8" is too large',
+      allowed: "a prefix from /12 to /28",
+    });
   });
 
   it("mixed address families and dual-stack are refused clearly", async () => {
@@ -229,10 +249,30 @@ addonPorts:
       - {key: b, value: y, effect: NoExecute}
 `,
     );
-    expectReported(err, { where: `${file}:5:14`, field: 'nodes[0].labels["-bad"]', value: '"-bad"', allowed: "starting and ending with a letter or digit" });
-    expectReported(err, { where: `${file}:5:32`, field: "nodes[0].labels.good", value: '"no spaces"', allowed: "an empty string or at most 63" });
-    expectReported(err, { where: `${file}:7:26`, field: "nodes[0].taints[0].effect", value: '"NoSchedul"', allowed: "NoSchedule, PreferNoSchedule, NoExecute" });
-    expectReported(err, { where: `${file}:9:9`, field: "nodes[0].taints[2]", value: '"b:NoExecute" is given twice', allowed: "one taint per key and effect" });
+    expectReported(err, {
+      where: `${file}:5:14`,
+      field: 'nodes[0].labels["-bad"]',
+      value: '"-bad"',
+      allowed: "starting and ending with a letter or digit",
+    });
+    expectReported(err, {
+      where: `${file}:5:32`,
+      field: "nodes[0].labels.good",
+      value: '"no spaces"',
+      allowed: "an empty string or at most 63",
+    });
+    expectReported(err, {
+      where: `${file}:7:26`,
+      field: "nodes[0].taints[0].effect",
+      value: '"NoSchedul"',
+      allowed: "NoSchedule, PreferNoSchedule, NoExecute",
+    });
+    expectReported(err, {
+      where: `${file}:9:9`,
+      field: "nodes[0].taints[2]",
+      value: '"b:NoExecute" is given twice',
+      allowed: "one taint per key and effect",
+    });
     expect(err.issues).toHaveLength(4);
   });
 
@@ -270,14 +310,29 @@ addonPorts:
 
   it("a cluster without a control plane", async () => {
     const { err, file } = await fileError(`${HEAD}nodes:\n  - role: worker\n`);
-    expectReported(err, { where: `${file}:4:3`, field: "nodes", value: "has no node with role control-plane", allowed: "at least one control-plane node" });
+    expectReported(err, {
+      where: `${file}:4:3`,
+      field: "nodes",
+      value: "has no node with role control-plane",
+      allowed: "at least one control-plane node",
+    });
   });
 
   it("fewer nodes than control planes", async () => {
     const { err, file } = await fileError(`${HEAD}nodes: 2\ncontrolPlanes: 3\n`);
-    expectReported(err, { where: `${file}:3:8`, field: "nodes", value: "2 is fewer than the 3 control planes of controlPlanes", allowed: "at least 3" });
+    expectReported(err, {
+      where: `${file}:3:8`,
+      field: "nodes",
+      value: "2 is fewer than the 3 control planes of controlPlanes",
+      allowed: "at least 3",
+    });
     const mixed = await fileError(`${HEAD}nodes: [{role: control-plane}]\ncontrolPlanes: 1\n`);
-    expectReported(mixed.err, { where: `${mixed.file}:4:1`, field: "controlPlanes", value: "1 cannot be combined with a list of nodes", allowed: "either a list of nodes" });
+    expectReported(mixed.err, {
+      where: `${mixed.file}:4:1`,
+      field: "controlPlanes",
+      value: "1 cannot be combined with a list of nodes",
+      allowed: "either a list of nodes",
+    });
   });
 
   it("mounts whose host path is missing or whose container path is relative", async () => {
@@ -291,7 +346,12 @@ addonPorts:
       allowed: "an existing file or folder on the host",
     });
     expect(line).toContain(path.join(dir, "missing"));
-    expectReported(err, { where: `${file}:5:56`, field: "nodes[0].extraMounts[0].containerPath", value: '"data"', allowed: "an absolute path inside the node" });
+    expectReported(err, {
+      where: `${file}:5:56`,
+      field: "nodes[0].extraMounts[0].containerPath",
+      value: '"data"',
+      allowed: "an absolute path inside the node",
+    });
     expect(err.issues).toHaveLength(2);
   });
 
@@ -308,7 +368,12 @@ addons: [Ingress]
     expectReported(err, { where: `${file}:3:7`, field: "name", value: '"Dev" is not a DNS-1123 label', allowed: "a DNS-1123 label" });
     expectReported(err, { where: `${file}:4:12`, field: "nodeImage", value: '"Example.com/Node:v1"', allowed: "an image reference" });
     expectReported(err, { where: `${file}:5:16`, field: "featureGates.some-gate", value: '"some-gate"', allowed: "UpperCamelCase" });
-    expectReported(err, { where: `${file}:7:13`, field: 'extraArgs.kubelet["--v"]', value: '"--v" starts with \'-\'', allowed: 'a flag name without the leading "--"' });
+    expectReported(err, {
+      where: `${file}:7:13`,
+      field: 'extraArgs.kubelet["--v"]',
+      value: "\"--v\" starts with '-'",
+      allowed: 'a flag name without the leading "--"',
+    });
     expectReported(err, { where: `${file}:8:10`, field: "addons[0]", value: '"Ingress"', allowed: "a DNS-1123 label" });
   });
 
@@ -316,7 +381,12 @@ addons: [Ingress]
     const file = path.join(dir, "addons.yaml");
     await writeFile(file, `${HEAD}addons: [ingress, ingres]\n`);
     const err = await rejection(resolveConfig({ file, knownAddons: ["ingress", "registry"] }));
-    expectReported(err, { where: `${file}:3:19`, field: "addons[1]", value: '"ingres" is not a known addon', allowed: "ingress, registry" });
+    expectReported(err, {
+      where: `${file}:3:19`,
+      field: "addons[1]",
+      value: '"ingres" is not a known addon',
+      allowed: "ingress, registry",
+    });
   });
 
   it("broken YAML, with its position", async () => {
@@ -389,7 +459,12 @@ describe("errors in flags name the flag, the value and what is allowed", () => {
   it("blames the flag, not the file, for a value the flag set", async () => {
     const { err } = await fileError(`${HEAD}networking:\n  serviceSubnet: 10.100.0.0/16\n`, { podSubnet: "10.100.0.0/20" });
     expect(err.issues).toHaveLength(1);
-    const line = expectReported(err, { where: "--pod-subnet", field: "--pod-subnet", value: '"10.100.0.0/20"', allowed: "a range that does not overlap 10.100.0.0/16" });
+    const line = expectReported(err, {
+      where: "--pod-subnet",
+      field: "--pod-subnet",
+      value: '"10.100.0.0/20"',
+      allowed: "a range that does not overlap 10.100.0.0/16",
+    });
     expect(line).not.toContain(".yaml");
   });
 
@@ -417,7 +492,9 @@ describe("profile names", () => {
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as ConfigError).message;
     expect(msg).toContain(`--profile: ${JSON.stringify(name)} ${problem}`);
-    expect(msg).toContain("allowed: a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
+    expect(msg).toContain(
+      "allowed: a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+    );
   });
 
   it("names the field it was given", () => {

@@ -167,10 +167,7 @@ describe("resolveConfig defaults", () => {
   });
 
   it("reads node counts in the file the way it reads the flags", async () => {
-    const file = await configFile(
-      "counts.yaml",
-      "apiVersion: kubeyard.dev/v1alpha1\nkind: Cluster\nnodes: 3\ncontrolPlanes: 2\n",
-    );
+    const file = await configFile("counts.yaml", "apiVersion: kubeyard.dev/v1alpha1\nkind: Cluster\nnodes: 3\ncontrolPlanes: 2\n");
     const cfg = await resolveConfig({ file });
     expect(cfg.nodes.map((n) => n.name)).toEqual(["kubeyard-control-plane", "kubeyard-control-plane2", "kubeyard-worker"]);
     // --nodes keeps the file's control-plane count.

@@ -82,20 +82,34 @@ describe("logs bundle", () => {
     const state = {
       name: "dev",
       apiServerPort: 6443,
-      config: { extraArgs: { "kube-apiserver": { "oidc-client-secret": "s3cret", v: "2" } }, nodes: [{ taints: [{ key: "a", value: "b" }] }] },
+      config: {
+        extraArgs: { "kube-apiserver": { "oidc-client-secret": "s3cret", v: "2" } },
+        nodes: [{ taints: [{ key: "a", value: "b" }] }],
+      },
       note: "-----BEGIN RSA PRIVATE KEY-----",
     } as unknown as ClusterState;
     expect(redactState(state)).toEqual({
       name: "dev",
       apiServerPort: 6443,
-      config: { extraArgs: { "kube-apiserver": { "oidc-client-secret": "[redacted]", v: "2" } }, nodes: [{ taints: [{ key: "a", value: "b" }] }] },
+      config: {
+        extraArgs: { "kube-apiserver": { "oidc-client-secret": "[redacted]", v: "2" } },
+        nodes: [{ taints: [{ key: "a", value: "b" }] }],
+      },
       note: "[redacted]",
     });
   });
 });
 
 describe("ssh arguments", () => {
-  const node = (name: string, role: NodeInfo["role"]): NodeInfo => ({ name, cluster: "dev", role, state: "running", ip: "", image: "", ports: [] });
+  const node = (name: string, role: NodeInfo["role"]): NodeInfo => ({
+    name,
+    cluster: "dev",
+    role,
+    state: "running",
+    ip: "",
+    image: "",
+    ports: [],
+  });
   const nodes = [node("dev-control-plane", "control-plane"), node("dev-worker", "worker"), node("dev-worker2", "worker")];
 
   it("picks the first control plane, or a node by its name with or without the profile", () => {
@@ -107,7 +121,10 @@ describe("ssh arguments", () => {
 
   it("takes what follows -- as the command", () => {
     const argv = (...a: string[]) => ["node", "kubeyard", "ssh", ...a];
-    expect(splitNodeAndCommand(["sh", "-c", "exit 3"], argv("--", "sh", "-c", "exit 3"))).toEqual({ node: undefined, command: ["sh", "-c", "exit 3"] });
+    expect(splitNodeAndCommand(["sh", "-c", "exit 3"], argv("--", "sh", "-c", "exit 3"))).toEqual({
+      node: undefined,
+      command: ["sh", "-c", "exit 3"],
+    });
     expect(splitNodeAndCommand(["worker", "ls"], argv("worker", "--", "ls"))).toEqual({ node: "worker", command: ["ls"] });
     expect(splitNodeAndCommand(["worker"], argv("worker"))).toEqual({ node: "worker", command: [] });
     expect(() => splitNodeAndCommand(["worker", "ls"], argv("worker", "ls"))).toThrow(/takes one node name, got worker ls/);

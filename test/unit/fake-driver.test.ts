@@ -139,11 +139,17 @@ describe("commands and files in the fake driver's nodes", () => {
     await d.createNode(spec("a"));
     await d.createNode(spec("b"));
     await d.stopNode("b");
-    await d.copyFiles("a", [{ path: "/var/log/kubeyard/etcd/current", content: "etcd log\n" }, { path: "/etc/x", content: "x", mode: 0o600 }]);
+    await d.copyFiles("a", [
+      { path: "/var/log/kubeyard/etcd/current", content: "etcd log\n" },
+      { path: "/etc/x", content: "x", mode: 0o600 },
+    ]);
     await d.copyFiles("b", [{ path: "/etc/x", content: Buffer.from("other") }]);
     expect(d.readFile("a", "/etc/x")).toBe("x");
     expect(d.readFile("b", "/etc/x")).toBe("other");
-    expect(d.files("a").map(([p, f]) => [p, f.mode])).toEqual([["/etc/x", 0o600], ["/var/log/kubeyard/etcd/current", 0o644]]);
+    expect(d.files("a").map(([p, f]) => [p, f.mode])).toEqual([
+      ["/etc/x", 0o600],
+      ["/var/log/kubeyard/etcd/current", 0o644],
+    ]);
     expect(await entriesOf(await d.readArchive("a", "/var/log/kubeyard"))).toEqual(
       new Map([
         ["kubeyard/", ""],

@@ -10,7 +10,13 @@ const decode = (value: unknown) => Buffer.from(String(value), "base64").toString
 
 describe("renderKubeconfig", () => {
   it("renders one current context with the certificates embedded as base64", () => {
-    const text = renderKubeconfig({ name: "dev", server: "https://127.0.0.1:40123", caData: CA, certData: Buffer.from(CERT), keyData: KEY });
+    const text = renderKubeconfig({
+      name: "dev",
+      server: "https://127.0.0.1:40123",
+      caData: CA,
+      certData: Buffer.from(CERT),
+      keyData: KEY,
+    });
     const config = YAML.parse(text, { version: "1.1" });
     expect(config.apiVersion).toBe("v1");
     expect(config.kind).toBe("Config");

@@ -109,7 +109,11 @@ describe("upsertContext", () => {
     expect(decode(config.users[0].user["client-certificate-data"])).toBe(PEM("CERTIFICATE", "client-of-dev"));
     expect(decode(config.users[0].user["client-key-data"])).toBe(PEM("EC PRIVATE KEY", "key-of-dev"));
     expect(config.contexts[0].context).toMatchObject({ cluster: "dev", user: "dev", namespace: "apps" });
-    for (const [list, inner] of [["clusters", "cluster"], ["users", "user"], ["contexts", "context"]] as const) {
+    for (const [list, inner] of [
+      ["clusters", "cluster"],
+      ["users", "user"],
+      ["contexts", "context"],
+    ] as const) {
       expect(config[list][0][inner].extensions.map((ext: { name: string }) => ext.name)).toEqual([OWNER_EXTENSION]);
     }
   });

@@ -87,7 +87,10 @@ function ui() {
 }
 
 async function config(flags: ConfigFlags) {
-  return resolveConfig({ flags: { profile: "demo", ...flags }, knownAddons: ["coredns", "storage-provisioner", "default-storageclass", "registry"] });
+  return resolveConfig({
+    flags: { profile: "demo", ...flags },
+    knownAddons: ["coredns", "storage-provisioner", "default-storageclass", "registry"],
+  });
 }
 
 async function start(flags: ConfigFlags) {
@@ -112,7 +115,9 @@ describe("start against the in-memory driver", () => {
     for (const n of nodes) expect(state.nodes.find((s) => s.name === n.name)!.ip).toBe(n.ip);
     expect(subnet).toBe(state.network.subnet);
     const cp = nodes[0]!;
-    expect(cp.ports).toContainEqual(expect.objectContaining({ containerPort: 6443, hostPort: state.apiServerPort, listenAddress: "127.0.0.1" }));
+    expect(cp.ports).toContainEqual(
+      expect.objectContaining({ containerPort: 6443, hostPort: state.apiServerPort, listenAddress: "127.0.0.1" }),
+    );
     expect(nodes[1]!.ports.some((p) => p.containerPort === 6443)).toBe(false);
     // A control plane holds the API server's key; a worker only the CA and its own kubelet identity.
     expect(driver.readFile("demo-control-plane", "/etc/kubernetes/pki/apiserver.key")).toBeDefined();
@@ -134,7 +139,10 @@ describe("start against the in-memory driver", () => {
       expect(at(`api: Node ${node}`)).toBeLessThan(at(`${node}: start kubelet`));
     }
     expect(at("demo-worker: start kubelet")).toBeLessThan(at("api: Ready demo-control-plane,demo-worker"));
-    expect(events.filter((e) => e.startsWith("demo-worker: start"))).toEqual(["demo-worker: start kubelet", "demo-worker: start kube-proxy"]);
+    expect(events.filter((e) => e.startsWith("demo-worker: start"))).toEqual([
+      "demo-worker: start kubelet",
+      "demo-worker: start kube-proxy",
+    ]);
   });
 
   it("a second start of a running cluster changes nothing", async () => {
@@ -174,7 +182,9 @@ describe("node add against the in-memory driver", () => {
     expect(driver.readFile("demo-worker", "/etc/kubernetes/pki/ca.crt")).toBeDefined();
     expect(events.indexOf("api: Node demo-worker")).toBeLessThan(events.indexOf("demo-worker: start kubelet"));
     const taint = driver.execs.find((c) => c.cmd.includes("taint"));
-    expect(taint?.cmd).toEqual(expect.arrayContaining(["taint", "nodes", "demo-control-plane", "node-role.kubernetes.io/control-plane:NoSchedule"]));
+    expect(taint?.cmd).toEqual(
+      expect.arrayContaining(["taint", "nodes", "demo-control-plane", "node-role.kubernetes.io/control-plane:NoSchedule"]),
+    );
     const state = (await readState("demo"))!;
     expect(state.nodes.map((n) => n.name)).toEqual(["demo-control-plane", "demo-worker"]);
     expect(state.config.nodes[0]!.taints).toHaveLength(1);
@@ -199,7 +209,10 @@ describe("node add against the in-memory driver", () => {
       if (call.cmd.includes("list")) {
         return {
           stdout: ["a1", "b2", "c3"]
-            .map((id, i) => `${id}, started, demo-control-plane${i ? i + 1 : ""}, https://10.0.0.${i + 2}:2380, https://10.0.0.${i + 2}:2379, false`)
+            .map(
+              (id, i) =>
+                `${id}, started, demo-control-plane${i ? i + 1 : ""}, https://10.0.0.${i + 2}:2380, https://10.0.0.${i + 2}:2379, false`,
+            )
             .join("\n"),
         };
       }

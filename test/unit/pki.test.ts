@@ -1,12 +1,4 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign,
-  verify,
-  webcrypto,
-  X509Certificate,
-} from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, webcrypto, X509Certificate } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -172,12 +164,8 @@ describe("generated cluster PKI", () => {
       expect(ca.ca, file).toBe(true);
       expect(ca.subject).toBe(`CN=${cn}`);
       expect(ca.checkIssued(ca)).toBe(true);
-      expect(keyUsages(file)).toBe(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-      );
-      expect(new x509.X509Certificate(bundle[file]!).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId).toMatch(
-        /^[0-9a-f]{40}$/,
-      );
+      expect(keyUsages(file)).toBe(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature);
+      expect(new x509.X509Certificate(bundle[file]!).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId).toMatch(/^[0-9a-f]{40}$/);
       expect(new Date(ca.validTo).getUTCFullYear()).toBe(2040);
     }
   });
@@ -210,11 +198,7 @@ describe("generated cluster PKI", () => {
     const frontProxyCa = cert("front-proxy-ca.crt");
     const etcdCa = cert("etcd/ca.crt");
     const issuerOf = (file: string) =>
-      file.startsWith("etcd/") || file === "apiserver-etcd-client.crt"
-        ? etcdCa
-        : file === "front-proxy-client.crt"
-          ? frontProxyCa
-          : ca;
+      file.startsWith("etcd/") || file === "apiserver-etcd-client.crt" ? etcdCa : file === "front-proxy-client.crt" ? frontProxyCa : ca;
     const leaves = Object.keys(bundle).filter((f) => f.endsWith(".crt") && !f.endsWith("ca.crt"));
     expect(leaves).toHaveLength(19);
     for (const file of leaves) {
@@ -246,12 +230,7 @@ describe("generated cluster PKI", () => {
   });
 
   test("each node's kubelet gets a serving certificate for its own names", () => {
-    expect(sans("nodes/worker1/kubelet.crt")).toEqual([
-      "DNS:worker1",
-      "DNS:localhost",
-      "IP Address:172.18.0.4",
-      "IP Address:127.0.0.1",
-    ]);
+    expect(sans("nodes/worker1/kubelet.crt")).toEqual(["DNS:worker1", "DNS:localhost", "IP Address:172.18.0.4", "IP Address:127.0.0.1"]);
     expect(cert("nodes/worker1/kubelet.crt").keyUsage).toEqual([SERVER_AUTH]);
   });
 
@@ -266,7 +245,11 @@ describe("generated cluster PKI", () => {
   });
 
   test("validity is configurable but a leaf never outlives its CA", async () => {
-    const long = await issueNodeCerts(await casFromBundle(bundle), { name: "n9", ip: "10.0.0.9" }, { now: NOW, certValidityDays: 30 * 365 });
+    const long = await issueNodeCerts(
+      await casFromBundle(bundle),
+      { name: "n9", ip: "10.0.0.9" },
+      { now: NOW, certValidityDays: 30 * 365 },
+    );
     expect(certNotAfter(long["nodes/n9/kubelet.crt"]!)).toEqual(certNotAfter(bundle["ca.crt"]!));
     const short = await issueNodeCerts(await casFromBundle(bundle), { name: "n9", ip: "10.0.0.9" }, { now: NOW, certValidityDays: 7 });
     expect(certNotAfter(short["nodes/n9/kubelet.crt"]!).getTime()).toBe(NOW.getTime() + 7 * DAY);

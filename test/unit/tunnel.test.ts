@@ -62,7 +62,13 @@ describe("tunnel plan", () => {
   });
 
   it("targets ready nodes, only those with ready local endpoints under externalTrafficPolicy Local, and counts ready backends", () => {
-    const slices = [slice("web", [{ ip: "10.244.1.5", node: "w1" }, { ip: "10.244.0.5", node: "cp", ready: false }, { ip: "10.244.1.6", node: "w1" }])];
+    const slices = [
+      slice("web", [
+        { ip: "10.244.1.5", node: "w1" },
+        { ip: "10.244.0.5", node: "cp", ready: false },
+        { ip: "10.244.1.6", node: "w1" },
+      ]),
+    ];
     const [cluster] = planServices([svc("web")], slices, nodes, new AddressPool());
     expect(cluster!.targets).toEqual(["172.30.0.2", "172.30.0.3"]);
     expect(cluster!.readyBackends).toBe(2);
@@ -73,7 +79,12 @@ describe("tunnel plan", () => {
   it("honours spec.loadBalancerIP in the range, and refuses one outside it or taken by another Service", () => {
     const pool = new AddressPool();
     const plans = planServices(
-      [svc("a"), svc("fixed", { loadBalancerIP: "127.100.0.1" }), svc("out", { loadBalancerIP: "10.1.2.3" }), svc("zz", { loadBalancerIP: "127.100.0.1" })],
+      [
+        svc("a"),
+        svc("fixed", { loadBalancerIP: "127.100.0.1" }),
+        svc("out", { loadBalancerIP: "10.1.2.3" }),
+        svc("zz", { loadBalancerIP: "127.100.0.1" }),
+      ],
       [],
       nodes,
       pool,
@@ -93,7 +104,15 @@ describe("tunnel plan", () => {
     expect(bad!.address).toBeUndefined();
     expect(bad!.problem).toMatch(/spec\.loadBalancerSourceRanges\[0\] "10\.0\.0\.1\/8" has host bits set/);
     const [mixed] = planServices(
-      [svc("m", { ports: [{ port: 53, protocol: "UDP", nodePort: 30053 }, { port: 9, protocol: "SCTP", nodePort: 30009 }, { port: 81, protocol: "TCP" }] })],
+      [
+        svc("m", {
+          ports: [
+            { port: 53, protocol: "UDP", nodePort: 30053 },
+            { port: 9, protocol: "SCTP", nodePort: 30009 },
+            { port: 81, protocol: "TCP" },
+          ],
+        }),
+      ],
       [],
       nodes,
       new AddressPool(),
@@ -101,7 +120,10 @@ describe("tunnel plan", () => {
     expect(mixed!.ports).toEqual([{ port: 53, protocol: "UDP", nodePort: 30053 }]);
     expect(mixed!.problem).toMatch(/9\/SCTP is not forwarded.*81\/TCP has no nodePort/);
     // The status lists every port of the Service, each one not served with its reason.
-    const failed = listenFailure("127.100.0.1", 53, "UDP", Object.assign(new Error("in use"), { code: "EADDRINUSE" }), { unprivilegedPortStart: 0, canBindAny: false });
+    const failed = listenFailure("127.100.0.1", 53, "UDP", Object.assign(new Error("in use"), { code: "EADDRINUSE" }), {
+      unprivilegedPortStart: 0,
+      canBindAny: false,
+    });
     expect(ingressFor({ ...mixed!, address: "127.100.0.1" }, [failed])).toEqual({
       ip: "127.100.0.1",
       ipMode: "Proxy",
@@ -115,11 +137,29 @@ describe("tunnel plan", () => {
 });
 
 describe("tunnel status", () => {
-  const served = { ...planServices([svc("web", { ports: [{ port: 80, protocol: "TCP", nodePort: 30080 }, { port: 53, protocol: "UDP", nodePort: 30053 }] })], [], nodes, new AddressPool())[0]!, address: "127.100.0.1" };
+  const served = {
+    ...planServices(
+      [
+        svc("web", {
+          ports: [
+            { port: 80, protocol: "TCP", nodePort: 30080 },
+            { port: 53, protocol: "UDP", nodePort: 30053 },
+          ],
+        }),
+      ],
+      [],
+      nodes,
+      new AddressPool(),
+    )[0]!,
+    address: "127.100.0.1",
+  };
 
   it("says why a port cannot be listened on, as a reason for the status and words for the table", () => {
     const unprivileged = { unprivilegedPortStart: 1024, canBindAny: false };
-    expect(listenFailure("127.100.0.1", 80, "TCP", undefined, unprivileged)).toMatchObject({ error: "kubeyard.dev/PrivilegedPort", message: expect.stringMatching(/below net\.ipv4/) });
+    expect(listenFailure("127.100.0.1", 80, "TCP", undefined, unprivileged)).toMatchObject({
+      error: "kubeyard.dev/PrivilegedPort",
+      message: expect.stringMatching(/below net\.ipv4/),
+    });
     const inUse = Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" });
     expect(listenFailure("127.100.0.1", 8080, "TCP", inUse, unprivileged)).toEqual({
       port: 8080,
@@ -133,11 +173,25 @@ describe("tunnel status", () => {
 
   it("knows when a Service's status already holds its ingress, whatever the order", () => {
     const want = ingressFor(served, []);
-    expect(want.ports).toEqual([{ port: 53, protocol: "UDP" }, { port: 80, protocol: "TCP" }]);
-    const asStored = [{ ipMode: "Proxy", ports: [{ protocol: "TCP", port: 80 }, { protocol: "UDP", port: 53 }], ip: "127.100.0.1" }];
+    expect(want.ports).toEqual([
+      { port: 53, protocol: "UDP" },
+      { port: 80, protocol: "TCP" },
+    ]);
+    const asStored = [
+      {
+        ipMode: "Proxy",
+        ports: [
+          { protocol: "TCP", port: 80 },
+          { protocol: "UDP", port: 53 },
+        ],
+        ip: "127.100.0.1",
+      },
+    ];
     expect(hasIngress(asStored, want)).toBe(true);
     expect(hasIngress([{ ip: "127.100.0.1", ipMode: "Proxy" }], want)).toBe(false);
-    expect(hasIngress(asStored, ingressFor(served, [{ port: 80, protocol: "TCP", error: "kubeyard.dev/PortInUse", message: "" }]))).toBe(false);
+    expect(hasIngress(asStored, ingressFor(served, [{ port: 80, protocol: "TCP", error: "kubeyard.dev/PortInUse", message: "" }]))).toBe(
+      false,
+    );
     expect(hasIngress([...asStored, ...asStored], want)).toBe(false);
   });
 });
@@ -194,8 +248,16 @@ describe("tunnel helpers", () => {
   });
 
   it("gives a Service's URLs: its LoadBalancer address, else a node's NodePort; ClusterIP is refused", () => {
-    const lb = svc("web", { ports: [{ port: 80, nodePort: 30080 }, { name: "https", port: 8443, nodePort: 30443 }] });
-    expect(serviceUrls(lb, nodes)).toMatchObject({ urls: ["http://172.30.0.2:30080", "https://172.30.0.2:30443"], note: expect.stringMatching(/kubeyard tunnel/) });
+    const lb = svc("web", {
+      ports: [
+        { port: 80, nodePort: 30080 },
+        { name: "https", port: 8443, nodePort: 30443 },
+      ],
+    });
+    expect(serviceUrls(lb, nodes)).toMatchObject({
+      urls: ["http://172.30.0.2:30080", "https://172.30.0.2:30443"],
+      note: expect.stringMatching(/kubeyard tunnel/),
+    });
     lb.status = { loadBalancer: { ingress: [{ ip: "127.100.0.4" }] } };
     expect(serviceUrls(lb, nodes)).toEqual({ urls: ["http://127.100.0.4:80", "https://127.100.0.4:8443"] });
     expect(() => serviceUrls(svc("c", { type: "ClusterIP" }), nodes)).toThrow(/of type ClusterIP/);

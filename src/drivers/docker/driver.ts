@@ -116,9 +116,15 @@ export class DockerDriver implements NodeDriver {
       return nodeInfoOf(await container.inspect());
     } catch (err) {
       await container?.remove({ force: true, v: true }).catch(() => undefined);
-      await this.docker.getVolume(volume).remove().catch(() => undefined);
+      await this.docker
+        .getVolume(volume)
+        .remove()
+        .catch(() => undefined);
       if (isConflict(err) && !container) {
-        throw new UserError(`Another process created a container named ${spec.name} at the same time.`, "Run one `kubeyard start` per cluster at a time.");
+        throw new UserError(
+          `Another process created a container named ${spec.name} at the same time.`,
+          "Run one `kubeyard start` per cluster at a time.",
+        );
       }
       throw portInUseError(err, spec.name, spec.ports) ?? ipTakenError(err, spec) ?? err;
     }
@@ -203,7 +209,11 @@ export class DockerDriver implements NodeDriver {
     return info && isKubeyardNode(info.Config.Labels) ? nodeInfoOf(info) : undefined;
   }
 
-  async exec(name: string, cmd: string[], opts: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> } = {}): Promise<ExecResult> {
+  async exec(
+    name: string,
+    cmd: string[],
+    opts: { stdin?: string | Buffer | NodeJS.ReadableStream; env?: Record<string, string> } = {},
+  ): Promise<ExecResult> {
     return this.onNode(name, () => execIn(this.docker.getContainer(name), this.docker.modem, cmd, opts));
   }
 

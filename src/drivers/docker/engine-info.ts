@@ -18,10 +18,7 @@ interface InfoFields {
 }
 
 export async function engineInfo(docker: Docker): Promise<EngineFacts> {
-  const [info, version] = await Promise.all([
-    docker.info() as Promise<InfoFields>,
-    docker.version().catch(() => undefined),
-  ]);
+  const [info, version] = await Promise.all([docker.info() as Promise<InfoFields>, docker.version().catch(() => undefined)]);
   const podman = (version?.Components ?? []).some((c) => /podman/i.test(c.Name));
   return {
     // Engines too old to report it (API < 1.40) only ran on cgroup v1.

@@ -23,11 +23,7 @@ export async function requireEngine(docker: Docker = connectEngine()): Promise<D
 }
 
 /** Reads an engine's newline-delimited JSON progress stream to the end, failing on its error messages. */
-export function followProgress(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onLine?: (text: string) => void,
-): Promise<void> {
+export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, onLine?: (text: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(
       stream,

@@ -97,9 +97,7 @@ export async function findClusterNetwork(
 ): Promise<NetworkSummary | undefined> {
   const name = networkName(cluster);
   // The engine's name filter matches substrings; only the exact name counts.
-  const found = ((await docker.listNetworks({ filters: { name: [name] } })) as NetworkSummary[]).filter(
-    (n) => n.Name === name,
-  );
+  const found = ((await docker.listNetworks({ filters: { name: [name] } })) as NetworkSummary[]).filter((n) => n.Name === name);
   const ours = found.find((n) => n.Labels?.[LABEL_CLUSTER] === cluster);
   if (ours || !found.length || opts.foreign === "ignore") return ours;
   throw new UserError(

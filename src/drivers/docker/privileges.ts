@@ -45,7 +45,8 @@ export function detectPrivilegeMode(docker: Docker, image: string, log?: (msg: s
   let p = probed.get(docker);
   if (!p) {
     p = remembered(docker, image).then((mode) => {
-      if (mode === "capabilities") log?.("the container engine refuses --privileged here; nodes run with an explicit capability set instead");
+      if (mode === "capabilities")
+        log?.("the container engine refuses --privileged here; nodes run with an explicit capability set instead");
       return mode;
     });
     probed.set(docker, p);
@@ -84,6 +85,8 @@ async function probe(docker: Docker, image: string): Promise<boolean> {
     return false;
   } finally {
     // A container whose start was refused can take a moment to be removable.
-    await c.remove({ force: true }).catch(() => new Promise((r) => setTimeout(r, 500)).then(() => c.remove({ force: true }).catch(() => undefined)));
+    await c
+      .remove({ force: true })
+      .catch(() => new Promise((r) => setTimeout(r, 500)).then(() => c.remove({ force: true }).catch(() => undefined)));
   }
 }

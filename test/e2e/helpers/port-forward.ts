@@ -11,7 +11,13 @@ export interface PortForward {
  * Runs `kubectl port-forward <target> :<remote>` as the user and resolves once kubectl prints the
  * local port it listens on; the caller must close() it.
  */
-export async function portForward(user: TestUser, namespace: string, target: string, remotePort: number, timeoutMs = 60_000): Promise<PortForward> {
+export async function portForward(
+  user: TestUser,
+  namespace: string,
+  target: string,
+  remotePort: number,
+  timeoutMs = 60_000,
+): Promise<PortForward> {
   const child = execa(await kubectlPath(), ["-n", namespace, "port-forward", "--address", "127.0.0.1", target, `:${remotePort}`], {
     env: user.env,
     reject: false,
