@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ArtifactCache } from "../dist/src/artifacts/cache.js";
-import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/artifacts/versions.js";
+import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/versions/versions.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "5" }, out: { type: "string" }, suite: { type: "string", default: "start" } },

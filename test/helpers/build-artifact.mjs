@@ -2,7 +2,7 @@
 // can run two at once or kill one mid-build. Prints the entry's dir when done.
 import { ArtifactCache } from "../../dist/src/artifacts/cache.js";
 import { buildArtifact } from "../../dist/src/artifacts/source-artifact.js";
-import { findVersion } from "../../dist/src/artifacts/versions.js";
+import { findVersion } from "../../dist/src/versions/versions.js";
 
 const [name, version] = process.argv.slice(2);
 const art = await buildArtifact(name, findVersion(version), new ArtifactCache(), {

@@ -37,11 +37,11 @@ mkdir -p "$share" "$cache_root/payload"
 say "building dist"
 (cd "$repo" && npm run --silent build) || die "npm run build failed"
 version=$(cd "$repo" && node --input-type=module -e \
-  'import("./dist/src/artifacts/versions.js").then((m) => console.log(m.DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")))')
+  'import("./dist/src/versions/versions.js").then((m) => console.log(m.DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")))')
 # The node image of the default version, the images it was built from, and the pod images every cluster preloads.
 mapfile -t images < <(
   cd "$repo" && node --input-type=module -e '
-    const m = await import("./dist/src/artifacts/versions.js");
+    const m = await import("./dist/src/versions/versions.js");
     const refs = m.imageRefs(m.findVersion(m.DEFAULT_KUBERNETES_VERSION));
     for (const n of m.NODE_IMAGES) console.log(refs[n]);'
   echo "kubeyard/node:v$version"
