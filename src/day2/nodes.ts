@@ -1,7 +1,8 @@
-import type { NodeDriver, NodeInfo } from "../drivers/types.js";
+import type { NodeDriver } from "../drivers/types.js";
 import { etcdctl } from "../node/etcdctl.js";
 import { nodeKubectl } from "../node/kubectl.js";
 import { UserError } from "../util/errors.js";
+import { runningNodes } from "../cluster/running-nodes.js";
 import { etcdMemberId, setControlPlaneTaint, withNodes } from "../cluster/membership.js";
 import { refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
 import { requireReadyState, writeState, type ClusterState } from "../cluster/state.js";
@@ -60,7 +61,7 @@ export async function deleteClusterNode(driver: NodeDriver, profile: string, nam
       `Delete the whole cluster with \`kubeyard delete -p ${profile}\`.`,
     );
   }
-  const engineNodes = await requireRunning(driver, state);
+  const engineNodes = await runningNodes(driver, profile);
   const remaining = placed.filter((p) => p !== target);
   const operator = remaining.find((p) => p.config.role === "control-plane")!;
 
@@ -106,16 +107,4 @@ export async function deleteClusterNode(driver: NodeDriver, profile: string, nam
   if (target.config.role === "worker" && !remaining.some((p) => p.config.role === "worker")) {
     await setControlPlaneTaint(driver, next, false);
   }
-}
-
-export async function requireRunning(driver: NodeDriver, state: ClusterState): Promise<NodeInfo[]> {
-  const nodes = await driver.listNodes(state.name);
-  const down = nodes.filter((n) => n.state !== "running");
-  if (down.length) {
-    throw new UserError(
-      `cluster "${state.name}" is not running (${down.map((n) => `${n.name} is ${n.state}`).join(", ")}).`,
-      "Start it with `kubeyard start` first.",
-    );
-  }
-  return nodes;
 }

@@ -1,7 +1,8 @@
 import type { StepRunner } from "../create/action.js";
 import { ClusterContext, type ClusterDeps } from "../create/context.js";
 import { planNodeAdd, type AddableRole } from "../create/plan-node-add.js";
-import { deleteClusterNode, requireRunning } from "../day2/nodes.js";
+import { runningNodes } from "../cluster/running-nodes.js";
+import { deleteClusterNode } from "../day2/nodes.js";
 import { requireReadyState, withProfileLock } from "../cluster/state.js";
 import { placedFromState } from "../cluster/topology.js";
 import type { Interrupt } from "./interrupt.js";
@@ -21,7 +22,7 @@ export async function addNode(
 ): Promise<string> {
   return withProfileLock(profile, async () => {
     const state = await requireReadyState(profile);
-    await requireRunning(deps.driver, state);
+    await runningNodes(deps.driver, profile);
     const plan = planNodeAdd(state, role);
     const ctx = new ClusterContext(deps, plan.state.config);
     ctx.state = plan.state;
