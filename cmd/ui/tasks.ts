@@ -1,4 +1,4 @@
-import type { ListrTask } from "listr2";
+import { Listr, PRESET_TIMER, type ListrTask } from "listr2";
 import type { StepRunner } from "../../src/create/action.js";
 
 export interface StepTask {
@@ -13,13 +13,16 @@ export function interactiveOutput(env: NodeJS.ProcessEnv = process.env): boolean
   return Boolean(process.stdout.isTTY) && !env.CI;
 }
 
+/** A warning during steps: shown at once, whatever the display. */
+export function printWarning(text: string): void {
+  process.stderr.write(`! ${text}\n`);
+}
+
 /**
  * Runs steps as a listr2 list: one line per step with its elapsed time, collapsed on success, the
  * failing step's message shown on failure. Without a TTY every step prints plain lines instead.
  */
 export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; signal?: AbortSignal } = {}): Promise<void> {
-  // Loaded here rather than with the command definitions, which every command (and --help) loads.
-  const { Listr, PRESET_TIMER } = await import("listr2");
   const list = new Listr(
     tasks.map(
       (t): ListrTask => ({
@@ -34,9 +37,7 @@ export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; sig
               if (interactiveOutput()) task.title = `${base}: ${text}`;
               else if (opts.verbose) task.output = text;
             },
-            (text) => {
-              process.stderr.write(`! ${text}\n`);
-            },
+            printWarning,
           );
           task.title = base;
         },
