@@ -9,7 +9,9 @@ import { driverFor, globals } from "./common.js";
 export default async function nodeAdd(program: Command, opts: { role: string }): Promise<void> {
   const role = opts.role.trim();
   const known = ADDABLE_ROLES.find((r) => r === role);
-  if (!known) throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ADDABLE_ROLES.join(", ")}.`);
+  if (!known) {
+    throw new UserError(`--role: "${opts.role}" is not a role a node can be added with.`, `Use one of: ${ADDABLE_ROLES.join(", ")}.`);
+  }
   const g = globals(program);
   const driver = await driverFor(program);
   const interrupt = watchInterrupt(() => "stopping after the current step, then removing the new node (again to quit at once)");

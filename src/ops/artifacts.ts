@@ -37,7 +37,14 @@ export async function listArtifacts(): Promise<ArtifactRow[]> {
   const images = await listImageArtifacts((await createDriver()).images).catch(() => []);
   return [
     ...files.map((a) => ({ kind: "binaries" as const, name: a.name, version: a.version, source: a.source, bytes: a.bytes, where: a.dir })),
-    ...images.map((i) => ({ kind: "image" as const, name: i.ref, version: i.version, source: i.source, bytes: i.bytes, where: "container engine" })),
+    ...images.map((i) => ({
+      kind: "image" as const,
+      name: i.ref,
+      version: i.version,
+      source: i.source,
+      bytes: i.bytes,
+      where: "container engine",
+    })),
   ];
 }
 
@@ -63,7 +70,9 @@ export async function fetchArtifacts(
     .runner([
       ...RELEASE_ARTIFACTS.map((name) => ({
         title: `${name}`,
-        run: async (step: (s: string) => void) => void (await obtainBinaries([name], v, { cache, source: opts.source, onStep: step, warn })),
+        run: async (step: (s: string) => void) => {
+          await obtainBinaries([name], v, { cache, source: opts.source, onStep: step, warn });
+        },
       })),
       ...wanted.map((name) => ({
         title: `image ${name}`,
@@ -77,7 +86,9 @@ export async function fetchArtifacts(
       })),
       ...(opts.addons ? ADDON_DATA : []).map((name) => ({
         title: name,
-        run: async (step: (s: string) => void) => void (await buildArtifact(name, v, cache, { onStep: step, warn })),
+        run: async (step: (s: string) => void) => {
+          await buildArtifact(name, v, cache, { onStep: step, warn });
+        },
       })),
     ])
     .finally(() => rm(workDir, { recursive: true, force: true }));

@@ -53,7 +53,8 @@ export async function deleteNode(profile: string, name: string, deps: Pick<Clust
 export async function shellNode(driver: NodeDriver, profile: string, wanted: string | undefined): Promise<NodeInfo> {
   const node = pickNode(await driver.listNodes(profile), profile, wanted);
   if (node.state !== "running") {
-    throw new UserError(`node ${node.name} is ${node.state}`, node.state === "paused" ? "Resume it with `kubeyard unpause`." : "Start it with `kubeyard start`.");
+    const hint = node.state === "paused" ? "Resume it with `kubeyard unpause`." : "Start it with `kubeyard start`.";
+    throw new UserError(`node ${node.name} is ${node.state}`, hint);
   }
   return node;
 }

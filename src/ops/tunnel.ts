@@ -46,7 +46,10 @@ export async function serviceUrlsOf(profile: string, namespace: string, name: st
   const kc = await profileClient(profile);
   const svc = (await getObject(kc, { ...SERVICES, namespace, name })) as Service | undefined;
   if (!svc) {
-    throw new UserError(`service "${name}" not found in namespace "${namespace}"`, "`kubectl get services -A` lists them; -n names the namespace");
+    throw new UserError(
+      `service "${name}" not found in namespace "${namespace}"`,
+      "`kubectl get services -A` lists them; -n names the namespace",
+    );
   }
   const nodes = (await listObjects(kc, NODES)).items as Node[];
   return serviceUrls(svc, nodes);
