@@ -23,9 +23,7 @@ const program = new Command("kubeyard")
   .showHelpAfterError()
   .exitOverride();
 
-// Registering only defines the commands. Their actions import the src/ modules they run when they
-// run: client-node, dockerode, x509, inquirer and execa take from a quarter of a second to a second
-// each to load, and --help or `status` should not pay for what `start` needs.
+// Registering only defines the commands; each action's body (cmd/actions/) loads when it runs (see lazy.ts).
 registerCluster(program);
 registerAddons(program);
 registerDashboard(program);

@@ -1,53 +1,16 @@
 import { Option, type Command } from "commander";
 import { SOURCE_CHOICES, type SourceChoice } from "../../src/artifacts/source-choice.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/versions/versions.js";
-import { createDriver, type NodeDriver } from "../../src/drivers/index.js";
-import { UserError } from "../../src/util/errors.js";
-
-export interface GlobalOptions {
-  verbose: boolean;
-  profile: string;
-}
-
-export function globals(program: Command): GlobalOptions {
-  return program.opts<GlobalOptions>();
-}
-
-/** The container engine's driver, once the engine answers. */
-export async function engineDriver(log?: (message: string) => void): Promise<NodeDriver> {
-  const driver = await createDriver("docker", { log });
-  await driver.preflight();
-  return driver;
-}
-
-/** engineDriver that, under --verbose, says what it does on stderr. */
-export function driverFor(program: Command): Promise<NodeDriver> {
-  const verbose = globals(program).verbose;
-  return engineDriver((m) => verbose && process.stderr.write(`  ${m}\n`));
-}
-
-export function resolveVersion(requested: string | undefined): ComponentVersions {
-  const v = findVersion(requested ?? DEFAULT_KUBERNETES_VERSION);
-  if (!v) {
-    throw new UserError(
-      `--kubernetes-version "${requested}" is not supported.`,
-      `Supported versions: ${supportedVersionList()} (a minor such as 1.36 means its newest patch).`,
-    );
-  }
-  return v;
-}
 
 /** `--source` (and its synonym `--artifacts`): where binaries come from. */
 export function addSourceOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option("--source <source>", "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)")
+      new Option(
+        "--source <source>",
+        "where binaries come from: release downloads, a build from Go modules, or auto (release, else source)",
+      )
         .choices(SOURCE_CHOICES as string[])
         .default("auto" satisfies SourceChoice),
     )
     .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES as string[]).hideHelp());
-}
-
-export function sourceOf(opts: { source?: string; artifacts?: string }): SourceChoice {
-  return (opts.artifacts ?? opts.source ?? "auto") as SourceChoice;
 }

@@ -1,4 +1,4 @@
-import type { ListrTask } from "listr2";
+import { Listr, PRESET_TIMER, type ListrTask } from "listr2";
 import type { StepRunner } from "../../src/create/action.js";
 
 export interface StepTask {
@@ -13,35 +13,31 @@ export function interactiveOutput(env: NodeJS.ProcessEnv = process.env): boolean
   return Boolean(process.stdout.isTTY) && !env.CI;
 }
 
+/** A warning during steps: shown at once, whatever the display. */
+export function printWarning(text: string): void {
+  process.stderr.write(`! ${text}\n`);
+}
+
 /**
  * Runs steps as a listr2 list: one line per step with its elapsed time, collapsed on success, the
  * failing step's message shown on failure. Without a TTY every step prints plain lines instead.
  */
 export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; signal?: AbortSignal } = {}): Promise<void> {
-  // Loaded here rather than with the command definitions, which every command (and --help) loads.
-  const { Listr, PRESET_TIMER } = await import("listr2");
   const list = new Listr(
-    tasks.map(
-      (t): ListrTask => ({
-        title: t.title,
-        skip: t.skip,
-        task: async (_ctx, task) => {
-          // Once interrupted, no further step starts; the one in flight finishes or fails first.
-          opts.signal?.throwIfAborted();
-          const base = t.title;
-          await t.run(
-            (text) => {
-              if (interactiveOutput()) task.title = `${base}: ${text}`;
-              else if (opts.verbose) task.output = text;
-            },
-            (text) => {
-              process.stderr.write(`! ${text}\n`);
-            },
-          );
-          task.title = base;
-        },
-      }),
-    ),
+    tasks.map((t): ListrTask => ({
+      title: t.title,
+      skip: t.skip,
+      task: async (_ctx, task) => {
+        // Once interrupted, no further step starts; the one in flight finishes or fails first.
+        opts.signal?.throwIfAborted();
+        const base = t.title;
+        await t.run((text) => {
+          if (interactiveOutput()) task.title = `${base}: ${text}`;
+          else if (opts.verbose) task.output = text;
+        }, printWarning);
+        task.title = base;
+      },
+    })),
     {
       concurrent: false,
       exitOnError: true,
@@ -60,5 +56,9 @@ export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; sig
 
 /** The display of an operation's actions: runSteps, one line per action. */
 export function stepRunner(opts: { verbose?: boolean; signal?: AbortSignal } = {}): StepRunner {
-  return (steps) => runSteps(steps.map((s) => ({ title: s.title, run: (step) => s.run(step) })), opts);
+  return (steps) =>
+    runSteps(
+      steps.map((s) => ({ title: s.title, run: (step) => s.run(step) })),
+      opts,
+    );
 }

@@ -3,9 +3,12 @@ import { ClusterContext, type ClusterDeps } from "../create/context.js";
 import { planNodeAdd, type AddableRole } from "../create/plan-node-add.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 import { deleteClusterNode } from "../day2/nodes.js";
+import { pickNode } from "../day2/ssh.js";
+import type { NodeDriver, NodeInfo } from "../drivers/types.js";
 import { requireReadyState, withProfileLock } from "../cluster/state.js";
 import { placedFromState } from "../cluster/topology.js";
 import type { Interrupt } from "./interrupt.js";
+import { UserError } from "../util/errors.js";
 import { runPlan } from "./run-plan.js";
 
 export const ADDABLE_ROLES: readonly AddableRole[] = ["worker", "control-plane"];
@@ -45,4 +48,14 @@ export async function addNode(
 /** `kubeyard node delete`, under the profile's lock. */
 export async function deleteNode(profile: string, name: string, deps: Pick<ClusterDeps, "driver">): Promise<void> {
   await withProfileLock(profile, () => deleteClusterNode(deps.driver, profile, name));
+}
+
+/** The running node `kubeyard ssh` enters: `wanted`, or the first control plane (see pickNode). */
+export async function shellNode(driver: NodeDriver, profile: string, wanted: string | undefined): Promise<NodeInfo> {
+  const node = pickNode(await driver.listNodes(profile), profile, wanted);
+  if (node.state !== "running") {
+    const hint = node.state === "paused" ? "Resume it with `kubeyard unpause`." : "Start it with `kubeyard start`.";
+    throw new UserError(`node ${node.name} is ${node.state}`, hint);
+  }
+  return node;
 }

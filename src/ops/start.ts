@@ -1,4 +1,6 @@
-import type { ClusterConfig } from "../config/index.js";
+import { listAddons } from "../addons/index.js";
+import { inotifyWarning } from "../cluster/host-limits.js";
+import { resolveConfig, type ClusterConfig, type ConfigFlags } from "../config/index.js";
 import { describePlan, type Plan, type StepRunner } from "../create/action.js";
 import { ClusterContext, type ClusterDeps } from "../create/context.js";
 import { planCreate, planResume, planStart } from "../create/plan-start.js";
@@ -6,12 +8,24 @@ import { deleteCluster } from "../day2/delete.js";
 import { failureLogs } from "../node/component-logs.js";
 import { readState, withProfileLock, type ClusterState } from "../cluster/state.js";
 import { placedFromState } from "../cluster/topology.js";
+import type { NodeDriver } from "../drivers/types.js";
 import type { Interrupt } from "./interrupt.js";
 import { runPlan } from "./run-plan.js";
 
 export interface StartResult {
   kind: Plan<ClusterContext>["kind"];
   state?: ClusterState;
+}
+
+/** The config `start` runs: the file and the flags over it, checked (addons against the catalog) before anything is made. */
+export async function startConfig(file: string | undefined, flags: ConfigFlags): Promise<ClusterConfig> {
+  const knownAddons = (await listAddons()).map((a) => a.name);
+  return resolveConfig({ file, flags, knownAddons });
+}
+
+/** A warning before `start` creates `config`'s nodes, when the host cannot run them all (see inotifyWarning). */
+export async function startWarning(driver: NodeDriver, config: ClusterConfig): Promise<string | undefined> {
+  return inotifyWarning((await driver.listNodes()).filter((n) => n.state === "running").length, config.nodes.length);
 }
 
 /**

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { engineObjects, KUBEYARD_CLI, TestUser, uniqueProfile } from "./helpers/cli.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";

@@ -1,21 +1,15 @@
 import type { Command } from "commander";
-import { listAddons } from "../../src/addons/index.js";
-import { inotifyWarning } from "../../src/cluster/host-limits.js";
+import type { ConfigFlags } from "../../src/config/index.js";
 import { clusterStatus } from "../../src/day2/status.js";
-import { resolveConfig, type ConfigFlags } from "../../src/config/index.js";
 import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
 import { clusterDeps } from "../../src/ops/deps.js";
 import { watchInterrupt } from "../../src/ops/interrupt.js";
-import { dryRunStart, startCluster } from "../../src/ops/start.js";
+import { dryRunStart, startCluster, startConfig, startWarning } from "../../src/ops/start.js";
 import { printStatus } from "../ui/status.js";
 import { stepRunner } from "../ui/tasks.js";
 import { driverFor, globals, sourceOf } from "./common.js";
 
-/**
- * What `kubeyard start` runs. A module of its own, imported by the action, because starting a
- * cluster takes most of src/ and every package kubeyard has; no other command should load that.
- */
-export async function runStart(program: Command, opts: Record<string, string | boolean | undefined>): Promise<void> {
+export default async function start(program: Command, opts: Record<string, string | boolean | undefined>): Promise<void> {
   const g = globals(program);
   const flags: ConfigFlags = {
     profile: program.getOptionValueSource("profile") === "default" ? undefined : g.profile,
@@ -28,14 +22,13 @@ export async function runStart(program: Command, opts: Record<string, string | b
     nodeImage: opts.nodeImage as string | undefined,
     addons: opts.addons as string | undefined,
   };
-  // Everything the user gave is checked before anything is created.
-  const knownAddons = (await listAddons()).map((a) => a.name);
-  const config = await resolveConfig({ file: opts.config as string | undefined, flags, knownAddons });
+  const config = await startConfig(opts.config as string | undefined, flags);
   if (opts.dryRun) return void process.stdout.write(await dryRunStart(config));
   const kcPath = opts.kubeconfig === false ? null : kubeconfigPath();
+  // A kubeconfig kubeyard could not update fails here, before anything is created.
   if (kcPath) await readKubeconfig(kcPath);
   const driver = await driverFor(program);
-  const warning = await inotifyWarning((await driver.listNodes()).filter((n) => n.state === "running").length, config.nodes.length);
+  const warning = await startWarning(driver, config);
   if (warning) process.stderr.write(`! ${warning}\n`);
   const interrupt = watchInterrupt(() => "stopping after the current step, then cleaning up (again to quit at once)");
   try {
