@@ -4,7 +4,7 @@ import { clusterStatus } from "../../src/day2/status.js";
 import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
 import { clusterDeps } from "../../src/ops/deps.js";
 import { watchInterrupt } from "../../src/ops/interrupt.js";
-import { dryRunStart, startCluster, startConfig, startWarning } from "../../src/ops/start.js";
+import { dryRunStart, startCluster, startChecks, startConfig } from "../../src/ops/start.js";
 import { printStatus } from "../ui/status.js";
 import { stepRunner } from "../ui/tasks.js";
 import { driverFor, globals, sourceOf } from "./common.js";
@@ -28,8 +28,7 @@ export default async function start(program: Command, opts: Record<string, strin
   // A kubeconfig kubeyard could not update fails here, before anything is created.
   if (kcPath) await readKubeconfig(kcPath);
   const driver = await driverFor(program);
-  const warning = await startWarning(driver, config);
-  if (warning) process.stderr.write(`! ${warning}\n`);
+  for (const warning of await startChecks(driver, config)) process.stderr.write(`! ${warning}\n`);
   const interrupt = watchInterrupt(() => "stopping after the current step, then cleaning up (again to quit at once)");
   try {
     const deps = clusterDeps(driver, {

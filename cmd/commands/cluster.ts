@@ -45,6 +45,12 @@ export function registerCluster(program: Command): void {
     .description("print the cluster's kubeconfig (admin credentials)")
     .action(lazy(() => import("../actions/kubeconfig.js")));
 
+  program
+    .command("doctor")
+    .description("check whether this host can run clusters (engine, cgroups, limits, a free network), creating nothing")
+    .option("-o, --output <format>", "text or json", parseOutput, "text")
+    .action(lazy(() => import("../actions/doctor.js")));
+
   const profile = program.command("profile").description("the clusters (profiles) kubeyard manages");
   profile
     .command("list")

@@ -109,11 +109,28 @@ export interface ImageStore {
   commitRun(image: string, cmd: string[], opts: { mounts: Mount[]; tag: string; changes: string[] }): Promise<RunResult>;
 }
 
+/** The engine behind a driver, as far as whether nodes can run on it depends on it. */
+export interface EngineHost {
+  engine: "docker" | "podman";
+  version: string;
+  /** Runs as an ordinary user: nodes get only the cgroup controllers delegated to that user. */
+  rootless: boolean;
+  cgroupVersion: 1 | 2;
+  cgroupDriver: "cgroupfs" | "systemd";
+}
+
 export interface NodeDriver {
   readonly name: string;
   readonly images: ImageStore;
   /** Fails with a clear error, before anything is created, when the engine cannot be used. */
   preflight(): Promise<void>;
+  /** What the engine is and how it lays out cgroups; fails as preflight does when the engine does not answer. */
+  describeEngine(): Promise<EngineHost>;
+  /**
+   * The subnet ensureNetwork would give a new cluster network now (undefined when none is free),
+   * without creating anything; `avoid` as for ensureNetwork.
+   */
+  freeSubnet(opts?: { avoid?: readonly string[] }): Promise<string | undefined>;
   /**
    * Creates the cluster's network on a free private subnet (or returns the existing one). `avoid`:
    * ranges it must not overlap besides what the host already uses (the cluster's pod and service subnets).

@@ -1,5 +1,5 @@
 import { listAddons } from "../addons/index.js";
-import { inotifyWarning } from "../cluster/host-limits.js";
+import { hostRefusal, runHostChecks } from "../cluster/host-checks.js";
 import { resolveConfig, type ClusterConfig, type ConfigFlags } from "../config/index.js";
 import { describePlan, type Plan, type StepRunner } from "../create/action.js";
 import { ClusterContext, type ClusterDeps } from "../create/context.js";
@@ -23,9 +23,20 @@ export async function startConfig(file: string | undefined, flags: ConfigFlags):
   return resolveConfig({ file, flags, knownAddons });
 }
 
-/** A warning before `start` creates `config`'s nodes, when the host cannot run them all (see inotifyWarning). */
-export async function startWarning(driver: NodeDriver, config: ClusterConfig): Promise<string | undefined> {
-  return inotifyWarning((await driver.listNodes()).filter((n) => n.state === "running").length, config.nodes.length);
+/**
+ * The host checks (see runHostChecks) before `start` creates or resumes `config`'s nodes: throws the
+ * first failure, with its fix, before anything is made; returns the warnings, each with its fix.
+ */
+export async function startChecks(driver: NodeDriver, config: ClusterConfig): Promise<string[]> {
+  // A cluster that exists has its network already; only a new one needs a free subnet.
+  const creating = !(await readState(config.name));
+  const { checks } = await runHostChecks(driver, {
+    nodesToAdd: config.nodes.length,
+    network: creating ? { avoid: [config.networking.podSubnet, config.networking.serviceSubnet] } : undefined,
+  });
+  const refusal = hostRefusal(checks);
+  if (refusal) throw refusal;
+  return checks.filter((c) => c.result === "warn").map((c) => (c.fix ? `${c.detail} ${c.fix}` : c.detail));
 }
 
 /**

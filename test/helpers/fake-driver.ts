@@ -5,6 +5,7 @@ import * as tar from "tar";
 import type {
   AttachedIO,
   ClusterNetwork,
+  EngineHost,
   ExecResult,
   FileToCopy,
   NodeDriver,
@@ -60,6 +61,10 @@ export class FakeDriver implements NodeDriver {
   onExec: ExecHandler = () => undefined;
   /** When set, preflight fails with it (an engine that does not answer). */
   preflightError?: Error;
+  /** What describeEngine answers. */
+  engine: EngineHost = { engine: "docker", version: "0.0.0-fake", rootless: false, cgroupVersion: 2, cgroupDriver: "systemd" };
+  /** When set, freeSubnet finds no free subnet. */
+  subnetsExhausted = false;
   private readonly networks = new Map<string, ClusterNetwork>();
   private readonly nodes = new Map<string, FakeNode>();
   private nextNetwork = 0;
@@ -71,6 +76,19 @@ export class FakeDriver implements NodeDriver {
 
   async preflight(): Promise<void> {
     if (this.preflightError) throw this.preflightError;
+  }
+
+  async describeEngine(): Promise<EngineHost> {
+    await this.preflight();
+    return this.engine;
+  }
+
+  async freeSubnet(opts: { avoid?: readonly string[] } = {}): Promise<string | undefined> {
+    if (this.subnetsExhausted) return undefined;
+    const avoid = new Set(opts.avoid ?? []);
+    let n = this.nextNetwork;
+    while (avoid.has(`172.${18 + n}.0.0/16`)) n++;
+    return `172.${18 + n}.0.0/16`;
   }
 
   async ensureNetwork(cluster: string, opts: { avoid?: readonly string[] } = {}): Promise<ClusterNetwork> {

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { UserError } from "../../util/errors.js";
-import type { AttachedIO, ClusterNetwork, ExecResult, FileToCopy, ImageStore, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
+import type { AttachedIO, ClusterNetwork, EngineHost, ExecResult, FileToCopy, ImageStore, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
 import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
@@ -8,7 +8,7 @@ import { engineInfo, type EngineFacts } from "./engine-info.js";
 import { execAttachedIn, execIn } from "./exec.js";
 import { DockerImages } from "./images.js";
 import { LABEL_CLUSTER, LABEL_NODE, clusterFilter, isKubeyardNode } from "./labels.js";
-import { ensureClusterNetwork, removeClusterNetwork } from "./network.js";
+import { ensureClusterNetwork, freeClusterSubnet, removeClusterNetwork } from "./network.js";
 import { nodeContainerOptions, nodeInfoOf, varVolumeName } from "./node-container.js";
 import { portInUseError } from "./port-conflict.js";
 import { detectPrivilegeMode, nodeHostConfig, type PrivilegeMode } from "./privileges.js";
@@ -56,6 +56,16 @@ export class DockerDriver implements NodeDriver {
       `${f.engine} engine${f.rootless ? " (rootless)" : ""}: cgroup v${f.cgroupVersion}, ${f.cgroupDriver} driver` +
         `${f.hasLibModules ? "" : ", no /lib/modules on the host"}`,
     );
+  }
+
+  async describeEngine(): Promise<EngineHost> {
+    await requireEngine(this.docker);
+    const { engine, version, rootless, cgroupVersion, cgroupDriver } = await this.engineFacts();
+    return { engine, version, rootless, cgroupVersion, cgroupDriver };
+  }
+
+  async freeSubnet(opts: { avoid?: readonly string[] } = {}): Promise<string | undefined> {
+    return (await freeClusterSubnet(this.docker, opts.avoid))?.subnet;
   }
 
   /** The engine's cgroup layout and the like, asked once per driver. */

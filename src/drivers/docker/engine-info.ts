@@ -1,20 +1,18 @@
 import { existsSync } from "node:fs";
 import type Docker from "dockerode";
+import type { EngineHost } from "../types.js";
 
 /** What the node setup needs to know about the engine: the kubelet must use the engine's cgroup layout. */
-export interface EngineFacts {
-  cgroupVersion: 1 | 2;
-  cgroupDriver: "cgroupfs" | "systemd";
+export interface EngineFacts extends EngineHost {
   /** Whether the host has kernel modules to share with nodes (read-only, for kube-proxy's modprobe). */
   hasLibModules: boolean;
-  rootless: boolean;
-  engine: "docker" | "podman";
 }
 
 interface InfoFields {
   CgroupVersion?: string;
   CgroupDriver?: string;
   SecurityOptions?: string[];
+  ServerVersion?: string;
 }
 
 export async function engineInfo(docker: Docker): Promise<EngineFacts> {
@@ -28,5 +26,6 @@ export async function engineInfo(docker: Docker): Promise<EngineFacts> {
     hasLibModules: existsSync("/lib/modules"),
     rootless: (info.SecurityOptions ?? []).some((o) => o.split(",").includes("name=rootless")),
     engine: podman ? "podman" : "docker",
+    version: version?.Version ?? info.ServerVersion ?? "unknown",
   };
 }

@@ -4,7 +4,7 @@ import type { ClusterNetwork } from "../types.js";
 import { isConflict, isNotFound, messageOf, statusOf } from "./engine-errors.js";
 import { hostRoutes } from "./host-routes.js";
 import { LABEL_CLUSTER } from "./labels.js";
-import { DEFAULT_AVOID, chooseSubnet, looseCIDR } from "./subnet.js";
+import { DEFAULT_AVOID, chooseSubnet, looseCIDR, type SubnetChoice } from "./subnet.js";
 import { formatIP, nthAddress } from "../../config/ip.js";
 
 /** One user-defined bridge per cluster: nodes find each other by name on it, and the host reaches them by IP. */
@@ -25,8 +25,7 @@ export async function ensureClusterNetwork(
   if (existing) return describe(existing);
   const lost: string[] = [];
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const [engineRanges, routes] = await Promise.all([engineSubnets(docker), hostRoutes()]);
-    const choice = chooseSubnet([...engineRanges, ...routes, ...lost], opts.avoid ?? DEFAULT_AVOID);
+    const choice = await freeClusterSubnet(docker, opts.avoid ?? DEFAULT_AVOID, lost);
     if (!choice) {
       throw new UserError(
         `No free private /24 is left for the network of cluster "${cluster}": every candidate overlaps an existing Docker network or a host route.`,
@@ -59,6 +58,16 @@ export async function ensureClusterNetwork(
     }
   }
   throw new Error(`could not create network ${name}: every subnet tried was taken meanwhile (${lost.join(", ")})`);
+}
+
+/** The subnet a new cluster network would get now: the first candidate clear of the engine's networks, host routes, `avoid` and `lost`. */
+export async function freeClusterSubnet(
+  docker: Docker,
+  avoid: readonly string[] = DEFAULT_AVOID,
+  lost: readonly string[] = [],
+): Promise<SubnetChoice | undefined> {
+  const [engineRanges, routes] = await Promise.all([engineSubnets(docker), hostRoutes()]);
+  return chooseSubnet([...engineRanges, ...routes, ...lost], avoid);
 }
 
 /** Removes the cluster's network; absent is fine. A network of that name kubeyard did not make is left alone. */
