@@ -21,8 +21,12 @@ export function hostServerURL(state: ClusterState): string {
   return `https://${h}:${state.apiServerPort}`;
 }
 
+/**
+ * Waits for a new API server: as long as its failing readyz checks keep changing (slow hosts need
+ * minutes to create the bootstrap objects), up to 10 minutes, but no 3 minutes without a change.
+ */
 export async function waitApiServer(kc: KubeConfig, signal?: AbortSignal): Promise<void> {
-  await waitForApiReady(kc, { timeoutMs: 180_000, signal });
+  await waitForApiReady(kc, { timeoutMs: 600_000, stallMs: 180_000, signal });
 }
 
 export async function waitNodesReady(kc: KubeConfig, names: string[], signal?: AbortSignal): Promise<void> {

@@ -3,55 +3,86 @@ import { ApiException, HttpMethod, type KubeConfig } from "@kubernetes/client-no
 import { objectApi } from "./object-api.js";
 import { conditionVerdict, daemonSetVerdict, deploymentVerdict, nodesVerdict, podsVerdict, type Verdict } from "./readiness.js";
 import { describeRef, type KubeObject, type ObjectRef } from "./types.js";
-import { waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
+import {
+  observe,
+  progressVerdict,
+  readyzStatus,
+  remainingMs,
+  startProgress,
+  type ProgressLimits,
+  type ProgressVerdict,
+  type ReadinessProgress,
+} from "./api-progress.js";
+import { formatDuration, waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
 
 export { WaitTimeoutError, type WaitOptions } from "./watch.js";
+
+export interface ApiReadyOptions extends WaitOptions {
+  /**
+   * Gives up once the observed status (the failing readyz checks, or the connection error) has not
+   * changed for this long; `timeoutMs` stays the ceiling. By default the same as `timeoutMs`.
+   */
+  stallMs?: number;
+}
 
 /**
  * Waits until GET /readyz answers "ok". This is the one wait that polls: before the API server
  * answers there is nothing to watch. The backoff starts short because a local API server comes
  * up in seconds.
  */
-export async function waitForApiReady(kc: KubeConfig, opts: WaitOptions = {}): Promise<void> {
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  const started = Date.now();
+export async function waitForApiReady(kc: KubeConfig, opts: ApiReadyOptions = {}): Promise<void> {
+  const ceilingMs = opts.timeoutMs ?? 120_000;
+  const limits = { ceilingMs, stallMs: Math.min(opts.stallMs ?? ceilingMs, ceilingMs) };
   const what = `the API server at ${kc.getCurrentCluster()?.server ?? "(no server)"} to be ready`;
-  let last = "no answer yet";
-  const observe = (status: string) => {
-    if (status !== last) opts.onStatus?.(status);
-    last = status;
+  let progress = startProgress(Date.now());
+  const seen = (status: string) => {
+    if (status !== progress.status) opts.onStatus?.(status);
+    progress = observe(progress, status, Date.now());
   };
   let delay = 100;
   for (;;) {
     opts.signal?.throwIfAborted();
-    const remaining = timeoutMs - (Date.now() - started);
-    if (remaining <= 0) throw new WaitTimeoutError(what, last, timeoutMs);
-    const attempt = AbortSignal.timeout(Math.min(remaining, 10_000));
+    const verdict = progressVerdict(progress, Date.now(), limits);
+    if (verdict !== "wait") throw apiWaitError(what, progress, verdict, limits);
+    const attempt = AbortSignal.timeout(Math.max(1, Math.min(remainingMs(progress, Date.now(), limits), 10_000)));
     try {
       const res = await objectApi(kc).send(HttpMethod.GET, "/readyz", {
         signal: opts.signal ? AbortSignal.any([attempt, opts.signal]) : attempt,
       });
       if (res.text.trim() === "ok") return;
-      observe(`HTTP ${res.status}: ${res.text.trim().slice(0, 300)}`);
+      seen(readyzStatus(res.status, res.text));
     } catch (error) {
       opts.signal?.throwIfAborted();
-      observe(describeReadyzFailure(error));
+      seen(describeReadyzFailure(error));
     }
-    await sleep(Math.min(delay, Math.max(0, timeoutMs - (Date.now() - started))), undefined, { signal: opts.signal });
+    await sleep(Math.min(delay, remainingMs(progress, Date.now(), limits)), undefined, { signal: opts.signal });
     delay = Math.min(delay * 2, 2_000);
   }
 }
 
+function apiWaitError(
+  what: string,
+  p: ReadinessProgress,
+  verdict: Exclude<ProgressVerdict, "wait">,
+  limits: ProgressLimits,
+): WaitTimeoutError {
+  // A plain deadline (stallMs not set) fails the way every other wait does.
+  if (limits.stallMs === limits.ceilingMs) return new WaitTimeoutError(what, p.status, limits.ceilingMs);
+  const slow =
+    "The host may be too slow for a control plane (an emulated CPU, or a machine busy with other work): free some CPU and run start again.";
+  if (verdict === "ceiling") return new WaitTimeoutError(`${what} (it was still making progress)`, p.status, limits.ceilingMs, slow);
+  const elapsed = Date.now() - p.started;
+  return new WaitTimeoutError(
+    `${what} (no progress in the last ${formatDuration(limits.stallMs)}: the same readyz checks kept failing)`,
+    p.status,
+    elapsed - (elapsed % 1000),
+    `The API server stopped making progress. ${slow}`,
+  );
+}
+
 /** The failing checks of a 500 from /readyz, or the connection error. */
 function describeReadyzFailure(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body = typeof error.body === "string" ? error.body : "";
-    const failing = body
-      .split("\n")
-      .filter((line) => line.startsWith("[-]"))
-      .map((line) => line.slice(3).trim());
-    return `HTTP ${error.code}${failing.length ? `, failing checks: ${failing.join(", ")}` : body ? `: ${body.trim().slice(0, 300)}` : ""}`;
-  }
+  if (error instanceof ApiException) return readyzStatus(error.code, typeof error.body === "string" ? error.body : "");
   const e = error as { message?: string; cause?: { code?: string; message?: string } };
   return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error);
 }

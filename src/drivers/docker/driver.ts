@@ -1,6 +1,16 @@
 import type Docker from "dockerode";
 import { UserError } from "../../util/errors.js";
-import type { AttachedIO, ClusterNetwork, EngineHost, ExecResult, FileToCopy, ImageStore, NodeDriver, NodeInfo, NodeSpec } from "../types.js";
+import type {
+  AttachedIO,
+  ClusterNetwork,
+  EngineHost,
+  ExecResult,
+  FileToCopy,
+  ImageStore,
+  NodeDriver,
+  NodeInfo,
+  NodeSpec,
+} from "../types.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
 import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
