@@ -23,6 +23,14 @@ export { kubeProxyArgs, kubeProxyConfig } from "./kube-proxy.js";
 export { componentKubeconfig, renderFileKubeconfig, type KubeconfigSpec } from "./kubeconfigs.js";
 export { cniConflist, nodePodCIDR, CNI_NETWORK_NAME, CNI_BRIDGE } from "./cni.js";
 export { kubeletMaySetLabel, splitNodeLabels } from "./node-labels.js";
-export { nodeFiles, componentsFor, componentArgs, type NodeFile } from "./node-files.js";
+export {
+  nodeFiles,
+  componentsFor,
+  componentArgs,
+  ETCD_COMPONENTS,
+  CONTROL_PLANE_COMPONENTS,
+  NODE_COMPONENTS,
+  type NodeFile,
+} from "./node-files.js";
 export { containerdConfig } from "./containerd.js";
 export { haproxyConfig, HAPROXY_CONFIG } from "./load-balancer.js";

@@ -18,12 +18,14 @@ export interface NodeFile {
   mode: number;
 }
 
-const CONTROL_PLANE: readonly Component[] = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
-const EVERY_NODE: readonly Component[] = ["kubelet", "kube-proxy"];
+/** What a role runs, in the groups that start one after another: etcd, then the control plane, then every node's. */
+export const ETCD_COMPONENTS: readonly Component[] = ["etcd"];
+export const CONTROL_PLANE_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+export const NODE_COMPONENTS: readonly Component[] = ["kubelet", "kube-proxy"];
 
 /** The components a node of this role runs, in the order they should start. */
 export function componentsFor(role: NodeRole): Component[] {
-  return role === "control-plane" ? [...CONTROL_PLANE, ...EVERY_NODE] : [...EVERY_NODE];
+  return role === "control-plane" ? [...ETCD_COMPONENTS, ...CONTROL_PLANE_COMPONENTS, ...NODE_COMPONENTS] : [...NODE_COMPONENTS];
 }
 
 /** Each component's arguments for this node, as written to its args file. */

@@ -12,7 +12,7 @@ import type { Action } from "./action.js";
 import type { ClusterContext } from "./context.js";
 import { requireEtcdHealthy } from "./etcd-health.js";
 import { etcdctl } from "../node/etcdctl.js";
-import { CONTROL_PLANE_SERVICES, ETCD_SERVICES, NODE_SERVICES } from "./roles.js";
+import { CONTROL_PLANE_COMPONENTS, ETCD_COMPONENTS, NODE_COMPONENTS } from "../components/index.js";
 
 /**
  * How the nodes an operation provisions come to be: made with the cluster (`create`), joined to a
@@ -208,7 +208,7 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
     run: async (ctx, progress) => {
       const targets = placedCps(ctx.targets);
       if (mode === "create") {
-        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...ETCD_SERVICES])));
+        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...ETCD_COMPONENTS])));
         return;
       }
       const existing = ctx.controlPlanes.filter((p) => mode === "resume" || !targets.includes(p));
@@ -217,7 +217,7 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
       for (const p of targets) {
         // etcd refuses a member that would cost quorum while one is down: checked just above.
         await etcdctl(ctx.driver, existing[0]!.config.name, ["member", "add", p.config.name, `--peer-urls=https://${p.ip}:2380`]);
-        await enableServices(ctx.driver, p.config.name, [...ETCD_SERVICES]);
+        await enableServices(ctx.driver, p.config.name, [...ETCD_COMPONENTS]);
       }
     },
   };
@@ -228,12 +228,12 @@ function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A 
     name: "control-plane",
     title: "control plane",
     detail: [
-      ...(mode === "resume" ? [] : [`start ${CONTROL_PLANE_SERVICES.join(", ")} on ${names(members)}`]),
+      ...(mode === "resume" ? [] : [`start ${CONTROL_PLANE_COMPONENTS.join(", ")} on ${names(members)}`]),
       ...(mode === "join" ? [] : ["wait until the API server answers"]),
     ],
     run: async (ctx) => {
       const targets = mode === "resume" ? [] : placedCps(ctx.targets);
-      await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...CONTROL_PLANE_SERVICES])));
+      await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...CONTROL_PLANE_COMPONENTS])));
       if (mode !== "join") await ctx.api.waitApiServer(ctx.deps.signal);
     },
   };
@@ -246,14 +246,14 @@ function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegist
     detail:
       mode === "resume"
         ? ["wait until every node is Ready"]
-        : [`register the Node objects of ${names(members)}`, `start ${NODE_SERVICES.join(", ")} on them`, "wait until they are Ready"],
+        : [`register the Node objects of ${names(members)}`, `start ${NODE_COMPONENTS.join(", ")} on them`, "wait until they are Ready"],
     run: async (ctx) => {
       const targets = ctx.targets;
       const waitFor = mode === "resume" ? ctx.state.nodes.map((n) => n.name) : targets.map((p) => p.config.name);
       if (mode !== "resume") {
         await ctx.api.createNodeObjects(targets);
         onRegistered?.(ctx);
-        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_SERVICES])));
+        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
       }
       await ctx.api.waitNodesReady(waitFor, ctx.deps.signal);
     },
