@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PlacedNode } from "../cluster/topology.js";
-import { etcdHealth, type EtcdHealth } from "../node/etcdctl.js";
+import { etcdctl, etcdHealth, type EtcdHealth } from "../node/etcdctl.js";
 import { UserError } from "../util/errors.js";
 import type { Progress } from "./action.js";
 import type { ClusterContext } from "./context.js";
@@ -55,4 +55,27 @@ function failedAsk(node: PlacedNode, err: Error): EtcdHealth {
     healthy: false,
     reason: err.message,
   };
+}
+
+/**
+ * Adds a control plane to etcd. Every member answering is not enough for etcd: it takes a member only
+ * once its leader has been connected to every member for a few seconds (a member just resumed is not
+ * yet), and says "unhealthy cluster" until then. That answer is retried, bounded, saying so.
+ */
+export async function addEtcdMember(ctx: ClusterContext, operator: PlacedNode, member: PlacedNode, progress: Progress): Promise<void> {
+  const waitMs = ctx.deps.etcdHealthWaitMs ?? DEFAULT_HEALTH_WAIT_MS;
+  const deadline = Date.now() + waitMs;
+  const args = ["member", "add", member.config.name, `--peer-urls=https://${member.ip}:2380`];
+  for (;;) {
+    ctx.deps.signal?.throwIfAborted();
+    try {
+      await etcdctl(ctx.driver, operator.config.name, args);
+      return;
+    } catch (err) {
+      if (!/unhealthy cluster/.test((err as Error).message) || Date.now() >= deadline) throw err;
+    }
+    const left = Math.ceil((deadline - Date.now()) / 1000);
+    progress(`etcd takes a member once its leader has seen every member for a few seconds; asking again (up to ${left} s more)`);
+    await sleep(1_000);
+  }
 }

@@ -10,8 +10,7 @@ import type { PortMapping } from "../drivers/types.js";
 import { addNode as issueNodePki, ensureClusterPki, loadPki } from "../pki/index.js";
 import type { Action } from "./action.js";
 import type { ClusterContext } from "./context.js";
-import { requireEtcdHealthy } from "./etcd-health.js";
-import { etcdctl } from "../node/etcdctl.js";
+import { addEtcdMember, requireEtcdHealthy } from "./etcd-health.js";
 import { CONTROL_PLANE_COMPONENTS, ETCD_COMPONENTS, NODE_COMPONENTS } from "../components/index.js";
 
 /**
@@ -215,8 +214,9 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
       await requireEtcdHealthy(ctx, existing, progress);
       if (mode === "resume") return;
       for (const p of targets) {
-        // etcd refuses a member that would cost quorum while one is down: checked just above.
-        await etcdctl(ctx.driver, existing[0]!.config.name, ["member", "add", p.config.name, `--peer-urls=https://${p.ip}:2380`]);
+        const operator = existing[0];
+        if (!operator) throw new Error(`${p.config.name} cannot join etcd: the cluster has no other control plane`);
+        await addEtcdMember(ctx, operator, p, progress);
         await enableServices(ctx.driver, p.config.name, [...ETCD_COMPONENTS]);
       }
     },

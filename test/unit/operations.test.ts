@@ -232,6 +232,36 @@ describe("node add against the in-memory driver", () => {
   });
 });
 
+describe("a control plane joining etcd", () => {
+  it("asks again while etcd answers 'unhealthy cluster' (its leader has not yet seen every member long enough)", async () => {
+    await start({ controlPlanes: "3" });
+    let refusals = 2;
+    driver.onExec = (call) => {
+      if (call.cmd[0] === "etcdctl" && call.cmd.includes("add") && refusals > 0) {
+        refusals--;
+        return { exitCode: 1, stderr: '{"level":"warn"}\nError: etcdserver: unhealthy cluster' };
+      }
+    };
+    const added = await addNode("demo", "control-plane", { ...deps(null), etcdHealthWaitMs: 10_000 }, ui());
+    expect(added).toBe("demo-control-plane4");
+    expect(refusals).toBe(0);
+    expect(driver.execs.filter((c) => c.cmd[0] === "etcdctl" && c.cmd.includes("add"))).toHaveLength(3);
+  });
+
+  it("gives up with etcd's reason once the wait is over, and removes the half-added node", async () => {
+    await start({ controlPlanes: "3" });
+    driver.onExec = (call) => {
+      if (call.cmd[0] === "etcdctl" && call.cmd.includes("add")) return { exitCode: 1, stderr: "Error: etcdserver: unhealthy cluster" };
+    };
+    const stateBefore = await readState("demo");
+    await expect(addNode("demo", "control-plane", { ...deps(null), etcdHealthWaitMs: 2_000 }, ui())).rejects.toThrow(
+      /member add failed on demo-control-plane: etcdserver: unhealthy cluster$/,
+    );
+    expect(await driver.inspectNode("demo-control-plane4")).toBeUndefined();
+    expect(await readState("demo")).toEqual(stateBefore);
+  });
+});
+
 describe("addon orchestration against the in-memory driver", () => {
   it("gives every node an enabled addon's image and node files", async () => {
     await start({ nodes: "2" });
