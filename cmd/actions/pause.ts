@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { pauseProfile } from "../../src/ops/cluster.js";
+import { pauseProfile } from "../../src/ops/pause.js";
 import { engineDriver, globals } from "./common.js";
 
 export default async function pause(program: Command): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { unpauseProfile } from "../../src/ops/cluster.js";
+import { unpauseProfile } from "../../src/ops/pause.js";
 import { engineDriver, globals } from "./common.js";
 
 export default async function unpause(program: Command): Promise<void> {
