@@ -36,7 +36,9 @@ export async function requireEtcdHealthy(ctx: ClusterContext, controlPlanes: Pla
     if (!unhealthy.length) return;
     if (Date.now() >= deadline) break;
     const left = Math.ceil((deadline - Date.now()) / 1000);
-    progress(`waiting for etcd member ${unhealthy.map(nameOf).join(", ")} to be healthy (${unhealthy[0]!.reason}; up to ${left} s more)`);
+    progress(
+      `waiting for etcd member ${unhealthy.map(nameOf).join(", ")} to be healthy (${unhealthy[0]?.reason ?? "no answer"}; up to ${left} s more)`,
+    );
     await sleep(1_000);
   }
   throw new UserError(

@@ -145,7 +145,8 @@ function nextNode(state: ClusterState, role: AddableRole, placed: PlacedNode[]):
 }
 
 async function removeQuietly(driver: NodeDriver, state: ClusterState, fresh: PlacedNode): Promise<void> {
-  const operator = state.config.nodes.find((n) => n.role === "control-plane")!.name;
+  const operator = state.config.nodes.find((n) => n.role === "control-plane")?.name;
+  if (!operator) return;
   if (fresh.config.role === "control-plane") {
     const id = await etcdMemberId(driver, operator, fresh).catch(() => undefined);
     if (id) await etcdctl(driver, operator, ["member", "remove", id]).catch(() => undefined);

@@ -114,7 +114,9 @@ async function createNodeContainer(ctx: ClusterContext, p: PlacedNode, mode: Pro
   const first = mode === "create" && p === ctx.controlPlanes[0];
   for (let attempt = 1; ; attempt++) {
     const ports = [
-      ...(first ? [...(ctx.loadBalancer ? [] : [apiPortMapping(ctx)]), ...addonPortMappings(ctx.state.addonPorts!)] : []),
+      ...(first
+        ? [...(ctx.loadBalancer ? [] : [apiPortMapping(ctx)]), ...(ctx.state.addonPorts ? addonPortMappings(ctx.state.addonPorts) : [])]
+        : []),
       ...p.config.extraPortMappings.map((m) => ({ ...m })),
     ];
     try {
