@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { create as createTar } from "tar";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
+import { COMPONENTS as KUBERNETES_COMPONENTS } from "../config/index.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
 import { readTarFiles } from "../util/tar-read.js";
@@ -11,15 +12,7 @@ import { clusterKubectl } from "./kubectl.js";
 import { pkiDir, readState, type ClusterState } from "../cluster/state.js";
 
 /** The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s files). */
-export const COMPONENTS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kubelet",
-  "kube-proxy",
-  "containerd",
-] as const;
+export const COMPONENTS = [...KUBERNETES_COMPONENTS, "containerd"] as const;
 
 /** Commands whose output describes a node; none of them prints key material. */
 const NODE_COMMANDS: Record<string, string> = {
