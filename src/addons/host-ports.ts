@@ -72,24 +72,69 @@ async function portsOfOtherClusters(name: string): Promise<Map<number, string>> 
 }
 
 /**
- * After a node failed to start: the addon ports the config left open that are now taken (another
- * cluster started at the same moment), chosen again; undefined when none is, so the failure stands.
+ * The API server's host port: the one the config asks for, which must be free and no other
+ * cluster's (else a clear error before anything exists), or a free one no other cluster has.
  */
-export async function rechooseTakenAddonPorts(config: ClusterConfig, state: ClusterState): Promise<AddonPorts | undefined> {
-  const current = state.addonPorts;
-  if (!current) return undefined;
-  const next = { ...current } as Record<AddonPortName, number>;
-  const taken = new Set<number>([state.apiServerPort, ...Object.values(current)]);
+export async function chooseApiServerPort(config: ClusterConfig): Promise<number> {
+  const { apiServerAddress: host, apiServerPort: asked } = config.networking;
+  const others = await portsOfOtherClusters(config.name);
+  if (!asked) return anyFreePort(new Set(others.keys()), ["TCP"], host);
+  const owner = others.get(asked);
+  if (owner) {
+    throw new UserError(
+      `port ${asked} belongs to cluster "${owner}" (stopped or running), so the API server cannot be published there.`,
+      "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.",
+    );
+  }
+  if (!(await freeAt(asked, ["TCP"], host))) {
+    throw new UserError(
+      `port ${asked} on ${host} is already in use, so the API server cannot be published there.`,
+      "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.",
+    );
+  }
+  return asked;
+}
+
+/** Which of a cluster's host ports one container publishes. */
+export interface PublishedPorts {
+  api: boolean;
+  addons: boolean;
+}
+
+/**
+ * After a container failed to start: those of its ports that the config left open and that are now
+ * taken (another cluster starting at the same moment chose them too), chosen again; undefined when
+ * none is, so the failure stands.
+ */
+export async function rechooseTakenPorts(
+  config: ClusterConfig,
+  state: ClusterState,
+  publishes: PublishedPorts,
+): Promise<Pick<ClusterState, "apiServerPort" | "addonPorts"> | undefined> {
+  const taken = new Set<number>([state.apiServerPort, ...Object.values(state.addonPorts ?? {})]);
   let moved = false;
-  for (const name of ADDON_PORT_NAMES) {
-    if (config.addonPorts[name] !== null && config.addonPorts[name] !== 0) continue;
-    const { protocols } = ADDON_PORTS[name];
-    if (await freeAt(current[name], protocols)) continue;
-    next[name] = await anyFreePort(taken, protocols);
-    taken.add(next[name]);
+  let apiServerPort = state.apiServerPort;
+  const { apiServerAddress, apiServerPort: askedApi } = config.networking;
+  if (publishes.api && !askedApi && !(await freeAt(apiServerPort, ["TCP"], apiServerAddress))) {
+    apiServerPort = await anyFreePort(taken, ["TCP"], apiServerAddress);
+    taken.add(apiServerPort);
     moved = true;
   }
-  return moved ? next : undefined;
+  const current = state.addonPorts;
+  let addonPorts = current;
+  if (publishes.addons && current) {
+    const next = { ...current };
+    for (const name of ADDON_PORT_NAMES) {
+      if (config.addonPorts[name] !== null && config.addonPorts[name] !== 0) continue;
+      const { protocols } = ADDON_PORTS[name];
+      if (await freeAt(current[name], protocols)) continue;
+      next[name] = await anyFreePort(taken, protocols);
+      taken.add(next[name]);
+      moved = true;
+    }
+    addonPorts = next;
+  }
+  return moved ? { apiServerPort, addonPorts } : undefined;
 }
 
 /**
@@ -135,10 +180,10 @@ export function addonPortMappings(ports: AddonPorts): PortMapping[] {
 }
 
 /** `port` when it is free in every protocol, else false. */
-async function freeAt(port: number, protocols: readonly AddonPortProtocol[]): Promise<number | false> {
+async function freeAt(port: number, protocols: readonly AddonPortProtocol[], host = ADDON_PORT_ADDRESS): Promise<number | false> {
   for (const protocol of protocols) {
     try {
-      await (protocol === "UDP" ? probeUdpPort : probePort)(ADDON_PORT_ADDRESS, port);
+      await (protocol === "UDP" ? probeUdpPort : probePort)(host, port);
     } catch (err) {
       // Without root a port below 1024 cannot be probed, though the engine (root) may publish it.
       if ((err as NodeJS.ErrnoException).code === "EACCES") continue;
@@ -149,11 +194,15 @@ async function freeAt(port: number, protocols: readonly AddonPortProtocol[]): Pr
   return port;
 }
 
-async function anyFreePort(avoid: ReadonlySet<number>, protocols: readonly AddonPortProtocol[]): Promise<number> {
+async function anyFreePort(
+  avoid: ReadonlySet<number>,
+  protocols: readonly AddonPortProtocol[],
+  host = ADDON_PORT_ADDRESS,
+): Promise<number> {
   for (;;) {
     // The system picks a port free in one protocol; the others are asked for the same number.
-    const port = await (protocols[0] === "UDP" ? probeUdpPort : probePort)(ADDON_PORT_ADDRESS, 0);
-    if (!avoid.has(port) && (await freeAt(port, protocols))) return port;
+    const port = await (protocols[0] === "UDP" ? probeUdpPort : probePort)(host, 0);
+    if (!avoid.has(port) && (await freeAt(port, protocols, host))) return port;
   }
 }
 

@@ -1,10 +1,9 @@
 import type { ClusterConfig } from "../config/index.js";
-import { chooseAddonPorts, probePort } from "../addons/host-ports.js";
+import { chooseAddonPorts, chooseApiServerPort } from "../addons/host-ports.js";
 import { readState, writeState, type ClusterState } from "../cluster/state.js";
 import { needsLoadBalancer, placeLoadBalancer, placeNodes } from "../cluster/topology.js";
 import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
 import type { NodeDriver } from "../drivers/types.js";
-import { UserError } from "../util/errors.js";
 import type { Action, Plan } from "./action.js";
 import type { ClusterContext } from "./context.js";
 import { provisionActions } from "./provision.js";
@@ -171,20 +170,4 @@ function kubeconfigAction(): A {
       if (ctx.state.kubeconfigPath) await writeClusterKubeconfig(ctx.state, ctx.pki);
     },
   };
-}
-
-/** The API server's host port: the one asked for if it is free (else a clear error), or a free one. */
-async function chooseApiServerPort(config: ClusterConfig): Promise<number> {
-  const { apiServerAddress: host, apiServerPort: port } = config.networking;
-  try {
-    return await probePort(host, port);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new UserError(
-        `port ${port} on ${host} is already in use, so the API server cannot be published there.`,
-        "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.",
-      );
-    }
-    throw err;
-  }
 }

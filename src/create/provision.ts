@@ -1,5 +1,5 @@
 import { nodeImageFor } from "../cluster/node-image.js";
-import { addonPortMappings, rechooseTakenAddonPorts } from "../addons/host-ports.js";
+import { addonPortMappings, rechooseTakenPorts, type PublishedPorts } from "../addons/host-ports.js";
 import { nodePayload } from "../cluster/node-payload.js";
 import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
 import { enableServices } from "../node/services.js";
@@ -74,15 +74,17 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
       if (mode === "create" && ctx.loadBalancer) {
         const lb = ctx.loadBalancer;
         creating.push(
-          ctx.driver.createNode({
-            cluster: ctx.config.name,
-            name: lb.name,
-            role: "load-balancer",
-            image: ctx.loadBalancerImage,
-            ip: lb.ip,
-            ports: [apiPortMapping(ctx)],
-            mounts: [],
-          }),
+          createPublishing(ctx, lb.name, { api: true, addons: false }, () =>
+            ctx.driver.createNode({
+              cluster: ctx.config.name,
+              name: lb.name,
+              role: "load-balancer",
+              image: ctx.loadBalancerImage,
+              ip: lb.ip,
+              ports: [apiPortMapping(ctx)],
+              mounts: [],
+            }),
+          ),
         );
       }
       await Promise.all(creating);
@@ -107,34 +109,49 @@ function apiPortMapping(ctx: ClusterContext): PortMapping {
 
 /**
  * With several control planes the load balancer publishes the API; the addons' host ports stay on the
- * first control plane either way. Another cluster starting at the same moment may take an addon port
- * that was free when it was chosen: the ports the config left open are then chosen again.
+ * first control plane either way.
  */
 async function createNodeContainer(ctx: ClusterContext, p: PlacedNode, mode: ProvisionMode): Promise<void> {
   const first = mode === "create" && p === ctx.controlPlanes[0];
+  const publishes = { api: first && !ctx.loadBalancer, addons: first };
+  await createPublishing(ctx, p.config.name, publishes, () =>
+    ctx.driver.createNode({
+      cluster: ctx.config.name,
+      name: p.config.name,
+      role: p.config.role,
+      image: p.config.image ?? ctx.nodeImage,
+      ip: p.ip,
+      ports: [
+        ...(publishes.api ? [apiPortMapping(ctx)] : []),
+        ...(publishes.addons && ctx.state.addonPorts ? addonPortMappings(ctx.state.addonPorts) : []),
+        ...p.config.extraPortMappings.map((m) => ({ ...m })),
+      ],
+      mounts: p.config.extraMounts.map((m) => ({ ...m })),
+    }),
+  );
+}
+
+/**
+ * Creates a container that publishes some of the cluster's host ports. Another cluster starting at
+ * the same moment may take one that was free when it was chosen: the ports the config left open are
+ * then chosen again, recorded, and the container made anew.
+ */
+async function createPublishing(
+  ctx: ClusterContext,
+  name: string,
+  publishes: PublishedPorts,
+  create: () => Promise<unknown>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const ports = [
-      ...(first
-        ? [...(ctx.loadBalancer ? [] : [apiPortMapping(ctx)]), ...(ctx.state.addonPorts ? addonPortMappings(ctx.state.addonPorts) : [])]
-        : []),
-      ...p.config.extraPortMappings.map((m) => ({ ...m })),
-    ];
     try {
-      await ctx.driver.createNode({
-        cluster: ctx.config.name,
-        name: p.config.name,
-        role: p.config.role,
-        image: p.config.image ?? ctx.nodeImage,
-        ip: p.ip,
-        ports,
-        mounts: p.config.extraMounts.map((m) => ({ ...m })),
-      });
+      await create();
       return;
     } catch (err) {
-      const moved = first && attempt < 3 && (await rechooseTakenAddonPorts(ctx.config, ctx.state));
+      const published = publishes.api || publishes.addons;
+      const moved = published && attempt < 4 && (await rechooseTakenPorts(ctx.config, ctx.state, publishes));
       if (!moved) throw err;
-      await ctx.driver.removeNode(p.config.name);
-      ctx.state.addonPorts = moved;
+      await ctx.driver.removeNode(name);
+      Object.assign(ctx.state, moved);
       await writeState(ctx.state);
     }
   }

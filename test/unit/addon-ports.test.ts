@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addonPortMappings, chooseAddonPorts, describeAddonPorts } from "../../src/addons/host-ports.js";
+import {
+  addonPortMappings,
+  chooseAddonPorts,
+  chooseApiServerPort,
+  describeAddonPorts,
+  rechooseTakenPorts,
+} from "../../src/addons/host-ports.js";
+import type { ClusterState } from "../../src/cluster/state.js";
 import { resolveConfig } from "../../src/config/index.js";
 import { UserError } from "../../src/util/errors.js";
 import { holdPort, type HeldPort } from "../e2e/helpers/ports.js";
@@ -113,6 +120,65 @@ describe("addon host ports chosen at start", () => {
     expect(describeAddonPorts({ ingressHttp: 80, ingressHttps: 443, registry: 5000 })).toBe(
       "ingress http 127.0.0.1:80, ingress https 127.0.0.1:443, registry 127.0.0.1:5000",
     );
+  });
+});
+
+describe("the API server's host port", () => {
+  async function configWithApiPort(port: number) {
+    const file = path.join(dir, `a${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, `apiVersion: kubeyard.dev/v1alpha1\nkind: Cluster\nnetworking: {apiServerPort: ${port}}\n`);
+    return resolveConfig({ file });
+  }
+
+  it("asked for, must be free and no other cluster's, even a stopped one's: each fails with its reason before anything is made", async () => {
+    const busy = await chooseApiServerPort(await configWithApiPort(held.port)).catch((e: unknown) => e);
+    expect((busy as UserError).message).toBe(
+      `port ${held.port} on 127.0.0.1 is already in use, so the API server cannot be published there.`,
+    );
+
+    const spare = await holdPort();
+    await spare.close();
+    const profile = path.join(process.env.KUBEYARD_HOME!, "profiles", "stopped");
+    await mkdir(profile, { recursive: true });
+    await writeFile(path.join(profile, "cluster.json"), JSON.stringify({ name: "stopped", apiServerPort: spare.port, phase: "ready" }));
+    try {
+      const owned = await chooseApiServerPort(await configWithApiPort(spare.port)).catch((e: unknown) => e);
+      expect(owned).toBeInstanceOf(UserError);
+      expect((owned as UserError).message).toBe(
+        `port ${spare.port} belongs to cluster "stopped" (stopped or running), so the API server cannot be published there.`,
+      );
+      expect(await chooseApiServerPort(await configWithApiPort(0))).not.toBe(spare.port);
+    } finally {
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+
+  it("left open and taken by the time its container starts, is chosen again; asked for, it is not", async () => {
+    const addonPorts = { ingressHttp: 0, ingressHttps: 0, registry: 0, ingressDns: 0 };
+    const state = { apiServerPort: held.port, addonPorts } as unknown as ClusterState;
+    const open = await rechooseTakenPorts(await configWithApiPort(0), state, { api: true, addons: false });
+    expect(open?.apiServerPort).toBeGreaterThan(0);
+    expect(open?.apiServerPort).not.toBe(held.port);
+    expect(open?.addonPorts).toEqual(addonPorts);
+
+    expect(await rechooseTakenPorts(await configWithApiPort(held.port), state, { api: true, addons: false })).toBeUndefined();
+    // A container that does not publish the API server leaves its port alone.
+    expect(await rechooseTakenPorts(await configWithApiPort(0), state, { api: false, addons: false })).toBeUndefined();
+  });
+
+  it("an addon port left open and taken meanwhile moves; the others stay", async () => {
+    const spares = await Promise.all([0, 1, 2, 3].map(() => holdPort()));
+    await Promise.all(spares.map((p) => p.close()));
+    const [api, https, registry, dns] = spares.map((p) => p.port) as [number, number, number, number];
+    const state = {
+      apiServerPort: api,
+      addonPorts: { ingressHttp: held.port, ingressHttps: https, registry, ingressDns: dns },
+    } as unknown as ClusterState;
+    const moved = await rechooseTakenPorts(await configWith("{}"), state, { api: false, addons: true });
+    expect(moved?.apiServerPort).toBe(api);
+    expect(moved?.addonPorts?.ingressHttp).not.toBe(held.port);
+    expect([api, https, registry, dns]).not.toContain(moved?.addonPorts?.ingressHttp);
+    expect(moved?.addonPorts).toMatchObject({ ingressHttps: https, registry, ingressDns: dns });
   });
 });
 
