@@ -11,6 +11,7 @@ import type {
   NodeInfo,
   NodeSpec,
 } from "../types.js";
+import { lastOutput } from "./container-output.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
 import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
@@ -316,6 +317,14 @@ export class DockerDriver implements NodeDriver {
       return await call();
     } catch (err) {
       if (isNotFound(err) && /no such container/i.test(messageOf(err))) throw noSuchNode(name);
+      if (isConflict(err) && /is restarting/i.test(messageOf(err))) {
+        // The node's PID 1 exited and the engine is starting it again: what it printed says why.
+        const output = await lastOutput(this.docker.getContainer(name), 20).catch(() => "");
+        throw new UserError(
+          `Node ${name} stopped by itself and the engine is restarting it.${output ? ` Its last output:\n${output}` : ""}`,
+          `\`docker logs ${name}\` shows all of it.`,
+        );
+      }
       if (isConflict(err) && /is not running|is paused/i.test(messageOf(err))) {
         throw new UserError(`Node ${name} is not running.`, "Start it with `kubeyard start`.");
       }

@@ -5,6 +5,7 @@ import type Docker from "dockerode";
 import { execa } from "execa";
 import * as tar from "tar";
 import type { ImageInfo, ImageStore, ImageSummary, Mount, RunResult } from "../types.js";
+import { lastOutput } from "./container-output.js";
 import { isNotFound } from "./engine-errors.js";
 import { followProgress } from "./engine.js";
 
@@ -90,7 +91,7 @@ export class DockerImages implements ImageStore {
       await c.start();
       const res = (await c.wait()) as { StatusCode: number };
       if (res.StatusCode !== 0) {
-        return { exitCode: res.StatusCode, output: (await c.logs({ stdout: true, stderr: true })).toString() };
+        return { exitCode: res.StatusCode, output: await lastOutput(c, 200) };
       }
       const [repo, tag] = splitTag(opts.tag);
       await c.commit({ repo, tag, changes: opts.changes });
