@@ -4,7 +4,7 @@
 // server answers, the kubernetes and kube-dns Services exist, an app's pod runs and DNS answers
 // inside it. Also `delete` and the node container's memory at idle. Prints medians, writes JSON.
 //
-//   npm run bench [-- --runs 5 --out .bench/start.json]
+//   npm run bench [-- --runs 5 --out .bench/start.json] [--cli OTHER/dist/cmd/kubeyard.js]   each run prints its phase trace
 //   npm run bench -- --suite tunnel [--runs 5]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
 //   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
 //   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
@@ -16,17 +16,24 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ArtifactCache } from "../dist/src/artifacts/cache.js";
+import { formatTrace, phaseTrace } from "./bench-trace.mjs";
 import { DEFAULT_KUBERNETES_VERSION } from "../dist/src/versions/versions.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, out: { type: "string" }, suite: { type: "string", default: "start" } },
+  options: {
+    runs: { type: "string", default: "5" },
+    out: { type: "string" },
+    suite: { type: "string", default: "start" },
+    // Another build's command line (an older checkout's), to compare two builds back to back.
+    cli: { type: "string" },
+  },
 });
 // The tunnel suite has a module of its own and runs before the others are set up.
 const suites = { start: startSuite, ingress: ingressSuite, multinode: multinodeSuite, tunnel: true, "image-load": true };
 if (!suites[values.suite]) throw new Error(`unknown suite "${values.suite}"; known: ${Object.keys(suites).join(", ")}`);
 values.out ??= `.bench/${values.suite}.json`;
 const runs = Number(values.runs);
-const cli = path.resolve("dist/cmd/kubeyard.js");
+const cli = path.resolve(values.cli ?? "dist/cmd/kubeyard.js");
 const home = mkdtempSync(path.join(os.tmpdir(), "kubeyard-bench-"));
 const env = { ...process.env, KUBEYARD_HOME: path.join(home, "state"), KUBECONFIG: path.join(home, "kubeconfig"), CI: "true" };
 // One name per process: two benches on one engine must not delete each other's cluster.
@@ -53,7 +60,7 @@ if (values.suite === "tunnel") {
   process.exit(0);
 }
 
-const kubeyard = (args) => execa("node", [cli, "-p", profile, ...args], { env });
+const kubeyard = (args, extraEnv = {}) => execa("node", [cli, "-p", profile, ...args], { env: { ...env, ...extraEnv } });
 const kubectl = (args) => execa(kubectlBin, args, { env, reject: false });
 const now = () => performance.now() / 1000;
 
@@ -83,8 +90,10 @@ async function startSuite() {
   await kubeyard(["build", "node-image"]);
   const results = [];
   for (let i = 1; i <= runs; i++) {
+    const traceFile = path.join(home, `trace-${i}.jsonl`);
+    const t0Epoch = Date.now();
     const t0 = now();
-    await kubeyard(["start"]);
+    await kubeyard(["start"], { KUBEYARD_TRACE: traceFile });
     const tCmd = now();
     const tApi = await until(() => ok(["get", "--raw", "/readyz"]));
     const tSvc = await until(() => ok(["get", "service", "kubernetes"]));
@@ -93,6 +102,7 @@ async function startSuite() {
     await kubectl(["rollout", "status", "deployment/app", "--timeout=300s"]);
     const tApp = now();
     const tDns = await until(() => ok(["exec", "deploy/app", "--", "nslookup", "kubernetes.default.svc.cluster.local"]));
+    const trace = await phaseTrace({ traceFile, node: `${profile}-control-plane`, kubectl, t0: t0Epoch });
     await new Promise((r) => setTimeout(r, 10_000));
     const mem = await memoryMiB(`${profile}-control-plane`);
     const d0 = now();
@@ -109,10 +119,12 @@ async function startSuite() {
       total: tDns - t0,
       delete: tDelete,
       idleMemoryMiB: mem,
+      trace,
     };
     results.push(r);
     process.stdout.write(
-      `run ${i}: total ${r.total.toFixed(1)} s (start command ${r.commandExec.toFixed(1)} s), delete ${tDelete.toFixed(1)} s, idle memory ${mem.toFixed(0)} MiB\n`,
+      `run ${i}: total ${r.total.toFixed(1)} s (start command ${r.commandExec.toFixed(1)} s), delete ${tDelete.toFixed(1)} s, idle memory ${mem.toFixed(0)} MiB\n` +
+        `${formatTrace(trace)}\n  DNS answering in the app's pod at ${r.total.toFixed(2)} s\n`,
     );
   }
   const phases = [

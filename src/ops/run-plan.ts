@@ -1,6 +1,7 @@
 import { stepsOf, type Plan, type StepRunner } from "../create/action.js";
 import type { ClusterContext } from "../create/context.js";
 import { UserError } from "../util/errors.js";
+import { traced } from "../util/trace.js";
 import type { Interrupt } from "./interrupt.js";
 
 /**
@@ -13,12 +14,12 @@ export async function runPlan(
   ctx: ClusterContext,
   opts: { runner: StepRunner; interrupt: Interrupt; undo?: (interrupted: boolean) => Promise<void>; interruptedMessage?: string },
 ): Promise<void> {
-  const steps = stepsOf(plan, ctx).map((s) => ({
+  const steps = stepsOf(plan, ctx).map((s, i) => ({
     ...s,
     run: async (progress: (text: string) => void) => {
       // Once interrupted, no further action starts.
       opts.interrupt.signal.throwIfAborted();
-      await s.run(progress);
+      await traced(plan.actions[i]?.name ?? s.title, () => s.run(progress));
     },
   }));
   try {
