@@ -119,6 +119,29 @@ describe("kubeyard start with three nodes from a config file", () => {
     for (const name of [cp, web, db]) expect(String(list.stdout)).toMatch(new RegExp(`${name}\\s+\\S+\\s+running`));
   });
 
+  it("runs CoreDNS as upstream ships it: two available replicas on two nodes, and a disruption budget that keeps one", async () => {
+    expect(
+      (await kubectlOk(user, "-n", "kube-system", "get", "deployment", "coredns", "-o", "jsonpath={.status.availableReplicas}")).trim(),
+    ).toBe("2");
+    const dns = await podsOf("k8s-app=kube-dns", "kube-system");
+    expect(dns).toHaveLength(2);
+    // The tainted db worker is not one CoreDNS tolerates; the other two nodes hold one each.
+    expect(dns.map((p) => p.node).sort()).toEqual([cp, web].sort());
+    const pdb = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "pdb", "coredns", "-o", "json")) as {
+      spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+      status: { currentHealthy: number; disruptionsAllowed: number };
+    };
+    expect(pdb.spec.selector.matchLabels).toEqual({ "k8s-app": "kube-dns" });
+    expect(pdb.spec.minAvailable).toBe(1);
+    await eventually("the CoreDNS budget to count both pods healthy", async () => {
+      const status = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "pdb", "coredns", "-o", "jsonpath={.status}")) as {
+        currentHealthy: number;
+        disruptionsAllowed: number;
+      };
+      expect(status).toMatchObject({ currentHealthy: 2, disruptionsAllowed: 1 });
+    });
+  });
+
   describe("a DaemonSet serving each node's pod name", () => {
     beforeAll(async () => {
       await apply(

@@ -245,6 +245,15 @@ describe("the addons kubeyard ships", () => {
     expect(container.image).toBe(ctx.images.coredns);
     expect(container.imagePullPolicy).toBe("IfNotPresent");
     expect(container.securityContext.capabilities).toEqual({ add: ["NET_BIND_SERVICE"], drop: ["ALL"] });
+    expect(find("PodDisruptionBudget").spec).toEqual({ minAvailable: 1, selector: { matchLabels: { "k8s-app": "kube-dns" } } });
+  });
+
+  it("coredns runs two replicas unless told otherwise, as upstream ships it", async () => {
+    const coredns = await getAddon("coredns");
+    const deployment = renderAddon(coredns, { ...ctx, values: resolveValues(coredns, {}) }).find(
+      (o) => o.kind === "Deployment",
+    ) as KubeObject & Record<string, any>;
+    expect(deployment.spec.replicas).toBe(2);
   });
 
   it("ingress: Traefik on the published node with host ports 80 and 443, the default IngressClass, a GatewayClass and a Gateway on 80", async () => {
