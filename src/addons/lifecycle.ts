@@ -70,9 +70,10 @@ export async function waitForAddonReady(
   const waitOpts = { ...opts, timeoutMs: opts.timeoutMs ?? 300_000 };
   await Promise.all(
     addon.readiness.map((check) => {
+      // A condition named in the descriptor is what it waits for, whatever the kind.
+      if (check.condition) return waitForCondition(kc, readinessRef(check, objects), check.condition, "True", waitOpts);
       if (check.kind === "Deployment") return waitForDeploymentAvailable(kc, check.namespace!, check.name, waitOpts);
       if (check.kind === "DaemonSet") return waitForDaemonSetReady(kc, check.namespace!, check.name, waitOpts);
-      if (check.condition) return waitForCondition(kc, readinessRef(check, objects), check.condition, "True", waitOpts);
       return waitForObject(kc, readinessRef(check, objects), waitOpts);
     }),
   );

@@ -120,9 +120,20 @@ describe("kubeyard start with three nodes from a config file", () => {
   });
 
   it("runs CoreDNS as upstream ships it: two available replicas on two nodes, and a disruption budget that keeps one", async () => {
-    expect(
-      (await kubectlOk(user, "-n", "kube-system", "get", "deployment", "coredns", "-o", "jsonpath={.status.availableReplicas}")).trim(),
-    ).toBe("2");
+    // The start waits for one replica (DNS answers then); the second follows.
+    await eventually("both CoreDNS replicas to be available", async () => {
+      const available = await kubectlOk(
+        user,
+        "-n",
+        "kube-system",
+        "get",
+        "deployment",
+        "coredns",
+        "-o",
+        "jsonpath={.status.availableReplicas}",
+      );
+      expect(available.trim()).toBe("2");
+    });
     const dns = await podsOf("k8s-app=kube-dns", "kube-system");
     expect(dns).toHaveLength(2);
     // The tainted db worker is not one CoreDNS tolerates; the other two nodes hold one each.
