@@ -311,6 +311,32 @@ describe("each node's identity", () => {
     expect(inNode).toEqual(reported);
     firstIdentities = reported;
   });
+
+  // The product UUID covers part of the node's /sys; the kernel lets a user namespace mount a sysfs
+  // of its own only while some sysfs mount shows it all.
+  it("leaves room for a pod in a user namespace, which mounts a sysfs of its own", async () => {
+    await apply(
+      user,
+      `
+apiVersion: v1
+kind: Pod
+metadata: {name: userns, namespace: ${NS}}
+spec:
+  hostUsers: false
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: main
+      image: ${BUSYBOX}
+      command: [sh, -c, "cat /sys/class/net/eth0/address; sleep 36000"]
+`,
+    );
+    await waitFor(user, NS, ["pod/userns", "--for=condition=Ready"]);
+    const uidMap = await kubectlOk(user, "-n", NS, "exec", "userns", "--", "cat", "/proc/self/uid_map");
+    // Root in the pod is not root on the node.
+    expect(uidMap.trim()).not.toMatch(/^0\s+0\s/);
+    expect((await kubectlOk(user, "-n", NS, "logs", "userns")).trim()).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    await kubectlOk(user, "-n", NS, "delete", "pod", "userns", "--wait=false");
+  });
 });
 
 describe("kubeyard pause and unpause", () => {
