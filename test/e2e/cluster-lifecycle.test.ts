@@ -269,6 +269,14 @@ describe("cluster lifecycle", () => {
   it("comes back by itself after the Docker engine restarts", async () => {
     const nodes = await nodeNames(A);
     const before = await containerStarts(nodes);
+    // The node's identity as its kubelet reports it and as its files hold it: a restart must keep both.
+    const identity = async () => [
+      await kubectlOk(kA, "get", "node", `${A}-control-plane`, "-o", "jsonpath={.status.nodeInfo.machineID} {.status.nodeInfo.systemUUID}"),
+      (await ok(user, ["-p", A, "ssh", "--", "sh", "-c", 'echo "$(cat /etc/machine-id) $(cat /sys/class/dmi/id/product_uuid)"'])).trim(),
+    ];
+    const identityBefore = await identity();
+    expect(identityBefore[0]).toMatch(/^[0-9a-f]{32} [0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/);
+    expect(identityBefore[1]).toBe(identityBefore[0]);
 
     await restartDockerEngine();
 
@@ -295,6 +303,7 @@ describe("cluster lifecycle", () => {
     await waitFor(kA, "default", [`node/${A}-control-plane`, "--for=condition=Ready"], "300s");
     await rolledOut(kA, NS, "deployment/web", "300s");
     expect(await pageFromHost(300_000)).toBe(page);
+    expect(await identity()).toEqual(identityBefore);
   }, 900_000);
 });
 

@@ -11,8 +11,9 @@ import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
 /*
  * The day-2 commands on one two-node cluster, through the CLI: an image built on the host loaded
  * into both nodes and run from there with imagePullPolicy Never, listed and removed again; a logs
- * bundle for a bug report; ssh into a node; kubectl of the cluster's version; pause and unpause
- * with a workload and its data still there afterwards.
+ * bundle for a bug report; ssh into a node; kubectl of the cluster's version; each node's own
+ * machine ID and system UUID; pause and unpause with a workload and its data still there afterwards;
+ * then stop and start, after which every node has the identity it had before.
  */
 
 const NS = "e2e";
@@ -271,6 +272,73 @@ spec:
   }, 300_000);
 });
 
+interface NodeIdentity {
+  machineID: string;
+  systemUUID: string;
+}
+
+/** Each node's machineID and systemUUID: as its kubelet reports them, and as the node's own files hold them. */
+async function nodeIdentities(): Promise<{ reported: Record<string, NodeIdentity>; inNode: Record<string, NodeIdentity> }> {
+  const out = await kubectlOk(user, "get", "nodes", "-o", "json");
+  const items = (JSON.parse(out) as { items: { metadata: { name: string }; status: { nodeInfo: NodeIdentity } }[] }).items;
+  const reported = Object.fromEntries(
+    items.map((n) => [n.metadata.name, { machineID: n.status.nodeInfo.machineID, systemUUID: n.status.nodeInfo.systemUUID }]),
+  );
+  const inNode: Record<string, NodeIdentity> = {};
+  for (const node of [CONTROL_PLANE, WORKER]) {
+    const [machineID = "", systemUUID = ""] = (await ok(["ssh", node, "--", "cat", "/etc/machine-id", "/sys/class/dmi/id/product_uuid"]))
+      .trim()
+      .split("\n");
+    inNode[node] = { machineID, systemUUID };
+  }
+  return { reported, inNode };
+}
+
+/** Read before pause, unpause, stop and start; compared after them. */
+let firstIdentities: Record<string, NodeIdentity> = {};
+
+describe("each node's identity", () => {
+  it("is a machine ID and a system UUID of its own, well-formed, reported by its kubelet", async () => {
+    const { reported, inNode } = await nodeIdentities();
+    expect(Object.keys(reported).sort()).toEqual([CONTROL_PLANE, WORKER]);
+    for (const id of Object.values(reported)) {
+      // As systemd writes /etc/machine-id, and as the kernel prints a DMI product UUID.
+      expect(id.machineID).toMatch(/^[0-9a-f]{32}$/);
+      expect(id.systemUUID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    expect(reported[CONTROL_PLANE]!.machineID).not.toBe(reported[WORKER]!.machineID);
+    expect(reported[CONTROL_PLANE]!.systemUUID).not.toBe(reported[WORKER]!.systemUUID);
+    expect(inNode).toEqual(reported);
+    firstIdentities = reported;
+  });
+
+  // The product UUID covers part of the node's /sys; the kernel lets a user namespace mount a sysfs
+  // of its own only while some sysfs mount shows it all.
+  it("leaves room for a pod in a user namespace, which mounts a sysfs of its own", async () => {
+    await apply(
+      user,
+      `
+apiVersion: v1
+kind: Pod
+metadata: {name: userns, namespace: ${NS}}
+spec:
+  hostUsers: false
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: main
+      image: ${BUSYBOX}
+      command: [sh, -c, "cat /sys/class/net/eth0/address; sleep 36000"]
+`,
+    );
+    await waitFor(user, NS, ["pod/userns", "--for=condition=Ready"]);
+    const uidMap = await kubectlOk(user, "-n", NS, "exec", "userns", "--", "cat", "/proc/self/uid_map");
+    // Root in the pod is not root on the node.
+    expect(uidMap.trim()).not.toMatch(/^0\s+0\s/);
+    expect((await kubectlOk(user, "-n", NS, "logs", "userns")).trim()).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    await kubectlOk(user, "-n", NS, "delete", "pod", "userns", "--wait=false");
+  });
+});
+
 describe("kubeyard pause and unpause", () => {
   const data = `kept-${stamp}`;
   const podFacts = async () =>
@@ -354,5 +422,22 @@ spec:
       timeoutMs: 120_000,
     });
     expect((await kubectlOk(user, "-n", NS, "exec", "keeper", "--", "cat", "/data/note")).trim()).toBe(data);
+  }, 600_000);
+});
+
+describe("kubeyard stop and start", () => {
+  it("brings every node back with the machine ID and system UUID it had", async () => {
+    await ok(["stop"]);
+    await ok(["start"]);
+    // The kubelets report again once they are back; the node's files say what they read.
+    await eventually(
+      "every kubelet to report its node's identity after start",
+      async () => {
+        const { reported, inNode } = await nodeIdentities();
+        expect(inNode).toEqual(firstIdentities);
+        expect(reported).toEqual(firstIdentities);
+      },
+      { timeoutMs: 120_000 },
+    );
   }, 600_000);
 });

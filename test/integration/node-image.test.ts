@@ -64,4 +64,32 @@ describe("the node image", () => {
     const sv = await driver.exec(node.name, ["sv", "status", "/etc/service/containerd"]);
     expect(sv.stdout).toMatch(/^run: /);
   });
+
+  it("gives every node its own machine ID and product UUID, kept when the node restarts", async () => {
+    await driver.ensureNetwork(cluster);
+    const [one, two] = [`${cluster}-id1`, `${cluster}-id2`];
+    for (const name of [one, two]) await driver.createNode({ cluster, name, role: "worker", image: tag, ports: [], mounts: [] });
+    const identity = async (name: string) =>
+      eventually(
+        "the node to have booted with its identity",
+        async () => {
+          const { stdout } = await driver.exec(name, ["cat", "/etc/machine-id", "/sys/class/dmi/id/product_uuid"]);
+          const [machineID, productUUID] = stdout.trim().split("\n");
+          expect(machineID).toMatch(/^[0-9a-f]{32}$/);
+          expect(productUUID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+          return { machineID, productUUID };
+        },
+        { timeoutMs: 10_000, intervalMs: 200 },
+      );
+    const [a, b] = [await identity(one), await identity(two)];
+    expect(a.machineID).not.toBe(b.machineID);
+    expect(a.productUUID).not.toBe(b.productUUID);
+
+    await driver.stopNode(one);
+    await driver.startNode(one);
+    expect(await identity(one)).toEqual(a);
+    // The rest of /sys/class is still the kernel's, live: a device made now shows in it.
+    expect((await driver.exec(one, ["ip", "link", "add", "idprobe0", "type", "veth", "peer", "name", "idprobe1"])).exitCode).toBe(0);
+    expect((await driver.exec(one, ["cat", "/sys/class/net/idprobe0/operstate"])).stdout.trim()).toBe("down");
+  });
 });
