@@ -9,7 +9,7 @@ import { printStatus } from "../ui/status.js";
 import { stepRunner } from "../ui/tasks.js";
 import { driverFor, globals, sourceOf } from "./common.js";
 
-export default async function start(program: Command, opts: Record<string, string | boolean | undefined>): Promise<void> {
+export default async function start(program: Command, opts: Record<string, string | string[] | boolean | undefined>): Promise<void> {
   const g = globals(program);
   const flags: ConfigFlags = {
     profile: program.getOptionValueSource("profile") === "default" ? undefined : g.profile,
@@ -21,6 +21,7 @@ export default async function start(program: Command, opts: Record<string, strin
     apiServerAddress: opts.apiserverAddress as string | undefined,
     nodeImage: opts.nodeImage as string | undefined,
     addons: opts.addons as string | undefined,
+    mounts: opts.mount as string[] | undefined,
   };
   const config = await startConfig(opts.config as string | undefined, flags);
   if (opts.dryRun) return void process.stdout.write(await dryRunStart(config));

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { FLAG_NAMES } from "../../src/config/flags.js";
 import { lazy } from "../lazy.js";
 import { parseOutput } from "../ui/print.js";
-import { addSourceOptions } from "./common.js";
+import { addSourceOptions, collect } from "./common.js";
 
 export function registerCluster(program: Command): void {
   addSourceOptions(
@@ -18,6 +18,11 @@ export function registerCluster(program: Command): void {
       .option(`${FLAG_NAMES.apiServerAddress} <address>`, "host address the API server is published on", undefined)
       .option("--node-image <image>", "run nodes from this image instead of kubeyard's own")
       .option("--addons <names>", "addons to enable, comma-separated")
+      .option(
+        `${FLAG_NAMES.mounts} <HOST_DIR:NODE_DIR[:ro]>`,
+        "mount a host folder into every node (repeatable; fixed when the cluster is created)",
+        collect,
+      )
       .option("--no-kubeconfig", "do not add a context to your kubeconfig")
       .option("--dry-run", "print what start would do, step by step, and change nothing"),
   ).action(lazy(() => import("../actions/start.js")));

@@ -14,3 +14,8 @@ export function addSourceOptions(cmd: Command): Command {
     )
     .addOption(new Option("--artifacts <source>", "the same as --source").choices(SOURCE_CHOICES as string[]).hideHelp());
 }
+
+/** Gathers a repeatable option's values in the order given. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { lazy } from "../lazy.js";
 
-/** Commands for a cluster that runs: logs, ssh, kubectl, pause and unpause. */
+/** Commands for a cluster that runs: logs, ssh, cp, kubectl, pause and unpause. */
 export function registerDay2(program: Command): void {
   program
     .command("logs")
@@ -19,6 +19,15 @@ export function registerDay2(program: Command): void {
     .argument("[node-and-command...]", "NODE, then `--` and the command")
     .allowUnknownOption()
     .action(lazy(() => import("../actions/ssh.js")));
+
+  program
+    .command("cp")
+    .description(
+      "copy a file or folder from the host into a node, or from a node to the host: kubeyard cp SRC NODE:/PATH, kubeyard cp NODE:/PATH DST",
+    )
+    .argument("<src>", "a host path, or NODE:/PATH (NODE as `kubeyard node list` shows it, with or without the profile)")
+    .argument("<dst>", "NODE:/PATH, or a host path")
+    .action(lazy(() => import("../actions/cp.js")));
 
   program
     .command("kubectl")

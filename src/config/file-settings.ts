@@ -8,6 +8,7 @@ import { parseIP } from "./ip.js";
 import type { IssueList, Sourced } from "./issue-list.js";
 import type { PathSegment } from "./issues.js";
 import { checkLabelValue, checkQualifiedName } from "./k8s-names.js";
+import { checkNodeMountPath, sameNodePath } from "./mounts.js";
 import type { Mount, PortMapping, Taint } from "./cluster-config.js";
 import {
   COMPONENTS,
@@ -196,14 +197,11 @@ function readNode(raw: unknown, p: PathSegment[], src: YamlSource, issues: Issue
           allowed: "an existing file or folder on the host; a relative path is taken from the config file's folder",
         });
       }
-      if (!path.posix.isAbsolute(m.containerPath) || path.posix.normalize(m.containerPath) === "/") {
+      const badPath = checkNodeMountPath(m.containerPath);
+      if (badPath) {
         ok = false;
-        issues.file([...mp, "containerPath"], {
-          value: m.containerPath,
-          problem: "is not allowed",
-          allowed: "an absolute path inside the node other than /, such as /data",
-        });
-      } else if (node.mounts.some((o) => path.posix.normalize(o.containerPath) === path.posix.normalize(m.containerPath as string))) {
+        issues.file([...mp, "containerPath"], badPath);
+      } else if (node.mounts.some((o) => sameNodePath(o.containerPath, m.containerPath as string))) {
         ok = false;
         issues.file([...mp, "containerPath"], {
           value: m.containerPath,

@@ -1,4 +1,6 @@
+import type { Mount } from "./cluster-config.js";
 import type { IssueList } from "./issue-list.js";
+import { parseMountFlag, sameNodePath } from "./mounts.js";
 
 /**
  * The command-line flags that override the config file, as cmd/ hands them over: numbers may
@@ -17,6 +19,8 @@ export interface ConfigFlags {
   addons?: readonly string[] | string;
   podSubnet?: string;
   serviceSubnet?: string;
+  /** `HOST_DIR:NODE_DIR[:ro]` each, mounted into every node. */
+  mounts?: readonly string[];
 }
 
 /** The flag each field is given with; errors name the flag, so cmd/ must use these spellings. */
@@ -31,6 +35,7 @@ export const FLAG_NAMES = {
   addons: "--addons",
   podSubnet: "--pod-subnet",
   serviceSubnet: "--service-subnet",
+  mounts: "--mount",
 } as const satisfies Record<keyof ConfigFlags, string>;
 
 export interface ParsedFlags {
@@ -44,6 +49,7 @@ export interface ParsedFlags {
   addons?: string[];
   podSubnet?: string;
   serviceSubnet?: string;
+  mounts?: Mount[];
 }
 
 /** Turns flag input into typed values; the ones that are not even the right type are reported and dropped. */
@@ -73,6 +79,26 @@ export function parseFlags(flags: ConfigFlags, issues: IssueList): ParsedFlags {
       .flatMap((a) => a.split(","))
       .map((a) => a.trim())
       .filter((a) => a !== "");
+  }
+  if (flags.mounts !== undefined) out.mounts = parseMounts(flags.mounts, issues);
+  return out;
+}
+
+function parseMounts(given: readonly string[], issues: IssueList): Mount[] {
+  const out: Mount[] = [];
+  for (const text of given) {
+    const r = parseMountFlag(text);
+    if ("issue" in r) issues.add({ kind: "flag", flag: FLAG_NAMES.mounts }, r.issue);
+    else if (out.some((m) => sameNodePath(m.containerPath, r.mount.containerPath))) {
+      issues.add(
+        { kind: "flag", flag: FLAG_NAMES.mounts },
+        {
+          value: text,
+          problem: `mounts onto ${r.mount.containerPath}, which another --mount already uses`,
+          allowed: "one mount per node folder",
+        },
+      );
+    } else out.push(r.mount);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList } from "../versions/versions.js";
-import { CONTROL_PLANE_ROLE_LABEL, type ClusterConfig, type NodeConfig, type Taint } from "./cluster-config.js";
+import { CONTROL_PLANE_ROLE_LABEL, type ClusterConfig, type Mount, type NodeConfig, type Taint } from "./cluster-config.js";
 import {
   DEFAULT_API_SERVER_ADDRESS,
   DEFAULT_API_SERVER_PORT,
@@ -18,6 +18,7 @@ import { IssueList, type Origin, type Sourced } from "./issue-list.js";
 import { ConfigError, formatPath } from "./issues.js";
 import { checkDNS1123Label } from "./k8s-names.js";
 import { resolveNetworking, type ResolvedNetworking } from "./networking.js";
+import { sameNodePath } from "./mounts.js";
 import { layoutNodes, type NodeSlot } from "./node-layout.js";
 import { checkProfileName } from "./profile-name.js";
 import { CLUSTER_TEXT_FIELDS, clusterFileSchema } from "./schema.js";
@@ -82,7 +83,9 @@ export async function resolveConfig(opts: ResolveOptions = {}): Promise<ClusterC
   const slots = layoutNodes(file.nodes, flags, issues);
   if (slots && net) checkPodCapacity(slots.length, net, flagOr(flags, "podSubnet", file.podSubnet)?.origin, issues);
   const addons = checkAddons(flags, file, opts.knownAddons, issues);
-  const nodes = slots && !profileProblem ? buildNodes(name.value, slots, nodeImage?.value ?? null) : [];
+  const mounts = flags.mounts ?? [];
+  if (slots) checkMountClashes(slots, mounts, issues);
+  const nodes = slots && !profileProblem ? buildNodes(name.value, slots, nodeImage?.value ?? null, mounts) : [];
   checkNodeNameLength(name, nodes, issues);
   // Without a layout (counts were wrong) still check every node the file lists.
   const checked = slots ?? (file.nodes && "value" in file.nodes ? file.nodes.value.map((n) => ({ role: n.role, fromFile: n })) : []);
@@ -180,7 +183,24 @@ function checkAddons(flags: ParsedFlags, file: FileSettings, known: readonly str
   return out;
 }
 
-function buildNodes(profile: string, slots: readonly NodeSlot[], clusterImage: string | null): NodeConfig[] {
+/** A --mount goes into every node, so it may not land where the file already mounts something on a node. */
+function checkMountClashes(slots: readonly NodeSlot[], mounts: readonly Mount[], issues: IssueList): void {
+  for (const m of mounts) {
+    const clash = slots.flatMap((s) => s.fromFile?.mounts ?? []).find((o) => sameNodePath(o.containerPath, m.containerPath));
+    if (clash) {
+      issues.add(
+        { kind: "flag", flag: FLAG_NAMES.mounts },
+        {
+          value: `${m.hostPath}:${m.containerPath}`,
+          problem: `mounts onto ${m.containerPath}, where the config file already mounts ${clash.hostPath}`,
+          allowed: "a node folder that no extraMounts entry of the config file uses",
+        },
+      );
+    }
+  }
+}
+
+function buildNodes(profile: string, slots: readonly NodeSlot[], clusterImage: string | null, mounts: readonly Mount[]): NodeConfig[] {
   const hasWorkers = slots.some((s) => s.role === "worker");
   const seen = { "control-plane": 0, worker: 0 };
   return slots.map((slot): NodeConfig => {
@@ -202,7 +222,7 @@ function buildNodes(profile: string, slots: readonly NodeSlot[], clusterImage: s
       labels,
       taints,
       extraPortMappings: f?.portMappings.map((m) => m.mapping) ?? [],
-      extraMounts: f?.mounts ?? [],
+      extraMounts: [...(f?.mounts ?? []), ...mounts],
     };
   });
 }

@@ -6,6 +6,7 @@ import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
 import type { NodeDriver } from "../drivers/types.js";
 import type { Action, Plan } from "./action.js";
 import type { ClusterContext } from "./context.js";
+import { refuseChangedMounts } from "./fixed-settings.js";
 import { provisionActions } from "./provision.js";
 
 type A = Action<ClusterContext>;
@@ -23,6 +24,7 @@ export async function planStart(config: ClusterConfig, driver: NodeDriver): Prom
   const existing = await readState(config.name);
   const nodes = await driver.listNodes(config.name);
   if (existing && existing.phase === "ready" && nodes.length) {
+    refuseChangedMounts(config, existing.config);
     if (nodes.every((n) => n.state === "running"))
       return { kind: "running", summary: `cluster "${config.name}" is already running`, actions: [] };
     return planResume(existing);

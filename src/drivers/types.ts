@@ -83,6 +83,15 @@ export interface RunResult {
   output: string;
 }
 
+export interface BuildOptions {
+  labels?: Record<string, string>;
+  log?: string;
+  /** Relative to the context, with "/" separators. */
+  dockerfile?: string;
+  buildArgs?: Record<string, string>;
+  onLine?: (text: string) => void;
+}
+
 /**
  * The engine's images: the ones nodes run from and the ones loaded into them. Code that only makes or
  * reads images (the artifacts) is handed this part of a driver, `driver.images`.
@@ -91,8 +100,12 @@ export interface ImageStore {
   inspect(ref: string): Promise<ImageInfo | undefined>;
   /** All images, or those of one repository (`reference`, as in `docker images REPO`). */
   list(opts?: { reference?: string }): Promise<ImageSummary[]>;
-  /** Builds `contextDir` (which holds a Dockerfile) into `tag`; `log`, a file, gets the builder's output appended. */
-  build(contextDir: string, tag: string, opts?: { labels?: Record<string, string>; log?: string }): Promise<void>;
+  /**
+   * Builds `contextDir` into `tag` from its Dockerfile (or `dockerfile`, a path inside `contextDir`);
+   * `log`, a file, gets the builder's output appended, and `onLine` hears each line as it comes.
+   * Fails with the builder's error, and then tags nothing.
+   */
+  build(contextDir: string, tag: string, opts?: BuildOptions): Promise<void>;
   pull(ref: string): Promise<void>;
   /** Makes `tag` from a root filesystem directory, the way `tar -C dir -c . | docker import -` does. */
   importRootfs(rootfs: string, tag: string, changes?: string[]): Promise<void>;

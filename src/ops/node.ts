@@ -2,6 +2,7 @@ import type { StepRunner } from "../create/action.js";
 import { ClusterContext, type ClusterDeps } from "../create/context.js";
 import { planNodeAdd, type AddableRole } from "../create/plan-node-add.js";
 import { runningNodes } from "../cluster/running-nodes.js";
+import { copyFromNode, copyIntoNode, parseCopyOperands } from "../day2/copy.js";
 import { deleteClusterNode } from "../day2/nodes.js";
 import { pickNode } from "../day2/ssh.js";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
@@ -58,4 +59,16 @@ export async function shellNode(driver: NodeDriver, profile: string, wanted: str
     throw new UserError(`node ${node.name} is ${node.state}`, hint);
   }
   return node;
+}
+
+/**
+ * `kubeyard cp SRC DST`: a file or folder from the host into a running node, or back; the node is
+ * named as `kubeyard ssh` names it. Returns the node's full name.
+ */
+export async function copyWithNode(driver: NodeDriver, profile: string, src: string, dst: string): Promise<string> {
+  const plan = parseCopyOperands(src, dst);
+  const node = await shellNode(driver, profile, plan.node);
+  if (plan.direction === "in") await copyIntoNode(driver, node.name, plan.hostPath, plan.nodePath, plan.nodePath.endsWith("/"));
+  else await copyFromNode(driver, node.name, plan.nodePath, plan.hostPath);
+  return node.name;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { execa } from "execa";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { engineObjects, TestUser, uniqueProfile } from "./helpers/cli.js";
@@ -125,6 +126,42 @@ describe("kubeyard start refuses bad input before creating anything", () => {
     expect(stderr).toMatch(/allowed: .*control-plane.*worker/);
   });
 
+  it("names the --mount, its value and what is allowed: a relative or missing host folder, a node folder that is relative or the node's own", async () => {
+    const user = new TestUser();
+    writeForeignKubeconfig(user.kubeconfig);
+    const folder = path.join(user.home, "folder");
+    mkdirSync(folder);
+    const { stderr } = await refusedStart(user, [
+      ...["--mount", "folder:/data"],
+      ...["--mount", `${user.home}/missing:/data2`],
+      ...["--mount", `${folder}:data3`],
+      ...["--mount", `${folder}:/var/lib/data`],
+      ...["--mount", `${folder}:/etc/kubernetes`],
+    ]);
+    const lines = stderr.split("\n").filter((l) => l.includes("--mount"));
+    expect(
+      lines.find((l) => l.includes('"folder:/data"') && l.includes("relative host folder")),
+      stderr,
+    ).toBeDefined();
+    expect(
+      lines.find((l) => l.includes(`${user.home}/missing`) && l.includes("does not exist")),
+      stderr,
+    ).toBeDefined();
+    expect(
+      lines.find((l) => l.includes(`${folder}:data3`) && l.includes("not an absolute path")),
+      stderr,
+    ).toBeDefined();
+    expect(
+      lines.find((l) => l.includes(`${folder}:/var/lib/data`) && l.includes("would cover /var")),
+      stderr,
+    ).toBeDefined();
+    expect(
+      lines.find((l) => l.includes(`${folder}:/etc/kubernetes`) && l.includes("would cover /etc/kubernetes")),
+      stderr,
+    ).toBeDefined();
+    expect(stderr).toMatch(/allowed: .*HOST_DIR:NODE_DIR/);
+  });
+
   it("leaves a user with no kubeconfig without one", async () => {
     // The same refusal for a user who never had a kubeconfig: kubeyard must not create an empty one.
     const user = new TestUser();
@@ -135,5 +172,44 @@ describe("kubeyard start refuses bad input before creating anything", () => {
     } finally {
       await held.close();
     }
+  });
+});
+
+describe("kubeyard image build refuses bad input before building anything", () => {
+  const user = new TestUser();
+  const tag = `kubeyard-e2e/never-built:${Math.random().toString(36).slice(2, 8)}`;
+  const ctx = path.join(user.home, "ctx");
+  mkdirSync(ctx);
+
+  /** Runs `image build` and checks it failed without a stack trace and the engine has no such image. */
+  async function refusedBuild(args: string[], profile = uniqueProfile("bad")): Promise<string> {
+    const r = await user.kubeyard(["image", "build", "-p", profile, ...args], { timeout: 60_000 });
+    const all = String(r.all);
+    expect(r.exitCode, all).not.toBe(0);
+    expect(all).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
+    expect((await execa("docker", ["image", "inspect", tag], { reject: false })).exitCode).not.toBe(0);
+    return String(r.stderr);
+  }
+
+  it("a folder that does not exist", async () => {
+    expect(await refusedBuild(["-t", tag, path.join(user.home, "nope")])).toContain("nope: no such folder");
+  });
+
+  it("a folder without a Dockerfile, or an -f that does not exist", async () => {
+    expect(await refusedBuild(["-t", tag, ctx])).toContain(`${path.join(ctx, "Dockerfile")}: no such Dockerfile`);
+    expect(await refusedBuild(["-t", tag, "-f", path.join(ctx, "Other"), ctx])).toContain("Other: no such Dockerfile");
+  });
+
+  it("a tag that is not an image name", async () => {
+    writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\n");
+    expect(await refusedBuild(["-t", "Not A Tag", ctx])).toContain('-t "Not A Tag" is not a valid image reference');
+  });
+
+  it("a cluster that does not run", async () => {
+    writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\n");
+    const profile = uniqueProfile("bad");
+    const stderr = await refusedBuild(["-t", tag, ctx], profile);
+    expect(stderr).toContain(`there is no cluster "${profile}"`);
+    expect(await engineObjects(profile)).toEqual({ containers: [], networks: [], volumes: [] });
   });
 });

@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -425,9 +425,31 @@ spec:
   }, 600_000);
 });
 
+/** What needs running nodes says the node or cluster is stopped and how to start it, and changes nothing. */
+async function refusedWhileStopped(): Promise<void> {
+  const file = path.join(user.home, "copied-while-stopped");
+  writeFileSync(file, "x");
+  const cp = await user.kubeyard(["-p", profile, "cp", file, "worker:/root/x"]);
+  expect(cp.exitCode, String(cp.all)).not.toBe(0);
+  expect(String(cp.stderr)).toContain(`node ${WORKER} is stopped`);
+  expect(String(cp.stderr)).toContain("kubeyard start");
+  const back = await user.kubeyard(["-p", profile, "cp", `${CONTROL_PLANE}:/etc/hostname`, `${file}-back`]);
+  expect(back.exitCode, String(back.all)).not.toBe(0);
+  expect(existsSync(`${file}-back`)).toBe(false);
+  const ctx = path.join(user.home, "build-while-stopped");
+  mkdirSync(ctx, { recursive: true });
+  writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY Dockerfile /\n");
+  const tag = `kubeyard-e2e/day2-stopped:${stamp}`;
+  const build = await user.kubeyard(["-p", profile, "image", "build", "-t", tag, ctx]);
+  expect(build.exitCode, String(build.all)).not.toBe(0);
+  expect(String(build.stderr)).toContain(`cluster "${profile}" is not running`);
+  expect((await execa("docker", ["image", "inspect", tag], { reject: false })).exitCode).not.toBe(0);
+}
+
 describe("kubeyard stop and start", () => {
   it("brings every node back with the machine ID and system UUID it had", async () => {
     await ok(["stop"]);
+    await refusedWhileStopped();
     await ok(["start"]);
     // The kubelets report again once they are back; the node's files say what they read.
     await eventually(

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,11 +8,13 @@ import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
+import { describeInnerLoop } from "./helpers/inner-loop-suite.js";
 
 /*
  * A three-node cluster from a config file (one control plane, two workers with labels, one of them
- * tainted) with NetworkPolicy enforcement: scheduling across nodes, the pod network between them,
- * and adding and removing nodes while it runs.
+ * tainted) with NetworkPolicy enforcement and a host folder mounted on every node: scheduling across
+ * nodes, the pod network between them, the developer's inner loop (image build, cp, the mounted folder
+ * in pods), and adding and removing nodes while it runs.
  */
 
 const BUSYBOX = "docker.io/library/busybox:1.35.0";
@@ -35,7 +37,16 @@ nodes:
 addons: [network-policy]
 `,
 );
-const { profile } = clusterForFile("e2e-mn", { user, startArgs: ["--config", configFile, "--nodes", "3"], namespaces: [NS] });
+// Every node mounts this host folder (start --mount); the inner-loop tests and node add use it.
+const shared = { host: path.join(user.home, "shared"), node: "/shared" };
+const sharedFile = { name: "hello.txt", content: `written on the host before start ${Math.random().toString(36).slice(2)}` };
+mkdirSync(shared.host);
+writeFileSync(path.join(shared.host, sharedFile.name), sharedFile.content);
+const { profile } = clusterForFile("e2e-mn", {
+  user,
+  startArgs: ["--config", configFile, "--nodes", "3", "--mount", `${shared.host}:${shared.node}`],
+  namespaces: [NS],
+});
 const cp = `${profile}-control-plane`;
 const web = `${profile}-worker`;
 const db = `${profile}-worker2`;
@@ -518,6 +529,8 @@ spec:
     });
   });
 
+  describeInnerLoop(() => ({ user, profile, namespace: NS, nodes: [cp, web, db], mount: shared, mountedFile: sharedFile }));
+
   describe("kubeyard node add and node delete", () => {
     const added = `${profile}-worker3`;
 
@@ -525,6 +538,9 @@ spec:
       const r = await user.kubeyard(["node", "add", "-p", profile]);
       expect(r.exitCode, String(r.all)).toBe(0);
       expect(String(r.stdout)).toContain(`node ${added} joined cluster "${profile}" and is Ready`);
+      // A folder every node mounts (start --mount) is mounted on the new node too.
+      const seen = await user.kubeyard(["ssh", "-p", profile, added, "--", "cat", `${shared.node}/${sharedFile.name}`]);
+      expect(String(seen.stdout).trim(), String(seen.all)).toBe(sharedFile.content);
       await kubectlOk(user, "wait", "--for=condition=Ready", `node/${added}`, "--timeout=120s");
       await rolledOut(user, NS, "daemonset/every");
       const pods = await podsOf("app=every");

@@ -4,7 +4,7 @@ import path from "node:path";
 import type Docker from "dockerode";
 import { execa } from "execa";
 import * as tar from "tar";
-import type { ImageInfo, ImageStore, ImageSummary, Mount, RunResult } from "../types.js";
+import type { BuildOptions, ImageInfo, ImageStore, ImageSummary, Mount, RunResult } from "../types.js";
 import { lastOutput } from "./container-output.js";
 import { isNotFound } from "./engine-errors.js";
 import { followProgress } from "./engine.js";
@@ -31,7 +31,7 @@ export class DockerImages implements ImageStore {
     return found.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, size: i.Size }));
   }
 
-  async build(contextDir: string, tag: string, opts: { labels?: Record<string, string>; log?: string } = {}): Promise<void> {
+  async build(contextDir: string, tag: string, opts: BuildOptions = {}): Promise<void> {
     const files = await fs.readdir(contextDir);
     const stream = tar.c({ cwd: contextDir, portable: true }, files);
     const res = await this.docker.buildImage(stream as unknown as NodeJS.ReadableStream, {
@@ -39,10 +39,15 @@ export class DockerImages implements ImageStore {
       labels: opts.labels ?? {},
       rm: true,
       forcerm: true,
+      ...(opts.dockerfile ? { dockerfile: opts.dockerfile } : {}),
+      ...(opts.buildArgs && Object.keys(opts.buildArgs).length ? { buildargs: opts.buildArgs } : {}),
     });
     const lines: string[] = [];
     try {
-      await followProgress(this.docker, res, (l) => lines.push(l));
+      await followProgress(this.docker, res, (l) => {
+        lines.push(l);
+        opts.onLine?.(l);
+      });
     } finally {
       if (opts.log) {
         await fs.mkdir(path.dirname(opts.log), { recursive: true });
