@@ -3,6 +3,7 @@ import { chooseAddonPorts, chooseApiServerPort } from "../addons/host-ports.js";
 import { readState, writeState, type ClusterState } from "../cluster/state.js";
 import { needsLoadBalancer, placeLoadBalancer, placeNodes } from "../cluster/topology.js";
 import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
+import { clusterKubeProxyObjects } from "../cluster/kube-proxy.js";
 import type { NodeDriver } from "../drivers/types.js";
 import type { Action, Plan } from "./action.js";
 import type { ClusterContext } from "./context.js";
@@ -59,6 +60,7 @@ export function planCreate(config: ClusterConfig): Plan<ClusterContext> {
       nodeImageAction(config),
       networkAction(config),
       ...provisionActions("create", config.nodes, { onNodesRegistered: startSystemAddons }),
+      kubeProxyAction(),
       coreDnsAction(["CoreDNS answers in the cluster"], (ctx) => ctx.settle("coredns")),
       storageAction(),
       kubeconfigAction(),
@@ -125,12 +127,15 @@ function networkAction(config: ClusterConfig): A {
 }
 
 /**
- * Applies CoreDNS and the storage addons as soon as the Nodes are registered, each then waiting until
- * it works. The controller manager takes seconds after the API server answers before its controllers
- * create pods; started here, that overlaps with the kubelets starting rather than following them.
+ * Applies kube-proxy, CoreDNS and the storage addons as soon as the Nodes are registered, each then
+ * waiting until it works. The controller manager takes seconds after the API server answers before
+ * its controllers create pods; started here, that overlaps with the kubelets starting rather than
+ * following them. kube-proxy goes first: CoreDNS reaches the API server through the `kubernetes`
+ * Service, which only kube-proxy's rules make work.
  */
 function startSystemAddons(ctx: ClusterContext): void {
   const started = {
+    "kube-proxy": ctx.api.startKubeProxy(clusterKubeProxyObjects(ctx.config, ctx.nodes, ctx.loadBalancer), ctx.deps.signal),
     coredns: ctx.api.enableAddons(["coredns"], ctx.config, ctx.deps.signal),
     storage: ctx.api.enableAddons(STORAGE_ADDONS, ctx.config, ctx.deps.signal),
   };
@@ -139,6 +144,15 @@ function startSystemAddons(ctx: ClusterContext): void {
     p.catch(() => undefined);
     ctx.pending.set(name, p);
   }
+}
+
+function kubeProxyAction(): A {
+  return {
+    name: "kube-proxy",
+    title: "kube-proxy",
+    detail: ["kube-proxy's DaemonSet (applied once the Nodes are registered) runs on every node"],
+    run: (ctx) => ctx.settle("kube-proxy"),
+  };
 }
 
 function coreDnsAction(detail: string[], run: (ctx: ClusterContext) => Promise<void>): A {
