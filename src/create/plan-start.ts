@@ -127,17 +127,20 @@ function networkAction(config: ClusterConfig): A {
 }
 
 /**
- * Applies kube-proxy, CoreDNS and the storage addons as soon as the Nodes are registered, each then
- * waiting until it works. The controller manager takes seconds after the API server answers before
- * its controllers create pods; started here, that overlaps with the kubelets starting rather than
- * following them. kube-proxy goes first: CoreDNS reaches the API server through the `kubernetes`
- * Service, which only kube-proxy's rules make work.
+ * Applies kube-proxy as soon as the Nodes are registered, then CoreDNS and the storage addons, each
+ * then waiting until it works. The controller manager takes seconds after the API server answers
+ * before its controllers create pods; started here, that overlaps with the kubelets starting rather
+ * than following them. The addons wait for kube-proxy: their pods reach the API server through the
+ * `kubernetes` Service, and a connection tried before kube-proxy's rules exist stays unanswered
+ * (conntrack keeps its first, untranslated route) until the client gives up and dials again.
  */
 function startSystemAddons(ctx: ClusterContext): void {
+  const proxy = ctx.api.startKubeProxy(clusterKubeProxyObjects(ctx.config, ctx.nodes, ctx.loadBalancer), ctx.deps.signal);
+  const afterProxy = (addons: string[]) => proxy.then(() => ctx.api.enableAddons(addons, ctx.config, ctx.deps.signal));
   const started = {
-    "kube-proxy": ctx.api.startKubeProxy(clusterKubeProxyObjects(ctx.config, ctx.nodes, ctx.loadBalancer), ctx.deps.signal),
-    coredns: ctx.api.enableAddons(["coredns"], ctx.config, ctx.deps.signal),
-    storage: ctx.api.enableAddons(STORAGE_ADDONS, ctx.config, ctx.deps.signal),
+    "kube-proxy": proxy,
+    coredns: afterProxy(["coredns"]),
+    storage: afterProxy(STORAGE_ADDONS),
   };
   for (const [name, p] of Object.entries(started)) {
     // An action that fails before theirs leaves them unawaited: not an unhandled rejection.
