@@ -1,7 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { kubeProxyObjects, KUBE_PROXY_NAME, KUBE_PROXY_NAMESPACE, type ManifestObject } from "../components/index.js";
+import { kubeProxyObjects, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, type ManifestObject } from "../components/index.js";
 import type { ClusterConfig } from "../config/index.js";
-import { serverSideApply, waitForDaemonSetReady } from "../kube/index.js";
+import { serverSideApply, waitForPodsReady } from "../kube/index.js";
 import { imageRefs } from "../versions/versions.js";
 import { apiServerEndpoint, type LoadBalancer, type PlacedNode } from "./topology.js";
 
@@ -14,8 +14,12 @@ export function clusterKubeProxyObjects(config: ClusterConfig, nodes: PlacedNode
   });
 }
 
-/** Applies kube-proxy's objects, then waits until its DaemonSet runs a pod on every node. */
-export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], signal?: AbortSignal): Promise<void> {
+/**
+ * Applies kube-proxy's objects, then waits until a pod of it is ready on each of the cluster's
+ * `nodes`: watching the pods themselves sees them ready before the DaemonSet controller has
+ * counted them in its status, and what waits on this (the addons) waits that much less.
+ */
+export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void> {
   await serverSideApply(kc, objects, { signal });
-  await waitForDaemonSetReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME, { timeoutMs: 300_000, signal });
+  await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal });
 }

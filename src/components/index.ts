@@ -24,6 +24,7 @@ export {
   kubeProxyObjects,
   KUBE_PROXY_NAME,
   KUBE_PROXY_NAMESPACE,
+  KUBE_PROXY_SELECTOR,
   type KubeProxyInputs,
   type ManifestObject,
 } from "./kube-proxy-daemonset.js";

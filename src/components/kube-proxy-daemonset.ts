@@ -13,6 +13,8 @@ export interface ManifestObject {
 export const KUBE_PROXY_NAMESPACE = "kube-system";
 export const KUBE_PROXY_NAME = "kube-proxy";
 const LABELS = { "k8s-app": "kube-proxy" };
+/** The label selector of kube-proxy's pods. */
+export const KUBE_PROXY_SELECTOR = "k8s-app=kube-proxy";
 
 export interface KubeProxyInputs {
   cluster: Pick<ClusterSettings, "networking" | "featureGates" | "extraArgs">;

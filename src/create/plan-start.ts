@@ -135,7 +135,7 @@ function networkAction(config: ClusterConfig): A {
  * (conntrack keeps its first, untranslated route) until the client gives up and dials again.
  */
 function startSystemAddons(ctx: ClusterContext): void {
-  const proxy = ctx.api.startKubeProxy(clusterKubeProxyObjects(ctx.config, ctx.nodes, ctx.loadBalancer), ctx.deps.signal);
+  const proxy = ctx.api.startKubeProxy(clusterKubeProxyObjects(ctx.config, ctx.nodes, ctx.loadBalancer), ctx.nodes.length, ctx.deps.signal);
   const afterProxy = (addons: string[]) => proxy.then(() => ctx.api.enableAddons(addons, ctx.config, ctx.deps.signal));
   const started = {
     "kube-proxy": proxy,
