@@ -15,6 +15,7 @@ export const LABEL_ORIGIN = "dev.kubeyard.origin";
 /** Which binary artifact each image wraps (busybox and kube-web-view come from Debian and PyPI instead). */
 const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   pause: "pause",
+  kubeProxy: "kubernetes",
   coredns: "coredns",
   localPathProvisioner: "local-path-provisioner",
   busybox: undefined,
@@ -32,11 +33,20 @@ const PACKAGED_IMAGE: Partial<Record<ImageName, (v: ComponentVersions) => { orig
   kubeWebView: () => ({ origin: `pypi:kube-web-view==${KUBE_WEB_VIEW_VERSION}`, version: KUBE_WEB_VIEW_VERSION }),
 };
 
+/**
+ * The files an image takes from an artifact that holds more than it needs (the Kubernetes build has
+ * every component): only these go into its build context. Images not listed take every file.
+ */
+const IMAGE_FILES: Partial<Record<ImageName, readonly string[]>> = {
+  kubeProxy: ["kube-proxy"],
+};
+
 /** Images no registry publishes under their name: pulling them is never tried. */
 const BUILT_ONLY: readonly ImageName[] = ["kubeWebView"];
 
 const IMAGE_DIR: Record<ImageName, string> = {
   pause: "pause",
+  kubeProxy: "kube-proxy",
   coredns: "coredns",
   localPathProvisioner: "local-path-provisioner",
   busybox: "busybox",
@@ -95,8 +105,9 @@ async function buildFromSource(
     await fs.cp(srcDir, context, { recursive: true });
     let { origin, version } = PACKAGED_IMAGE[name]?.(v) ?? { origin: "", version: "" };
     if (binary) {
-      const art = await buildArtifact(binary, v, opts.cache, opts);
-      for (const f of art.files.filter((f) => f !== "kubeyard-artifact.json")) {
+      const art = await binaryArtifact(binary, v, opts);
+      const wanted = IMAGE_FILES[name];
+      for (const f of art.files.filter((f) => f !== "kubeyard-artifact.json" && (!wanted || wanted.includes(f)))) {
         await fs.copyFile(path.join(art.dir, f), path.join(context, f));
       }
       const r = recipeFor(binary, v);
@@ -109,11 +120,20 @@ async function buildFromSource(
     opts.onStep?.(`image ${ref}`);
     await images.build(context, ref, {
       labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin },
-      log: opts.cache.logPath(binary ?? IMAGE_DIR[name], version, "source"),
+      // An image taking part of a larger artifact logs under its own name, not over that artifact's build log.
+      log: opts.cache.logPath(binary && !IMAGE_FILES[name] ? binary : IMAGE_DIR[name], version, "source"),
     });
   } finally {
     await fs.rm(context, { recursive: true, force: true });
   }
+}
+
+/**
+ * The artifact an image wraps: the one the node image already took when that came from a release
+ * (Kubernetes' own binaries), else the one built from its Go module (cached after the first build).
+ */
+async function binaryArtifact(binary: ArtifactName, v: ComponentVersions, opts: Progress & { cache: ArtifactCache }) {
+  return (await opts.cache.get(binary, artifactVersion(binary, v), "release")) ?? (await buildArtifact(binary, v, opts.cache, opts));
 }
 
 /** Fills `ARG BASE` with the local base image (build args cannot be passed through every engine's API alike). */

@@ -113,6 +113,9 @@ async function buildFromInputs(
   return { tag, built: true, size: info?.size ?? 0 };
 }
 
+/** Binaries the nodes run only inside a pod image of their own (kube-proxy's), so not in the node's root. */
+const POD_ONLY_BINARIES: readonly string[] = ["kube-proxy"];
+
 async function linkBinaries(binaries: CachedArtifact[], context: string): Promise<void> {
   const bin = path.join(context, "bin");
   const cni = path.join(context, "cni");
@@ -121,7 +124,7 @@ async function linkBinaries(binaries: CachedArtifact[], context: string): Promis
   for (const art of binaries) {
     const dest = art.name === "cni-plugins" ? cni : bin;
     for (const f of art.files) {
-      if (f.endsWith(".json")) continue;
+      if (f.endsWith(".json") || POD_ONLY_BINARIES.includes(f)) continue;
       // Hard links: the cache and the build dir share a filesystem, and these files are large.
       await fs.link(path.join(art.dir, f), path.join(dest, f)).catch(() => fs.copyFile(path.join(art.dir, f), path.join(dest, f)));
     }

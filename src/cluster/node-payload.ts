@@ -5,14 +5,14 @@ import type { FileToCopy } from "../drivers/types.js";
 
 /**
  * The PKI files a node needs: a control plane gets the whole PKI but other nodes' kubelet keys; a
- * worker only the cluster CA, its own kubelet credentials and kube-proxy's identity.
+ * worker only the cluster CA and its own kubelet credentials.
  */
 export function pkiFor(bundle: PkiBundle, ctx: ComponentContext): PkiBundle {
   const own = `nodes/${ctx.node.name}/`;
   const keep = (rel: string): boolean => {
     if (rel.startsWith("nodes/")) return rel.startsWith(own);
     if (ctx.node.role === "control-plane") return true;
-    return rel === pkiPaths.ca.cert || rel === pkiPaths.kubeProxy.cert || rel === pkiPaths.kubeProxy.key;
+    return rel === pkiPaths.ca.cert;
   };
   return Object.fromEntries(Object.entries(bundle).filter(([rel]) => keep(rel)));
 }

@@ -19,7 +19,15 @@ export { kubeApiserverArgs, serviceAccountIssuer } from "./kube-apiserver.js";
 export { kubeControllerManagerArgs } from "./kube-controller-manager.js";
 export { kubeSchedulerArgs, kubeSchedulerConfig } from "./kube-scheduler.js";
 export { kubeletArgs, kubeletConfig, CONTAINERD_ENDPOINT } from "./kubelet.js";
-export { kubeProxyArgs, kubeProxyConfig } from "./kube-proxy.js";
+export { kubeProxyConfig, kubeProxyKubeconfig, KUBE_PROXY_CONFIG_DIR } from "./kube-proxy.js";
+export {
+  kubeProxyObjects,
+  KUBE_PROXY_NAME,
+  KUBE_PROXY_NAMESPACE,
+  KUBE_PROXY_SELECTOR,
+  type KubeProxyInputs,
+  type ManifestObject,
+} from "./kube-proxy-daemonset.js";
 export { componentKubeconfig, renderFileKubeconfig, type KubeconfigSpec } from "./kubeconfigs.js";
 export { cniConflist, nodePodCIDR, CNI_NETWORK_NAME, CNI_BRIDGE } from "./cni.js";
 export { kubeletMaySetLabel, splitNodeLabels } from "./node-labels.js";
@@ -30,7 +38,9 @@ export {
   ETCD_COMPONENTS,
   CONTROL_PLANE_COMPONENTS,
   NODE_COMPONENTS,
+  SUPERVISED_COMPONENTS,
   type NodeFile,
+  type SupervisedComponent,
 } from "./node-files.js";
 export { containerdConfig } from "./containerd.js";
 export { haproxyConfig, HAPROXY_CONFIG } from "./load-balancer.js";

@@ -1,10 +1,14 @@
 import yaml from "js-yaml";
-import { renderArgs, type Flags } from "./args.js";
-import { pathsOf } from "./paths.js";
-import type { ComponentContext } from "./types.js";
+import type { ClusterSettings } from "./types.js";
+
+/** Where the kube-proxy pod finds its ConfigMap's two files (kubeadm's paths). */
+export const KUBE_PROXY_CONFIG_DIR = "/var/lib/kube-proxy";
+/** What every pod gets of its ServiceAccount: the token and the cluster CA, kept fresh by the kubelet. */
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /**
- * The KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) of a node.
+ * The KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1) every node's kube-proxy reads. One
+ * for the cluster: the node's name comes from the pod (`--hostname-override`), as with kubeadm.
  *
  * Mode iptables: nftables works in these node containers too, but iptables is what the most
  * kernels and host setups (older kernels, hosts with iptables-legacy rules, CNI portmap's own
@@ -16,22 +20,32 @@ import type { ComponentContext } from "./types.js";
  * the host's kernel anyway. 0 means "leave as it is" for each of them (0 maxPerCore also makes
  * kube-proxy ignore conntrack.min).
  */
-export function kubeProxyConfig(ctx: ComponentContext): string {
-  const paths = pathsOf(ctx);
+export function kubeProxyConfig(cluster: Pick<ClusterSettings, "networking" | "featureGates">): string {
   const config: Record<string, unknown> = {
     apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
     kind: "KubeProxyConfiguration",
-    clientConnection: { kubeconfig: paths.kubeconfig("kube-proxy") },
-    hostnameOverride: ctx.node.name,
+    clientConnection: { kubeconfig: `${KUBE_PROXY_CONFIG_DIR}/kubeconfig.conf` },
     mode: "iptables",
-    clusterCIDR: ctx.cluster.networking.podSubnet,
+    clusterCIDR: cluster.networking.podSubnet,
     conntrack: { maxPerCore: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
   };
-  if (Object.keys(ctx.cluster.featureGates).length > 0) config.featureGates = { ...ctx.cluster.featureGates };
+  if (Object.keys(cluster.featureGates).length > 0) config.featureGates = { ...cluster.featureGates };
   return yaml.dump(config, { lineWidth: -1 });
 }
 
-export function kubeProxyArgs(ctx: ComponentContext): string[] {
-  const flags: Flags = [["config", pathsOf(ctx).kubeProxyConfig]];
-  return renderArgs("kube-proxy", flags, ctx.cluster.extraArgs["kube-proxy"]);
+/**
+ * kube-proxy's kubeconfig: its ServiceAccount's token and the cluster CA, at the API server address
+ * the nodes' kubelets use. Not the `kubernetes` Service's address: kube-proxy is what makes Service
+ * addresses work, so it cannot depend on one.
+ */
+export function kubeProxyKubeconfig(apiServerEndpoint: string): string {
+  const doc = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "default", cluster: { server: apiServerEndpoint, "certificate-authority": `${SERVICE_ACCOUNT_DIR}/ca.crt` } }],
+    users: [{ name: "default", user: { tokenFile: `${SERVICE_ACCOUNT_DIR}/token` } }],
+    contexts: [{ name: "default", context: { cluster: "default", namespace: "default", user: "default" } }],
+    "current-context": "default",
+  };
+  return yaml.dump(doc, { lineWidth: -1 });
 }

@@ -35,7 +35,7 @@ export function renderFileKubeconfig(spec: KubeconfigSpec): string {
 /**
  * The kubeconfig of one identity on this node. The controller manager and scheduler talk to the
  * API server on their own node, so they keep working while another control plane is down; the
- * kubelet, kube-proxy and admin use the cluster's endpoint.
+ * kubelet and admin use the cluster's endpoint.
  */
 export function componentKubeconfig(ctx: ComponentContext, identity: KubeconfigIdentity): string {
   const paths = pathsOf(ctx);
@@ -56,7 +56,5 @@ export function componentKubeconfig(ctx: ComponentContext, identity: KubeconfigI
       return renderFileKubeconfig(spec("system:kube-scheduler", pkiPaths.scheduler, local));
     case "kubelet":
       return renderFileKubeconfig(spec(`system:node:${ctx.node.name}`, pkiPaths.kubeletClient(ctx.node.name), ctx.apiServerEndpoint));
-    case "kube-proxy":
-      return renderFileKubeconfig(spec("system:kube-proxy", pkiPaths.kubeProxy, ctx.apiServerEndpoint));
   }
 }

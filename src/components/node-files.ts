@@ -4,7 +4,6 @@ import { cniConflist } from "./cni.js";
 import { etcdArgs } from "./etcd.js";
 import { kubeApiserverArgs } from "./kube-apiserver.js";
 import { kubeControllerManagerArgs } from "./kube-controller-manager.js";
-import { kubeProxyArgs, kubeProxyConfig } from "./kube-proxy.js";
 import { kubeSchedulerArgs, kubeSchedulerConfig } from "./kube-scheduler.js";
 import { componentKubeconfig } from "./kubeconfigs.js";
 import { kubeletArgs, kubeletConfig } from "./kubelet.js";
@@ -18,18 +17,26 @@ export interface NodeFile {
   mode: number;
 }
 
+/**
+ * The components runit supervises on a node. kube-proxy is not one: like kubeadm's, it is a
+ * DaemonSet's pod (kube-proxy-daemonset.ts), so it reaches nodes added later by itself.
+ */
+export type SupervisedComponent = Exclude<Component, "kube-proxy">;
+
 /** What a role runs, in the groups that start one after another: etcd, then the control plane, then every node's. */
-export const ETCD_COMPONENTS: readonly Component[] = ["etcd"];
-export const CONTROL_PLANE_COMPONENTS: readonly Component[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
-export const NODE_COMPONENTS: readonly Component[] = ["kubelet", "kube-proxy"];
+export const ETCD_COMPONENTS: readonly SupervisedComponent[] = ["etcd"];
+export const CONTROL_PLANE_COMPONENTS: readonly SupervisedComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+export const NODE_COMPONENTS: readonly SupervisedComponent[] = ["kubelet"];
+/** Every component a node may run under runit, each logging to /var/log/kubeyard/<name>/. */
+export const SUPERVISED_COMPONENTS: readonly SupervisedComponent[] = [...ETCD_COMPONENTS, ...CONTROL_PLANE_COMPONENTS, ...NODE_COMPONENTS];
 
 /** The components a node of this role runs, in the order they should start. */
-export function componentsFor(role: NodeRole): Component[] {
+export function componentsFor(role: NodeRole): SupervisedComponent[] {
   return role === "control-plane" ? [...ETCD_COMPONENTS, ...CONTROL_PLANE_COMPONENTS, ...NODE_COMPONENTS] : [...NODE_COMPONENTS];
 }
 
 /** Each component's arguments for this node, as written to its args file. */
-export function componentArgs(ctx: ComponentContext, component: Component): string[] {
+export function componentArgs(ctx: ComponentContext, component: SupervisedComponent): string[] {
   switch (component) {
     case "etcd":
       return etcdArgs(ctx);
@@ -41,8 +48,6 @@ export function componentArgs(ctx: ComponentContext, component: Component): stri
       return kubeSchedulerArgs(ctx);
     case "kubelet":
       return kubeletArgs(ctx);
-    case "kube-proxy":
-      return kubeProxyArgs(ctx);
   }
 }
 
@@ -54,13 +59,12 @@ export function nodeFiles(ctx: ComponentContext): NodeFile[] {
   const paths = pathsOf(ctx);
   const components = componentsFor(ctx.node.role);
   const identities: KubeconfigIdentity[] =
-    ctx.node.role === "control-plane" ? ["admin", "controller-manager", "scheduler", "kubelet", "kube-proxy"] : ["kubelet", "kube-proxy"];
+    ctx.node.role === "control-plane" ? ["admin", "controller-manager", "scheduler", "kubelet"] : ["kubelet"];
   const files: NodeFile[] = components.map((c) => ({ path: paths.args(c), content: argsFile(componentArgs(ctx, c)), mode: 0o644 }));
   for (const identity of identities) {
     files.push({ path: paths.kubeconfig(identity), content: componentKubeconfig(ctx, identity), mode: 0o600 });
   }
   files.push({ path: paths.kubeletConfig, content: kubeletConfig(ctx), mode: 0o644 });
-  files.push({ path: paths.kubeProxyConfig, content: kubeProxyConfig(ctx), mode: 0o644 });
   if (ctx.node.role === "control-plane") {
     files.push({ path: paths.schedulerConfig, content: kubeSchedulerConfig(ctx), mode: 0o644 });
   }

@@ -3,7 +3,7 @@ import { pkiPaths, type CertKeyPaths } from "../pki/index.js";
 import { DEFAULT_LAYOUT, DEFAULT_PORTS, type ComponentContext, type ComponentPorts, type NodeLayout } from "./types.js";
 
 /** The identities that get a kubeconfig file on a node. */
-export type KubeconfigIdentity = "admin" | "controller-manager" | "scheduler" | "kubelet" | "kube-proxy";
+export type KubeconfigIdentity = "admin" | "controller-manager" | "scheduler" | "kubelet";
 
 /** Absolute paths of everything the components read on a node, for one layout. */
 export interface NodePaths {
@@ -13,7 +13,6 @@ export interface NodePaths {
   pkiPair(pair: CertKeyPaths): CertKeyPaths;
   kubeconfig(identity: KubeconfigIdentity): string;
   kubeletConfig: string;
-  kubeProxyConfig: string;
   schedulerConfig: string;
   cniConflist: string;
   args(component: string): string;
@@ -36,7 +35,6 @@ export function nodePaths(layout: NodeLayout): NodePaths {
     pkiPair: (pair) => ({ cert: pki(pair.cert), key: pki(pair.key) }),
     kubeconfig: (identity) => k8s(`${identity}.conf`),
     kubeletConfig: k8s("kubelet-config.yaml"),
-    kubeProxyConfig: k8s("kube-proxy-config.yaml"),
     schedulerConfig: k8s("kube-scheduler-config.yaml"),
     cniConflist: path.posix.join(layout.cniConfDir, "10-kubeyard.conflist"),
     args: (component) => path.posix.join(layout.argsDir, component),

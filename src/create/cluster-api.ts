@@ -6,6 +6,8 @@ import { addonContext, enableAddons } from "../addons/enable-defaults.js";
 import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from "../cluster/api.js";
 import type { ClusterState } from "../cluster/state.js";
 import type { PlacedNode } from "../cluster/topology.js";
+import { startKubeProxy } from "../cluster/kube-proxy.js";
+import type { ManifestObject } from "../components/index.js";
 
 /** What cluster operations ask of the Kubernetes API, as kubernetes-admin from the host. */
 export interface ClusterApi {
@@ -16,6 +18,8 @@ export interface ClusterApi {
   /** Applies addons with their default values, one after another, each waiting until it works. */
   enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal): Promise<void>;
   waitDeploymentAvailable(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
+  /** Applies kube-proxy's DaemonSet and the objects it needs, and waits until it runs on each of `nodes`. */
+  startKubeProxy(objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** The API of a cluster through its published port. */
@@ -27,5 +31,6 @@ export function connectClusterApi(state: ClusterState, pki: PkiBundle): ClusterA
     waitNodesReady: (names, signal) => waitNodesReady(kc, names, signal),
     enableAddons: (names, config, signal) => enableAddons(kc, names, addonContext(config), signal),
     waitDeploymentAvailable: (ns, name, signal) => waitForDeploymentAvailable(kc, ns, name, { timeoutMs: 300_000, signal }),
+    startKubeProxy: (objects, nodes, signal) => startKubeProxy(kc, objects, nodes, signal),
   };
 }

@@ -3,6 +3,7 @@ import { chooseAddonPorts, chooseApiServerPort } from "../addons/host-ports.js";
 import { readState, writeState, type ClusterState } from "../cluster/state.js";
 import { needsLoadBalancer, placeLoadBalancer, placeNodes } from "../cluster/topology.js";
 import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
+import { clusterKubeProxyObjects } from "../cluster/kube-proxy.js";
 import type { NodeDriver } from "../drivers/types.js";
 import type { Action, Plan } from "./action.js";
 import type { ClusterContext } from "./context.js";
@@ -61,6 +62,7 @@ export function planCreate(config: ClusterConfig): Plan<ClusterContext> {
       nodeImageAction(config),
       networkAction(config),
       ...provisionActions("create", config.nodes, { onNodesRegistered: startSystemAddons }),
+      kubeProxyAction(),
       coreDnsAction(["CoreDNS answers in the cluster"], (ctx) => ctx.settle("coredns")),
       storageAction(),
       kubeconfigAction(),
@@ -127,20 +129,35 @@ function networkAction(config: ClusterConfig): A {
 }
 
 /**
- * Applies CoreDNS and the storage addons as soon as the Nodes are registered, each then waiting until
- * it works. The controller manager takes seconds after the API server answers before its controllers
- * create pods; started here, that overlaps with the kubelets starting rather than following them.
+ * Applies kube-proxy as soon as the Nodes are registered, then CoreDNS and the storage addons, each
+ * then waiting until it works. The controller manager takes seconds after the API server answers
+ * before its controllers create pods; started here, that overlaps with the kubelets starting rather
+ * than following them. The addons wait for kube-proxy: their pods reach the API server through the
+ * `kubernetes` Service, and a connection tried before kube-proxy's rules exist stays unanswered
+ * (conntrack keeps its first, untranslated route) until the client gives up and dials again.
  */
 function startSystemAddons(ctx: ClusterContext): void {
+  const proxy = ctx.api.startKubeProxy(clusterKubeProxyObjects(ctx.config, ctx.nodes, ctx.loadBalancer), ctx.nodes.length, ctx.deps.signal);
+  const afterProxy = (addons: string[]) => proxy.then(() => ctx.api.enableAddons(addons, ctx.config, ctx.deps.signal));
   const started = {
-    coredns: ctx.api.enableAddons(["coredns"], ctx.config, ctx.deps.signal),
-    storage: ctx.api.enableAddons(STORAGE_ADDONS, ctx.config, ctx.deps.signal),
+    "kube-proxy": proxy,
+    coredns: afterProxy(["coredns"]),
+    storage: afterProxy(STORAGE_ADDONS),
   };
   for (const [name, p] of Object.entries(started)) {
     // An action that fails before theirs leaves them unawaited: not an unhandled rejection.
     p.catch(() => undefined);
     ctx.pending.set(name, p);
   }
+}
+
+function kubeProxyAction(): A {
+  return {
+    name: "kube-proxy",
+    title: "kube-proxy",
+    detail: ["kube-proxy's DaemonSet (applied once the Nodes are registered) runs on every node"],
+    run: (ctx) => ctx.settle("kube-proxy"),
+  };
 }
 
 function coreDnsAction(detail: string[], run: (ctx: ClusterContext) => Promise<void>): A {

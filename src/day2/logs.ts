@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { create as createTar } from "tar";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
-import { COMPONENTS as KUBERNETES_COMPONENTS } from "../config/index.js";
+import { KUBE_PROXY_NAME, KUBE_PROXY_NAMESPACE, SUPERVISED_COMPONENTS } from "../components/index.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
 import { readTarFiles } from "../util/tar-read.js";
@@ -12,7 +12,7 @@ import { clusterKubectl } from "./kubectl.js";
 import { pkiDir, readState, type ClusterState } from "../cluster/state.js";
 
 /** The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s files). */
-export const COMPONENTS = [...KUBERNETES_COMPONENTS, "containerd"] as const;
+export const COMPONENTS = [...SUPERVISED_COMPONENTS, "containerd"] as const;
 
 /** Commands whose output describes a node; none of them prints key material. */
 const NODE_COMMANDS: Record<string, string> = {
@@ -150,6 +150,8 @@ async function collectNode(driver: NodeDriver, node: NodeInfo, write: Write, pro
   try {
     const pods = await readTar(await driver.readArchive(node.name, "/var/log/pods"));
     for (const [p, text] of pods) await write(`${dir}/pods/${p.replace(/^pods\//, "")}`, text);
+    const proxy = kubeProxyLog(pods);
+    if (proxy) await write(`${dir}/${KUBE_PROXY_NAME}.log`, proxy);
   } catch (err) {
     problems.push(`${node.name}: pod logs: ${(err as Error).message}`);
   }
@@ -205,6 +207,19 @@ export function componentLog(files: Map<string, string>, component: string): str
   const prefix = `kubeyard/${component}/`;
   const rotated = [...files.keys()].filter((p) => p.startsWith(`${prefix}@`)).sort();
   return [...rotated, `${prefix}current`].map((p) => files.get(p) ?? "").join("");
+}
+
+/**
+ * kube-proxy's log on a node, next to the other components' although it runs as a pod: its
+ * container's log files (0.log, 1.log, ... one per restart) in the order they were written.
+ */
+export function kubeProxyLog(podFiles: Map<string, string>): string {
+  const container = new RegExp(`^pods/${KUBE_PROXY_NAMESPACE}_${KUBE_PROXY_NAME}-[^/]+/${KUBE_PROXY_NAME}/(\\d+)\\.log$`);
+  const restarts = [...podFiles.keys()]
+    .map((p) => ({ p, n: Number(container.exec(p)?.[1] ?? NaN) }))
+    .filter((f) => !Number.isNaN(f.n))
+    .sort((a, b) => a.n - b.n);
+  return restarts.map((f) => podFiles.get(f.p)).join("");
 }
 
 /** kubeyard's record of the cluster with anything that could be a credential blanked out. */

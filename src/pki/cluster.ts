@@ -190,7 +190,6 @@ export async function generateClusterPki(spec: ClusterPkiSpec, options: { cas?: 
     [pkiPaths.admin, cas.ca, { commonName: "kubernetes-admin", organizations: ["system:masters"], usage: "client" }],
     [pkiPaths.controllerManager, cas.ca, { commonName: "system:kube-controller-manager", usage: "client" }],
     [pkiPaths.scheduler, cas.ca, { commonName: "system:kube-scheduler", usage: "client" }],
-    [pkiPaths.kubeProxy, cas.ca, { commonName: "system:kube-proxy", organizations: ["system:node-proxier"], usage: "client" }],
     ...controlPlanes.flatMap((member) => etcdMemberJobs(cas, member)),
     ...nodes.flatMap((node) => nodeJobs(cas, node)),
   ];

@@ -16,7 +16,6 @@
  *   identities/admin.crt/.key               kubernetes-admin (system:masters), for kubeconfigs
  *   identities/controller-manager.crt/.key  system:kube-controller-manager
  *   identities/scheduler.crt/.key           system:kube-scheduler
- *   identities/kube-proxy.crt/.key          system:kube-proxy
  *   nodes/<node>/kubelet-client.crt/.key    system:node:<node>, the kubelet's API credentials
  *   nodes/<node>/kubelet.crt/.key           the kubelet's serving certificate
  *
@@ -49,7 +48,6 @@ export const pkiPaths = {
   admin: pair("identities/admin"),
   controllerManager: pair("identities/controller-manager"),
   scheduler: pair("identities/scheduler"),
-  kubeProxy: pair("identities/kube-proxy"),
   kubeletClient: (node: string) => pair(`nodes/${checkNodeName(node)}/kubelet-client`),
   kubeletServing: (node: string) => pair(`nodes/${checkNodeName(node)}/kubelet`),
 } as const;

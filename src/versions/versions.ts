@@ -81,6 +81,7 @@ export const KUBE_WEB_VIEW_VERSION = "21.2.0";
 export function imageRefs(v: ComponentVersions) {
   return {
     pause: `registry.k8s.io/pause:${v.pause}`,
+    kubeProxy: `registry.k8s.io/kube-proxy:v${v.kubernetes}`,
     coredns: `registry.k8s.io/coredns/coredns:v${v.coredns}`,
     localPathProvisioner: `docker.io/rancher/local-path-provisioner:v${v.localPathProvisioner}`,
     busybox: `docker.io/library/busybox:${v.busybox}`,
@@ -96,7 +97,7 @@ export function imageRefs(v: ComponentVersions) {
 export type ImageName = keyof ReturnType<typeof imageRefs>;
 
 /** Images every fresh cluster needs, preloaded into the node image so a start pulls nothing. */
-export const NODE_IMAGES: readonly ImageName[] = ["pause", "coredns", "localPathProvisioner", "busybox"];
+export const NODE_IMAGES: readonly ImageName[] = ["pause", "kubeProxy", "coredns", "localPathProvisioner", "busybox"];
 
 /** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
 export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeWebView", "kubeRouter"];

@@ -111,6 +111,15 @@ ${placement}
 `;
 }
 
+/** What `kubectl get ds -n kube-system kube-proxy` shows as DESIRED and READY, once it has rolled out. */
+async function kubeProxyDaemonSet(): Promise<{ desired: number; ready: number }> {
+  await rolledOut(user, "kube-system", "daemonset/kube-proxy");
+  const ds = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "ds", "kube-proxy", "-o", "json")) as {
+    status: { desiredNumberScheduled: number; numberReady: number };
+  };
+  return { desired: ds.status.desiredNumberScheduled, ready: ds.status.numberReady };
+}
+
 const onNode = (node: string) => `  nodeSelector: {kubernetes.io/hostname: ${node}}\n  tolerations: [{operator: Exists}]`;
 
 describe("kubeyard start with three nodes from a config file", () => {
@@ -161,6 +170,28 @@ describe("kubeyard start with three nodes from a config file", () => {
         disruptionsAllowed: number;
       };
       expect(status).toMatchObject({ currentHealthy: 2, disruptionsAllowed: 1 });
+    });
+  });
+
+  describe("kube-proxy, laid out as kubeadm installs it", () => {
+    it("is the DaemonSet kube-system/kube-proxy with one ready pod on every node, the tainted ones included", async () => {
+      expect(await kubeProxyDaemonSet()).toEqual({ desired: 3, ready: 3 });
+      const pods = await podsOf("k8s-app=kube-proxy", "kube-system");
+      expect(pods.map((p) => p.node).sort()).toEqual([cp, web, db].sort());
+      const cm = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "configmap", "kube-proxy", "-o", "json")) as {
+        data: Record<string, string>;
+      };
+      expect(Object.keys(cm.data).sort()).toEqual(["config.conf", "kubeconfig.conf"]);
+      // No node runs a kube-proxy of its own beside the pod.
+      const sv = await execa("docker", ["exec", web, "test", "-e", "/etc/sv/kube-proxy"], { reject: false });
+      expect(sv.exitCode).toBe(1);
+    });
+
+    it("logs where `kubectl logs` reads them", async () => {
+      for (const pod of await podsOf("k8s-app=kube-proxy", "kube-system")) {
+        const logs = await kubectlOk(user, "-n", "kube-system", "logs", pod.name);
+        expect(logs, pod.node).toContain("Using iptables Proxier");
+      }
     });
   });
 
@@ -218,6 +249,20 @@ spec:
       // httpd -v logs each client's address.
       const logs = await kubectlOk(user, "-n", NS, "logs", b.name);
       expect(logs).toContain(a.ip);
+    });
+
+    it("reaches the Service at its ClusterIP from a pod on every node", async () => {
+      const clusterIP = (await kubectlOk(user, "-n", NS, "get", "service", "every", "-o", "jsonpath={.spec.clusterIP}")).trim();
+      const pods = await podsOf("app=every");
+      for (const from of pods) {
+        const answer = await eventually(`${from.node} to reach ${clusterIP}`, () => fetchFrom(from.name, `http://${clusterIP}/`), {
+          timeoutMs: 60_000,
+        });
+        expect(
+          pods.map((p) => p.name),
+          from.node,
+        ).toContain(answer.trim());
+      }
     });
 
     it("reaches the pods of every node through the Service", async () => {
@@ -543,6 +588,9 @@ spec:
       expect(String(seen.stdout).trim(), String(seen.all)).toBe(sharedFile.content);
       await kubectlOk(user, "wait", "--for=condition=Ready", `node/${added}`, "--timeout=120s");
       await rolledOut(user, NS, "daemonset/every");
+      expect(await kubeProxyDaemonSet()).toEqual({ desired: 4, ready: 4 });
+      const proxies = await podsOf("k8s-app=kube-proxy", "kube-system");
+      expect(proxies.map((p) => p.node).sort()).toEqual([cp, web, db, added].sort());
       const pods = await podsOf("app=every");
       expect(pods.map((p) => p.node).sort()).toEqual([cp, web, db, added].sort());
       const mine = pods.find((p) => p.node === added)!;
@@ -552,6 +600,15 @@ spec:
         expect((await reached(mine.name, other)).trim()).toBe(other.name);
         expect((await reached(other.name, mine)).trim()).toBe(mine.name);
       }
+      // Its own kube-proxy makes Services work from it.
+      const viaService = await eventually(
+        "the new node's pod to reach the Service",
+        () => fetchFrom(mine.name, `http://every.${NS}.svc.cluster.local/`),
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      expect(pods.map((p) => p.name)).toContain(viaService.trim());
     }, 600_000);
 
     it("drains a node before deleting it: its pods are evicted, the node and its container are gone", async () => {
@@ -594,6 +651,7 @@ spec:
       expect((await execa("docker", ["volume", "ls", "-q", "--filter", `name=${added}-var`])).stdout.trim()).toBe("");
       await rolledOut(user, NS, "daemonset/every");
       expect((await podsOf("app=every")).map((p) => p.node).sort()).toEqual([cp, web, db].sort());
+      expect(await kubeProxyDaemonSet()).toEqual({ desired: 3, ready: 3 });
     }, 600_000);
 
     it("refuses to delete a node the cluster does not have, or its only control plane", async () => {

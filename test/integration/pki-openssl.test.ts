@@ -32,7 +32,6 @@ const expected: Record<string, [ca: string, purpose: Purpose]> = {
   "identities/admin.crt": ["ca.crt", "sslclient"],
   "identities/controller-manager.crt": ["ca.crt", "sslclient"],
   "identities/scheduler.crt": ["ca.crt", "sslclient"],
-  "identities/kube-proxy.crt": ["ca.crt", "sslclient"],
   "nodes/cp1/kubelet-client.crt": ["ca.crt", "sslclient"],
   "nodes/cp1/kubelet.crt": ["ca.crt", "sslserver"],
   "nodes/worker1/kubelet-client.crt": ["ca.crt", "sslclient"],

@@ -11,8 +11,8 @@ import {
   kubeControllerManagerArgs,
   kubeletArgs,
   kubeletConfig,
-  kubeProxyArgs,
   kubeProxyConfig,
+  kubeProxyObjects,
   kubeSchedulerArgs,
   kubeSchedulerConfig,
   nodeFiles,
@@ -421,17 +421,77 @@ describe("kubelet", () => {
 
 describe("kube-proxy", () => {
   it("writes a KubeProxyConfiguration in iptables mode that leaves the host's conntrack alone", () => {
-    const ctx = workerCtx({ cluster: cluster({ featureGates: { G: true } }) });
-    const config = jsYaml.load(kubeProxyConfig(ctx)) as Record<string, any>;
+    const config = jsYaml.load(kubeProxyConfig(cluster({ featureGates: { G: true } }))) as Record<string, any>;
     expect(config.apiVersion).toBe("kubeproxy.config.k8s.io/v1alpha1");
     expect(config.kind).toBe("KubeProxyConfiguration");
     expect(config.mode).toBe("iptables");
     expect(config.clusterCIDR).toBe("10.244.0.0/16");
-    expect(config.hostnameOverride).toBe("dev-worker");
-    expect(config.clientConnection.kubeconfig).toBe("/etc/kubernetes/kube-proxy.conf");
-    expect(config.conntrack.maxPerCore).toBe(0);
+    expect(config.clientConnection.kubeconfig).toBe("/var/lib/kube-proxy/kubeconfig.conf");
+    expect(config.conntrack).toEqual({ maxPerCore: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" });
     expect(config.featureGates).toEqual({ G: true });
-    expect(kubeProxyArgs(ctx)).toEqual(["--config=/etc/kubernetes/kube-proxy-config.yaml"]);
+  });
+
+  const objects = (extraArgs = {}) =>
+    kubeProxyObjects({
+      cluster: cluster({ extraArgs: { ...noExtraArgs, "kube-proxy": extraArgs } }),
+      apiServerEndpoint: "https://172.18.0.2:6443",
+      image: "registry.k8s.io/kube-proxy:v1.37.1",
+    });
+  const find = (kind: string) => objects().find((o) => o.kind === kind) as Record<string, any>;
+
+  it("is laid out as kubeadm installs it: ServiceAccount, node-proxier binding, ConfigMap and DaemonSet in kube-system", () => {
+    expect(objects().map((o) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount kube-system/kube-proxy",
+      "ClusterRoleBinding /kubeadm:node-proxier",
+      "ConfigMap kube-system/kube-proxy",
+      "DaemonSet kube-system/kube-proxy",
+    ]);
+    const binding = find("ClusterRoleBinding");
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node-proxier" });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "kube-proxy", namespace: "kube-system" }]);
+    expect(find("DaemonSet").metadata.labels).toEqual({ "k8s-app": "kube-proxy" });
+  });
+
+  it("gives kube-proxy the service account's token and CA for the nodes' API server address, not a Service address", () => {
+    const cm = find("ConfigMap");
+    expect(jsYaml.load(cm.data["config.conf"])).toMatchObject({ kind: "KubeProxyConfiguration", mode: "iptables" });
+    const kubeconfig = jsYaml.load(cm.data["kubeconfig.conf"]) as Record<string, any>;
+    expect(kubeconfig.clusters[0].cluster).toEqual({
+      server: "https://172.18.0.2:6443",
+      "certificate-authority": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+    });
+    expect(kubeconfig.users[0].user).toEqual({ tokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" });
+    expect(kubeconfig.contexts[0].name).toBe(kubeconfig["current-context"]);
+  });
+
+  it("runs on every node whatever its taints: host network, privileged, node-critical, with the xtables lock and modules", () => {
+    const pod = find("DaemonSet").spec.template.spec;
+    expect(pod).toMatchObject({ hostNetwork: true, priorityClassName: "system-node-critical", serviceAccountName: "kube-proxy" });
+    expect(pod.tolerations).toContainEqual({ operator: "Exists" });
+    const [c] = pod.containers;
+    expect(c.image).toBe("registry.k8s.io/kube-proxy:v1.37.1");
+    expect(c.securityContext).toEqual({ privileged: true });
+    expect(c.command).toEqual([
+      "/usr/local/bin/kube-proxy",
+      "--config=/var/lib/kube-proxy/config.conf",
+      "--hostname-override=$(NODE_NAME)",
+    ]);
+    expect(c.env).toEqual([{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }]);
+    expect(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toEqual([
+      "/var/lib/kube-proxy",
+      "/run/xtables.lock",
+      "/lib/modules",
+    ]);
+    expect(pod.volumes).toContainEqual({ name: "xtables-lock", hostPath: { path: "/run/xtables.lock", type: "FileOrCreate" } });
+  });
+
+  it("passes the config's extra args to kube-proxy", () => {
+    const ds = objects({ v: "4", "hostname-override": "x" }).find((o) => o.kind === "DaemonSet") as Record<string, any>;
+    expect(ds.spec.template.spec.containers[0].command.slice(1)).toEqual([
+      "--config=/var/lib/kube-proxy/config.conf",
+      "--hostname-override=x",
+      "--v=4",
+    ]);
   });
 });
 
@@ -459,7 +519,6 @@ describe("kubeconfigs", () => {
     expect(cm.clusters[0].cluster.server).toBe("https://172.18.0.2:7443");
     expect(cm.users[0].user["client-certificate"]).toBe("/etc/kubernetes/pki/identities/controller-manager.crt");
     expect(load("scheduler").users[0].user["client-key"]).toBe("/etc/kubernetes/pki/identities/scheduler.key");
-    expect(load("kube-proxy").users[0].user["client-certificate"]).toBe("/etc/kubernetes/pki/identities/kube-proxy.crt");
     expect(load("admin").users[0].user["client-certificate"]).toBe("/etc/kubernetes/pki/identities/admin.crt");
     expect(load("admin").clusters[0].name).toBe("dev");
   });
@@ -494,26 +553,16 @@ describe("CNI", () => {
 });
 
 describe("node files", () => {
-  it("gives a control plane every component and a worker only the kubelet and kube-proxy", () => {
-    expect(componentsFor("control-plane")).toEqual([
-      "etcd",
-      "kube-apiserver",
-      "kube-controller-manager",
-      "kube-scheduler",
-      "kubelet",
-      "kube-proxy",
-    ]);
-    expect(componentsFor("worker")).toEqual(["kubelet", "kube-proxy"]);
+  it("gives a control plane every component and a worker only the kubelet (kube-proxy is a DaemonSet's pod)", () => {
+    expect(componentsFor("control-plane")).toEqual(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet"]);
+    expect(componentsFor("worker")).toEqual(["kubelet"]);
 
     const worker = nodeFiles(workerCtx()).map((f) => f.path);
     expect(worker.sort()).toEqual(
       [
         "/etc/cni/net.d/10-kubeyard.conflist",
-        "/etc/kubernetes/kube-proxy-config.yaml",
-        "/etc/kubernetes/kube-proxy.conf",
         "/etc/kubernetes/kubelet-config.yaml",
         "/etc/kubernetes/kubelet.conf",
-        "/etc/kubeyard/args/kube-proxy",
         "/etc/kubeyard/args/kubelet",
       ].sort(),
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { componentLog, isArchiveOutput, redactState, scrubSecrets } from "../../src/day2/logs.js";
+import { componentLog, isArchiveOutput, kubeProxyLog, redactState, scrubSecrets } from "../../src/day2/logs.js";
 import { normalizeImageRef, parseCtrImages, visibleImages } from "../../src/node/images.js";
 import { pickNode, splitNodeAndCommand } from "../../src/day2/ssh.js";
 import type { ClusterState } from "../../src/cluster/state.js";
@@ -57,6 +57,18 @@ describe("logs bundle", () => {
     ]);
     expect(componentLog(files, "kubelet")).toBe("1\n2\n3\n");
     expect(componentLog(files, "kube-proxy")).toBe("");
+  });
+
+  it("takes kube-proxy's log from its pod's container logs, restarts in order", () => {
+    const files = new Map([
+      ["pods/kube-system_kube-proxy-x7k2p_0b1c/kube-proxy/10.log", "third\n"],
+      ["pods/kube-system_kube-proxy-x7k2p_0b1c/kube-proxy/1.log", "second\n"],
+      ["pods/kube-system_kube-proxy-x7k2p_0b1c/kube-proxy/0.log", "first\n"],
+      ["pods/kube-system_coredns-5d9f_9a8b/coredns/0.log", "dns\n"],
+      ["pods/default_kube-proxy-lookalike_1/app/0.log", "app\n"],
+    ]);
+    expect(kubeProxyLog(files)).toBe("first\nsecond\nthird\n");
+    expect(kubeProxyLog(new Map())).toBe("");
   });
 
   it("removes private keys, kubeconfig credentials and the cluster's own key material", () => {

@@ -64,6 +64,7 @@ const fakeApi = (): ClusterApi => ({
   waitNodesReady: async (names) => void events.push(`api: Ready ${names.join(",")}`),
   enableAddons: async (names) => void events.push(`api: addons ${names.join(",")}`),
   waitDeploymentAvailable: async (ns, name) => void events.push(`api: available ${ns}/${name}`),
+  startKubeProxy: async (objects) => void events.push(`api: kube-proxy ${objects.at(-1)?.kind}`),
 });
 
 function deps(kubeconfigPath: string | null): ClusterDeps {
@@ -139,10 +140,10 @@ describe("start against the in-memory driver", () => {
       expect(at(`api: Node ${node}`)).toBeLessThan(at(`${node}: start kubelet`));
     }
     expect(at("demo-worker: start kubelet")).toBeLessThan(at("api: Ready demo-control-plane,demo-worker"));
-    expect(events.filter((e) => e.startsWith("demo-worker: start"))).toEqual([
-      "demo-worker: start kubelet",
-      "demo-worker: start kube-proxy",
-    ]);
+    expect(events.filter((e) => e.startsWith("demo-worker: start"))).toEqual(["demo-worker: start kubelet"]);
+    // kube-proxy is a DaemonSet, applied once the Nodes exist and before CoreDNS (which needs Service addresses).
+    expect(at("api: Node demo-worker")).toBeLessThan(at("api: kube-proxy DaemonSet"));
+    expect(at("api: kube-proxy DaemonSet")).toBeLessThan(at("api: addons coredns"));
   });
 
   it("a second start of a running cluster changes nothing", async () => {

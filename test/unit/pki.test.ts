@@ -118,7 +118,6 @@ describe("generated cluster PKI", () => {
       pkiPaths.admin,
       pkiPaths.controllerManager,
       pkiPaths.scheduler,
-      pkiPaths.kubeProxy,
       ...["cp1", "cp2"].flatMap((m) => [pkiPaths.etcdServer(m), pkiPaths.etcdPeer(m)]),
       ...["cp1", "cp2", "worker1"].flatMap((n) => [pkiPaths.kubeletClient(n), pkiPaths.kubeletServing(n)]),
     ].flatMap((p) => [p.cert, p.key]);
@@ -175,7 +174,6 @@ describe("generated cluster PKI", () => {
       "identities/admin.crt": "O=system:masters\nCN=kubernetes-admin",
       "identities/controller-manager.crt": "CN=system:kube-controller-manager",
       "identities/scheduler.crt": "CN=system:kube-scheduler",
-      "identities/kube-proxy.crt": "O=system:node-proxier\nCN=system:kube-proxy",
       "apiserver-kubelet-client.crt": "O=system:masters\nCN=kube-apiserver-kubelet-client",
       "apiserver-etcd-client.crt": "CN=kube-apiserver-etcd-client",
       "front-proxy-client.crt": "CN=front-proxy-client",
@@ -200,7 +198,7 @@ describe("generated cluster PKI", () => {
     const issuerOf = (file: string) =>
       file.startsWith("etcd/") || file === "apiserver-etcd-client.crt" ? etcdCa : file === "front-proxy-client.crt" ? frontProxyCa : ca;
     const leaves = Object.keys(bundle).filter((f) => f.endsWith(".crt") && !f.endsWith("ca.crt"));
-    expect(leaves).toHaveLength(19);
+    expect(leaves).toHaveLength(18);
     for (const file of leaves) {
       const leaf = cert(file);
       for (const candidate of [ca, frontProxyCa, etcdCa]) {
@@ -257,7 +255,7 @@ describe("generated cluster PKI", () => {
 
   test("every key is PKCS#8 and belongs to its certificate", () => {
     const keys = Object.keys(bundle).filter((f) => f.endsWith(".key"));
-    expect(keys).toHaveLength(23);
+    expect(keys).toHaveLength(22);
     for (const file of keys) {
       const pem = bundle[file]!;
       expect(pem.startsWith("-----BEGIN PRIVATE KEY-----\n"), file).toBe(true);
