@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
 import type { NodeDriver } from "../drivers/types.js";
+import { withFileInNode } from "../node/spool.js";
 import { UserError } from "../util/errors.js";
 
 /** Where the archive of a copy waits in a node: on its /var volume, not a tmpfs the engine cannot see beneath. */
@@ -50,15 +50,14 @@ export async function copyIntoNode(driver: NodeDriver, node: string, hostPath: s
     throw new UserError(`${hostPath}: no such file or folder on the host`);
   });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeyard-cp-"));
-  const spool = `${NODE_SPOOL}/${randomBytes(6).toString("hex")}.tar`;
   try {
     const archive = path.join(dir, "copy.tar");
     await tar.c({ cwd: path.dirname(source), file: archive, portable: true }, [path.basename(source)]);
-    await driver.copyFileIn(node, archive, spool);
-    const r = await driver.exec(node, ["sh", "-c", UNPACK, "unpack", spool, path.basename(source), nodePath, asFolder ? "1" : ""]);
-    if (r.exitCode !== 0) throw new UserError(`copying ${hostPath} to ${node}:${nodePath} failed: ${(r.stderr || r.stdout).trim()}`);
+    await withFileInNode(driver, node, archive, NODE_SPOOL, async (spool) => {
+      const r = await driver.exec(node, ["sh", "-c", UNPACK, "unpack", spool, path.basename(source), nodePath, asFolder ? "1" : ""]);
+      if (r.exitCode !== 0) throw new UserError(`copying ${hostPath} to ${node}:${nodePath} failed: ${(r.stderr || r.stdout).trim()}`);
+    });
   } finally {
-    await driver.exec(node, ["rm", "-f", spool]).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
 import { importNodeImages } from "../node/images.js";
+import { withFileInNode } from "../node/spool.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 
@@ -68,14 +68,10 @@ export async function loadImages(driver: NodeDriver, cluster: string, req: LoadR
 /** Copies each archive into the node and imports it; the copy in the node is removed whatever happens. */
 async function importInto(driver: NodeDriver, node: string, archives: string[]): Promise<void> {
   for (const archive of archives) {
-    const inNode = `${NODE_SPOOL}/${randomBytes(6).toString("hex")}.tar`;
-    try {
-      await driver.copyFileIn(node, archive, inNode);
+    await withFileInNode(driver, node, archive, NODE_SPOOL, async (inNode) => {
       const r = await importNodeImages(driver, node, inNode);
       if (!r.ok) throw new UserError(`importing ${path.basename(archive)} into ${node} failed: ${r.output}`);
-    } finally {
-      await driver.exec(node, ["rm", "-f", inNode]).catch(() => undefined);
-    }
+    });
   }
 }
 
