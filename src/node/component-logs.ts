@@ -1,8 +1,25 @@
+import { KUBE_PROXY_NAME, KUBE_PROXY_NAMESPACE } from "../components/index.js";
 import type { NodeDriver } from "../drivers/types.js";
 
-const COMPONENTS = ["kubelet", "kube-apiserver", "etcd", "containerd"];
-/** Where a component that runs as a pod logs (the kubelet's layout: namespace_pod_uid/container/restart.log). */
-const POD_COMPONENTS: Record<string, string> = { "kube-proxy": "/var/log/pods/kube-system_kube-proxy-*/kube-proxy/*.log" };
+/** The command that prints a component's last `lines` lines in a node. */
+type TailCommand = (lines: number) => string[];
+
+const supervised =
+  (c: string): TailCommand =>
+  (lines) => ["tail", "-n", String(lines), `/var/log/kubeyard/${c}/current`];
+/** A component that runs as a pod logs where the kubelet puts it: namespace_pod_uid/container/restart.log, the newest last. */
+const pod =
+  (namespace: string, name: string): TailCommand =>
+  (lines) => [
+    "bash",
+    "-c",
+    `tail -q -n ${lines} $(ls -tr /var/log/pods/${namespace}_${name}-*/${name}/*.log 2>/dev/null | tail -n 1) </dev/null`,
+  ];
+
+const COMPONENTS: [string, TailCommand][] = [
+  ...["kubelet", "kube-apiserver", "etcd", "containerd"].map((c): [string, TailCommand] => [c, supervised(c)]),
+  [KUBE_PROXY_NAME, pod(KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME)],
+];
 
 /**
  * The last lines each component of each node logged: printed when a start fails, because the
@@ -12,15 +29,8 @@ export async function failureLogs(driver: NodeDriver, cluster: string, lines = 8
   const out: string[] = [];
   for (const node of await driver.listNodes(cluster).catch(() => [])) {
     if (node.state !== "running") continue;
-    for (const c of COMPONENTS) {
-      const r = await driver.exec(node.name, ["tail", "-n", String(lines), `/var/log/kubeyard/${c}/current`]).catch(() => undefined);
-      const text = r?.exitCode === 0 ? r.stdout.trimEnd() : "";
-      if (text) out.push(`--- ${node.name} ${c} ---\n${text}`);
-    }
-    for (const [c, glob] of Object.entries(POD_COMPONENTS)) {
-      const r = await driver
-        .exec(node.name, ["bash", "-c", `tail -q -n ${lines} $(ls -tr ${glob} 2>/dev/null | tail -n 1) </dev/null`])
-        .catch(() => undefined);
+    for (const [c, tail] of COMPONENTS) {
+      const r = await driver.exec(node.name, tail(lines)).catch(() => undefined);
       const text = r?.exitCode === 0 ? r.stdout.trimEnd() : "";
       if (text) out.push(`--- ${node.name} ${c} ---\n${text}`);
     }
