@@ -2,6 +2,7 @@
 export { resolveConfig, type ResolveOptions } from "./resolve.js";
 export type { ClusterConfig, Networking, NodeConfig, Taint, PortMapping, Mount } from "./cluster-config.js";
 export { CONTROL_PLANE_ROLE_LABEL } from "./cluster-config.js";
+export { describeMount } from "./mounts.js";
 export { FLAG_NAMES, type ConfigFlags } from "./flags.js";
 export { ConfigError, formatIssue, type ConfigIssue } from "./issues.js";
 export { validateProfileName, checkProfileName } from "./profile-name.js";

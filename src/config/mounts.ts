@@ -37,16 +37,25 @@ const ALLOWED_NODE_PATH = `an absolute path inside the node such as /data or /mn
 export function checkNodeMountPath(containerPath: string): IssueInput | undefined {
   if (!path.posix.isAbsolute(containerPath))
     return { value: containerPath, problem: "is not an absolute path", allowed: ALLOWED_NODE_PATH };
-  const p = path.posix.normalize(containerPath).replace(/(.)\/$/, "$1");
+  const p = normalNodePath(containerPath);
   const clash = RESERVED_NODE_PATHS.find((r) => p === r || p.startsWith(`${r}/`) || r.startsWith(p === "/" ? "/" : `${p}/`));
   if (clash) return { value: containerPath, problem: `would cover ${clash}, which the node itself uses`, allowed: ALLOWED_NODE_PATH };
   return undefined;
 }
 
-/** The normal form of a node path, for telling whether two mounts land on the same place. */
+/** A node path without "." or ".." parts and without a trailing "/". */
+function normalNodePath(p: string): string {
+  return path.posix.normalize(p).replace(/(.)\/$/, "$1");
+}
+
+/** Whether two mounts land on the same place in a node. */
 export function sameNodePath(a: string, b: string): boolean {
-  const norm = (p: string) => path.posix.normalize(p).replace(/(.)\/$/, "$1");
-  return norm(a) === norm(b);
+  return normalNodePath(a) === normalNodePath(b);
+}
+
+/** A mount as `--mount` takes it, HOST_DIR:NODE_DIR[:ro]; two mounts are the same when these are. */
+export function describeMount(m: Mount): string {
+  return `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`;
 }
 
 /**

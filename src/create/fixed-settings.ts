@@ -1,4 +1,4 @@
-import type { ClusterConfig, Mount } from "../config/index.js";
+import { describeMount, type ClusterConfig } from "../config/index.js";
 import { UserError } from "../util/errors.js";
 
 /**
@@ -20,8 +20,4 @@ export function refuseChangedMounts(requested: ClusterConfig, existing: ClusterC
 
 function mountSet(config: ClusterConfig): Set<string> {
   return new Set(config.nodes.flatMap((n) => n.extraMounts.map(describeMount)));
-}
-
-function describeMount(m: Mount): string {
-  return `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`;
 }

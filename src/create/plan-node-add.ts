@@ -1,4 +1,4 @@
-import { CONTROL_PLANE_ROLE_LABEL, type Mount, type NodeConfig } from "../config/index.js";
+import { CONTROL_PLANE_ROLE_LABEL, describeMount, type Mount, type NodeConfig } from "../config/index.js";
 import { nodePodCIDR } from "../components/index.js";
 import { nthAddress } from "../cluster/addresses.js";
 import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
@@ -147,8 +147,7 @@ function nextNode(state: ClusterState, role: AddableRole, placed: PlacedNode[]):
 /** The mounts every node has (what `start --mount` gives), which a new node gets too; a mount of some nodes only stays theirs. */
 function sharedMounts(placed: readonly PlacedNode[]): Mount[] {
   const [first, ...rest] = placed.map((p) => p.config.extraMounts);
-  const key = (m: Mount) => `${m.hostPath}\0${m.containerPath}\0${m.readOnly}`;
-  return (first ?? []).filter((m) => rest.every((ms) => ms.some((o) => key(o) === key(m)))).map((m) => ({ ...m }));
+  return (first ?? []).filter((m) => rest.every((ms) => ms.some((o) => describeMount(o) === describeMount(m)))).map((m) => ({ ...m }));
 }
 
 async function removeQuietly(driver: NodeDriver, state: ClusterState, fresh: PlacedNode): Promise<void> {
