@@ -71,6 +71,9 @@ async function portsOfOtherClusters(name: string): Promise<Map<number, string>> 
   return owners;
 }
 
+const API_PORT_HINT =
+  "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.";
+
 /**
  * The API server's host port: the one the config asks for, which must be free and no other
  * cluster's (else a clear error before anything exists), or a free one no other cluster has.
@@ -83,14 +86,11 @@ export async function chooseApiServerPort(config: ClusterConfig): Promise<number
   if (owner) {
     throw new UserError(
       `port ${asked} belongs to cluster "${owner}" (stopped or running), so the API server cannot be published there.`,
-      "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.",
+      API_PORT_HINT,
     );
   }
   if (!(await freeAt(asked, ["TCP"], host))) {
-    throw new UserError(
-      `port ${asked} on ${host} is already in use, so the API server cannot be published there.`,
-      "Choose another with --apiserver-port (or networking.apiServerPort in the config), or leave it out to get a free one.",
-    );
+    throw new UserError(`port ${asked} on ${host} is already in use, so the API server cannot be published there.`, API_PORT_HINT);
   }
   return asked;
 }
