@@ -9,6 +9,7 @@ import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { getWithHost } from "./helpers/http-host.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
+import { describeNginxCompat } from "./helpers/ingress-nginx-suite.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 
 /*
@@ -163,6 +164,8 @@ spec:
     );
     expect(await answer("route.test")).toBe("backend-b");
   });
+
+  describeNginxCompat(() => ({ user, profile, namespace: NS, ports: { http: httpPort, https: httpsPort } }));
 
   it("is removed by addons disable, leaving the user's objects and the CRD their HTTPRoute needs", async () => {
     const r = await user.kubeyard(["-p", profile, "addons", "disable", "ingress"]);

@@ -1,33 +1,61 @@
 import http from "node:http";
 import https from "node:https";
-import type { PeerCertificate } from "node:tls";
+import type { PeerCertificate, TLSSocket } from "node:tls";
 
 export interface HostAnswer {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
   /** The certificate the server presented (HTTPS only). */
   certificate?: PeerCertificate;
 }
 
+export interface HostRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Over HTTPS with SNI for the host, trusting only `ca`; without it, trusting any certificate. */
+  tls?: { ca?: string };
+  timeoutMs?: number;
+}
+
 /**
- * One GET from the host to 127.0.0.1:port with a Host header, as a name-based virtual host sees a
- * browser's request. With `tls`, over HTTPS with SNI for `host`, trusting only `tls.ca`.
+ * One request from the host to 127.0.0.1:port with a Host header, as a name-based virtual host sees a
+ * browser's request. Redirects are not followed: they are answers too.
  */
-export function getWithHost(port: number, host: string, path = "/", tls?: { ca: string }, timeoutMs = 10_000): Promise<HostAnswer> {
+export function requestWithHost(port: number, host: string, path = "/", req: HostRequest = {}): Promise<HostAnswer> {
+  const { tls, timeoutMs = 10_000 } = req;
   return new Promise((resolve, reject) => {
-    const options = { host: "127.0.0.1", port, path, headers: { Host: host }, timeout: timeoutMs };
+    const options = {
+      host: "127.0.0.1",
+      port,
+      path,
+      method: req.method ?? "GET",
+      headers: { ...req.headers, Host: host },
+      timeout: timeoutMs,
+    };
     const onResponse = (res: http.IncomingMessage) => {
       let body = "";
-      const certificate = tls ? (res.socket as import("node:tls").TLSSocket).getPeerCertificate() : undefined;
+      const certificate = tls ? (res.socket as TLSSocket).getPeerCertificate() : undefined;
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ...(certificate ? { certificate } : {}) }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers, ...(certificate ? { certificate } : {}) }));
       res.on("error", reject);
     };
-    const req = tls
-      ? https.get({ ...options, servername: host, ca: tls.ca, agent: false }, onResponse)
-      : http.get({ ...options, agent: false }, onResponse);
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} on port ${port}: no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
+    const request = tls
+      ? https.request(
+          { ...options, servername: host, agent: false, ...(tls.ca ? { ca: tls.ca } : { rejectUnauthorized: false }) },
+          onResponse,
+        )
+      : http.request({ ...options, agent: false }, onResponse);
+    request.on("timeout", () =>
+      request.destroy(new Error(`${options.method} ${host}${path} on port ${port}: no answer within ${timeoutMs} ms`)),
+    );
+    request.on("error", reject);
+    request.end();
   });
+}
+
+/** A GET through `requestWithHost`. */
+export function getWithHost(port: number, host: string, path = "/", tls?: { ca: string }, timeoutMs = 10_000): Promise<HostAnswer> {
+  return requestWithHost(port, host, path, { tls, timeoutMs });
 }
