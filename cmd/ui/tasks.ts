@@ -1,10 +1,11 @@
 import { Listr, PRESET_TIMER, type ListrTask } from "listr2";
 import type { StepRunner } from "../../src/create/action.js";
+import { humanDuration, type ProgressLine } from "../../src/util/progress.js";
 
 export interface StepTask {
   title: string;
   /** `step(text)` updates the line with what is happening now; `warn(text)` is always shown. */
-  run: (step: (text: string) => void, warn: (text: string) => void) => Promise<unknown>;
+  run: (step: ProgressLine, warn: (text: string) => void) => Promise<unknown>;
   skip?: () => boolean;
 }
 
@@ -18,23 +19,48 @@ export function printWarning(text: string): void {
   process.stderr.write(`! ${text}\n`);
 }
 
+/** Lines kept under a running step (the items of a long build), on a terminal. */
+const KEPT_LINES = 4;
+/** A step's current state shows how long it has lasted once it lasts this long. */
+const SHOW_ELAPSED_AFTER_MS = 5_000;
+
 /**
  * Runs steps as a listr2 list: one line per step with its elapsed time, collapsed on success, the
- * failing step's message shown on failure. Without a TTY every step prints plain lines instead.
+ * failing step's message shown on failure. On a terminal a step's line shows its current state and,
+ * when that lasts, for how long; the lines it keeps (see ProgressLine) stay under it while it runs.
+ * Without a TTY every step prints plain lines instead: the kept ones always, every state with -v.
  */
 export async function runSteps(tasks: StepTask[], opts: { verbose?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  const tty = interactiveOutput();
   const list = new Listr(
     tasks.map((t): ListrTask => ({
       title: t.title,
       skip: t.skip,
+      rendererOptions: { outputBar: KEPT_LINES },
       task: async (_ctx, task) => {
         // Once interrupted, no further step starts; the one in flight finishes or fails first.
         opts.signal?.throwIfAborted();
         const base = t.title;
-        await t.run((text) => {
-          if (interactiveOutput()) task.title = `${base}: ${text}`;
-          else if (opts.verbose) task.output = text;
-        }, printWarning);
+        let state = "";
+        let since = Date.now();
+        const render = () => {
+          const lasted = Date.now() - since;
+          task.title = `${base}: ${state}${lasted >= SHOW_ELAPSED_AFTER_MS ? ` (${humanDuration(lasted)})` : ""}`;
+        };
+        const ticker = tty ? setInterval(() => state && render(), 1000).unref() : undefined;
+        try {
+          await t.run((text, o) => {
+            if (o?.keep) task.output = text;
+            if (!tty) {
+              if (opts.verbose && !o?.keep) task.output = text;
+              return;
+            }
+            if (text !== state) [state, since] = [text, Date.now()];
+            render();
+          }, printWarning);
+        } finally {
+          clearInterval(ticker);
+        }
         task.title = base;
       },
     })),

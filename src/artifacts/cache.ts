@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import lockfile from "proper-lockfile";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { cacheDir } from "../util/paths.js";
 
 export type ArtifactSource = "release" | "source";
@@ -23,6 +24,7 @@ export interface CachedArtifact extends ArtifactMeta {
 }
 
 const META = "kubeyard-artifact.json";
+const TIMINGS = "build-times.json";
 
 export class ArtifactCache {
   constructor(readonly root: string = cacheDir()) {}
@@ -57,9 +59,11 @@ export class ArtifactCache {
       const again = await this.get(key.name, key.version, key.source);
       if (again) return again;
       const tmp = await this.tempDir();
+      const started = Date.now();
       try {
         await produce(tmp);
         const files = (await fs.readdir(tmp)).sort();
+        await this.recordSeconds(key.name, key.source, (Date.now() - started) / 1000);
         const meta: ArtifactMeta = { ...key, files, createdAt: new Date().toISOString() };
         await fs.writeFile(path.join(tmp, META), JSON.stringify(meta, null, 2) + "\n");
         const dest = this.entryDir(key.name, key.version, key.source);
@@ -72,6 +76,28 @@ export class ArtifactCache {
       return (await this.get(key.name, key.version, key.source))!;
     } finally {
       await release();
+    }
+  }
+
+  /**
+   * How long making `name` from `source` took the last time (any version), kept apart from the
+   * entries so that pruning them does not lose it: the next build shows it as an estimate.
+   */
+  async lastSeconds(name: string, source: ArtifactSource): Promise<number | undefined> {
+    return (await this.timings())[`${name}-${source}`];
+  }
+
+  private async recordSeconds(name: string, source: ArtifactSource, seconds: number): Promise<void> {
+    // Two processes recording at once may lose one figure: it is only an estimate.
+    const timings = { ...(await this.timings()), [`${name}-${source}`]: Math.round(seconds) };
+    await writeFileAtomic(path.join(this.root, TIMINGS), JSON.stringify(timings, null, 2) + "\n");
+  }
+
+  private async timings(): Promise<Record<string, number>> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.root, TIMINGS), "utf8")) as Record<string, number>;
+    } catch {
+      return {};
     }
   }
 

@@ -9,6 +9,8 @@ import { baseImageOnce } from "./base-image.js";
 import type { ArtifactCache, CachedArtifact } from "./cache.js";
 import { ensureImage, imageSources } from "./images.js";
 import { obtainBinaries } from "./obtain.js";
+import { countedItems } from "./progress-items.js";
+import type { ArtifactName } from "./recipes.js";
 import type { SourceChoice } from "./source-choice.js";
 import type { Progress } from "./source-artifact.js";
 import { imageRefs, NODE_IMAGES, type ComponentVersions } from "../versions/versions.js";
@@ -28,6 +30,9 @@ export interface NodeImageResult {
   size: number;
 }
 
+/** The binaries every node runs. */
+const NODE_BINARIES: readonly ArtifactName[] = ["kubernetes", "etcd", "containerd", "runc", "cni-plugins"];
+
 /**
  * Builds the node image for a Kubernetes version: the Debian base, the binaries, runit services, and
  * the pod images a fresh cluster needs preloaded into containerd. Its inputs are hashed into a label,
@@ -41,11 +46,17 @@ export async function buildNodeImage(
   const tag = nodeImageTag(v);
   const workDir = await opts.cache.tempDir();
   try {
+    const item = countedItems(NODE_BINARIES.length + NODE_IMAGES.length + 1, opts.onStep);
     const baseImage = baseImageOnce(images, { log: opts.log, workDir, onStep: opts.onStep, warn: opts.warn });
-    const binaries = await obtainBinaries(["kubernetes", "etcd", "containerd", "runc", "cni-plugins"], v, opts);
+    const binaries: CachedArtifact[] = [];
+    for (const name of NODE_BINARIES) {
+      binaries.push(...(await item(name, (onStep) => obtainBinaries([name], v, { ...opts, onStep }))));
+    }
     const sources = imageSources(opts.source);
     const preloaded: string[] = [];
-    for (const name of NODE_IMAGES) preloaded.push(await ensureImage(images, name, v, { ...opts, baseImage, sources }));
+    for (const name of NODE_IMAGES) {
+      preloaded.push(await item(`image ${name}`, (onStep) => ensureImage(images, name, v, { ...opts, onStep, baseImage, sources })));
+    }
     const baseTag = await baseImage();
 
     const inputs = await inputsHash(images, v, baseTag, binaries, preloaded);
@@ -60,7 +71,9 @@ export async function buildNodeImage(
     try {
       const built = await upToDate();
       if (built) return { tag, built: false, size: built.size };
-      return await buildFromInputs(images, v, { ...opts, workDir, baseTag, binaries, preloaded, inputs, tag });
+      return await item("node image", (onStep) =>
+        buildFromInputs(images, v, { ...opts, onStep, workDir, baseTag, binaries, preloaded, inputs, tag }),
+      );
     } finally {
       await release();
     }
@@ -92,7 +105,7 @@ async function buildFromInputs(
   await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
 
   const replaced = await images.inspect(tag);
-  opts.onStep?.("build image");
+  opts.onStep?.(`build image; log: ${opts.log}`, { keep: true });
   const stage = `${NODE_IMAGE_REPO}-stage:${inputs.slice(0, 12)}`;
   await images.build(context, stage, { log: opts.log });
   try {

@@ -44,12 +44,22 @@ export async function fetchReleaseArtifact(
       arch,
       select: (a) => belongsTo(name, a),
       onProgress: (p) => {
-        const pct = p.total ? ` ${Math.floor((100 * p.received) / p.total)}%` : ` ${(p.received / 1048576).toFixed(0)} MiB`;
-        const line = `download ${p.file}${pct}`;
+        const line = `download ${p.file} ${downloadGauge(p.received, p.total)}`;
         if (line !== last) progress.onStep?.((last = line));
       },
     });
     for (const [bin, file] of Object.entries(files)) await fs.rename(file, path.join(tmp, bin));
     await fs.rm(into, { recursive: true, force: true });
   });
+}
+
+const BAR_WIDTH = 20;
+
+/** "[#######.............] 35% 93/266 MiB", or the MiB so far when the size is unknown; changes once per percent. */
+export function downloadGauge(received: number, total: number | undefined): string {
+  const mib = (n: number) => (n / 1048576).toFixed(0);
+  if (!total) return `${mib(received)} MiB`;
+  const pct = Math.floor((100 * received) / total);
+  const filled = Math.floor((BAR_WIDTH * pct) / 100);
+  return `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${pct}% ${mib((total * pct) / 100)}/${mib(total)} MiB`;
 }

@@ -4,10 +4,11 @@ import { BuildError, checkGo } from "./go-toolchain.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
 import { buildRecipe } from "./source-build.js";
 import type { ComponentVersions } from "../versions/versions.js";
+import { humanDuration, type ProgressLine } from "../util/progress.js";
 
 export interface Progress {
   /** The current step of the current artifact, for the progress line. */
-  onStep?: (step: string) => void;
+  onStep?: ProgressLine;
   /** Said once, to the user, whatever the verbosity. */
   warn?: (message: string) => void;
 }
@@ -25,7 +26,10 @@ export async function buildArtifact(
   if (cached) return cached;
   if (recipe.kind !== "c") await checkGo();
   const log = cache.logPath(name, version, "source");
+  const last = await cache.lastSeconds(name, "source");
   return cache.ensure({ name, version, source: "source", origin: `${recipe.module}@${recipe.version}` }, async (outDir) => {
+    const estimate = last === undefined ? "" : `, ${humanDuration(last * 1000)} last time`;
+    progress.onStep?.(`build from ${recipe.module}@${recipe.version}${estimate}; log: ${log}`, { keep: true });
     const workDir = await cache.tempDir();
     try {
       await buildRecipe(recipe, { outDir, workDir, log, onStep: progress.onStep });

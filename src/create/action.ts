@@ -1,5 +1,7 @@
-/** What an action says while it runs: the one line of progress the user sees for it. */
-export type Progress = (text: string) => void;
+import type { ProgressLine } from "../util/progress.js";
+
+/** What an action says while it runs: the line of progress the user sees for it. */
+export type Progress = ProgressLine;
 
 /**
  * One named step of a cluster operation. `detail` says what it will do, computed from the config and

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { checkGo, GoMissingError } from "../../src/artifacts/go-toolchain.js";
 import { obtainBinaries } from "../../src/artifacts/obtain.js";
+import { humanDuration } from "../../src/util/progress.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/versions.js";
 
 // Builds real artifacts from their Go modules into throwaway caches (Go's own build cache keeps
@@ -30,6 +31,30 @@ describe("source builds", () => {
     expect(cni!.files).toEqual(expect.arrayContaining(["bridge", "host-local", "loopback", "portmap"]));
     const out = await execa(path.join(cni!.dir, "bridge"), ["--version"], { reject: false, all: true });
     expect(String(out.all)).toContain(`v${v.cniPlugins}`);
+  });
+
+  it("says where a build's log is and, the next time, how long the last build took", async () => {
+    const cache = new ArtifactCache(tempCache());
+    const kept = async () => {
+      const lines: string[] = [];
+      await obtainBinaries(["cni-plugins"], v, { cache, source: "source", onStep: (l, o) => o?.keep && lines.push(l) });
+      return lines;
+    };
+    const log = cache.logPath("cni-plugins", v.cniPlugins, "source");
+    const first = await kept();
+    expect(first).toEqual([`build from github.com/containernetworking/plugins@v${v.cniPlugins}; log: ${log}`]);
+    expect(existsSync(log)).toBe(true);
+    const built = (await cache.get("cni-plugins", v.cniPlugins, "source"))!;
+    const seconds = (await cache.lastSeconds("cni-plugins", "source"))!;
+    expect(seconds).toBeGreaterThanOrEqual(0);
+    // Found in the cache: nothing to say.
+    expect(await kept()).toEqual([]);
+    // Removed (as prune does): the next build still knows how long the last one took.
+    await cache.remove(built);
+    const second = await kept();
+    expect(second).toEqual([
+      `build from github.com/containernetworking/plugins@v${v.cniPlugins}, ${humanDuration(seconds * 1000)} last time; log: ${log}`,
+    ]);
   });
 
   it("falls back from unreachable release downloads to a source build, saying so once", async () => {
