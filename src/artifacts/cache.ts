@@ -51,6 +51,7 @@ export class ArtifactCache {
   async ensure(
     key: { name: string; version: string; source: ArtifactSource; origin: string },
     produce: (tmpDir: string) => Promise<void>,
+    opts: { timed?: boolean } = {},
   ): Promise<CachedArtifact> {
     const existing = await this.get(key.name, key.version, key.source);
     if (existing) return existing;
@@ -63,7 +64,8 @@ export class ArtifactCache {
       try {
         await produce(tmp);
         const files = (await fs.readdir(tmp)).sort();
-        await this.recordSeconds(key.name, key.source, (Date.now() - started) / 1000);
+        // A copy (an imported bundle) is not made: its time would be no estimate of a build.
+        if (opts.timed !== false) await this.recordSeconds(key.name, key.source, (Date.now() - started) / 1000);
         const meta: ArtifactMeta = { ...key, files, createdAt: new Date().toISOString() };
         await fs.writeFile(path.join(tmp, META), JSON.stringify(meta, null, 2) + "\n");
         const dest = this.entryDir(key.name, key.version, key.source);

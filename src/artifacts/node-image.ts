@@ -31,7 +31,7 @@ export interface NodeImageResult {
 }
 
 /** The binaries every node runs. */
-const NODE_BINARIES: readonly ArtifactName[] = ["kubernetes", "etcd", "containerd", "runc", "cni-plugins"];
+export const NODE_BINARIES: readonly ArtifactName[] = ["kubernetes", "etcd", "containerd", "runc", "cni-plugins"];
 
 /**
  * Builds the node image for a Kubernetes version: the Debian base, the binaries, runit services, and

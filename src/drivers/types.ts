@@ -113,6 +113,8 @@ export interface ImageStore {
   archive(refs: string[]): Promise<NodeJS.ReadableStream>;
   /** `archive` written to a file. */
   save(refs: string[], file: string): Promise<void>;
+  /** Loads a `save` archive into the engine (`docker load`); the tags it held. */
+  load(file: string): Promise<string[]>;
   /** Untags `ref` (an image ID: removes the image); fails while a container uses it. */
   remove(ref: string): Promise<void>;
   /**

@@ -103,6 +103,17 @@ export class FakeImages implements ImageStore {
     await pipeline(await this.archive(refs), createWriteStream(file));
   }
 
+  async load(file: string): Promise<string[]> {
+    let manifest = "";
+    await tar.t({
+      file,
+      onReadEntry: (e) => (e.path === "manifest.json" ? e.on("data", (c: Buffer) => (manifest += String(c))) : e.resume()),
+    });
+    const tags = (JSON.parse(manifest) as { RepoTags: string[] }[]).flatMap((m) => m.RepoTags);
+    for (const t of tags) if (!this.find(t)) this.add(t);
+    return tags;
+  }
+
   async remove(ref: string): Promise<void> {
     const tags = [...this.byTag].filter(([tag, image]) => tag === ref || image.id === ref).map(([tag]) => tag);
     if (!tags.length) throw new Error(`No such image: ${ref}`);

@@ -1,10 +1,10 @@
-import { createWriteStream, promises as fs } from "node:fs";
+import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import path from "node:path";
 import type Docker from "dockerode";
 import { execa } from "execa";
-import * as tar from "tar";
 import type { BuildOptions, ImageInfo, ImageStore, ImageSummary, Mount, RunResult } from "../types.js";
+import { buildContext } from "./build-context.js";
 import { lastOutput } from "./container-output.js";
 import { isNotFound } from "./engine-errors.js";
 import { followProgress } from "./engine.js";
@@ -32,9 +32,7 @@ export class DockerImages implements ImageStore {
   }
 
   async build(contextDir: string, tag: string, opts: BuildOptions = {}): Promise<void> {
-    const files = await fs.readdir(contextDir);
-    const stream = tar.c({ cwd: contextDir, portable: true }, files);
-    const res = await this.docker.buildImage(stream as unknown as NodeJS.ReadableStream, {
+    const res = await this.docker.buildImage(await buildContext(contextDir, opts.dockerfile), {
       t: tag,
       labels: opts.labels ?? {},
       rm: true,
@@ -76,6 +74,15 @@ export class DockerImages implements ImageStore {
 
   async save(refs: string[], file: string): Promise<void> {
     await pipeline(await this.archive(refs), createWriteStream(file));
+  }
+
+  async load(file: string): Promise<string[]> {
+    const tags: string[] = [];
+    await followProgress(this.docker, await this.docker.loadImage(createReadStream(file)), (line) => {
+      const m = /^Loaded image: (.+)$/.exec(line);
+      if (m) tags.push(m[1]!);
+    });
+    return tags;
   }
 
   async remove(ref: string): Promise<void> {

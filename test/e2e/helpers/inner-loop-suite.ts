@@ -31,6 +31,7 @@ export function describeInnerLoop(c: () => InnerLoopCluster): void {
   const stamp = randomBytes(4).toString("hex");
   const image = `kubeyard-e2e/inner-loop:${stamp}`;
   const broken = `kubeyard-e2e/inner-loop-broken:${stamp}`;
+  const trimmed = `kubeyard-e2e/inner-loop-trimmed:${stamp}`;
 
   async function ky(args: string[]) {
     const { user, profile } = c();
@@ -48,7 +49,7 @@ export function describeInnerLoop(c: () => InnerLoopCluster): void {
   };
 
   afterAll(async () => {
-    await execa("docker", ["rmi", "-f", image, broken], { reject: false });
+    await execa("docker", ["rmi", "-f", image, broken, trimmed], { reject: false });
   });
 
   describe("kubeyard image build", () => {
@@ -110,6 +111,17 @@ spec:
       for (const [pod] of pods) expect((await kubectlOk(user, "-n", namespace, "logs", pod)).trim()).toBe(`hello from ${stamp} ${stamp}`);
       await kubectlOk(user, "-n", namespace, "delete", "deployment", "built", "--wait=false");
     }, 600_000);
+
+    it("sends the folder without what its .dockerignore excludes, as docker build does", async () => {
+      const ctx = work();
+      mkdirSync(path.join(ctx, "node_modules", "dep"), { recursive: true });
+      for (const f of ["node_modules/dep/index.js", "secret.env", "debug.log", "keep.log", "app.js"]) writeFileSync(path.join(ctx, f), f);
+      writeFileSync(path.join(ctx, ".dockerignore"), "node_modules\n*.env\n*.log\n!keep.log\n");
+      writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${BUSYBOX}\nCOPY . /ctx\n`);
+      await kyOk(["image", "build", "-t", trimmed, ctx]);
+      const { stdout } = await execa("docker", ["run", "--rm", trimmed, "find", "/ctx", "-type", "f"]);
+      expect(stdout.split("\n").sort()).toEqual(["/ctx/.dockerignore", "/ctx/Dockerfile", "/ctx/app.js", "/ctx/keep.log"]);
+    });
 
     it("fails with the engine's error when the build fails, and loads nothing", async () => {
       const ctx = work();
