@@ -77,8 +77,11 @@ describe("air-gap bundles", () => {
     );
     const enabled = await offline.kubeyard(["-p", profile, "addons", "enable", "ingress"]);
     expect(enabled.exitCode, String(enabled.all)).toBe(0);
-    // What would have needed Go or the internet was never tried.
+    // What would have needed Go or the internet was never tried, and nothing was built: every
+    // build (binaries, images, the node image) writes its log into the cache's logs folder.
     expect(String(started.all) + String(enabled.all)).not.toMatch(/Go is not on the PATH|cannot be reached/);
+    const logs = path.join(scratch, "cache", "logs");
+    expect(existsSync(logs) ? readdirSync(logs) : []).toEqual([]);
   }, 900_000);
 
   it("a damaged bundle, or a file that is none, is refused and changes nothing", async () => {

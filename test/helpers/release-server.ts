@@ -119,6 +119,8 @@ export interface ReleaseServer {
   requests: LoggedRequest[];
   /** Answer 200 with the whole file even when a Range is asked for. */
   ignoreRange: boolean;
+  /** Send whole-file answers at about this rate, as a real link would (unlimited when undefined). */
+  bytesPerSecond: number | undefined;
   /** The next request for `urlPath` sends `afterBytes` of the body, then destroys the socket. */
   cutOnce(urlPath: string, afterBytes: number): void;
   reset(): void;
@@ -136,10 +138,12 @@ export async function startReleaseServer(root: string): Promise<ReleaseServer> {
     url: "",
     requests: [],
     ignoreRange: false,
+    bytesPerSecond: undefined,
     cutOnce: (p, n) => void cuts.set(p, n),
     reset() {
       this.requests.length = 0;
       this.ignoreRange = false;
+      this.bytesPerSecond = undefined;
       cuts.clear();
     },
     close: () =>
@@ -187,7 +191,14 @@ export async function startReleaseServer(root: string): Promise<ReleaseServer> {
       return;
     }
     res.writeHead(200, { "content-length": data.length, "accept-ranges": state.ignoreRange ? "none" : "bytes" });
-    res.end(data);
+    if (!state.bytesPerSecond) return void res.end(data);
+    // A tenth of a second's worth at a time.
+    const chunk = Math.max(1, Math.floor(state.bytesPerSecond / 10));
+    for (let at = 0; at < data.length && !res.destroyed; at += chunk) {
+      res.write(data.subarray(at, at + chunk));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
