@@ -139,7 +139,7 @@ export async function installEntries(cache: ArtifactCache, dir: string, manifest
       async (tmp) => {
         for (const f of e.files) await fs.rename(path.join(from, f), path.join(tmp, f));
       },
-      { timed: false },
+      { copyOf: e },
     );
     added++;
   }

@@ -51,7 +51,8 @@ export class ArtifactCache {
   async ensure(
     key: { name: string; version: string; source: ArtifactSource; origin: string },
     produce: (tmpDir: string) => Promise<void>,
-    opts: { timed?: boolean } = {},
+    /** The entry is a copy of this one (from a bundle): it keeps its creation time and was not made here. */
+    opts: { copyOf?: ArtifactMeta } = {},
   ): Promise<CachedArtifact> {
     const existing = await this.get(key.name, key.version, key.source);
     if (existing) return existing;
@@ -64,9 +65,9 @@ export class ArtifactCache {
       try {
         await produce(tmp);
         const files = (await fs.readdir(tmp)).sort();
-        // A copy (an imported bundle) is not made: its time would be no estimate of a build.
-        if (opts.timed !== false) await this.recordSeconds(key.name, key.source, (Date.now() - started) / 1000);
-        const meta: ArtifactMeta = { ...key, files, createdAt: new Date().toISOString() };
+        // A copy's time is no estimate of a build; its creation time is part of what names a node image's inputs.
+        if (!opts.copyOf) await this.recordSeconds(key.name, key.source, (Date.now() - started) / 1000);
+        const meta: ArtifactMeta = { ...key, files, createdAt: opts.copyOf?.createdAt ?? new Date().toISOString() };
         await fs.writeFile(path.join(tmp, META), JSON.stringify(meta, null, 2) + "\n");
         const dest = this.entryDir(key.name, key.version, key.source);
         await fs.mkdir(path.dirname(dest), { recursive: true });

@@ -1,14 +1,12 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { execa } from "execa";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { getWithHost } from "./helpers/http-host.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
+import { tlsSecret } from "./helpers/tls-secret.js";
 import { describeNginxCompat } from "./helpers/ingress-nginx-suite.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 
@@ -22,8 +20,6 @@ import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 const NS = "e2e";
 const TRAEFIK_IMAGE = imageRefs(findVersion(DEFAULT_KUBERNETES_VERSION)!).traefik;
 const { user, profile } = clusterForFile("e2e-ing", { namespaces: [NS] });
-const scratch = mkdtempSync(path.join(os.tmpdir(), "kubeyard-e2e-ingress-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 let httpPort = 0;
 let httpsPort = 0;
@@ -104,28 +100,8 @@ describe("the ingress addon", () => {
   });
 
   it("serves TLS with the certificate of the Ingress's Secret", async () => {
-    const key = path.join(scratch, "tls.key");
-    const crt = path.join(scratch, "tls.crt");
-    await execa("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-keyout",
-      key,
-      "-out",
-      crt,
-      "-subj",
-      "/CN=secure.test",
-      "-addext",
-      "subjectAltName=DNS:secure.test",
-    ]);
-    await kubectlOk(user, "-n", NS, "create", "secret", "tls", "secure-tls", `--cert=${crt}`, `--key=${key}`);
+    const pem = await tlsSecret(user, NS, "secure-tls", "secure.test");
     await apply(user, ingress("secure", "secure.test", { "/": "b" }, "  tls: [{hosts: [secure.test], secretName: secure-tls}]\n"));
-    const pem = readFileSync(crt, "utf8");
     // Trusting only the Secret's certificate: the request verifies only once Traefik serves it.
     const r = await eventually(
       "secure.test to answer over TLS through the ingress",

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { ensureTestImage } from "../../../src/artifacts/test-images.js";
@@ -9,6 +6,7 @@ import { eventually } from "../../helpers/poll.js";
 import type { TestUser } from "./cli.js";
 import { requestWithHost, type HostAnswer, type HostRequest } from "./http-host.js";
 import { apply, kubectlOk, rolledOut } from "./kubectl.js";
+import { tlsSecret } from "./tls-secret.js";
 
 export interface NginxCompatCluster {
   user: TestUser;
@@ -124,28 +122,7 @@ ${extra}  rules:
       const image = await ensureTestImage((await createDriver()).images, "agnhost");
       const loaded = await user.kubeyard(["-p", profile, "image", "load", image]);
       expect(loaded.exitCode, String(loaded.all)).toBe(0);
-      const dir = await mkdtemp(path.join(os.tmpdir(), "kubeyard-e2e-tls-backend-"));
-      try {
-        const [key, crt] = [path.join(dir, "tls.key"), path.join(dir, "tls.crt")];
-        await execa("openssl", [
-          "req",
-          "-x509",
-          "-newkey",
-          "rsa:2048",
-          "-nodes",
-          "-days",
-          "1",
-          "-keyout",
-          key,
-          "-out",
-          crt,
-          "-subj",
-          "/CN=tls-backend",
-        ]);
-        await kubectlOk(user, "-n", namespace, "create", "secret", "tls", "tls-backend", `--cert=${crt}`, `--key=${key}`);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      await tlsSecret(user, namespace, "tls-backend", "tls-backend");
       await apply(user, tlsBackend(namespace, image));
       await rolledOut(user, namespace, "deployment/tls-backend");
       const plain = nginxIngress("nginx-https", "https-backend.test", "tls-backend");
