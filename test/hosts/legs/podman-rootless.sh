@@ -33,6 +33,7 @@ timed podman-load "${run_as[@]}" podman load <"$share/images.tar" || exit 11
 timed unpack unpack_repo || exit 12
 chown -R "$user:" "$repo" "$home/.cache"
 
-# The tests' own docker CLI calls go to the user's Podman; kubeyard is told the driver through the environment.
-subset_env=(KUBEYARD_DRIVER=podman "DOCKER_HOST=unix://$podman_sock")
+# The hand start finds the user's Podman by itself. The tests get DOCKER_HOST on its socket, which their own docker
+# CLI calls and kubeyard both follow (and which tests that point DOCKER_HOST elsewhere can still override).
+subset_env=("DOCKER_HOST=unix://$podman_sock")
 start_then_subset podman
