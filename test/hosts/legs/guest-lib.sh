@@ -37,6 +37,16 @@ unpack_repo() {
   tar -xf "$share/artifacts.tar" -C "$kubeyard_cache"
 }
 
+# `podman load` names an image saved by Docker under a short name (busybox:1.35.0, rancher/...) localhost/...,
+# where a pull would have named it docker.io/...: the tests ask for the docker.io names, so they get them too.
+# kubeyard's own images (kubeyard/...) keep localhost/, as on a host that built them with Podman.
+podman_docker_names() {
+  local ref
+  for ref in $("${run_as[@]}" podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/' | grep -v '^localhost/kubeyard/'); do
+    "${run_as[@]}" podman tag "$ref" "docker.io/${ref#localhost/}" || return
+  done
+}
+
 # Copies every kubeyard node's container log and component logs to out/nodes/ every few seconds, so a
 # failed start (whose half-made cluster kubeyard removes) leaves its last logs behind.
 collect_node_logs() {

@@ -30,6 +30,7 @@ docker -H "unix://$podman_sock" info --format '{{json .}}' >"$out/compat-info.js
 docker -H "unix://$podman_sock" version --format '{{json .}}' >"$out/compat-version.json" 2>&1
 # The share's files may be readable by root alone: the load reads the tarball from a stream root opens.
 timed podman-load "${run_as[@]}" podman load <"$share/images.tar" || exit 11
+podman_docker_names || exit 11
 timed unpack unpack_repo || exit 12
 chown -R "$user:" "$repo" "$home/.cache"
 

@@ -18,6 +18,7 @@ podman info --format 'podman {{.Version.Version}}, cgroup {{.Host.CgroupsVersion
 docker -H "unix://$podman_sock" info --format '{{json .}}' >"$out/compat-info.json" 2>&1
 docker -H "unix://$podman_sock" version --format '{{json .}}' >"$out/compat-version.json" 2>&1
 timed podman-load podman load -i "$share/images.tar" || exit 11
+podman_docker_names || exit 11
 podman images >"$out/podman-images.txt" 2>&1
 timed unpack unpack_repo || exit 12
 
