@@ -23,6 +23,7 @@ import { LABEL_CLUSTER, LABEL_NODE, clusterFilter, isKubeyardNode } from "./labe
 import { ensureClusterNetwork, freeClusterSubnet, removeClusterNetwork } from "./network.js";
 import { nodeContainerOptions, nodeInfoOf, varVolumeName } from "./node-container.js";
 import { portInUseError } from "./port-conflict.js";
+import { networkBackendError } from "./network-backend.js";
 import { detectPrivilegeMode, nodeHostConfig, type PrivilegeMode } from "./privileges.js";
 
 export interface DockerDriverOptions {
@@ -152,7 +153,7 @@ export class DockerDriver implements NodeDriver {
           "Run one `kubeyard start` per cluster at a time.",
         );
       }
-      throw portInUseError(err, spec.name, spec.ports) ?? ipTakenError(err, spec) ?? err;
+      throw portInUseError(err, spec.name, spec.ports) ?? ipTakenError(err, spec) ?? networkBackendError(err, `node ${spec.name}`) ?? err;
     }
   }
 
