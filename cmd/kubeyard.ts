@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { createRequire } from "node:module";
 import { UserError } from "../src/util/errors.js";
 import { validateProfileName } from "../src/config/profile-name.js";
+import { DRIVER_CHOICES } from "../src/drivers/index.js";
 import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBuild } from "./commands/build.js";
 import { registerCluster } from "./commands/cluster.js";
@@ -20,6 +21,12 @@ const program = new Command("kubeyard")
   .version(pkg.version, "--version", "print kubeyard's version")
   .option("-v, --verbose", "say more about what happens", false)
   .option("-p, --profile <name>", "which cluster (profile) to act on", "kubeyard")
+  .addOption(
+    new Option("--driver <engine>", "the container engine nodes run in (auto: Docker's socket, else Podman's)")
+      .choices(DRIVER_CHOICES)
+      .default("auto")
+      .env("KUBEYARD_DRIVER"),
+  )
   .showHelpAfterError()
   .exitOverride();
 

@@ -15,7 +15,7 @@ export default async function addonsEnable(
 /** Enables the addon with these values, its progress as one step; then what the addon says about its use. */
 export async function enableWithProgress(program: Command, name: string, set: Record<string, string>, source: SourceChoice): Promise<void> {
   const profile = globals(program).profile;
-  const driver = await engineDriver();
+  const driver = await engineDriver(program);
   let usage: string | undefined;
   await runSteps(
     [

@@ -1,21 +1,22 @@
 import type { Command } from "commander";
 import type { SourceChoice } from "../../src/artifacts/source-choice.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList, type ComponentVersions } from "../../src/versions/versions.js";
-import { createDriver, type NodeDriver } from "../../src/drivers/index.js";
+import { createDriver, type DriverChoice, type NodeDriver } from "../../src/drivers/index.js";
 import { UserError } from "../../src/util/errors.js";
 
 export interface GlobalOptions {
   verbose: boolean;
   profile: string;
+  driver: DriverChoice;
 }
 
 export function globals(program: Command): GlobalOptions {
   return program.opts<GlobalOptions>();
 }
 
-/** The container engine's driver, once the engine answers. */
-export async function engineDriver(log?: (message: string) => void): Promise<NodeDriver> {
-  const driver = await createDriver("docker", { log });
+/** The driver of the engine --driver names (or the one found), once the engine answers. */
+export async function engineDriver(program: Command, log?: (message: string) => void): Promise<NodeDriver> {
+  const driver = await createDriver(globals(program).driver, { log });
   await driver.preflight();
   return driver;
 }
@@ -23,7 +24,7 @@ export async function engineDriver(log?: (message: string) => void): Promise<Nod
 /** engineDriver that, under --verbose, says what it does on stderr. */
 export function driverFor(program: Command): Promise<NodeDriver> {
   const verbose = globals(program).verbose;
-  return engineDriver((m) => verbose && process.stderr.write(`  ${m}\n`));
+  return engineDriver(program, (m) => verbose && process.stderr.write(`  ${m}\n`));
 }
 
 export function resolveVersion(requested: string | undefined): ComponentVersions {

@@ -8,7 +8,7 @@ export default async function imageBuild(
   dir: string,
   opts: { tag: string; file?: string; buildArg: string[] },
 ): Promise<void> {
-  const driver = await engineDriver();
+  const driver = await engineDriver(program);
   // The engine's lines as they come, plain in a terminal too: a build's own output is the progress.
   const r = await buildAndLoad(
     driver,

@@ -4,7 +4,7 @@ import { printJson, printTable, type OutputFormat } from "../ui/print.js";
 import { engineDriver, globals } from "./common.js";
 
 export default async function imageLs(program: Command, opts: { output: OutputFormat }): Promise<void> {
-  const driver = await engineDriver();
+  const driver = await engineDriver(program);
   const perNode = await listNodeImages(driver, globals(program).profile);
   if (opts.output === "json") return printJson(perNode);
   printTable(

@@ -6,7 +6,7 @@ import { engineDriver, globals } from "./common.js";
 export default async function ssh(program: Command, operands: string[]): Promise<void> {
   const profile = globals(program).profile;
   const { node: wanted, command } = splitNodeAndCommand(operands, process.argv);
-  const d = await engineDriver();
+  const d = await engineDriver(program);
   const node = await shellNode(d, profile, wanted);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const cmd = command.length ? command : ["/bin/bash", "-l"];

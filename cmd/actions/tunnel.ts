@@ -12,7 +12,7 @@ export default async function tunnel(program: Command, opts: { mode: ForwardingC
   let drawn = 0;
   let previous: TunnelRow[] = [];
   await tunnelOf(profile, opts.mode, {
-    engine: () => engineDriver(),
+    engine: () => engineDriver(program),
     onStart: (describe, leftoverPid) => {
       if (leftoverPid) {
         process.stdout.write(`an earlier tunnel (pid ${leftoverPid}) did not stop cleanly; its addresses are taken over or cleared\n`);

@@ -11,7 +11,7 @@ import { ADDON_DATA } from "../artifacts/recipes.js";
 import { RELEASE_ARTIFACTS } from "../artifacts/release-artifact.js";
 import { buildArtifact } from "../artifacts/source-artifact.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
-import { createDriver, type ImageStore } from "../drivers/index.js";
+import { createDriver, type DriverChoice, type ImageStore } from "../drivers/index.js";
 import { ADDON_IMAGES, NODE_IMAGES, type ComponentVersions } from "../versions/versions.js";
 
 /** How an operation on artifacts shows progress: its steps, and warnings that are always shown. */
@@ -31,10 +31,10 @@ export interface ArtifactRow {
 }
 
 /** What is cached: binaries in kubeyard's cache, then kubeyard's images in the engine. */
-export async function listArtifacts(): Promise<ArtifactRow[]> {
+export async function listArtifacts(driver: DriverChoice): Promise<ArtifactRow[]> {
   const files = await new ArtifactCache().list();
   // Without an engine, the listing shows the cache alone.
-  const images = await listImageArtifacts((await createDriver()).images).catch(() => []);
+  const images = await listImageArtifacts((await createDriver(driver)).images).catch(() => []);
   return [
     ...files.map((a) => ({ kind: "binaries" as const, name: a.name, version: a.version, source: a.source, bytes: a.bytes, where: a.dir })),
     ...images.map((i) => ({
@@ -95,8 +95,8 @@ export async function fetchArtifacts(
 }
 
 /** `kubeyard artifacts prune`: see pruneArtifacts; the engine's images are left alone when it does not answer. */
-export async function pruneCachedArtifacts(opts: { all: boolean }): Promise<Removed[]> {
-  return pruneArtifacts(new ArtifactCache(), (await createDriver()).images, opts);
+export async function pruneCachedArtifacts(opts: { all: boolean; driver: DriverChoice }): Promise<Removed[]> {
+  return pruneArtifacts(new ArtifactCache(), (await createDriver(opts.driver)).images, opts);
 }
 
 /** `kubeyard build node-image`: the node image of version `v`, built unless an image of the same inputs exists. */

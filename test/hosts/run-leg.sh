@@ -47,12 +47,20 @@ mapfile -t images < <(
   echo "kubeyard/node:v$version"
   docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^kubeyard/(base|load-balancer):' | grep -v ':<none>$'
 )
-ids=""
-for ref in "${images[@]}"; do
-  id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null) || die "image $ref is not in the host's engine (run \`kubeyard build node-image\` first)"
-  ids+="$ref $id"$'\n'
-done
-payload="$cache_root/payload/images-$(printf '%s' "$ids" | sha256sum | cut -c1-16).tar"
+# KUBEYARD_HOSTS_IMAGES names a saved tarball to carry instead (an earlier leg's): the host's node image tag is
+# shared by every checkout on it, so it may meanwhile hold an image of other inputs than this checkout's.
+if [ -n "${KUBEYARD_HOSTS_IMAGES:-}" ]; then
+  [ -f "$KUBEYARD_HOSTS_IMAGES" ] || die "KUBEYARD_HOSTS_IMAGES=$KUBEYARD_HOSTS_IMAGES is not a file"
+  say "carrying $KUBEYARD_HOSTS_IMAGES rather than the host's images"
+  payload=$KUBEYARD_HOSTS_IMAGES
+else
+  ids=""
+  for ref in "${images[@]}"; do
+    id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null) || die "image $ref is not in the host's engine (run \`kubeyard build node-image\` first)"
+    ids+="$ref $id"$'\n'
+  done
+  payload="$cache_root/payload/images-$(printf '%s' "$ids" | sha256sum | cut -c1-16).tar"
+fi
 if [ ! -e "$payload" ]; then
   say "saving ${#images[@]} images: ${images[*]}"
   find "$cache_root/payload" -name 'images-*.tar' -delete

@@ -14,6 +14,7 @@ import type {
 import { lastOutput } from "./container-output.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
+import { endpointOf, type EngineEndpoint } from "./endpoint.js";
 import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
 import { engineInfo, type EngineFacts } from "./engine-info.js";
 import { execAttachedIn, execIn } from "./exec.js";
@@ -22,10 +23,13 @@ import { LABEL_CLUSTER, LABEL_NODE, clusterFilter, isKubeyardNode } from "./labe
 import { ensureClusterNetwork, freeClusterSubnet, removeClusterNetwork } from "./network.js";
 import { nodeContainerOptions, nodeInfoOf, varVolumeName } from "./node-container.js";
 import { portInUseError } from "./port-conflict.js";
+import { networkBackendError } from "./network-backend.js";
 import { detectPrivilegeMode, nodeHostConfig, type PrivilegeMode } from "./privileges.js";
 
 export interface DockerDriverOptions {
-  /** The engine; by default the one `connectEngine()` finds (DOCKER_HOST or the local socket). */
+  /** Where the engine answers; by default Docker's (DOCKER_HOST or the local socket). */
+  endpoint?: EngineEndpoint;
+  /** A client made elsewhere (tests); it replaces one made for `endpoint`, which then only names it in messages. */
   docker?: Docker;
   /** Verbose progress: which privilege mode nodes run with, the engine's cgroup setup. */
   log?: (msg: string) => void;
@@ -41,6 +45,7 @@ export class DockerDriver implements NodeDriver {
   readonly name = "docker";
   readonly docker: Docker;
   readonly images: ImageStore;
+  private readonly endpoint: EngineEndpoint;
   private readonly log: (msg: string) => void;
   private readonly entrypoint?: string[];
   private facts?: Promise<EngineFacts>;
@@ -49,7 +54,8 @@ export class DockerDriver implements NodeDriver {
   private readonly networks = new Map<string, Promise<ClusterNetwork>>();
 
   constructor(opts: DockerDriverOptions = {}) {
-    this.docker = opts.docker ?? connectEngine();
+    this.endpoint = opts.endpoint ?? endpointOf("docker");
+    this.docker = opts.docker ?? connectEngine(this.endpoint);
     this.log = opts.log ?? (() => undefined);
     this.entrypoint = opts.entrypoint;
     // Image builds that run a step as a node would (preloading containerd) get a node's privileges,
@@ -61,16 +67,16 @@ export class DockerDriver implements NodeDriver {
   }
 
   async preflight(): Promise<void> {
-    await requireEngine(this.docker);
+    await requireEngine(this.docker, this.endpoint);
     const f = await this.engineFacts();
     this.log(
-      `${f.engine} engine${f.rootless ? " (rootless)" : ""}: cgroup v${f.cgroupVersion}, ${f.cgroupDriver} driver` +
+      `${f.engine} engine${f.rootless ? " (rootless)" : ""} at ${this.endpoint.where}: cgroup v${f.cgroupVersion}, ${f.cgroupDriver} driver` +
         `${f.hasLibModules ? "" : ", no /lib/modules on the host"}`,
     );
   }
 
   async describeEngine(): Promise<EngineHost> {
-    await requireEngine(this.docker);
+    await requireEngine(this.docker, this.endpoint);
     const { engine, version, rootless, cgroupVersion, cgroupDriver } = await this.engineFacts();
     return { engine, version, rootless, cgroupVersion, cgroupDriver };
   }
@@ -147,7 +153,7 @@ export class DockerDriver implements NodeDriver {
           "Run one `kubeyard start` per cluster at a time.",
         );
       }
-      throw portInUseError(err, spec.name, spec.ports) ?? ipTakenError(err, spec) ?? err;
+      throw portInUseError(err, spec.name, spec.ports) ?? ipTakenError(err, spec) ?? networkBackendError(err, `node ${spec.name}`) ?? err;
     }
   }
 

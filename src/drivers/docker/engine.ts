@@ -1,23 +1,32 @@
 import Docker from "dockerode";
 import { UserError } from "../../util/errors.js";
+import { endpointOf, type EngineEndpoint, type EngineKind } from "./endpoint.js";
 
 export class EngineUnreachableError extends UserError {}
 
-/** The Docker-API engine kubeyard talks to: DOCKER_HOST if set, else the local socket (Podman's compat socket works too). */
-export function connectEngine(env: NodeJS.ProcessEnv = process.env): Docker {
-  return new Docker(env.DOCKER_HOST ? undefined : { socketPath: "/var/run/docker.sock" });
+/** A client of the engine at `endpoint` (by default Docker's: DOCKER_HOST if set, else the local socket). */
+export function connectEngine(endpoint: EngineEndpoint = endpointOf("docker")): Docker {
+  return new Docker(endpoint.socketPath ? { socketPath: endpoint.socketPath } : undefined);
 }
 
+const START_HINTS: Record<EngineKind, string> = {
+  docker:
+    "Start Docker (e.g. `sudo systemctl start docker`, or run `dockerd` as root), or point DOCKER_HOST at a running engine, " +
+    "or use Podman (`--driver podman`).",
+  podman:
+    "Start Podman's API service: `sudo systemctl start podman.socket` as root, `systemctl --user start podman.socket` " +
+    "rootless (or run `podman system service --time=0` yourself).",
+};
+
 /** Pings the engine and turns "nothing is listening" into what to do about it. */
-export async function requireEngine(docker: Docker = connectEngine()): Promise<Docker> {
+export async function requireEngine(docker: Docker, endpoint: EngineEndpoint = endpointOf("docker")): Promise<Docker> {
   try {
     await docker.ping();
     return docker;
   } catch (err) {
-    const where = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     throw new EngineUnreachableError(
-      `No container engine answers at ${where} (${(err as Error).message}).`,
-      "Start Docker (e.g. `sudo systemctl start docker`, or run `dockerd` as root), or point DOCKER_HOST at a running engine or at Podman's socket (`systemctl --user start podman.socket`).",
+      `No ${endpoint.kind === "podman" ? "Podman service" : "container engine"} answers at ${endpoint.where} (${(err as Error).message}).`,
+      START_HINTS[endpoint.kind],
     );
   }
 }

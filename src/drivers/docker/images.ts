@@ -8,6 +8,7 @@ import { buildContext } from "./build-context.js";
 import { lastOutput } from "./container-output.js";
 import { isNotFound } from "./engine-errors.js";
 import { followProgress } from "./engine.js";
+import { networkBackendError } from "./network-backend.js";
 
 /** The images of a Docker-API engine. `nodePrivileges` gives the host config node containers of an image run with. */
 export class DockerImages implements ImageStore {
@@ -100,7 +101,9 @@ export class DockerImages implements ImageStore {
       HostConfig: { ...host, Binds: [...(host.Binds ?? []), ...binds] },
     });
     try {
-      await c.start();
+      await c.start().catch((err: unknown) => {
+        throw networkBackendError(err, `a build step of ${opts.tag}`) ?? err;
+      });
       const res = (await c.wait()) as { StatusCode: number };
       if (res.StatusCode !== 0) {
         return { exitCode: res.StatusCode, output: await lastOutput(c, 200) };

@@ -75,7 +75,9 @@ async function probe(docker: Docker, image: string): Promise<boolean> {
     Entrypoint: ["true"],
     Cmd: [],
     Labels: { "dev.kubeyard.probe": "privileged" },
-    HostConfig: { Privileged: true, AutoRemove: false },
+    // No network: a start that fails for the engine's networking (Podman's netavark without nft, say) must not
+    // read as a refused --privileged, which would be remembered for this engine.
+    HostConfig: { Privileged: true, AutoRemove: false, NetworkMode: "none" },
   });
   try {
     await c.start();

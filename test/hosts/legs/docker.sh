@@ -11,22 +11,4 @@ docker info --format 'docker {{.ServerVersion}}, cgroup {{.CgroupVersion}} drive
 timed docker-load docker load -i "$share/images.tar" || exit 11
 timed unpack unpack_repo || exit 12
 
-collect_node_logs docker &
-collector=$!
-cd "$repo" || exit 12
-# One start by hand first: its time and, when it fails, the nodes' logs, are what this leg is for.
-timed kubeyard-start node dist/cmd/kubeyard.js start -p leg-probe -v >"$out/start.log" 2>&1
-start_rc=$?
-sleep 11
-kill "$collector"
-tail -5 "$out/start.log"
-timed kubeyard-delete node dist/cmd/kubeyard.js delete -p leg-probe >"$out/delete.log" 2>&1
-if [ "$start_rc" != 0 ]; then
-  echo "kubeyard start failed: $(grep -m1 -o 'FAILED: .*' "$out/start.log" || tail -1 "$out/start.log")"
-  exit 20
-fi
-
-timed vitest run_subset
-rc=$?
-tail -15 "$out/vitest.log"
-exit "$rc"
+start_then_subset docker

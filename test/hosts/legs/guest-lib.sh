@@ -3,6 +3,9 @@
 share=/mnt/share
 out=$share/out
 repo=/root/kubeyard
+kubeyard_cache=/root/.cache/kubeyard
+# The command prefix that runs kubeyard, its engine's CLI and the tests as the leg's user (empty: root).
+run_as=()
 mkdir -p "$out"
 
 # Records "name seconds" in out/timings.txt around a command; returns the command's status.
@@ -28,23 +31,33 @@ host_facts() {
 
 # Unpacks the checkout (with its dist/), its node_modules and kubeyard's artifact cache onto the guest's disk.
 unpack_repo() {
-  mkdir -p "$repo/node_modules" /root/.cache/kubeyard
+  mkdir -p "$repo/node_modules" "$kubeyard_cache"
   tar -xf "$share/repo.tar" -C "$repo"
   tar -xf "$share/node_modules.tar" -C "$repo/node_modules"
-  tar -xf "$share/artifacts.tar" -C /root/.cache/kubeyard
+  tar -xf "$share/artifacts.tar" -C "$kubeyard_cache"
+}
+
+# `podman load` names an image saved by Docker under a short name (busybox:1.35.0, rancher/...) localhost/...,
+# where a pull would have named it docker.io/...: the tests ask for the docker.io names, so they get them too.
+# kubeyard's own images (kubeyard/...) keep localhost/, as on a host that built them with Podman.
+podman_docker_names() {
+  local ref
+  for ref in $("${run_as[@]}" podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/' | grep -v '^localhost/kubeyard/'); do
+    "${run_as[@]}" podman tag "$ref" "docker.io/${ref#localhost/}" || return
+  done
 }
 
 # Copies every kubeyard node's container log and component logs to out/nodes/ every few seconds, so a
 # failed start (whose half-made cluster kubeyard removes) leaves its last logs behind.
 collect_node_logs() {
-  local engine=$1 c
+  local cli=("${run_as[@]}" "$1") c
   while :; do
-    for c in $("$engine" ps -a --filter label=dev.kubeyard.cluster --format '{{.Names}}' 2>/dev/null); do
+    for c in $("${cli[@]}" ps -a --filter label=dev.kubeyard.cluster --format '{{.Names}}' 2>/dev/null); do
       mkdir -p "$out/nodes/$c"
-      "$engine" logs "$c" >"$out/nodes/$c/container.log" 2>&1 || true
-      "$engine" inspect "$c" >"$out/nodes/$c/inspect.json" 2>&1 || true
-      "$engine" exec "$c" tar -C /var/log/kubeyard -cf - . 2>/dev/null | tar -xf - -C "$out/nodes/$c" 2>/dev/null || true
-      "$engine" exec "$c" sh -c 'cat /proc/self/cgroup; echo; findmnt -R /sys/fs/cgroup; echo;
+      "${cli[@]}" logs "$c" >"$out/nodes/$c/container.log" 2>&1 || true
+      "${cli[@]}" inspect "$c" >"$out/nodes/$c/inspect.json" 2>&1 || true
+      "${cli[@]}" exec "$c" tar -C /var/log/kubeyard -cf - . 2>/dev/null | tar -xf - -C "$out/nodes/$c" 2>/dev/null || true
+      "${cli[@]}" exec "$c" sh -c 'cat /proc/self/cgroup; echo; findmnt -R /sys/fs/cgroup; echo;
         cat /sys/fs/cgroup/cgroup.controllers /sys/fs/cgroup/cgroup.subtree_control 2>&1' >"$out/nodes/$c/cgroups.txt" 2>&1 || true
     done
     sleep 10
@@ -52,8 +65,33 @@ collect_node_logs() {
 }
 
 # Runs the e2e files named in the share's subset.txt with vitest, as `npm test` would, output in out/vitest.log.
+# A leg may set subset_env (VAR=value ...) for the tests alone.
+subset_env=()
 run_subset() {
   local files
   mapfile -t files <"$share/subset.txt"
-  (cd "$repo" && CI=true node node_modules/vitest/vitest.mjs run --project system "${files[@]}") >"$out/vitest.log" 2>&1
+  (cd "$repo" && "${run_as[@]}" env CI=true "${subset_env[@]}" node node_modules/vitest/vitest.mjs run --project system "${files[@]}") >"$out/vitest.log" 2>&1
+}
+
+# One `kubeyard start` by hand (its time and, when it fails, the nodes' logs, are what a leg is for), then
+# the e2e subset. ENGINE is the CLI that lists the nodes for their logs. Exits with the leg's status.
+start_then_subset() {
+  local engine=$1 collector start_rc rc
+  collect_node_logs "$engine" &
+  collector=$!
+  cd "$repo" || exit 12
+  timed kubeyard-start "${run_as[@]}" node dist/cmd/kubeyard.js start -p leg-probe -v >"$out/start.log" 2>&1
+  start_rc=$?
+  sleep 11
+  kill "$collector"
+  tail -5 "$out/start.log"
+  timed kubeyard-delete "${run_as[@]}" node dist/cmd/kubeyard.js delete -p leg-probe >"$out/delete.log" 2>&1
+  if [ "$start_rc" != 0 ]; then
+    echo "kubeyard start failed: $(grep -m1 -o 'FAILED: .*' "$out/start.log" || tail -1 "$out/start.log")"
+    exit 20
+  fi
+  timed vitest run_subset
+  rc=$?
+  tail -15 "$out/vitest.log"
+  exit "$rc"
 }
