@@ -40,10 +40,12 @@ export async function waitNodesReady(kc: KubeConfig, names: string[], signal?: A
  * exists (a restarted start) is left as it is, unless it has no pod range: a control plane's
  * kubelet runs before its API server answers (it runs the control plane) and may register its Node
  * first, which then gets these fields too. One with another pod range is refused, since the node's
- * pods would get addresses the cluster routes elsewhere.
+ * pods would get addresses the cluster routes elsewhere. Returns the nodes whose kubelet registered
+ * them first.
  */
-export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[], signal?: AbortSignal): Promise<void> {
+export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): Promise<string[]> {
   const api = kc.makeApiClient(CoreV1Api);
+  const registeredByKubelet: string[] = [];
   await Promise.all(
     placed.map(async (p) => {
       const body: V1Node = {
@@ -73,10 +75,14 @@ export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[], si
         if (range && range !== p.podCIDR) {
           throw new Error(`Node ${p.config.name} was registered with the pod range ${range}, not ${p.podCIDR} as its CNI config has it`);
         }
-        if (!range) await serverSideApply(kc, [body as KubeObject], { signal });
+        if (!range) {
+          await serverSideApply(kc, [body as KubeObject]);
+          registeredByKubelet.push(p.config.name);
+        }
       }
     }),
   );
+  return registeredByKubelet;
 }
 
 /** An admin client for a ready cluster, by profile name. */

@@ -2,7 +2,7 @@ import { nodeImageFor } from "../cluster/node-image.js";
 import { addonPortMappings, rechooseTakenPorts, type PublishedPorts } from "../addons/host-ports.js";
 import { nodePayload } from "../cluster/node-payload.js";
 import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
-import { enableServices } from "../node/services.js";
+import { enableServices, restartService } from "../node/services.js";
 import { enableStaticPods } from "../node/static-pods.js";
 import { pkiDir, writeState } from "../cluster/state.js";
 import { componentContext, type PlacedNode } from "../cluster/topology.js";
@@ -290,7 +290,10 @@ function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A 
 /**
  * The kubelets that have not started yet (workers'), and every node Ready. A control plane's kubelet
  * started before its control plane; made with the cluster, its Node is registered here, now that
- * there is an API server.
+ * there is an API server. A kubelet that registered its Node itself, before the API server was
+ * ready, had its mirror pods refused (their PriorityClass did not exist yet) and would post them
+ * again only at its next resync, a minute later: it is restarted, which posts them at once and
+ * leaves its pods running.
  */
 function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegistered?: (ctx: ClusterContext) => void): A {
   const workers = members.filter((n) => n.role !== "control-plane");
@@ -301,6 +304,9 @@ function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegist
       : [
           ...(registered.length ? [`register the Node objects of ${names(registered)}`] : []),
           ...(workers.length ? [`start ${NODE_COMPONENTS.join(", ")} on ${names(workers)}`] : []),
+          ...(mode === "create" && cps(members).length
+            ? ["restart the kubelet of a control plane that registered its Node itself, so that it posts its mirror pods now"]
+            : []),
           `wait until ${names(members)} ${members.length === 1 ? "is" : "are"} Ready`,
         ];
   return {
@@ -312,9 +318,12 @@ function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegist
       const waitFor = mode === "resume" ? ctx.state.nodes.map((n) => n.name) : targets.map((p) => p.config.name);
       if (mode !== "resume") {
         const starting = targets.filter((p) => p.config.role !== "control-plane");
-        await ctx.api.createNodeObjects(mode === "create" ? targets : starting);
+        const early = await ctx.api.createNodeObjects(mode === "create" ? targets : starting);
         onRegistered?.(ctx);
-        await Promise.all(starting.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
+        await Promise.all([
+          ...starting.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])),
+          ...early.map((name) => restartService(ctx.driver, name, "kubelet")),
+        ]);
       }
       await ctx.api.waitNodesReady(waitFor, ctx.deps.signal);
     },

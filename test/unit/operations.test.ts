@@ -28,6 +28,8 @@ let dir: string;
 let driver: FakeDriver;
 let events: string[];
 let failApi: Error | undefined;
+/** The nodes the fake API says their kubelet registered before kubeyard did. */
+let registeredByKubelet: string[];
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "kubeyard-ops-"));
@@ -38,6 +40,7 @@ beforeEach(() => {
   driver.images.add(LB_IMAGE);
   events = [];
   failApi = undefined;
+  registeredByKubelet = [];
   driver.onExec = (call) => {
     const enable = enabledServices(call);
     if (enable) events.push(...enable.map((s) => `${call.node}: start ${s}`));
@@ -60,7 +63,10 @@ const fakeApi = (): ClusterApi => ({
     if (failApi) throw failApi;
     events.push("api: answers");
   },
-  createNodeObjects: async (nodes) => void events.push(...nodes.map((n) => `api: Node ${n.config.name}`)),
+  createNodeObjects: async (nodes) => {
+    events.push(...nodes.map((n) => `api: Node ${n.config.name}`));
+    return nodes.map((n) => n.config.name).filter((n) => registeredByKubelet.includes(n));
+  },
   waitNodesReady: async (names) => void events.push(`api: Ready ${names.join(",")}`),
   enableAddons: async (names) => void events.push(`api: addons ${names.join(",")}`),
   waitDeploymentAvailable: async (ns, name) => void events.push(`api: available ${ns}/${name}`),
@@ -146,6 +152,13 @@ describe("start against the in-memory driver", () => {
     // kube-proxy is a DaemonSet, applied once the Nodes exist and before CoreDNS (which needs Service addresses).
     expect(at("api: Node demo-worker")).toBeLessThan(at("api: kube-proxy DaemonSet"));
     expect(at("api: kube-proxy DaemonSet")).toBeLessThan(at("api: addons coredns"));
+  });
+
+  it("restarts a control plane's kubelet that registered its Node before kubeyard did, and no other", async () => {
+    registeredByKubelet = ["demo-control-plane"];
+    await start({ controlPlanes: "2" });
+    const restarts = driver.execs.filter((c) => c.cmd.includes("restart"));
+    expect(restarts.map((c) => [c.node, c.cmd.at(-1)])).toEqual([["demo-control-plane", "/etc/service/kubelet"]]);
   });
 
   it("a second start of a running cluster changes nothing", async () => {
