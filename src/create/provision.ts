@@ -244,7 +244,7 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
     create: [`start etcd on ${names(members)} (a static pod)`],
     join: [
       "wait until every etcd member is healthy (or refuse, naming the one that is not)",
-      `add ${names(members)} to etcd and start its member (a static pod)`,
+      `add ${names(members)} to etcd, start its member (a static pod) and wait until it is healthy`,
     ],
     resume: ["wait until every etcd member is healthy"],
   }[mode];
@@ -266,6 +266,9 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
         if (!operator) throw new Error(`${p.config.name} cannot join etcd: the cluster has no other control plane`);
         await addEtcdMember(ctx, operator, p, progress);
         await enableStaticPods(ctx.driver, p.config.name, ETCD_COMPONENTS);
+        // Its kubelet takes a moment to start the pod; until then the member has no name and no
+        // client address, and etcd would refuse the next change.
+        await requireEtcdHealthy(ctx, [...existing, p], progress);
       }
     },
   };
