@@ -220,7 +220,9 @@ function certificatesAction(mode: "create" | "join", members: readonly Member[])
  * A control plane's kubelet, which runs etcd and the control plane as static pods. Made with the
  * cluster, it starts before there is an API server to register with, and runs its pods on its own
  * until the API server answers. Joining a running cluster, its Node object is registered first,
- * as every other node's is, because its kubelet reaches the API server at once.
+ * as every other node's is, because its kubelet reaches the API server at once; and its static pods
+ * wait until it is Ready: until its kubelet has reported what the node holds, that Node says it
+ * holds no pods, and the kubelet would refuse them for good.
  */
 function controlPlaneKubeletAction(mode: "create" | "join", members: readonly Member[]): A {
   return {
@@ -230,11 +232,13 @@ function controlPlaneKubeletAction(mode: "create" | "join", members: readonly Me
       ...(mode === "join" ? [`register the Node objects of ${names(members)}`] : []),
       `start kubelet on ${names(members)}, to run etcd and the control plane as static pods` +
         (mode === "create" ? " (on its own until the API server answers)" : ""),
+      ...(mode === "join" ? [`wait until ${names(members)} ${members.length === 1 ? "is" : "are"} Ready`] : []),
     ],
     run: async (ctx) => {
       const targets = placedCps(ctx.targets);
       if (mode === "join") await ctx.api.createNodeObjects(targets);
       await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
+      if (mode === "join") await ctx.api.waitNodesReady(targets.map((p) => p.config.name), ctx.deps.signal);
     },
   };
 }

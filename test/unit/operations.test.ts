@@ -249,7 +249,7 @@ describe("node add against the in-memory driver", () => {
 });
 
 describe("a control plane joining etcd", () => {
-  it("registers its Node and starts its kubelet, then adds its etcd member, then starts etcd and the control plane", async () => {
+  it("registers its Node and starts its kubelet until Ready, then adds its etcd member, then starts etcd and the control plane", async () => {
     await start({ controlPlanes: "3" });
     events.length = 0;
     driver.onExec = (call) => {
@@ -259,7 +259,15 @@ describe("a control plane joining etcd", () => {
     };
     await addNode("demo", "control-plane", deps(null), ui());
     const node = "demo-control-plane4";
-    const steps = [`api: Node ${node}`, `${node}: start kubelet`, "etcd: member add", `${node}: start etcd`, `${node}: start kube-apiserver`];
+    const steps = [
+      `api: Node ${node}`,
+      `${node}: start kubelet`,
+      // Its static pods are admitted only against the capacity its kubelet reported.
+      `api: Ready ${node}`,
+      "etcd: member add",
+      `${node}: start etcd`,
+      `${node}: start kube-apiserver`,
+    ];
     const positions = steps.map((e) => events.indexOf(e));
     expect(positions.every((i) => i >= 0), events.join(" | ")).toBe(true);
     expect([...positions].sort((a, b) => a - b), events.join(" | ")).toEqual(positions);
