@@ -16,6 +16,10 @@ export const LABEL_ORIGIN = "dev.kubeyard.origin";
 const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   pause: "pause",
   kubeProxy: "kubernetes",
+  kubeApiserver: "kubernetes",
+  kubeControllerManager: "kubernetes",
+  kubeScheduler: "kubernetes",
+  etcd: "etcd",
   coredns: "coredns",
   localPathProvisioner: "local-path-provisioner",
   busybox: undefined,
@@ -39,6 +43,9 @@ const PACKAGED_IMAGE: Partial<Record<ImageName, (v: ComponentVersions) => { orig
  */
 const IMAGE_FILES: Partial<Record<ImageName, readonly string[]>> = {
   kubeProxy: ["kube-proxy"],
+  kubeApiserver: ["kube-apiserver"],
+  kubeControllerManager: ["kube-controller-manager"],
+  kubeScheduler: ["kube-scheduler"],
 };
 
 /** Images no registry publishes under their name: pulling them is never tried. */
@@ -47,6 +54,10 @@ const BUILT_ONLY: readonly ImageName[] = ["kubeWebView"];
 const IMAGE_DIR: Record<ImageName, string> = {
   pause: "pause",
   kubeProxy: "kube-proxy",
+  kubeApiserver: "kube-apiserver",
+  kubeControllerManager: "kube-controller-manager",
+  kubeScheduler: "kube-scheduler",
+  etcd: "etcd",
   coredns: "coredns",
   localPathProvisioner: "local-path-provisioner",
   busybox: "busybox",

@@ -126,8 +126,11 @@ async function buildFromInputs(
   return { tag, built: true, size: info?.size ?? 0 };
 }
 
-/** Binaries the nodes run only inside a pod image of their own (kube-proxy's), so not in the node's root. */
-const POD_ONLY_BINARIES: readonly string[] = ["kube-proxy"];
+/**
+ * Binaries the nodes run only inside pod images of their own (kube-proxy's, and the control plane's
+ * static pods), so not in the node's root. etcdctl stays: kubeyard runs it in the node.
+ */
+const POD_ONLY_BINARIES: readonly string[] = ["kube-proxy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
 
 async function linkBinaries(binaries: CachedArtifact[], context: string): Promise<void> {
   const bin = path.join(context, "bin");

@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { kubeClient } from "../kube/client.js";
+import { serverSideApply, type KubeObject } from "../kube/index.js";
 import { waitForApiReady, waitForNodeReady } from "../kube/wait.js";
 import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
 import { pkiDir, requireReadyState, type ClusterState } from "./state.js";
@@ -36,10 +37,15 @@ export async function waitNodesReady(kc: KubeConfig, names: string[], signal?: A
 /**
  * Creates the Node objects before their kubelets register, with the pod range the CNI config was
  * written for, the role labels a kubelet may not set on itself, and the taints. A Node that already
- * exists (a restarted start) is left as it is.
+ * exists (a restarted start) is left as it is, unless it has no pod range: a control plane's
+ * kubelet runs before its API server answers (it runs the control plane) and may register its Node
+ * first, which then gets these fields too. One with another pod range is refused, since the node's
+ * pods would get addresses the cluster routes elsewhere. Returns the nodes whose kubelet registered
+ * them first.
  */
-export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): Promise<void> {
+export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): Promise<string[]> {
   const api = kc.makeApiClient(CoreV1Api);
+  const registeredByKubelet: string[] = [];
   await Promise.all(
     placed.map(async (p) => {
       const body: V1Node = {
@@ -64,9 +70,19 @@ export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): P
         await api.createNode({ body });
       } catch (err) {
         if ((err as { code?: number }).code !== 409) throw err;
+        const existing = await api.readNode({ name: p.config.name });
+        const range = existing.spec?.podCIDR;
+        if (range && range !== p.podCIDR) {
+          throw new Error(`Node ${p.config.name} was registered with the pod range ${range}, not ${p.podCIDR} as its CNI config has it`);
+        }
+        if (!range) {
+          await serverSideApply(kc, [body as KubeObject]);
+          registeredByKubelet.push(p.config.name);
+        }
       }
     }),
   );
+  return registeredByKubelet;
 }
 
 /** An admin client for a ready cluster, by profile name. */

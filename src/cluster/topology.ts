@@ -1,7 +1,8 @@
 import type { ClusterConfig, NodeConfig } from "../config/index.js";
 import { bitsOf, formatIP, parseCIDR } from "../config/ip.js";
 import { nthAddress } from "./addresses.js";
-import { nodePodCIDR, type ComponentContext, type NodeFacts } from "../components/index.js";
+import { nodePodCIDR, type ComponentContext, type NodeFacts, type StaticPodImages } from "../components/index.js";
+import { imageRefs, type ComponentVersions } from "../versions/versions.js";
 import type { ClusterState } from "./state.js";
 
 /** Where a node sits in the cluster: its static address on the cluster network and its pod range. */
@@ -86,6 +87,18 @@ export function componentContext(
     controlPlanes: placed.filter((p) => p.config.role === "control-plane").map((p) => ({ name: p.config.name, ip: p.ip })),
     peers: placed.map((p) => ({ name: p.config.name, ip: p.ip, podCIDR: p.podCIDR })),
     apiServerEndpoint: apiServerEndpoint(placed, loadBalancer),
+    images: staticPodImages(config.versions),
+  };
+}
+
+/** The control plane's images for a release, as the node image preloads them. */
+export function staticPodImages(v: ComponentVersions): StaticPodImages {
+  const refs = imageRefs(v);
+  return {
+    etcd: refs.etcd,
+    "kube-apiserver": refs.kubeApiserver,
+    "kube-controller-manager": refs.kubeControllerManager,
+    "kube-scheduler": refs.kubeScheduler,
   };
 }
 

@@ -10,6 +10,7 @@ export {
   type NodeFacts,
   type NodeLayout,
   type PodNetworkPeer,
+  type StaticPodImages,
 } from "./types.js";
 export { podNetworkHook, POD_NETWORK_HOOK, POD_MASQ_CHAIN } from "./pod-network.js";
 export { nodePaths, pathsOf, portsOf, layoutOf, type NodePaths, type KubeconfigIdentity } from "./paths.js";
@@ -39,8 +40,11 @@ export {
   CONTROL_PLANE_COMPONENTS,
   NODE_COMPONENTS,
   SUPERVISED_COMPONENTS,
+  STATIC_POD_COMPONENTS,
   type NodeFile,
+  type StaticPodComponent,
   type SupervisedComponent,
 } from "./node-files.js";
+export { staticPodManifest, renderStaticPod, STATIC_POD_NAMESPACE } from "./static-pods.js";
 export { containerdConfig } from "./containerd.js";
 export { haproxyConfig, HAPROXY_CONFIG } from "./load-balancer.js";

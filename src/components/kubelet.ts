@@ -20,7 +20,9 @@ export const CONTAINERD_ENDPOINT = "unix:///run/containerd/containerd.sock";
  *   to evict pods or delete preloaded images. Leaving mergeDefaultEvictionSettings at its default
  *   (false) turns the unlisted memory signal off too, for the same reason: the nodes share the
  *   host's memory and the kernel's OOM killer already guards it.
- * - certificates are issued by kubeyard, so the kubelet neither rotates nor requests them.
+ * - certificates are issued by kubeyard, so the kubelet neither rotates nor requests them;
+ * - on a control plane it starts before the API server and runs the control plane as static pods,
+ *   on its own until the API server answers (as kubeadm's kubelet does).
  */
 export function kubeletConfig(ctx: ComponentContext): string {
   const paths = pathsOf(ctx);
@@ -59,6 +61,8 @@ export function kubeletConfig(ctx: ComponentContext): string {
     // Ephemeral-storage requests and emptyDir size limits keep working; usage is measured on the
     // node's own filesystem even though it is shared.
     localStorageCapacityIsolation: true,
+    // Control-plane nodes' static pods; on other nodes the folder stays empty, as on kubeadm's.
+    staticPodPath: paths.layout.manifestsDir,
     registerWithTaints: node.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect })),
   };
   if (Object.keys(cluster.featureGates).length > 0) config.featureGates = { ...cluster.featureGates };

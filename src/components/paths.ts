@@ -16,6 +16,10 @@ export interface NodePaths {
   schedulerConfig: string;
   cniConflist: string;
   args(component: string): string;
+  /** A static pod's manifest where the kubelet runs it from. */
+  manifest(component: string): string;
+  /** A static pod's manifest as the node's config writes it, before kubeyard starts it. */
+  stagedManifest(component: string): string;
 }
 
 export function layoutOf(ctx: Pick<ComponentContext, "layout">): NodeLayout {
@@ -38,6 +42,8 @@ export function nodePaths(layout: NodeLayout): NodePaths {
     schedulerConfig: k8s("kube-scheduler-config.yaml"),
     cniConflist: path.posix.join(layout.cniConfDir, "10-kubeyard.conflist"),
     args: (component) => path.posix.join(layout.argsDir, component),
+    manifest: (component) => path.posix.join(layout.manifestsDir, `${component}.yaml`),
+    stagedManifest: (component) => path.posix.join(layout.stagedManifestsDir, `${component}.yaml`),
   };
 }
 

@@ -70,6 +70,10 @@ export interface NodeLayout {
   /** One file per component: its arguments, one per line, read by the component's runit service. */
   argsDir: string;
   cniConfDir: string;
+  /** The kubelet's staticPodPath: a control-plane component runs once its manifest is here. */
+  manifestsDir: string;
+  /** Each static pod's manifest as written with the node's config, moved into manifestsDir when kubeyard starts it. */
+  stagedManifestsDir: string;
 }
 
 export const DEFAULT_LAYOUT: Readonly<NodeLayout> = Object.freeze({
@@ -78,7 +82,17 @@ export const DEFAULT_LAYOUT: Readonly<NodeLayout> = Object.freeze({
   etcdDataDir: "/var/lib/etcd",
   argsDir: "/etc/kubeyard/args",
   cniConfDir: "/etc/cni/net.d",
+  manifestsDir: "/etc/kubernetes/manifests",
+  stagedManifestsDir: "/etc/kubeyard/manifests",
 });
+
+/** The images of the control plane's static pods (preloaded in the node image, named as upstream's). */
+export interface StaticPodImages {
+  etcd: string;
+  "kube-apiserver": string;
+  "kube-controller-manager": string;
+  "kube-scheduler": string;
+}
 
 /** Everything a component's flags and files are rendered from, for one node. */
 export interface ComponentContext {
@@ -97,4 +111,6 @@ export interface ComponentContext {
   etcdInitialClusterState?: "new" | "existing";
   ports?: Partial<ComponentPorts>;
   layout?: Partial<NodeLayout>;
+  /** Needed to render a control-plane node's static pods. */
+  images?: StaticPodImages;
 }

@@ -12,8 +12,11 @@ import type { ManifestObject } from "../components/index.js";
 /** What cluster operations ask of the Kubernetes API, as kubernetes-admin from the host. */
 export interface ClusterApi {
   waitApiServer(signal?: AbortSignal): Promise<void>;
-  /** Registers Nodes before their kubelets do: pod range, role labels and taints fixed from the start. */
-  createNodeObjects(nodes: PlacedNode[]): Promise<void>;
+  /**
+   * Registers Nodes before their kubelets do: pod range, role labels and taints fixed from the start.
+   * Returns the nodes whose kubelet registered them first (a control plane's may), which got them then.
+   */
+  createNodeObjects(nodes: PlacedNode[]): Promise<string[]>;
   waitNodesReady(names: string[], signal?: AbortSignal): Promise<void>;
   /** Applies addons with their default values, one after another, each waiting until it works. */
   enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal): Promise<void>;

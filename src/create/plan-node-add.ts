@@ -57,7 +57,7 @@ export function planNodeAdd(state: ClusterState, role: AddableRole): NodeAddPlan
       detail: [`record ${fresh.config.name} (${fresh.ip}, pods ${fresh.podCIDR}) before its container exists, so delete finds it`],
       run: async () => writeState(next),
     },
-    ...provisionActions("join", [fresh.config]).flatMap((a) => (a.name === "kubelet" ? [addonsAction(), a] : [a])),
+    ...withAddonsBeforeKubelet(provisionActions("join", [fresh.config])),
     ...(role === "control-plane" ? [loadBalancerAction()] : []),
     ...(firstWorker ? [taintAction()] : []),
   ];
@@ -69,6 +69,12 @@ export function planNodeAdd(state: ClusterState, role: AddableRole): NodeAddPlan
     state: next,
     undo: (ctx) => removeQuietly(ctx.driver, state, fresh),
   };
+}
+
+/** The addons' images and files go onto the node before its kubelet starts (a control plane's starts before etcd). */
+function withAddonsBeforeKubelet(actions: A[]): A[] {
+  const at = actions.findIndex((a) => a.name === "control-plane-kubelet" || a.name === "kubelet");
+  return [...actions.slice(0, at), addonsAction(), ...actions.slice(at)];
 }
 
 function etcdPreflight(): A {

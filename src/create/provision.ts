@@ -2,7 +2,8 @@ import { nodeImageFor } from "../cluster/node-image.js";
 import { addonPortMappings, rechooseTakenPorts, type PublishedPorts } from "../addons/host-ports.js";
 import { nodePayload } from "../cluster/node-payload.js";
 import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
-import { enableServices } from "../node/services.js";
+import { enableServices, restartService } from "../node/services.js";
+import { enableStaticPods } from "../node/static-pods.js";
 import { pkiDir, writeState } from "../cluster/state.js";
 import { componentContext, type PlacedNode } from "../cluster/topology.js";
 import type { NodeConfig } from "../config/index.js";
@@ -28,9 +29,11 @@ const placedCps = (nodes: PlacedNode[]) => nodes.filter((p) => p.config.role ===
 
 /**
  * Provisioning and joining nodes, one action per phase, each phase over all the operation's nodes
- * at once: containers, certificates and config, etcd, the control plane, kubelets. The phases are
- * barriers because a cluster's members depend on one another (etcd needs its peers to form a quorum;
- * a kubelet needs the API server). `start`, `node add` and resume all provision through these.
+ * at once: containers, certificates and config, the control planes' kubelets, etcd, the control
+ * plane, the other kubelets. The phases are barriers because a cluster's members depend on one
+ * another (etcd needs its peers to form a quorum; a worker's kubelet needs the API server). etcd and
+ * the control plane are static pods, so a control plane's kubelet starts before them.
+ * `start`, `node add` and resume all provision through these.
  */
 export function provisionActions(
   mode: ProvisionMode,
@@ -39,7 +42,10 @@ export function provisionActions(
 ): A[] {
   const actions: A[] = [containersAction(mode, members)];
   if (mode !== "resume") actions.push(certificatesAction(mode, members));
-  if (cps(members).length) actions.push(etcdAction(mode, cps(members)), controlPlaneAction(mode, cps(members)));
+  if (cps(members).length) {
+    if (mode !== "resume") actions.push(controlPlaneKubeletAction(mode, cps(members)));
+    actions.push(etcdAction(mode, cps(members)), controlPlaneAction(mode, cps(members)));
+  }
   actions.push(kubeletAction(mode, members, opts.onNodesRegistered));
   return actions;
 }
@@ -210,12 +216,39 @@ function certificatesAction(mode: "create" | "join", members: readonly Member[])
   };
 }
 
+/**
+ * A control plane's kubelet, which runs etcd and the control plane as static pods. Made with the
+ * cluster, it starts before there is an API server to register with, and runs its pods on its own
+ * until the API server answers. Joining a running cluster, its Node object is registered first,
+ * as every other node's is, because its kubelet reaches the API server at once; and its static pods
+ * wait until it is Ready: until its kubelet has reported what the node holds, that Node says it
+ * holds no pods, and the kubelet would refuse them for good.
+ */
+function controlPlaneKubeletAction(mode: "create" | "join", members: readonly Member[]): A {
+  return {
+    name: "control-plane-kubelet",
+    title: "control-plane kubelet",
+    detail: [
+      ...(mode === "join" ? [`register the Node objects of ${names(members)}`] : []),
+      `start kubelet on ${names(members)}, to run etcd and the control plane as static pods` +
+        (mode === "create" ? " (on its own until the API server answers)" : ""),
+      ...(mode === "join" ? [`wait until ${names(members)} ${members.length === 1 ? "is" : "are"} Ready`] : []),
+    ],
+    run: async (ctx) => {
+      const targets = placedCps(ctx.targets);
+      if (mode === "join") await ctx.api.createNodeObjects(targets);
+      await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
+      if (mode === "join") await ctx.api.waitNodesReady(targets.map((p) => p.config.name), ctx.deps.signal);
+    },
+  };
+}
+
 function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
   const detail = {
-    create: [`start etcd on ${names(members)}`],
+    create: [`start etcd on ${names(members)} (a static pod)`],
     join: [
       "wait until every etcd member is healthy (or refuse, naming the one that is not)",
-      `add ${names(members)} to etcd and start its member`,
+      `add ${names(members)} to etcd, start its member (a static pod) and wait until it is healthy`,
     ],
     resume: ["wait until every etcd member is healthy"],
   }[mode];
@@ -226,7 +259,7 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
     run: async (ctx, progress) => {
       const targets = placedCps(ctx.targets);
       if (mode === "create") {
-        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...ETCD_COMPONENTS])));
+        await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, ETCD_COMPONENTS)));
         return;
       }
       const existing = ctx.controlPlanes.filter((p) => mode === "resume" || !targets.includes(p));
@@ -236,7 +269,10 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
         const operator = existing[0];
         if (!operator) throw new Error(`${p.config.name} cannot join etcd: the cluster has no other control plane`);
         await addEtcdMember(ctx, operator, p, progress);
-        await enableServices(ctx.driver, p.config.name, [...ETCD_COMPONENTS]);
+        await enableStaticPods(ctx.driver, p.config.name, ETCD_COMPONENTS);
+        // Its kubelet takes a moment to start the pod; until then the member has no name and no
+        // client address, and etcd would refuse the next change.
+        await requireEtcdHealthy(ctx, [...existing, p], progress);
       }
     },
   };
@@ -247,32 +283,54 @@ function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A 
     name: "control-plane",
     title: "control plane",
     detail: [
-      ...(mode === "resume" ? [] : [`start ${CONTROL_PLANE_COMPONENTS.join(", ")} on ${names(members)}`]),
+      ...(mode === "resume" ? [] : [`start ${CONTROL_PLANE_COMPONENTS.join(", ")} on ${names(members)} (static pods)`]),
       ...(mode === "join" ? [] : ["wait until the API server answers"]),
     ],
     run: async (ctx) => {
       const targets = mode === "resume" ? [] : placedCps(ctx.targets);
-      await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...CONTROL_PLANE_COMPONENTS])));
+      await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, CONTROL_PLANE_COMPONENTS)));
       if (mode !== "join") await ctx.api.waitApiServer(ctx.deps.signal);
     },
   };
 }
 
+/**
+ * The kubelets that have not started yet (workers'), and every node Ready. A control plane's kubelet
+ * started before its control plane; made with the cluster, its Node is registered here, now that
+ * there is an API server. A kubelet that registered its Node itself, before the API server was
+ * ready, had its mirror pods refused (their PriorityClass did not exist yet) and would post them
+ * again only at its next resync, a minute later: it is restarted, which posts them at once and
+ * leaves its pods running.
+ */
 function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegistered?: (ctx: ClusterContext) => void): A {
+  const workers = members.filter((n) => n.role !== "control-plane");
+  const registered = mode === "create" ? members : workers;
+  const detail =
+    mode === "resume"
+      ? ["wait until every node is Ready"]
+      : [
+          ...(registered.length ? [`register the Node objects of ${names(registered)}`] : []),
+          ...(workers.length ? [`start ${NODE_COMPONENTS.join(", ")} on ${names(workers)}`] : []),
+          ...(mode === "create" && cps(members).length
+            ? ["restart the kubelet of a control plane that registered its Node itself, so that it posts its mirror pods now"]
+            : []),
+          `wait until ${names(members)} ${members.length === 1 ? "is" : "are"} Ready`,
+        ];
   return {
     name: "kubelet",
     title: "kubelet",
-    detail:
-      mode === "resume"
-        ? ["wait until every node is Ready"]
-        : [`register the Node objects of ${names(members)}`, `start ${NODE_COMPONENTS.join(", ")} on them`, "wait until they are Ready"],
+    detail,
     run: async (ctx) => {
       const targets = ctx.targets;
       const waitFor = mode === "resume" ? ctx.state.nodes.map((n) => n.name) : targets.map((p) => p.config.name);
       if (mode !== "resume") {
-        await ctx.api.createNodeObjects(targets);
+        const starting = targets.filter((p) => p.config.role !== "control-plane");
+        const early = await ctx.api.createNodeObjects(mode === "create" ? targets : starting);
         onRegistered?.(ctx);
-        await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
+        await Promise.all([
+          ...starting.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])),
+          ...early.map((name) => restartService(ctx.driver, name, "kubelet")),
+        ]);
       }
       await ctx.api.waitNodesReady(waitFor, ctx.deps.signal);
     },

@@ -4,7 +4,13 @@ import path from "node:path";
 import { execa } from "execa";
 import { create as createTar } from "tar";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
-import { KUBE_PROXY_NAME, KUBE_PROXY_NAMESPACE, SUPERVISED_COMPONENTS } from "../components/index.js";
+import {
+  KUBE_PROXY_NAME,
+  KUBE_PROXY_NAMESPACE,
+  STATIC_POD_COMPONENTS,
+  STATIC_POD_NAMESPACE,
+  SUPERVISED_COMPONENTS,
+} from "../components/index.js";
 import { loadPki } from "../pki/index.js";
 import { UserError } from "../util/errors.js";
 import { readTarFiles } from "../util/tar-read.js";
@@ -13,6 +19,11 @@ import { pkiDir, readState, type ClusterState } from "../cluster/state.js";
 
 /** The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s files). */
 export const COMPONENTS = [...SUPERVISED_COMPONENTS, "containerd"] as const;
+/** The components that run as pods, whose logs go next to the services' as <name>.log too. */
+const POD_COMPONENTS: readonly (readonly [namespace: string, name: string])[] = [
+  ...STATIC_POD_COMPONENTS.map((c) => [STATIC_POD_NAMESPACE, c] as const),
+  [KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME],
+];
 
 /** Commands whose output describes a node; none of them prints key material. */
 const NODE_COMMANDS: Record<string, string> = {
@@ -27,6 +38,7 @@ const NODE_COMMANDS: Record<string, string> = {
   "containers.txt": "ctr -n k8s.io containers ls; echo; ctr -n k8s.io tasks ls",
   "images.txt": "ctr -n k8s.io images ls",
   "component-args.txt": 'for f in /etc/kubeyard/args/*; do [ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }; done',
+  "static-pods.txt": 'for f in /etc/kubernetes/manifests/*; do [ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }; done',
   "cni.txt": 'for f in /etc/cni/net.d/*; do [ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }; done',
 };
 
@@ -150,8 +162,10 @@ async function collectNode(driver: NodeDriver, node: NodeInfo, write: Write, pro
   try {
     const pods = await readTar(await driver.readArchive(node.name, "/var/log/pods"));
     for (const [p, text] of pods) await write(`${dir}/pods/${p.replace(/^pods\//, "")}`, text);
-    const proxy = kubeProxyLog(pods);
-    if (proxy) await write(`${dir}/${KUBE_PROXY_NAME}.log`, proxy);
+    for (const [namespace, name] of POD_COMPONENTS) {
+      const log = podLog(pods, namespace, name);
+      if (log) await write(`${dir}/${name}.log`, log);
+    }
   } catch (err) {
     problems.push(`${node.name}: pod logs: ${(err as Error).message}`);
   }
@@ -210,11 +224,13 @@ export function componentLog(files: Map<string, string>, component: string): str
 }
 
 /**
- * kube-proxy's log on a node, next to the other components' although it runs as a pod: its
- * container's log files (0.log, 1.log, ... one per restart) in the order they were written.
+ * The log on a node of a component that runs as a pod (kube-proxy's DaemonSet's, a static pod
+ * of the control plane), next to the other components' although it runs as a pod: the log files
+ * of its pod's container of the same name (0.log, 1.log, ... one per restart) in the order they
+ * were written.
  */
-export function kubeProxyLog(podFiles: Map<string, string>): string {
-  const container = new RegExp(`^pods/${KUBE_PROXY_NAMESPACE}_${KUBE_PROXY_NAME}-[^/]+/${KUBE_PROXY_NAME}/(\\d+)\\.log$`);
+export function podLog(podFiles: Map<string, string>, namespace: string, name: string): string {
+  const container = new RegExp(`^pods/${namespace}_${name}-[^/]+/${name}/(\\d+)\\.log$`);
   const restarts = [...podFiles.keys()]
     .map((p) => ({ p, n: Number(container.exec(p)?.[1] ?? NaN) }))
     .filter((f) => !Number.isNaN(f.n))

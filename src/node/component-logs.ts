@@ -1,4 +1,4 @@
-import { KUBE_PROXY_NAME, KUBE_PROXY_NAMESPACE } from "../components/index.js";
+import { KUBE_PROXY_NAME, KUBE_PROXY_NAMESPACE, STATIC_POD_NAMESPACE } from "../components/index.js";
 import type { NodeDriver } from "../drivers/types.js";
 
 /** The command that prints a component's last `lines` lines in a node. */
@@ -16,8 +16,12 @@ const pod =
     `tail -q -n ${lines} $(ls -tr /var/log/pods/${namespace}_${name}-*/${name}/*.log 2>/dev/null | tail -n 1) </dev/null`,
   ];
 
+/** The components whose tails a failed start prints; etcd and the API server run as the kubelet's static pods. */
 const COMPONENTS: [string, TailCommand][] = [
-  ...["kubelet", "kube-apiserver", "etcd", "containerd"].map((c): [string, TailCommand] => [c, supervised(c)]),
+  ["kubelet", supervised("kubelet")],
+  ["kube-apiserver", pod(STATIC_POD_NAMESPACE, "kube-apiserver")],
+  ["etcd", pod(STATIC_POD_NAMESPACE, "etcd")],
+  ["containerd", supervised("containerd")],
   [KUBE_PROXY_NAME, pod(KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME)],
 ];
 

@@ -32,3 +32,9 @@ export async function serviceStatus(driver: NodeDriver, node: string, service: s
   const detail = r.stdout.trim() || r.stderr.trim();
   return { up: r.exitCode === 0 && detail.startsWith("run:"), detail };
 }
+
+/** Restarts a running service and waits until runit says it runs again. */
+export async function restartService(driver: NodeDriver, node: string, service: string): Promise<void> {
+  const r = await driver.exec(node, ["sv", "-w", String(SUPERVISOR_WAIT_S), "restart", `/etc/service/${service}`]);
+  if (r.exitCode !== 0) throw new UserError(`could not restart ${service} on ${node}: ${r.stderr || r.stdout}`);
+}

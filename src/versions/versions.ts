@@ -82,6 +82,11 @@ export function imageRefs(v: ComponentVersions) {
   return {
     pause: `registry.k8s.io/pause:${v.pause}`,
     kubeProxy: `registry.k8s.io/kube-proxy:v${v.kubernetes}`,
+    kubeApiserver: `registry.k8s.io/kube-apiserver:v${v.kubernetes}`,
+    kubeControllerManager: `registry.k8s.io/kube-controller-manager:v${v.kubernetes}`,
+    kubeScheduler: `registry.k8s.io/kube-scheduler:v${v.kubernetes}`,
+    // Upstream tags etcd's image with a revision of its own image build after etcd's version.
+    etcd: `registry.k8s.io/etcd:${v.etcd}-0`,
     coredns: `registry.k8s.io/coredns/coredns:v${v.coredns}`,
     localPathProvisioner: `docker.io/rancher/local-path-provisioner:v${v.localPathProvisioner}`,
     busybox: `docker.io/library/busybox:${v.busybox}`,
@@ -97,7 +102,17 @@ export function imageRefs(v: ComponentVersions) {
 export type ImageName = keyof ReturnType<typeof imageRefs>;
 
 /** Images every fresh cluster needs, preloaded into the node image so a start pulls nothing. */
-export const NODE_IMAGES: readonly ImageName[] = ["pause", "kubeProxy", "coredns", "localPathProvisioner", "busybox"];
+export const NODE_IMAGES: readonly ImageName[] = [
+  "pause",
+  "etcd",
+  "kubeApiserver",
+  "kubeControllerManager",
+  "kubeScheduler",
+  "kubeProxy",
+  "coredns",
+  "localPathProvisioner",
+  "busybox",
+];
 
 /** Images only addons use; fetched on demand, or all at once with `artifacts fetch --addons`. */
 export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeWebView", "kubeRouter"];

@@ -50,6 +50,37 @@ describe("kubeyard start: what a user sees", () => {
     expect({ name, status, version }).toEqual({ name: `${profile}-control-plane`, status: "Ready", version: VERSION });
   });
 
+  it("runs the control plane as the node's static pods, listed in kube-system as kubeadm's are, with logs and descriptions", async () => {
+    const node = `${profile}-control-plane`;
+    const components = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+    type Pod = {
+      metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+      spec: { nodeName: string; hostNetwork: boolean; priorityClassName: string; containers: { image: string }[] };
+      status: { phase: string };
+    };
+    const pods = await eventually(
+      "the control plane's mirror pods to run",
+      async () => {
+        const list = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "pods", "-l", "tier=control-plane", "-o", "json"));
+        const items = (list as { items: Pod[] }).items;
+        expect(items.map((p) => `${p.metadata.name} ${p.status.phase}`).sort()).toEqual(
+          components.map((c) => `${c}-${node} Running`),
+        );
+        return items;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    for (const pod of pods) {
+      const component = pod.metadata.labels.component!;
+      expect(pod.metadata.name).toBe(`${component}-${node}`);
+      expect(pod.metadata.annotations["kubernetes.io/config.mirror"], "a mirror pod").toBeDefined();
+      expect(pod.spec).toMatchObject({ nodeName: node, hostNetwork: true, priorityClassName: "system-node-critical" });
+      expect(pod.spec.containers[0]!.image).toMatch(new RegExp(`^registry\\.k8s\\.io/${component}:`));
+    }
+    expect(await kubectlOk(user, "-n", "kube-system", "logs", `kube-apiserver-${node}`, "--tail=200")).toMatch(/Serving securely|serving/i);
+    expect(await kubectlOk(user, "-n", "kube-system", "describe", "pod", `etcd-${node}`)).toMatch(/Status:\s+Running/);
+  });
+
   describe("a Deployment of a preloaded image", () => {
     const content = token("served");
 

@@ -53,36 +53,46 @@ describe("a component killed inside a node is restarted and the cluster recovers
   });
   const node = `${profile}-control-plane`;
 
-  // One at a time and in this order: each must have recovered before the next is killed.
+  /** The restart count of a control-plane component's container, as its mirror pod in kube-system reports it. */
+  async function staticPodRestarts(component: string): Promise<number> {
+    const jsonpath = "jsonpath={.status.containerStatuses[0].restartCount}";
+    return Number(await user.k("get", "pod", "-n", "kube-system", `${component}-${node}`, "-o", jsonpath));
+  }
+
+  // One at a time and in this order: each must have recovered before the next is killed. The
+  // control plane runs as the kubelet's static pods, the kubelet under runit.
   it.each([
-    ["kube-apiserver", 2],
-    ["etcd", 3],
-    ["kubelet", 4],
+    ["kube-apiserver", "kubelet", 2],
+    ["etcd", "kubelet", 3],
+    ["kubelet", "runit", 4],
   ] as const)(
-    "kill -KILL %s: the supervisor restarts it and the cluster serves again",
-    async (component, replicas) => {
+    "kill -KILL %s: its supervisor (%s) restarts it and the cluster serves again",
+    async (component, supervisor, replicas) => {
       const before = await processPid(node, component);
       expect(before, `exactly one ${component} runs in ${node}`).toBeDefined();
-      expect(await supervisedPid(node, component)).toBe(before);
+      if (supervisor === "runit") expect(await supervisedPid(node, component)).toBe(before);
+      const restartsBefore = supervisor === "kubelet" ? await staticPodRestarts(component) : 0;
 
       const kill = await dockerExec(node, ["pkill", "-KILL", "-x", component]);
       expect(kill.exitCode, kill.all).toBe(0);
 
       // The API may be down now, so nothing can be watched: poll, bounded.
       const after = await eventually(
-        `runit to restart ${component}`,
+        `${supervisor} to restart ${component}`,
         async () => {
-          const pid = await supervisedPid(node, component);
-          expect(pid, "the supervised pid").toBeDefined();
-          expect(pid, "the supervised pid").not.toBe(before);
-          expect(await processPid(node, component), `the one ${component} process`).toBe(pid);
+          const pid = await processPid(node, component);
+          expect(pid, `the one ${component} process`).toBeDefined();
+          expect(pid, `the one ${component} process`).not.toBe(before);
+          if (supervisor === "runit") expect(await supervisedPid(node, component), "the supervised pid").toBe(pid);
           return pid;
         },
         { timeoutMs: 120_000 },
       );
       expect(after).not.toBe(before);
-      const sv = await dockerExec(node, ["sv", "status", `/etc/service/${component}`]);
-      expect(sv.stdout).toMatch(/^run: /);
+      if (supervisor === "runit") {
+        const sv = await dockerExec(node, ["sv", "status", `/etc/service/${component}`]);
+        expect(sv.stdout).toMatch(/^run: /);
+      }
 
       await eventually(
         "the API server's /readyz to say ok",
@@ -103,6 +113,16 @@ describe("a component killed inside a node is restarted and the cluster recovers
         },
         { timeoutMs: 120_000, intervalMs: 2000 },
       );
+
+      // The kubelet counted the restart on the component's mirror pod, and its log is there.
+      if (supervisor === "kubelet") {
+        await eventually(
+          `the ${component} mirror pod to count the restart`,
+          async () => expect(await staticPodRestarts(component)).toBeGreaterThan(restartsBefore),
+          { timeoutMs: 60_000, intervalMs: 1000 },
+        );
+        expect(await user.k("logs", "-n", "kube-system", `${component}-${node}`, "--tail=5")).not.toBe("");
+      }
 
       // The workload survived, and the whole chain (API, etcd, controllers, scheduler, the
       // restarted kubelet) still works: a new replica gets scheduled and runs.

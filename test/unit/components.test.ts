@@ -18,10 +18,13 @@ import {
   nodeFiles,
   nodePodCIDR,
   splitNodeLabels,
+  staticPodManifest,
   type ClusterSettings,
   type ComponentContext,
 } from "../../src/components/index.js";
 import { resolveConfig } from "../../src/config/index.js";
+import { staticPodImages } from "../../src/cluster/topology.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/versions.js";
 import { UserError } from "../../src/util/errors.js";
 
 const noExtraArgs = {
@@ -73,6 +76,7 @@ function controlPlaneCtx(overrides: Partial<ComponentContext> = {}): ComponentCo
     },
     controlPlanes: controlPlanes.slice(0, 1),
     apiServerEndpoint: "https://172.18.0.2:6443",
+    images: staticPodImages(findVersion(DEFAULT_KUBERNETES_VERSION)!),
     ...overrides,
   };
 }
@@ -552,6 +556,48 @@ describe("CNI", () => {
   });
 });
 
+describe("static pods", () => {
+  it("runs each control-plane component as kubeadm does: on the host network, node-critical, labelled, from its upstream-named image", () => {
+    const ctx = controlPlaneCtx();
+    for (const [component, args] of [
+      ["etcd", etcdArgs(ctx)],
+      ["kube-apiserver", kubeApiserverArgs(ctx)],
+      ["kube-controller-manager", kubeControllerManagerArgs(ctx)],
+      ["kube-scheduler", kubeSchedulerArgs(ctx)],
+    ] as const) {
+      const pod = staticPodManifest(ctx, component, args) as Record<string, any>;
+      expect(pod.metadata).toEqual({ name: component, namespace: "kube-system", labels: { component, tier: "control-plane" } });
+      expect(pod.spec.hostNetwork).toBe(true);
+      expect(pod.spec.priorityClassName).toBe("system-node-critical");
+      const [container] = pod.spec.containers;
+      expect(container.image).toMatch(new RegExp(`^registry\\.k8s\\.io/${component}:v?\\d`));
+      expect(container.command).toEqual([`/usr/local/bin/${component}`, ...args]);
+      // Every file its flags name is inside a folder it mounts from the node.
+      const mounted = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+      for (const arg of args) {
+        const file = /^--[^=]+=(\/etc\/kubernetes\/\S+|\/var\/lib\/etcd)$/.exec(arg)?.[1];
+        if (file) expect(mounted.some((dir: string) => file.startsWith(dir)), `${component} ${arg}`).toBe(true);
+      }
+    }
+    const etcd = staticPodManifest(ctx, "etcd", etcdArgs(ctx)) as Record<string, any>;
+    expect(etcd.spec.volumes).toContainEqual({ name: "etcd-data", hostPath: { path: "/var/lib/etcd", type: "DirectoryOrCreate" } });
+    expect(etcd.spec.containers[0].volumeMounts).toContainEqual({ name: "etcd-data", mountPath: "/var/lib/etcd", readOnly: false });
+  });
+
+  it("stages a control plane's manifests for kubeyard to place, and gives a worker none", () => {
+    const staged = nodeFiles(controlPlaneCtx())
+      .map((f) => f.path)
+      .filter((p) => p.includes("manifests"));
+    expect(staged.sort()).toEqual(
+      ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((c) => `/etc/kubeyard/manifests/${c}.yaml`),
+    );
+    const kubelet = jsYaml.load(kubeletConfig(controlPlaneCtx())) as Record<string, any>;
+    expect(kubelet.staticPodPath).toBe("/etc/kubernetes/manifests");
+    expect(() => nodeFiles(controlPlaneCtx({ images: undefined }))).toThrow(/needs the control plane's images/);
+    expect(nodeFiles(workerCtx({ images: undefined })).some((f) => f.path.includes("manifests"))).toBe(false);
+  });
+});
+
 describe("node files", () => {
   it("gives a control plane every component and a worker only the kubelet (kube-proxy is a DaemonSet's pod)", () => {
     expect(componentsFor("control-plane")).toEqual(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet"]);
@@ -568,14 +614,18 @@ describe("node files", () => {
     );
   });
 
-  it("writes kubeconfigs private and args one per line", () => {
+  it("writes kubeconfigs private, the kubelet's args one per line, and each static pod's arguments one per command item", () => {
     const files = nodeFiles(controlPlaneCtx());
     for (const f of files.filter((f) => f.path.endsWith(".conf"))) expect(f.mode, f.path).toBe(0o600);
-    const apiserver = files.find((f) => f.path === "/etc/kubeyard/args/kube-apiserver")!;
-    expect(apiserver.content).toBe(argsFile(kubeApiserverArgs(controlPlaneCtx())));
-    expect(apiserver.content.endsWith("\n")).toBe(true);
-    expect(apiserver.content.trimEnd().split("\n")).toEqual(kubeApiserverArgs(controlPlaneCtx()));
+    const kubelet = files.find((f) => f.path === "/etc/kubeyard/args/kubelet")!;
+    expect(kubelet.content).toBe(argsFile(kubeletArgs(controlPlaneCtx())));
+    expect(kubelet.content.endsWith("\n")).toBe(true);
+    expect(kubelet.content.trimEnd().split("\n")).toEqual(kubeletArgs(controlPlaneCtx()));
+    const apiserver = files.find((f) => f.path === "/etc/kubeyard/manifests/kube-apiserver.yaml")!;
+    const pod = jsYaml.load(apiserver.content) as Record<string, any>;
+    expect(pod.spec.containers[0].command).toEqual(["/usr/local/bin/kube-apiserver", ...kubeApiserverArgs(controlPlaneCtx())]);
     expect(files.map((f) => f.path)).toContain("/etc/kubernetes/admin.conf");
+    expect(files.map((f) => f.path).filter((p) => p.startsWith("/etc/kubeyard/args/"))).toEqual(["/etc/kubeyard/args/kubelet"]);
   });
 
   it("renders from a ClusterConfig as resolveConfig makes it", async () => {
@@ -591,6 +641,7 @@ describe("node files", () => {
       },
       controlPlanes: [{ name: cp!.name, ip: "172.18.0.2" }],
       apiServerEndpoint: "https://172.18.0.2:6443",
+      images: staticPodImages(config.versions),
     };
     const cni = JSON.parse(cniConflist(ctx.node.podCIDR));
     expect(cni.plugins[0].ipam.ranges[0][0].subnet).toBe("10.244.1.0/24");

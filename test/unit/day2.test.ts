@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { componentLog, isArchiveOutput, kubeProxyLog, redactState, scrubSecrets } from "../../src/day2/logs.js";
+import { componentLog, isArchiveOutput, podLog, redactState, scrubSecrets } from "../../src/day2/logs.js";
 import { normalizeImageRef, parseCtrImages, visibleImages } from "../../src/node/images.js";
 import { pickNode, splitNodeAndCommand } from "../../src/day2/ssh.js";
 import type { ClusterState } from "../../src/cluster/state.js";
@@ -67,8 +67,19 @@ describe("logs bundle", () => {
       ["pods/kube-system_coredns-5d9f_9a8b/coredns/0.log", "dns\n"],
       ["pods/default_kube-proxy-lookalike_1/app/0.log", "app\n"],
     ]);
-    expect(kubeProxyLog(files)).toBe("first\nsecond\nthird\n");
-    expect(kubeProxyLog(new Map())).toBe("");
+    expect(podLog(files, "kube-system", "kube-proxy")).toBe("first\nsecond\nthird\n");
+    expect(podLog(new Map(), "kube-system", "kube-proxy")).toBe("");
+  });
+
+  it("takes a static pod's log from its mirror-named pod folder, not another component's", () => {
+    const files = new Map([
+      ["pods/kube-system_etcd-demo-control-plane_5e1f/etcd/1.log", "after restart\n"],
+      ["pods/kube-system_etcd-demo-control-plane_5e1f/etcd/0.log", "first run\n"],
+      ["pods/kube-system_kube-apiserver-demo-control-plane_77aa/kube-apiserver/0.log", "apiserver\n"],
+    ]);
+    expect(podLog(files, "kube-system", "etcd")).toBe("first run\nafter restart\n");
+    expect(podLog(files, "kube-system", "kube-apiserver")).toBe("apiserver\n");
+    expect(podLog(files, "kube-system", "kube-scheduler")).toBe("");
   });
 
   it("removes private keys, kubeconfig credentials and the cluster's own key material", () => {

@@ -28,6 +28,8 @@ let dir: string;
 let driver: FakeDriver;
 let events: string[];
 let failApi: Error | undefined;
+/** The nodes the fake API says their kubelet registered before kubeyard did. */
+let registeredByKubelet: string[];
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "kubeyard-ops-"));
@@ -38,6 +40,7 @@ beforeEach(() => {
   driver.images.add(LB_IMAGE);
   events = [];
   failApi = undefined;
+  registeredByKubelet = [];
   driver.onExec = (call) => {
     const enable = enabledServices(call);
     if (enable) events.push(...enable.map((s) => `${call.node}: start ${s}`));
@@ -60,7 +63,10 @@ const fakeApi = (): ClusterApi => ({
     if (failApi) throw failApi;
     events.push("api: answers");
   },
-  createNodeObjects: async (nodes) => void events.push(...nodes.map((n) => `api: Node ${n.config.name}`)),
+  createNodeObjects: async (nodes) => {
+    events.push(...nodes.map((n) => `api: Node ${n.config.name}`));
+    return nodes.map((n) => n.config.name).filter((n) => registeredByKubelet.includes(n));
+  },
   waitNodesReady: async (names) => void events.push(`api: Ready ${names.join(",")}`),
   enableAddons: async (names) => void events.push(`api: addons ${names.join(",")}`),
   waitDeploymentAvailable: async (ns, name) => void events.push(`api: available ${ns}/${name}`),
@@ -127,23 +133,32 @@ describe("start against the in-memory driver", () => {
     expect(readFileSync(kubeconfig, "utf8")).toMatch(/current-context: demo/);
   });
 
-  it("starts etcd before the API server, and registers each Node before its kubelet starts", async () => {
+  it("starts a control plane's kubelet, then etcd, then the API server, and registers a worker's Node before its kubelet starts", async () => {
     await start({ nodes: "2" });
     const at = (e: string) => {
       const i = events.indexOf(e);
       expect(i, `${e} in ${events.join(" | ")}`).toBeGreaterThanOrEqual(0);
       return i;
     };
+    // The control plane's kubelet runs etcd and the API server (static pods), so it comes first.
+    expect(at("demo-control-plane: start kubelet")).toBeLessThan(at("demo-control-plane: start etcd"));
     expect(at("demo-control-plane: start etcd")).toBeLessThan(at("demo-control-plane: start kube-apiserver"));
     expect(at("demo-control-plane: start kube-apiserver")).toBeLessThan(at("api: answers"));
-    for (const node of ["demo-control-plane", "demo-worker"]) {
-      expect(at(`api: Node ${node}`)).toBeLessThan(at(`${node}: start kubelet`));
-    }
+    expect(at("api: answers")).toBeLessThan(at("api: Node demo-control-plane"));
+    expect(at("api: Node demo-worker")).toBeLessThan(at("demo-worker: start kubelet"));
+    expect(events.filter((e) => e === "demo-control-plane: start kubelet")).toHaveLength(1);
     expect(at("demo-worker: start kubelet")).toBeLessThan(at("api: Ready demo-control-plane,demo-worker"));
     expect(events.filter((e) => e.startsWith("demo-worker: start"))).toEqual(["demo-worker: start kubelet"]);
     // kube-proxy is a DaemonSet, applied once the Nodes exist and before CoreDNS (which needs Service addresses).
     expect(at("api: Node demo-worker")).toBeLessThan(at("api: kube-proxy DaemonSet"));
     expect(at("api: kube-proxy DaemonSet")).toBeLessThan(at("api: addons coredns"));
+  });
+
+  it("restarts a control plane's kubelet that registered its Node before kubeyard did, and no other", async () => {
+    registeredByKubelet = ["demo-control-plane"];
+    await start({ controlPlanes: "2" });
+    const restarts = driver.execs.filter((c) => c.cmd.includes("restart"));
+    expect(restarts.map((c) => [c.node, c.cmd.at(-1)])).toEqual([["demo-control-plane", "/etc/service/kubelet"]]);
   });
 
   it("a second start of a running cluster changes nothing", async () => {
@@ -234,6 +249,30 @@ describe("node add against the in-memory driver", () => {
 });
 
 describe("a control plane joining etcd", () => {
+  it("registers its Node and starts its kubelet until Ready, then adds its etcd member, then starts etcd and the control plane", async () => {
+    await start({ controlPlanes: "3" });
+    events.length = 0;
+    driver.onExec = (call) => {
+      const enable = enabledServices(call);
+      if (enable) events.push(...enable.map((s) => `${call.node}: start ${s}`));
+      if (call.cmd[0] === "etcdctl" && call.cmd.includes("add")) events.push("etcd: member add");
+    };
+    await addNode("demo", "control-plane", deps(null), ui());
+    const node = "demo-control-plane4";
+    const steps = [
+      `api: Node ${node}`,
+      `${node}: start kubelet`,
+      // Its static pods are admitted only against the capacity its kubelet reported.
+      `api: Ready ${node}`,
+      "etcd: member add",
+      `${node}: start etcd`,
+      `${node}: start kube-apiserver`,
+    ];
+    const positions = steps.map((e) => events.indexOf(e));
+    expect(positions.every((i) => i >= 0), events.join(" | ")).toBe(true);
+    expect([...positions].sort((a, b) => a - b), events.join(" | ")).toEqual(positions);
+  });
+
   it("asks again while etcd answers 'unhealthy cluster' (its leader has not yet seen every member long enough)", async () => {
     await start({ controlPlanes: "3" });
     let refusals = 2;
