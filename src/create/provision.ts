@@ -238,7 +238,11 @@ function controlPlaneKubeletAction(mode: "create" | "join", members: readonly Me
       const targets = placedCps(ctx.targets);
       if (mode === "join") await ctx.api.createNodeObjects(targets);
       await Promise.all(targets.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
-      if (mode === "join") await ctx.api.waitNodesReady(targets.map((p) => p.config.name), ctx.deps.signal);
+      if (mode === "join")
+        await ctx.api.waitNodesReady(
+          targets.map((p) => p.config.name),
+          ctx.deps.signal,
+        );
     },
   };
 }

@@ -63,9 +63,7 @@ describe("kubeyard start: what a user sees", () => {
       async () => {
         const list = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "pods", "-l", "tier=control-plane", "-o", "json"));
         const items = (list as { items: Pod[] }).items;
-        expect(items.map((p) => `${p.metadata.name} ${p.status.phase}`).sort()).toEqual(
-          components.map((c) => `${c}-${node} Running`),
-        );
+        expect(items.map((p) => `${p.metadata.name} ${p.status.phase}`).sort()).toEqual(components.map((c) => `${c}-${node} Running`));
         return items;
       },
       { timeoutMs: 60_000, intervalMs: 1000 },

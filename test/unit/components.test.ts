@@ -576,7 +576,11 @@ describe("static pods", () => {
       const mounted = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
       for (const arg of args) {
         const file = /^--[^=]+=(\/etc\/kubernetes\/\S+|\/var\/lib\/etcd)$/.exec(arg)?.[1];
-        if (file) expect(mounted.some((dir: string) => file.startsWith(dir)), `${component} ${arg}`).toBe(true);
+        if (file)
+          expect(
+            mounted.some((dir: string) => file.startsWith(dir)),
+            `${component} ${arg}`,
+          ).toBe(true);
       }
     }
     const etcd = staticPodManifest(ctx, "etcd", etcdArgs(ctx)) as Record<string, any>;

@@ -269,8 +269,14 @@ describe("a control plane joining etcd", () => {
       `${node}: start kube-apiserver`,
     ];
     const positions = steps.map((e) => events.indexOf(e));
-    expect(positions.every((i) => i >= 0), events.join(" | ")).toBe(true);
-    expect([...positions].sort((a, b) => a - b), events.join(" | ")).toEqual(positions);
+    expect(
+      positions.every((i) => i >= 0),
+      events.join(" | "),
+    ).toBe(true);
+    expect(
+      [...positions].sort((a, b) => a - b),
+      events.join(" | "),
+    ).toEqual(positions);
   });
 
   it("asks again while etcd answers 'unhealthy cluster' (its leader has not yet seen every member long enough)", async () => {
