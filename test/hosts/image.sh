@@ -92,7 +92,8 @@ cp "$kernel" "$work/vmlinuz"
 cp "$initrd" "$work/initrd.img"
 # shellcheck disable=SC2016 # dpkg-query's own format, not the shell's
 chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' docker.io podman nodejs systemd linux-image-amd64 >"$work/versions.txt"
-mkfs.ext4 -q -L kyroot -d "$root" "$work/disk.img" "$disk_size" || die "mkfs.ext4 -d failed"
+# mke2fs says "Creating regular file" on stdout even with -q; stdout is the image path alone.
+mkfs.ext4 -q -L kyroot -d "$root" "$work/disk.img" "$disk_size" >&2 || die "mkfs.ext4 -d failed"
 rm -rf "$root"
 printf 'built in %ss\n' "$((SECONDS - started))" >"$work/ready"
 rm -rf "$out"
