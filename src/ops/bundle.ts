@@ -9,6 +9,7 @@ import { NODE_BINARIES } from "../artifacts/node-image.js";
 import { ADDON_DATA, artifactVersion, type ArtifactName } from "../artifacts/recipes.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
 import type { ImageStore } from "../drivers/index.js";
+import { normalizeImageRef } from "../node/images.js";
 import { UserError } from "../util/errors.js";
 import { ADDON_IMAGES, imageRefs, NODE_IMAGES, type ComponentVersions } from "../versions/versions.js";
 import { buildNodeImageOf, fetchArtifacts, type ArtifactsUi } from "./artifacts.js";
@@ -89,8 +90,9 @@ export async function importBundle(images: ImageStore, file: string, ui: Artifac
       {
         title: "load images into the engine",
         run: async () => {
-          const loaded = (await images.load(bundleImages(unpacked!.dir))).map(familiar);
-          const absent = unpacked!.manifest.images.filter((t) => !loaded.includes(familiar(t)));
+          // The engine names Docker Hub's images as `docker images` does (busybox:1.35.0): compared in full.
+          const loaded = (await images.load(bundleImages(unpacked!.dir))).map(normalizeImageRef);
+          const absent = unpacked!.manifest.images.filter((t) => !loaded.includes(normalizeImageRef(t)));
           if (absent.length) throw new UserError(`the engine did not load ${absent.join(", ")} from ${file}`);
         },
       },
@@ -112,9 +114,4 @@ export async function importBundle(images: ImageStore, file: string, ui: Artifac
     if (unpacked) await rm(unpacked.dir, { recursive: true, force: true });
   }
   return result!;
-}
-
-/** A reference as the engine reports Docker Hub's: without `docker.io/` and `library/`. */
-function familiar(ref: string): string {
-  return ref.replace(/^docker\.io\//, "").replace(/^library\//, "");
 }
