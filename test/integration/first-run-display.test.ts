@@ -41,11 +41,13 @@ async function fetchOnce(cacheName: string, tty: boolean): Promise<string> {
     KUBEYARD_HOME: path.join(tmp, `${cacheName}-home`),
     [RELEASE_BASE_URL_ENV]: server.url,
   };
+  // CI hosts set CI, which asks for plain output: the terminal case must not see it, so the child's
+  // environment is exactly this one (execa would otherwise merge process.env back in).
   delete env.CI;
   const command = `node ${CLI} artifacts fetch --source release`;
   const r = tty
-    ? await execa("script", ["-qfec", `stty cols 200 rows 50; ${command}`, "/dev/null"], { env, reject: false })
-    : await execa("sh", ["-c", `${command} | cat`], { env, reject: false, all: true });
+    ? await execa("script", ["-qfec", `stty cols 200 rows 50; ${command}`, "/dev/null"], { env, extendEnv: false, reject: false })
+    : await execa("sh", ["-c", `${command} | cat`], { env, extendEnv: false, reject: false, all: true });
   const out = String(tty ? r.stdout : r.all);
   expect(r.exitCode, out).toBe(0);
   return out;
