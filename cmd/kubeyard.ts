@@ -13,6 +13,7 @@ import { registerTunnel } from "./commands/tunnel.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerDay2 } from "./commands/day2.js";
 import { registerNode } from "./commands/node.js";
+import { registerRegistryMirror } from "./commands/registry-mirror.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -39,6 +40,7 @@ registerImage(program);
 registerArtifacts(program);
 registerBuild(program);
 registerTunnel(program);
+registerRegistryMirror(program);
 registerDay2(program);
 
 program.hook("preAction", () => {

@@ -19,6 +19,8 @@ export interface ClusterDeps {
   enableAddon: (profile: string, name: string, progress: Progress) => Promise<void>;
   /** Gives a node added later what every enabled addon put on each node (images, node files). */
   prepareNodesForAddons: (profile: string, progress: Progress) => Promise<void>;
+  /** Puts the shared registry mirrors (if any run) on the cluster's network and names them in its running nodes. */
+  joinRegistryMirror: (cluster: string) => Promise<void>;
   /** The kubeconfig file to add the cluster's context to, or null (--no-kubeconfig). */
   kubeconfigPath: string | null;
   /** Aborted on Ctrl-C: waits in progress give up so the operation can clean up. */

@@ -50,17 +50,20 @@ export function provisionActions(
   return actions;
 }
 
+const MIRROR_DETAIL = "pull through the shared registry mirror, when one runs (`kubeyard registry-mirror`)";
+
 function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
   if (mode === "resume") {
     return {
       name: "nodes",
       title: "nodes",
-      detail: ["start (or unpause) every node container that is not running"],
+      detail: ["start (or unpause) every node container that is not running", MIRROR_DETAIL],
       run: async (ctx) => {
         for (const n of await ctx.driver.listNodes(ctx.config.name)) {
           if (n.state === "paused") await ctx.driver.unpauseNode(n.name);
           else if (n.state !== "running") await ctx.driver.startNode(n.name);
         }
+        await ctx.deps.joinRegistryMirror(ctx.config.name);
         ctx.pki = await loadPki(pkiDir(ctx.config.name));
       },
     };
@@ -71,6 +74,7 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
     detail: [
       ...members.map((n) => `create ${n.name} (${n.role})`),
       ...(mode === "create" && cps(members).length > 1 ? ["create the API servers' load balancer"] : []),
+      MIRROR_DETAIL,
     ],
     run: async (ctx, progress) => {
       const targets = ctx.targets;
@@ -94,6 +98,7 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
         );
       }
       await Promise.all(creating);
+      await ctx.deps.joinRegistryMirror(ctx.config.name);
       progress(`${targets.length} running${mode === "create" && ctx.loadBalancer ? ", and a load balancer" : ""}`);
     },
   };

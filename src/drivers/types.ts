@@ -134,9 +134,43 @@ export interface EngineHost {
   cgroupDriver: "cgroupfs" | "systemd";
 }
 
+/**
+ * A container kubeyard runs outside any cluster and keeps across `delete` (the shared registry mirror).
+ * It starts on the engine's default network, for the internet, and joins cluster networks on request.
+ */
+export interface ServiceSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  /** A named volume mounted at `path`: kept when the container is replaced or removed. */
+  volume: { name: string; path: string };
+  /** Extra labels (the driver adds the one that marks a kubeyard service). */
+  labels: Record<string, string>;
+}
+
+export interface ServiceInfo {
+  name: string;
+  state: NodeState;
+  labels: Record<string, string>;
+  /** The clusters whose networks it has joined. */
+  clusters: string[];
+}
+
+/** kubeyard's services: created, listed and removed through their label, joined to cluster networks. */
+export interface ServiceStore {
+  /** Creates and starts the service; one of that name kubeyard made before is replaced (its volume kept). */
+  run(spec: ServiceSpec): Promise<void>;
+  /** Removes the container, and its volume when asked; absent is fine. */
+  remove(name: string, opts?: { volume?: string }): Promise<void>;
+  list(): Promise<ServiceInfo[]>;
+  /** Joins the cluster's network, where nodes resolve the service by its name; joining twice is fine. */
+  join(name: string, cluster: string): Promise<void>;
+}
+
 export interface NodeDriver {
   readonly name: string;
   readonly images: ImageStore;
+  readonly services: ServiceStore;
   /** Fails with a clear error, before anything is created, when the engine cannot be used. */
   preflight(): Promise<void>;
   /** What the engine is and how it lays out cgroups; fails as preflight does when the engine does not answer. */
@@ -151,6 +185,7 @@ export interface NodeDriver {
    * ranges it must not overlap besides what the host already uses (the cluster's pod and service subnets).
    */
   ensureNetwork(cluster: string, opts?: { avoid?: readonly string[] }): Promise<ClusterNetwork>;
+  /** Removes the cluster's network, after taking kubeyard's services off it. */
   removeNetwork(cluster: string): Promise<void>;
   /** Creates and starts a node container; returns its info once it runs. */
   createNode(spec: NodeSpec): Promise<NodeInfo>;

@@ -48,6 +48,10 @@ export function clusterDeps(driver: NodeDriver, opts: SupplyOptions): ClusterDep
       const { enableClusterAddon } = await import("../addons/manager.js");
       await enableClusterAddon(profile, name, { driver, source: opts.source, onStep: progress });
     },
+    joinRegistryMirror: async (cluster) => {
+      const { joinMirrors } = await import("../mirror/mirror.js");
+      await joinMirrors(driver, cluster);
+    },
     prepareNodesForAddons: async (profile, progress) => {
       const { prepareNodesForEnabledAddons } = await import("../addons/manager.js");
       await prepareNodesForEnabledAddons(profile, { driver, source: opts.source, onStep: progress });

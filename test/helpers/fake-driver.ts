@@ -13,6 +13,9 @@ import type {
   NodeSpec,
   NodeState,
   PortMapping,
+  ServiceInfo,
+  ServiceSpec,
+  ServiceStore,
 } from "../../src/drivers/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { FakeImages } from "./fake-images.js";
@@ -55,6 +58,7 @@ interface FakeNode {
 export class FakeDriver implements NodeDriver {
   readonly name = "fake";
   readonly images = new FakeImages();
+  readonly services = new FakeServices();
   /** Every command run in a node, in order. */
   readonly execs: ExecCall[] = [];
   /** Answers commands; replace it to script a node's replies. */
@@ -107,6 +111,7 @@ export class FakeDriver implements NodeDriver {
     if (!this.networks.has(cluster)) return;
     const attached = [...this.nodes.values()].filter((n) => n.spec.cluster === cluster);
     if (attached.length) throw new UserError(`The network kubeyard-${cluster} still has containers attached, so it cannot be removed.`);
+    for (const svc of await this.services.list()) svc.clusters = svc.clusters.filter((c) => c !== cluster);
     this.networks.delete(cluster);
   }
 
@@ -295,4 +300,24 @@ async function readAll(input: string | Buffer | NodeJS.ReadableStream): Promise<
   const chunks: Buffer[] = [];
   for await (const c of input as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Services kept in memory: run, listed, joined to clusters by name. */
+export class FakeServices implements ServiceStore {
+  private readonly running = new Map<string, ServiceInfo & { spec: ServiceSpec }>();
+
+  async run(spec: ServiceSpec): Promise<void> {
+    this.running.set(spec.name, { name: spec.name, state: "running", labels: spec.labels, clusters: [], spec });
+  }
+  async remove(name: string): Promise<void> {
+    this.running.delete(name);
+  }
+  async list(): Promise<(ServiceInfo & { spec: ServiceSpec })[]> {
+    return [...this.running.values()];
+  }
+  async join(name: string, cluster: string): Promise<void> {
+    const svc = this.running.get(name);
+    if (!svc) throw new Error(`no service ${name}`);
+    if (!svc.clusters.includes(cluster)) svc.clusters.push(cluster);
+  }
 }

@@ -1,3 +1,4 @@
+import { joinMirrors } from "../../src/mirror/mirror.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -83,6 +84,7 @@ function deps(kubeconfigPath: string | null): ClusterDeps {
     ensureLoadBalancerImage: async () => LB_IMAGE,
     enableAddon: async (_profile, name) => void events.push(`addon ${name}`),
     prepareNodesForAddons: (profile, progress) => prepareNodesForEnabledAddons(profile, { driver, onStep: progress }),
+    joinRegistryMirror: (cluster) => joinMirrors(driver, cluster),
   };
 }
 

@@ -10,6 +10,7 @@ import type {
   NodeDriver,
   NodeInfo,
   NodeSpec,
+  ServiceStore,
 } from "../types.js";
 import { lastOutput } from "./container-output.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
@@ -24,6 +25,7 @@ import { ensureClusterNetwork, freeClusterSubnet, removeClusterNetwork } from ".
 import { nodeContainerOptions, nodeInfoOf, varVolumeName } from "./node-container.js";
 import { portInUseError } from "./port-conflict.js";
 import { networkBackendError } from "./network-backend.js";
+import { DockerServices } from "./services.js";
 import { detectPrivilegeMode, nodeHostConfig, type PrivilegeMode } from "./privileges.js";
 
 export interface DockerDriverOptions {
@@ -45,6 +47,7 @@ export class DockerDriver implements NodeDriver {
   readonly name = "docker";
   readonly docker: Docker;
   readonly images: ImageStore;
+  readonly services: ServiceStore;
   private readonly endpoint: EngineEndpoint;
   private readonly log: (msg: string) => void;
   private readonly entrypoint?: string[];
@@ -58,6 +61,7 @@ export class DockerDriver implements NodeDriver {
     this.docker = opts.docker ?? connectEngine(this.endpoint);
     this.log = opts.log ?? (() => undefined);
     this.entrypoint = opts.entrypoint;
+    this.services = new DockerServices(this.docker);
     // Image builds that run a step as a node would (preloading containerd) get a node's privileges,
     // probed the same way but without the log line, which belongs to creating nodes.
     this.images = new DockerImages(this.docker, async (image) => {

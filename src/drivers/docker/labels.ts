@@ -15,3 +15,6 @@ export function clusterFilter(cluster?: string): string {
 export function isKubeyardNode(labels: Record<string, string> | undefined): boolean {
   return !!labels?.[LABEL_CLUSTER] && !!labels[LABEL_NODE];
 }
+
+/** Marks a container kubeyard runs outside any cluster (see ServiceStore); its value is the service's name. */
+export const LABEL_SERVICE = "dev.kubeyard.service";

@@ -3,6 +3,7 @@ import { UserError } from "../../util/errors.js";
 import type { ClusterNetwork } from "../types.js";
 import { isConflict, isNotFound, messageOf, statusOf } from "./engine-errors.js";
 import { hostRoutes } from "./host-routes.js";
+import { leaveClusterNetwork } from "./services.js";
 import { LABEL_CLUSTER } from "./labels.js";
 import { DEFAULT_AVOID, chooseSubnet, looseCIDR, type SubnetChoice } from "./subnet.js";
 import { formatIP, nthAddress } from "../../config/ip.js";
@@ -74,18 +75,28 @@ export async function freeClusterSubnet(
 export async function removeClusterNetwork(docker: Docker, cluster: string): Promise<void> {
   const net = await findClusterNetwork(docker, cluster, { foreign: "ignore" });
   if (!net) return;
-  try {
-    await docker.getNetwork(net.Id).remove();
-  } catch (err) {
-    if (isNotFound(err)) return;
-    if (statusOf(err) === 403 && /active endpoints/i.test(messageOf(err))) {
-      throw new UserError(
-        `The network ${net.Name} still has containers attached, so it cannot be removed.`,
-        `Remove those containers first (\`docker network inspect ${net.Name}\` lists them).`,
-      );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await leaveClusterNetwork(docker, net.Id);
+      await docker.getNetwork(net.Id).remove();
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // A kubeyard service may join between the two calls (a `registry-mirror start` meanwhile): once more.
+      if (attempt < 3 && hasActiveEndpoints(err)) continue;
+      if (hasActiveEndpoints(err)) {
+        throw new UserError(
+          `The network ${net.Name} still has containers attached, so it cannot be removed.`,
+          `Remove those containers first (\`docker network inspect ${net.Name}\` lists them).`,
+        );
+      }
+      throw err;
     }
-    throw err;
   }
+}
+
+function hasActiveEndpoints(err: unknown): boolean {
+  return statusOf(err) === 403 && /active endpoints/i.test(messageOf(err));
 }
 
 interface NetworkSummary {

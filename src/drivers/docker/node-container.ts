@@ -85,7 +85,7 @@ export function nodeInfoOf(c: Docker.ContainerInspectInfo): NodeInfo {
   };
 }
 
-function stateOf(status: string): NodeState {
+export function stateOf(status: string): NodeState {
   if (status === "running") return "running";
   if (status === "paused") return "paused";
   // created, exited, dead, and "restarting" (a node crashing in a loop is not usable either).
