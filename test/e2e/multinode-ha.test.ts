@@ -16,11 +16,12 @@ const { user, profile } = clusterForFile("e2e-ha", { startArgs: ["--control-plan
 const cps = [`${profile}-control-plane`, `${profile}-control-plane2`, `${profile}-control-plane3`];
 const lb = `${profile}-external-load-balancer`;
 
-async function readyNodes(): Promise<string[]> {
+/** The names of what `kubectl get ARGS` lists whose Ready condition is True, sorted. */
+async function readyNames(...args: string[]): Promise<string[]> {
   const out = await kubectlOk(
     user,
     "get",
-    "nodes",
+    ...args,
     "-o",
     'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
   );
@@ -31,6 +32,10 @@ async function readyNodes(): Promise<string[]> {
     .map((l) => l.split("=")[0]!)
     .sort();
 }
+
+const readyNodes = () => readyNames("nodes");
+/** The kube-system pods with the label `selector` that are Ready. */
+const readyPods = (selector: string) => readyNames("pods", "-n", "kube-system", "-l", selector);
 
 /** The names of the etcd members, as the member on `node` lists them. */
 async function etcdMembers(node: string): Promise<string[]> {
@@ -53,6 +58,8 @@ async function etcdMembers(node: string): Promise<string[]> {
     .sort();
 }
 
+const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+
 describe("kubeyard start --control-planes 3", () => {
   it("has three Ready control planes, each an etcd member, behind a load balancer that is the kubeconfig's endpoint", async () => {
     expect(await readyNodes()).toEqual(cps);
@@ -65,6 +72,40 @@ describe("kubeyard start --control-planes 3", () => {
     expect(status.exitCode, String(status.all)).toBe(0);
     expect(String(status.stdout)).toMatch(new RegExp(`${lb}\\s+load-balancer\\s+running`));
   });
+
+  it("lists in kube-system, as kubeadm does, the four components of each control plane and one kube-proxy per node, all Ready", async () => {
+    const wanted = cps.flatMap((n) => COMPONENTS.map((c) => `${c}-${n}`)).sort();
+    await eventually(
+      "every control plane's mirror pods to be Ready",
+      async () => expect(await readyPods("tier=control-plane")).toEqual(wanted),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 2_000,
+      },
+    );
+    const proxies = JSON.parse(await kubectlOk(user, "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-proxy", "-o", "json")) as {
+      items: { spec: { nodeName: string } }[];
+    };
+    expect(proxies.items.map((p) => p.spec.nodeName).sort()).toEqual(cps);
+    expect(await readyPods("k8s-app=kube-proxy")).toHaveLength(3);
+    for (const c of COMPONENTS) expect(await kubectlOk(user, "-n", "kube-system", "logs", `${c}-${cps[2]}`, "--tail=5")).not.toBe("");
+  });
+
+  it("brings a killed kube-apiserver back as the same static pod, restarted by its kubelet", async () => {
+    const pod = `kube-apiserver-${cps[2]}`;
+    const restarts = async () =>
+      Number(await kubectlOk(user, "-n", "kube-system", "get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}"));
+    const before = await restarts();
+    await execa("docker", ["exec", cps[2]!, "pkill", "-KILL", "-x", "kube-apiserver"]);
+    await eventually(
+      `${pod} to restart and be Ready again`,
+      async () => {
+        expect(await restarts()).toBeGreaterThan(before);
+        expect(await readyPods("component=kube-apiserver")).toContain(pod);
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000 },
+    );
+  }, 300_000);
 
   it("keeps answering and scheduling with one control-plane container stopped", async () => {
     await execa("docker", ["stop", "-t", "5", cps[0]!]);
@@ -116,5 +157,10 @@ spec:
     expect(await etcdMembers(cps[1]!)).toEqual([...cps, added].sort());
     const cfg = (await execa("docker", ["exec", lb, "cat", "/usr/local/etc/haproxy/haproxy.cfg"])).stdout;
     expect(cfg).toMatch(new RegExp(`server ${added} `));
+    await eventually(
+      "the new control plane's mirror pods to be Ready",
+      async () => expect(await readyPods(`tier=control-plane`)).toEqual(expect.arrayContaining(COMPONENTS.map((c) => `${c}-${added}`))),
+      { timeoutMs: 120_000, intervalMs: 2_000 },
+    );
   }, 600_000);
 });
