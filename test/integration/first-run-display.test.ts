@@ -9,9 +9,10 @@ import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/vers
 import { buildFakeRelease, startReleaseServer, type ReleaseServer } from "../helpers/release-server.js";
 
 /*
- * What a person sees while a first run fetches what clusters are made of: `artifacts fetch` with an
- * empty cache, from a local release server sending at a link's pace, under a pseudo-terminal (the
- * live list) and in a pipe (plain lines). The node image is not touched: its binaries here are fakes.
+ * What a person sees while a first run fetches what clusters are made of: `artifacts fetch` and
+ * `start` with an empty cache, from a local release server sending at a link's pace, under a
+ * pseudo-terminal (the live list) and in a pipe (plain lines). The binaries served are fakes, so a
+ * node image is never made of them: `start` fails at the image's preload, and that is asserted too.
  */
 
 const CLI = path.resolve("dist/cmd/kubeyard.js");
@@ -32,7 +33,12 @@ afterAll(async () => {
 });
 
 /** `artifacts fetch --source release` into a fresh cache; on a terminal of 200 columns with `tty`. */
-async function fetchOnce(cacheName: string, tty: boolean): Promise<string> {
+function fetchOnce(cacheName: string, tty: boolean): Promise<string> {
+  return runFresh(cacheName, tty, "artifacts fetch --source release", 0);
+}
+
+/** A kubeyard command with a fresh cache and the local release server; its output once it exits with `exitCode`. */
+async function runFresh(cacheName: string, tty: boolean, args: string, exitCode: number): Promise<string> {
   server.reset();
   server.bytesPerSecond = 2 * MiB;
   const env: NodeJS.ProcessEnv = {
@@ -44,12 +50,12 @@ async function fetchOnce(cacheName: string, tty: boolean): Promise<string> {
   // CI hosts set CI, which asks for plain output: the terminal case must not see it, so the child's
   // environment is exactly this one (execa would otherwise merge process.env back in).
   delete env.CI;
-  const command = `node ${CLI} artifacts fetch --source release`;
+  const command = `node ${CLI} ${args}`;
   const r = tty
     ? await execa("script", ["-qfec", `stty cols 200 rows 50; ${command}`, "/dev/null"], { env, extendEnv: false, reject: false })
     : await execa("sh", ["-c", `${command} | cat`], { env, extendEnv: false, reject: false, all: true });
   const out = String(tty ? r.stdout : r.all);
-  expect(r.exitCode, out).toBe(0);
+  expect(r.exitCode, out).toBe(exitCode);
   return out;
 }
 
@@ -85,4 +91,37 @@ describe("the first run's display", () => {
     expect(out).not.toMatch(/\x1b\[\d*[AK]/);
     expect(out).not.toContain("[#");
   }, 300_000);
+
+  it("is what `start` shows on a first run too, under its node image step; a start that cannot build fails and makes nothing", async () => {
+    // The fake binaries download, then fail the node image's preload (its containerd is no program):
+    // the shared node image tag must stay the one it was, and no cluster may be left.
+    const before = await nodeImageInputs();
+    const profile = `first-run-${process.pid}`;
+    const raw = await runFresh("start", true, `start -p ${profile} --no-kubeconfig --source release`, 1);
+    const lines = screenLines(raw);
+    const kubelet = lines.filter((l) => /node image: \[1\/\d+\] kubernetes: download kubelet \[[#.]{20}\] \d+% \d+\/4 MiB/.test(l));
+    expect(new Set(kubelet.map((l) => /(\d+)%/.exec(l)![1])).size, lines.join("\n")).toBeGreaterThan(1);
+    for (const name of RELEASE_ARTIFACTS)
+      expect(
+        lines.some((l) => new RegExp(`› \\[\\d+/\\d+\\] ${name}: done in`).test(l)),
+        name,
+      ).toBe(true);
+    expect(lines.some((l) => /node image: build image; log: .*\/logs\/node-image-/.test(l))).toBe(true);
+    expect(raw).toContain(`removing the half-made cluster "${profile}"`);
+    const left = await execa("docker", ["ps", "-aq", "--filter", `label=dev.kubeyard.cluster=${profile}`]);
+    expect(left.stdout).toBe("");
+    expect(await nodeImageInputs()).toBe(before);
+  }, 600_000);
 });
+
+/** The inputs label of the shared node image tag: what a build over it would change. */
+async function nodeImageInputs(): Promise<string> {
+  const r = await execa("docker", [
+    "image",
+    "inspect",
+    `kubeyard/node:v${v.kubernetes}`,
+    "-f",
+    '{{index .Config.Labels "dev.kubeyard.inputs"}}',
+  ]);
+  return r.stdout.trim();
+}
