@@ -10,7 +10,7 @@ export default async function artifactsExport(
   opts: { kubernetesVersion?: string; source?: string; artifacts?: string; addons: boolean },
 ): Promise<void> {
   const v = resolveVersion(opts.kubernetesVersion);
-  const { images } = await engineDriver(program);
+  const { images } = await engineDriver(program, undefined, { profile: false });
   const manifest = await exportBundle(
     images,
     v,

@@ -8,7 +8,7 @@ export default async function artifactsFetch(
   opts: { kubernetesVersion?: string; source?: string; artifacts?: string; addons: boolean },
 ): Promise<void> {
   const v = resolveVersion(opts.kubernetesVersion);
-  const { images } = await engineDriver(program);
+  const { images } = await engineDriver(program, undefined, { profile: false });
   await fetchArtifacts(
     images,
     v,

@@ -9,7 +9,7 @@ export default async function buildNodeImage(
   opts: { kubernetesVersion?: string; source?: string; artifacts?: string; force: boolean; output: OutputFormat },
 ): Promise<void> {
   const v = resolveVersion(opts.kubernetesVersion);
-  const { images } = await engineDriver(program);
+  const { images } = await engineDriver(program, undefined, { profile: false });
   const result = await buildNodeImageOf(
     images,
     v,

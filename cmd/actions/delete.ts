@@ -6,7 +6,6 @@ import { confirm } from "../ui/prompt.js";
 import { driverFor, globals } from "./common.js";
 
 export default async function deleteClusters(program: Command, opts: { all: boolean; yes: boolean }): Promise<void> {
-  const driver = await driverFor(program);
   const names = await profilesToDelete({ all: opts.all, profile: globals(program).profile });
   if (opts.all && !names.length) return void process.stdout.write("there are no kubeyard clusters\n");
   if (opts.all && !opts.yes) {
@@ -14,7 +13,8 @@ export default async function deleteClusters(program: Command, opts: { all: bool
     if (!ok) return void process.stdout.write("nothing deleted\n");
   }
   for (const name of names) {
-    const r = await deleteProfile(driver, name, kubeconfigPath());
+    // Each cluster in the engine it was made in.
+    const r = await deleteProfile(await driverFor(program, { profile: name }), name, kubeconfigPath());
     process.stdout.write(`deleted cluster "${name}"${r.nodes.length ? ` (${r.nodes.join(", ")})` : ""}\n`);
   }
 }

@@ -9,7 +9,7 @@ export default async function registryMirrorStart(
   opts: { upstream: string[]; source?: string; artifacts?: string },
 ): Promise<void> {
   const wanted = mirroredRegistries(opts.upstream);
-  const driver = await driverFor(program);
+  const driver = await driverFor(program, { profile: false });
   let mirrors: Awaited<ReturnType<typeof startRegistryMirror>> = [];
   await stepRunner({ verbose: globals(program).verbose })([
     {

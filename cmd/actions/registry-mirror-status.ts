@@ -4,7 +4,7 @@ import { printJson, printTable, type OutputFormat } from "../ui/print.js";
 import { driverFor } from "./common.js";
 
 export default async function registryMirrorStatusAction(program: Command, opts: { output: OutputFormat }): Promise<void> {
-  const mirrors = await registryMirrorStatus(await driverFor(program));
+  const mirrors = await registryMirrorStatus(await driverFor(program, { profile: false }));
   if (opts.output === "json") return printJson(mirrors);
   if (!mirrors.length) return void process.stdout.write("No registry mirror runs; `kubeyard registry-mirror start` starts one.\n");
   printMirrors(mirrors);

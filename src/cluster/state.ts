@@ -3,6 +3,7 @@ import path from "node:path";
 import lockfile from "proper-lockfile";
 import type { ClusterConfig } from "../config/index.js";
 import type { AddonPorts } from "../config/addon-ports.js";
+import type { NodeDriver } from "../drivers/types.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
 import { stateDir } from "../util/paths.js";
@@ -31,6 +32,8 @@ export interface ClusterState {
   /** "creating" until the first start completed; a cluster stuck there is removed by the next start. */
   phase: "creating" | "ready";
   createdAt: string;
+  /** The engine the nodes run in (absent in clusters made before it was recorded: Docker's socket). */
+  driver?: NodeDriver["name"];
 }
 
 export function profileDir(name: string): string {
@@ -101,4 +104,16 @@ export async function withProfileLock<T>(name: string, act: () => Promise<T>): P
   } finally {
     await release();
   }
+}
+
+/**
+ * A cluster lives in the engine it was made in. Through another it would look absent: `start` would
+ * make it again under the same record, `delete` would drop the record and leave its nodes running.
+ */
+export function refuseOtherEngine(state: ClusterState | undefined, driver: Pick<NodeDriver, "name">): void {
+  if (!state?.driver || state.driver === driver.name) return;
+  throw new UserError(
+    `cluster "${state.name}" runs in ${state.driver}, not in ${driver.name}`,
+    `Leave out --driver (kubeyard then uses the engine the cluster was made in), or pass --driver ${state.driver}.`,
+  );
 }

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from "../config/index.js";
 import { chooseAddonPorts, chooseApiServerPort } from "../addons/host-ports.js";
-import { readState, writeState, type ClusterState } from "../cluster/state.js";
+import { readState, refuseOtherEngine, writeState, type ClusterState } from "../cluster/state.js";
 import { needsLoadBalancer, placeLoadBalancer, placeNodes } from "../cluster/topology.js";
 import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
 import { clusterKubeProxyObjects } from "../cluster/kube-proxy.js";
@@ -23,6 +23,7 @@ const STORAGE_ADDONS = ["storage-provisioner", "default-storageclass"];
  */
 export async function planStart(config: ClusterConfig, driver: NodeDriver): Promise<Plan<ClusterContext>> {
   const existing = await readState(config.name);
+  refuseOtherEngine(existing, driver);
   const nodes = await driver.listNodes(config.name);
   if (existing && existing.phase === "ready" && nodes.length) {
     refuseChangedMounts(config, existing.config);
@@ -122,6 +123,7 @@ function networkAction(config: ClusterConfig): A {
         addons: [],
         phase: "creating",
         createdAt: new Date().toISOString(),
+        driver: ctx.driver.name,
       };
       await writeState(ctx.state);
     },

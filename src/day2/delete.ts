@@ -1,6 +1,6 @@
 import { removeContext } from "../kubeconfig/index.js";
 import type { NodeDriver } from "../drivers/types.js";
-import { readState, removeState } from "../cluster/state.js";
+import { readState, refuseOtherEngine, removeState } from "../cluster/state.js";
 
 export interface DeleteResult {
   nodes: string[];
@@ -14,6 +14,7 @@ export interface DeleteResult {
  */
 export async function deleteCluster(driver: NodeDriver, name: string, kubeconfigFallback: string | null): Promise<DeleteResult> {
   const state = await readState(name).catch(() => undefined);
+  refuseOtherEngine(state, driver);
   const nodes = await driver.listNodes(name);
   await Promise.all(nodes.map((n) => driver.removeNode(n.name)));
   for (const n of state?.nodes ?? []) await driver.removeNode(n.name);

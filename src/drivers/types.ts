@@ -168,7 +168,8 @@ export interface ServiceStore {
 }
 
 export interface NodeDriver {
-  readonly name: string;
+  /** The engine whose socket this driver talks to, as `--driver` names it; a cluster is recorded with it. */
+  readonly name: EngineHost["engine"];
   readonly images: ImageStore;
   readonly services: ServiceStore;
   /** Fails with a clear error, before anything is created, when the engine cannot be used. */

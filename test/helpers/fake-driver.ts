@@ -56,7 +56,8 @@ interface FakeNode {
  * a second ensureNetwork returns the first network, a stopped node has no address), it behaves alike.
  */
 export class FakeDriver implements NodeDriver {
-  readonly name = "fake";
+  /** Which engine it stands for; tests of clusters made in another set it. */
+  name: NodeDriver["name"] = "docker";
   readonly images = new FakeImages();
   readonly services = new FakeServices();
   /** Every command run in a node, in order. */

@@ -12,6 +12,7 @@ import { resolveConfig, type ConfigFlags } from "../../src/config/index.js";
 import { imageRefs } from "../../src/versions/versions.js";
 import { addNode } from "../../src/ops/node.js";
 import { startCluster } from "../../src/ops/start.js";
+import { deleteCluster } from "../../src/day2/delete.js";
 import type { Interrupt } from "../../src/ops/interrupt.js";
 import { FakeDriver, type ExecCall } from "../helpers/fake-driver.js";
 
@@ -180,6 +181,17 @@ describe("start against the in-memory driver", () => {
     expect(driver.network("demo")).toBeUndefined();
     expect(await readState("demo")).toBeUndefined();
     expect(u.warnings.join("\n")).toMatch(/removing the half-made cluster "demo"/);
+  });
+
+  it("records the engine; start and delete through another engine are refused, and change nothing", async () => {
+    driver.name = "podman";
+    await start({});
+    expect((await readState("demo"))!.driver).toBe("podman");
+    driver.name = "docker";
+    await expect(start({})).rejects.toThrow('cluster "demo" runs in podman, not in docker');
+    await expect(deleteCluster(driver, "demo", null)).rejects.toThrow('cluster "demo" runs in podman, not in docker');
+    expect((await readState("demo"))!.phase).toBe("ready");
+    expect((await driver.listNodes("demo")).map((n) => n.state)).toEqual(["running"]);
   });
 
   it("three control planes get a load balancer that publishes the API, and every control plane runs etcd", async () => {

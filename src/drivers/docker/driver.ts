@@ -44,7 +44,7 @@ const STOP_TIMEOUT = 10;
 
 /** Nodes as containers of a Docker-API engine (Docker, or Podman's compatible socket). */
 export class DockerDriver implements NodeDriver {
-  readonly name = "docker";
+  readonly name: NodeDriver["name"];
   readonly docker: Docker;
   readonly images: ImageStore;
   readonly services: ServiceStore;
@@ -58,6 +58,7 @@ export class DockerDriver implements NodeDriver {
 
   constructor(opts: DockerDriverOptions = {}) {
     this.endpoint = opts.endpoint ?? endpointOf("docker");
+    this.name = this.endpoint.kind;
     this.docker = opts.docker ?? connectEngine(this.endpoint);
     this.log = opts.log ?? (() => undefined);
     this.entrypoint = opts.entrypoint;
