@@ -56,12 +56,34 @@ export async function pruneArtifacts(cache: ArtifactCache, images: ImageStore, o
     }
   }
   await cache.removeStaleTemp(opts.all ? 0 : undefined);
+  removed.push(...(await buildLeftovers(images, opts.all ? 0 : LEFTOVER_AGE_MS).catch(() => [])));
   if (opts.all) {
     for (const img of await listImageArtifacts(images).catch(() => [])) {
       if (img.source !== "source") continue;
       await images.remove(img.ref).catch(() => undefined);
       removed.push({ name: img.ref, version: img.version, source: "image", bytes: img.bytes });
     }
+  }
+  return removed;
+}
+
+/** A build takes minutes: what one left this long ago belongs to no live build. */
+const LEFTOVER_AGE_MS = 3600_000;
+
+/**
+ * What killed node image builds left in the engine: the preload step's stopped container, and the
+ * stage image it ran from (one a running build still uses cannot be removed, and stays).
+ */
+async function buildLeftovers(images: ImageStore, olderThanMs: number): Promise<Removed[]> {
+  const steps = await images.removeStoppedRuns(olderThanMs);
+  const removed: Removed[] = steps.map((name) => ({ name, version: "", source: "stopped build step", bytes: 0 }));
+  const stages = await images.list({ reference: `${NODE_IMAGE_REPO}-stage` });
+  for (const img of stages.filter((i) => i.createdMs < Date.now() - olderThanMs)) {
+    const ok = await images.remove(img.id).then(
+      () => true,
+      () => false,
+    );
+    if (ok) removed.push({ name: img.tags[0] ?? img.id, version: "", source: "stage image of a killed build", bytes: img.size });
   }
   return removed;
 }

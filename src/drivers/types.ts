@@ -74,6 +74,8 @@ export interface ImageInfo {
 /** An image of a listing: one entry per image, with every tag it has. */
 export interface ImageSummary extends ImageInfo {
   tags: string[];
+  /** When the engine made it, in ms since the epoch. */
+  createdMs: number;
 }
 
 /** What a run in a throwaway container ended with (see ImageStore.commitRun). */
@@ -122,6 +124,11 @@ export interface ImageStore {
    * when it exits 0 commits that container as `tag` with Dockerfile instructions `changes`.
    */
   commitRun(image: string, cmd: string[], opts: { mounts: Mount[]; tag: string; changes: string[] }): Promise<RunResult>;
+  /**
+   * Removes the stopped containers of commitRuns made over `olderThanMs` ago: a killed build's (a live
+   * one removes its own at once); their names.
+   */
+  removeStoppedRuns(olderThanMs: number): Promise<string[]>;
 }
 
 /** The engine behind a driver, as far as whether nodes can run on it depends on it. */

@@ -61,7 +61,7 @@ export class FakeImages implements ImageStore {
     const byId = new Map<string, ImageSummary>();
     for (const [tag, image] of this.byTag) {
       if (opts.reference && !tag.startsWith(`${opts.reference}:`)) continue;
-      const entry = byId.get(image.id) ?? { id: image.id, labels: { ...image.labels }, size: image.size, tags: [] };
+      const entry = byId.get(image.id) ?? { id: image.id, labels: { ...image.labels }, size: image.size, tags: [], createdMs: 0 };
       entry.tags.push(tag);
       byId.set(image.id, entry);
     }
@@ -120,6 +120,10 @@ export class FakeImages implements ImageStore {
     if (tags.some((t) => this.inUse(t))) throw new Error(`conflict: unable to remove ${ref}: image is being used by a container`);
     this.calls.push({ op: "remove", ref });
     for (const t of tags) this.byTag.delete(t);
+  }
+
+  async removeStoppedRuns(): Promise<string[]> {
+    return [];
   }
 
   async commitRun(image: string, cmd: string[], opts: { mounts: Mount[]; tag: string; changes: string[] }): Promise<RunResult> {

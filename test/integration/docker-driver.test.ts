@@ -498,6 +498,35 @@ describe("DockerDriver's images", () => {
     expect(listed).toContain(made);
     expect(listed).not.toContain(`${made}-failed`);
   });
+
+  it("removes the stopped step containers killed builds left once they are old enough, never a running one", async () => {
+    const labels = { "dev.kubeyard.build": `kubeyard-test/leftover:${run}` };
+    const stopped = await docker.createContainer({
+      name: `${run}-step-stopped`,
+      Image: image,
+      Entrypoint: [BUSYBOX, "true"],
+      Labels: labels,
+    });
+    const running = await docker.createContainer({
+      name: `${run}-step-running`,
+      Image: image,
+      Entrypoint: [BUSYBOX, "sleep", "300"],
+      Labels: labels,
+    });
+    await running.start();
+    try {
+      expect(await driver.images.removeStoppedRuns(3600_000)).not.toContain(`${run}-step-stopped`);
+      expect(await stopped.inspect()).toBeDefined();
+      const removed = await driver.images.removeStoppedRuns(0);
+      expect(removed).toContain(`${run}-step-stopped`);
+      expect(removed).not.toContain(`${run}-step-running`);
+      await expect(stopped.inspect()).rejects.toThrow();
+      expect((await running.inspect()).State.Running).toBe(true);
+    } finally {
+      await running.remove({ force: true });
+      await stopped.remove({ force: true }).catch(() => undefined);
+    }
+  });
 });
 
 describe("DockerDriver without an engine", () => {

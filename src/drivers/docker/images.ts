@@ -29,7 +29,7 @@ export class DockerImages implements ImageStore {
 
   async list(opts: { reference?: string } = {}): Promise<ImageSummary[]> {
     const found = await this.docker.listImages(opts.reference ? { filters: JSON.stringify({ reference: [opts.reference] }) } : {});
-    return found.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, size: i.Size }));
+    return found.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, size: i.Size, createdMs: i.Created * 1000 }));
   }
 
   async build(contextDir: string, tag: string, opts: BuildOptions = {}): Promise<void> {
@@ -90,6 +90,16 @@ export class DockerImages implements ImageStore {
     await this.docker.getImage(ref).remove();
   }
 
+  async removeStoppedRuns(olderThanMs: number): Promise<string[]> {
+    const listed = await this.docker.listContainers({
+      all: true,
+      filters: { label: [LABEL_BUILD_RUN], status: ["created", "exited", "dead"] },
+    });
+    const stopped = listed.filter((c) => c.Created * 1000 < Date.now() - olderThanMs);
+    await Promise.all(stopped.map((c) => this.docker.getContainer(c.Id).remove({ force: true })));
+    return stopped.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ""));
+  }
+
   async commitRun(image: string, cmd: string[], opts: { mounts: Mount[]; tag: string; changes: string[] }): Promise<RunResult> {
     const host = await this.nodePrivileges(image);
     const binds = opts.mounts.map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ":ro" : ""}`);
@@ -97,7 +107,7 @@ export class DockerImages implements ImageStore {
       Image: image,
       Entrypoint: cmd,
       Cmd: [],
-      Labels: { "dev.kubeyard.build": opts.tag },
+      Labels: { [LABEL_BUILD_RUN]: opts.tag },
       HostConfig: { ...host, Binds: [...(host.Binds ?? []), ...binds] },
     });
     try {
@@ -116,6 +126,9 @@ export class DockerImages implements ImageStore {
     }
   }
 }
+
+/** Marks a commitRun's container; its value is the tag the run makes. */
+const LABEL_BUILD_RUN = "dev.kubeyard.build";
 
 /** "repo:tag" into its parts; the last colon is the tag's, so a registry's port stays with the repository. */
 function splitTag(ref: string): [string, string] {
