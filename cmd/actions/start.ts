@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { ConfigFlags } from "../../src/config/index.js";
-import { clusterStatus } from "../../src/day2/status.js";
 import { kubeconfigPath, readKubeconfig } from "../../src/kubeconfig/index.js";
 import { clusterDeps } from "../../src/ops/deps.js";
 import { watchInterrupt } from "../../src/ops/interrupt.js";
@@ -45,6 +44,8 @@ export default async function start(program: Command, opts: Record<string, strin
     });
     if (result.kind === "running") {
       process.stdout.write(`cluster "${config.name}" is already running; nothing changed\n`);
+      // Loaded here only: it brings the Kubernetes client, which a start loads once the API is up.
+      const { clusterStatus } = await import("../../src/day2/status.js");
       printStatus(await clusterStatus(driver, config.name));
       return;
     }

@@ -1,5 +1,6 @@
 import path from "node:path";
-import { applyOrder, describeRef, refOf, type KubeObject } from "../kube/index.js";
+import { applyOrder } from "../kube/apply-order.js";
+import { describeRef, refOf, type KubeObject } from "../kube/types.js";
 import type { Addon } from "./catalog.js";
 import type { AddonContext } from "./context.js";
 import { addonLabels } from "./labels.js";

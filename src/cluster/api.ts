@@ -1,8 +1,10 @@
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { kubeClient } from "../kube/client.js";
-import { serverSideApply, type KubeObject } from "../kube/index.js";
+import { serverSideApply, waitForPodsReady, type KubeObject } from "../kube/index.js";
+import { KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, type ManifestObject } from "../components/index.js";
 import { waitForApiReady, waitForNodeReady } from "../kube/wait.js";
 import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
+import { hostServerURL } from "./addresses.js";
 import { pkiDir, requireReadyState, type ClusterState } from "./state.js";
 import type { PlacedNode } from "./topology.js";
 
@@ -14,12 +16,6 @@ export function adminClient(state: ClusterState, pki: PkiBundle): KubeConfig {
     certPem: pki[pkiPaths.admin.cert]!,
     keyPem: pki[pkiPaths.admin.key]!,
   });
-}
-
-export function hostServerURL(state: ClusterState): string {
-  const host = state.config.networking.apiServerAddress;
-  const h = host.includes(":") ? `[${host}]` : host;
-  return `https://${h}:${state.apiServerPort}`;
 }
 
 /**
@@ -89,4 +85,14 @@ export async function createNodeObjects(kc: KubeConfig, placed: PlacedNode[]): P
 export async function profileClient(profile: string): Promise<KubeConfig> {
   const state = await requireReadyState(profile);
   return adminClient(state, await loadPki(pkiDir(profile)));
+}
+
+/**
+ * Applies kube-proxy's objects, then waits until a pod of it is ready on each of the cluster's
+ * `nodes`: watching the pods themselves sees them ready before the DaemonSet controller has
+ * counted them in its status, and what waits on this (the addons) waits that much less.
+ */
+export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void> {
+  await serverSideApply(kc, objects, { signal });
+  await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal });
 }

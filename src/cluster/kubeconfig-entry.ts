@@ -1,6 +1,6 @@
 import { renderKubeconfig, upsertContext } from "../kubeconfig/index.js";
 import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
-import { hostServerURL } from "./api.js";
+import { hostServerURL } from "./addresses.js";
 import { pkiDir, type ClusterState } from "./state.js";
 
 /** Adds the cluster's context (named after the profile) to the user's kubeconfig and makes it current. */

@@ -3,10 +3,9 @@ import type { ClusterConfig } from "../config/index.js";
 import { waitForDeploymentAvailable } from "../kube/wait.js";
 import type { PkiBundle } from "../pki/index.js";
 import { addonContext, enableAddons } from "../addons/enable-defaults.js";
-import { adminClient, createNodeObjects, waitApiServer, waitNodesReady } from "../cluster/api.js";
+import { adminClient, createNodeObjects, startKubeProxy, waitApiServer, waitNodesReady } from "../cluster/api.js";
 import type { ClusterState } from "../cluster/state.js";
 import type { PlacedNode } from "../cluster/topology.js";
-import { startKubeProxy } from "../cluster/kube-proxy.js";
 import type { ManifestObject } from "../components/index.js";
 
 /** What cluster operations ask of the Kubernetes API, as kubernetes-admin from the host. */

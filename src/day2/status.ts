@@ -3,7 +3,8 @@ import type { AddonPorts } from "../config/addon-ports.js";
 import type { NodeDriver, NodeState } from "../drivers/types.js";
 import { objectApi } from "../kube/object-api.js";
 import { loadPki } from "../pki/index.js";
-import { adminClient, hostServerURL } from "../cluster/api.js";
+import { adminClient } from "../cluster/api.js";
+import { hostServerURL } from "../cluster/addresses.js";
 import { pkiDir, readState } from "../cluster/state.js";
 
 export type Health = "ok" | "failing" | "stopped" | "paused" | "n/a";

@@ -1,5 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { applyRank } from "./apply.js";
+import { applyRank } from "./apply-order.js";
 import { deleteObject, listObjects, objectApi } from "./object-api.js";
 import { describeRef, refOf, type KindRef, type ObjectRef } from "./types.js";
 import { waitForDeleted, type WaitOptions } from "./wait.js";

@@ -3,7 +3,8 @@
 export { kubeClient, kubeClientFromKubeconfigFile, type ClientCredentials } from "./client.js";
 export { describeRef, refOf, type KindRef, type KubeObject, type ObjectMeta, type ObjectRef } from "./types.js";
 export { KubeApiError, getObject, listObjects, isNotFound, mergePatchStatus, type ListQuery, type ObjectList } from "./object-api.js";
-export { serverSideApply, applyOrder, applyRank, isCrd, isNamespace, type ApplyOptions } from "./apply.js";
+export { serverSideApply, type ApplyOptions } from "./apply.js";
+export { applyOrder, applyRank, isCrd, isNamespace } from "./apply-order.js";
 export { deleteByLabel } from "./delete.js";
 export {
   waitForApiReady,

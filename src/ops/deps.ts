@@ -1,7 +1,7 @@
 import type { ClusterConfig } from "../config/index.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
 import type { ClusterDeps } from "../create/context.js";
-import { connectClusterApi } from "../create/cluster-api.js";
+import type { ClusterApi } from "../create/cluster-api.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 
@@ -17,7 +17,7 @@ export interface SupplyOptions {
 export function clusterDeps(driver: NodeDriver, opts: SupplyOptions): ClusterDeps {
   return {
     driver,
-    connectApi: connectClusterApi,
+    connectApi: lazyClusterApi,
     kubeconfigPath: opts.kubeconfigPath,
     signal: opts.signal,
     log: opts.log,
@@ -56,5 +56,25 @@ export function clusterDeps(driver: NodeDriver, opts: SupplyOptions): ClusterDep
       const { prepareNodesForEnabledAddons } = await import("../addons/manager.js");
       await prepareNodesForEnabledAddons(profile, { driver, source: opts.source, onStep: progress });
     },
+  };
+}
+
+/**
+ * connectClusterApi, loaded at the first call: the Kubernetes client is the largest module kubeyard
+ * loads (most of a second of CPU), and a start first needs it once its API server is coming up, while
+ * the wait hides the load, instead of before its first container.
+ */
+function lazyClusterApi(...args: Parameters<ClusterDeps["connectApi"]>): ClusterApi {
+  let api: Promise<ClusterApi> | undefined;
+  const connected = () => (api ??= import("../create/cluster-api.js").then((m) => m.connectClusterApi(...args)));
+  const call = <K extends keyof ClusterApi>(name: K): ClusterApi[K] =>
+    ((...a: unknown[]) => connected().then((c) => (c[name] as (...b: unknown[]) => Promise<unknown>)(...a))) as ClusterApi[K];
+  return {
+    waitApiServer: call("waitApiServer"),
+    createNodeObjects: call("createNodeObjects"),
+    waitNodesReady: call("waitNodesReady"),
+    enableAddons: call("enableAddons"),
+    waitDeploymentAvailable: call("waitDeploymentAvailable"),
+    startKubeProxy: call("startKubeProxy"),
   };
 }

@@ -1,4 +1,4 @@
-import { listAddons } from "../addons/index.js";
+import { listAddons } from "../addons/catalog.js";
 import { hostRefusal, runHostChecks } from "../cluster/host-checks.js";
 import { resolveConfig, type ClusterConfig, type ConfigFlags } from "../config/index.js";
 import { describePlan, type Plan, type StepRunner } from "../create/action.js";
