@@ -174,12 +174,12 @@ const ARTIFACTS = {
       builds: [{ packages: ["./cmd/registry"], ldflags: [`-X github.com/distribution/distribution/v3/version.version=v${ver}`] }],
     }),
   },
-  agnhost: {
+  // Cached apart from "agnhost", the name under which kubeyard once cached a build of netexec alone.
+  "agnhost-all": {
     version: () => AGNHOST_VERSION,
     // The test image lives inside k8s.io/kubernetes: agnhost 2.66.1 is test/images/agnhost/VERSION
-    // of v1.37.1, whatever the cluster's own version. Every command of upstream's main, as its
-    // Makefile stamps it; nothing else of Kubernetes is linked, so after a Kubernetes build (whose
-    // dependencies it shares) it compiles in a few minutes.
+    // of v1.37.1, whatever the cluster's own version. Every command of upstream's main, stamped as
+    // its Makefile stamps it.
     recipe: (ver) => ({
       kind: "wrapper",
       module: "k8s.io/kubernetes",
