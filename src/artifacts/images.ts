@@ -33,8 +33,8 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   kubeRouter: "kube-router",
   agnhostPrev: "agnhost-all",
   e2eBusybox: undefined,
-  nginx: undefined,
-  nginxNew: undefined,
+  e2eNginx: undefined,
+  e2eNginxNew: undefined,
   kitten: "kitten-files",
   nautilus: "nautilus-files",
   nonroot: undefined,
@@ -47,11 +47,14 @@ const PACKAGED_IMAGE: Partial<Record<ImageName, (v: ComponentVersions) => { orig
   busybox: (v) => ({ origin: "debian:bookworm busybox-static", version: v.busybox }),
   kubeWebView: () => ({ origin: `pypi:kube-web-view==${KUBE_WEB_VIEW_VERSION}`, version: KUBE_WEB_VIEW_VERSION }),
   e2eBusybox: (v) => ({ origin: "debian:bookworm busybox-static bash-static", version: tagOf(imageRefs(v).e2eBusybox) }),
-  nginx: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).nginx) }),
-  nginxNew: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).nginxNew) }),
+  e2eNginx: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).e2eNginx) }),
+  e2eNginxNew: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).e2eNginxNew) }),
   nonroot: (v) => ({ origin: "debian:bookworm", version: tagOf(imageRefs(v).nonroot) }),
   glibcDnsTesting: (v) => ({ origin: "debian:bookworm dnsutils", version: tagOf(imageRefs(v).glibcDnsTesting) }),
 };
+
+/** Files from upstream an image holds besides its binary (agnhost's porter serves TLS with upstream's test certificate). */
+const IMAGE_DATA: Partial<Record<ImageName, ArtifactName[]>> = { agnhost: ["agnhost-porter-files"], agnhostPrev: ["agnhost-porter-files"] };
 
 /** Images built on another image of this table, as upstream builds them (kitten and nautilus are agnhost with a picture). */
 const IMAGE_PARENT: Partial<Record<ImageName, ImageName>> = { kitten: "agnhost", nautilus: "agnhost" };
@@ -88,8 +91,8 @@ const IMAGE_DIR: Record<ImageName, string> = {
   kubeRouter: "kube-router",
   agnhostPrev: "agnhost",
   e2eBusybox: "e2e-busybox",
-  nginx: "nginx",
-  nginxNew: "nginx",
+  e2eNginx: "nginx",
+  e2eNginxNew: "nginx",
   kitten: "kitten",
   nautilus: "nautilus",
   nonroot: "nonroot",
@@ -156,6 +159,12 @@ async function buildFromSource(
       const r = recipeFor(binary, v);
       origin = `${r.module}@${r.version}`;
       version = artifactVersion(binary, v);
+    }
+    for (const data of IMAGE_DATA[name] ?? []) {
+      const art = await binaryArtifact(data, v, opts);
+      for (const f of art.files.filter((f) => f !== "kubeyard-artifact.json")) {
+        await fs.copyFile(path.join(art.dir, f), path.join(context, f));
+      }
     }
     if (name === "kubeWebView") await fs.writeFile(path.join(context, "host-ca.crt"), await hostCaBundle());
     const parent = IMAGE_PARENT[name];

@@ -188,7 +188,18 @@ const ARTIFACTS = {
       builds: [{ packages: ["k8s.io/kubernetes/test/images/agnhost"], ldflags: [`-X main.Version=${ver}`] }],
     }),
   },
-  // The pictures kitten and nautilus add to agnhost, from the release whose e2e suite names them.
+  // The test certificate agnhost's porter serves TLS with, and the pictures kitten and nautilus add to agnhost,
+  // from the release whose e2e suite names them.
+  "agnhost-porter-files": {
+    version: () => "1.37.1",
+    recipe: (ver) => ({
+      kind: "files",
+      module: "k8s.io/kubernetes",
+      version: `v${ver}`,
+      dir: "test/images/agnhost/porter",
+      match: /^localhost\.(crt|key)$/,
+    }),
+  },
   "kitten-files": {
     version: () => "1.37.1",
     recipe: (ver) => ({ kind: "files", module: "k8s.io/kubernetes", version: `v${ver}`, dir: "test/images/kitten/html", match: /./ }),
