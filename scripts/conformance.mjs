@@ -200,11 +200,16 @@ async function deleteCluster() {
   clusterUp = false;
   await kubeyard(["delete"], path.join(runDir, "cluster.log")).catch((err) => say(`cluster deletion failed: ${err.message}`));
 }
-process.on("SIGINT", async () => {
-  say("interrupted: deleting the cluster");
-  await deleteCluster();
-  process.exit(130);
-});
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+]) {
+  process.on(signal, async () => {
+    say(`${signal}: deleting the cluster`);
+    await deleteCluster();
+    process.exit(code);
+  });
+}
 
 try {
   const tools = await ensureTools();
