@@ -38,6 +38,7 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   kitten: "kitten-files",
   nautilus: "nautilus-files",
   nonroot: undefined,
+  nonewprivs: "nonewprivs",
   glibcDnsTesting: undefined,
   sampleApiserver: "sample-apiserver",
 };
@@ -96,6 +97,7 @@ const IMAGE_DIR: Record<ImageName, string> = {
   kitten: "kitten",
   nautilus: "nautilus",
   nonroot: "nonroot",
+  nonewprivs: "nonewprivs",
   glibcDnsTesting: "glibc-dns-testing",
   sampleApiserver: "sample-apiserver",
 };

@@ -208,6 +208,17 @@ const ARTIFACTS = {
     version: () => "1.37.1",
     recipe: (ver) => ({ kind: "files", module: "k8s.io/kubernetes", version: `v${ver}`, dir: "test/images/nautilus/html", match: /./ }),
   },
+  // The setuid program of the nonewprivs test image, from the release whose e2e suite names it.
+  nonewprivs: {
+    version: () => "1.37.1",
+    recipe: (ver) => ({
+      kind: "wrapper",
+      module: "k8s.io/kubernetes",
+      version: `v${ver}`,
+      stagingVersion: `v0.${ver.split(".").slice(1).join(".")}`,
+      builds: [{ packages: ["k8s.io/kubernetes/test/images/nonewprivs"], ldflags: [] }],
+    }),
+  },
   "sample-apiserver": {
     version: () => SAMPLE_APISERVER_VERSION,
     recipe: (ver) => ({

@@ -113,6 +113,7 @@ export function imageRefs(v: ComponentVersions) {
     kitten: `${E2E}/kitten:1.8`,
     nautilus: `${E2E}/nautilus:1.8`,
     nonroot: `${E2E}/nonroot:1.5`,
+    nonewprivs: `${E2E}/nonewprivs:1.4`,
     glibcDnsTesting: `${E2E}/glibc-dns-testing:2.1.1`,
     sampleApiserver: `${E2E}/sample-apiserver:1.29.2`,
   } as const;
@@ -146,6 +147,7 @@ export const TEST_IMAGES: readonly ImageName[] = [
   "kitten",
   "nautilus",
   "nonroot",
+  "nonewprivs",
   "glibcDnsTesting",
   "sampleApiserver",
 ];
