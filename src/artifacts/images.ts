@@ -11,6 +11,8 @@ import { imageRefs, KUBE_WEB_VIEW_VERSION, type ComponentVersions, type ImageNam
 /** Labels every image kubeyard builds carries, so `artifacts list` can tell them from pulled ones. */
 export const LABEL_BUILT_FROM = "dev.kubeyard.built-from";
 export const LABEL_ORIGIN = "dev.kubeyard.origin";
+/** The reference an image was built for: two tags built from one context (agnhost 2.66.1 and 2.55) stay two images. */
+export const LABEL_REF = "dev.kubeyard.ref";
 
 /** Which binary artifact each image wraps (busybox and kube-web-view come from Debian and PyPI instead). */
 const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
@@ -26,16 +28,37 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
   metricsServer: "metrics-server",
   traefik: "traefik",
   registry: "registry",
-  agnhost: "agnhost",
+  agnhost: "agnhost-all",
   kubeWebView: undefined,
   kubeRouter: "kube-router",
+  agnhostPrev: "agnhost-all",
+  e2eBusybox: undefined,
+  e2eNginx: undefined,
+  e2eNginxNew: undefined,
+  kitten: "kitten-files",
+  nautilus: "nautilus-files",
+  nonroot: undefined,
+  nonewprivs: "nonewprivs",
+  glibcDnsTesting: undefined,
+  sampleApiserver: "sample-apiserver",
 };
 
 /** Where the images that wrap no Go binary come from, for their origin label and build log. */
 const PACKAGED_IMAGE: Partial<Record<ImageName, (v: ComponentVersions) => { origin: string; version: string }>> = {
   busybox: (v) => ({ origin: "debian:bookworm busybox-static", version: v.busybox }),
   kubeWebView: () => ({ origin: `pypi:kube-web-view==${KUBE_WEB_VIEW_VERSION}`, version: KUBE_WEB_VIEW_VERSION }),
+  e2eBusybox: (v) => ({ origin: "debian:bookworm busybox-static bash-static", version: tagOf(imageRefs(v).e2eBusybox) }),
+  e2eNginx: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).e2eNginx) }),
+  e2eNginxNew: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).e2eNginxNew) }),
+  nonroot: (v) => ({ origin: "debian:bookworm", version: tagOf(imageRefs(v).nonroot) }),
+  glibcDnsTesting: (v) => ({ origin: "debian:bookworm dnsutils", version: tagOf(imageRefs(v).glibcDnsTesting) }),
 };
+
+/** Files from upstream an image holds besides its binary (agnhost's porter serves TLS with upstream's test certificate). */
+const IMAGE_DATA: Partial<Record<ImageName, ArtifactName[]>> = { agnhost: ["agnhost-porter-files"], agnhostPrev: ["agnhost-porter-files"] };
+
+/** Images built on another image of this table, as upstream builds them (kitten and nautilus are agnhost with a picture). */
+const IMAGE_PARENT: Partial<Record<ImageName, ImageName>> = { kitten: "agnhost", nautilus: "agnhost" };
 
 /**
  * The files an image takes from an artifact that holds more than it needs (the Kubernetes build has
@@ -67,7 +90,21 @@ const IMAGE_DIR: Record<ImageName, string> = {
   agnhost: "agnhost",
   kubeWebView: "kube-web-view",
   kubeRouter: "kube-router",
+  agnhostPrev: "agnhost",
+  e2eBusybox: "e2e-busybox",
+  e2eNginx: "nginx",
+  e2eNginxNew: "nginx",
+  kitten: "kitten",
+  nautilus: "nautilus",
+  nonroot: "nonroot",
+  nonewprivs: "nonewprivs",
+  glibcDnsTesting: "glibc-dns-testing",
+  sampleApiserver: "sample-apiserver",
 };
+
+function tagOf(ref: string): string {
+  return ref.slice(ref.lastIndexOf(":") + 1);
+}
 
 export type ImageSource = "pull" | "source";
 
@@ -93,7 +130,7 @@ export async function ensureImage(
   for (const source of sources) {
     try {
       if (source === "pull") await images.pull(ref);
-      else await buildFromSource(images, name, ref, v, opts);
+      else await buildFromSource(images, name, ref, v, { ...opts, sources });
       return ref;
     } catch (err) {
       lastErr = err;
@@ -107,7 +144,7 @@ async function buildFromSource(
   name: ImageName,
   ref: string,
   v: ComponentVersions,
-  opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string> },
+  opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
 ): Promise<void> {
   const binary = IMAGE_BINARY[name];
   const context = await opts.cache.tempDir();
@@ -125,12 +162,19 @@ async function buildFromSource(
       origin = `${r.module}@${r.version}`;
       version = artifactVersion(binary, v);
     }
+    for (const data of IMAGE_DATA[name] ?? []) {
+      const art = await binaryArtifact(data, v, opts);
+      for (const f of art.files.filter((f) => f !== "kubeyard-artifact.json")) {
+        await fs.copyFile(path.join(art.dir, f), path.join(context, f));
+      }
+    }
     if (name === "kubeWebView") await fs.writeFile(path.join(context, "host-ca.crt"), await hostCaBundle());
-    const base = await opts.baseImage();
+    const parent = IMAGE_PARENT[name];
+    const base = parent ? await ensureImage(images, parent, v, opts) : await opts.baseImage();
     await patchBaseArg(path.join(context, "Dockerfile"), base);
     opts.onStep?.(`image ${ref}`);
     await images.build(context, ref, {
-      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin },
+      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin, [LABEL_REF]: ref },
       // An image taking part of a larger artifact logs under its own name, not over that artifact's build log.
       log: opts.cache.logPath(binary && !IMAGE_FILES[name] ? binary : IMAGE_DIR[name], version, "source"),
     });

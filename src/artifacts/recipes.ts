@@ -1,6 +1,6 @@
 import type { Recipe } from "./recipe-kinds.js";
 import { CNI_PLUGINS, KUBERNETES_BINARIES } from "./release.js";
-import { AGNHOST_VERSION, type ComponentVersions } from "../versions/versions.js";
+import { AGNHOST_VERSION, SAMPLE_APISERVER_VERSION, type ComponentVersions } from "../versions/versions.js";
 
 /** Everything kubeyard knows of one artifact: which version a cluster gets, and how it is built from source. */
 interface ArtifactEntry {
@@ -174,19 +174,58 @@ const ARTIFACTS = {
       builds: [{ packages: ["./cmd/registry"], ldflags: [`-X github.com/distribution/distribution/v3/version.version=v${ver}`] }],
     }),
   },
-  agnhost: {
+  // Cached apart from "agnhost", the name under which kubeyard once cached a build of netexec alone.
+  "agnhost-all": {
     version: () => AGNHOST_VERSION,
     // The test image lives inside k8s.io/kubernetes: agnhost 2.66.1 is test/images/agnhost/VERSION
-    // of v1.37.1, whatever the cluster's own version. Its main holds the netexec server only (HTTP
-    // with keep-alive, and UDP, answering with the pod's name): the other agnhost commands pull in
-    // much of Kubernetes and no test here uses them.
-    recipe: () => ({
+    // of v1.37.1, whatever the cluster's own version. Every command of upstream's main, stamped as
+    // its Makefile stamps it.
+    recipe: (ver) => ({
       kind: "wrapper",
       module: "k8s.io/kubernetes",
       version: "v1.37.1",
       stagingVersion: "v0.37.1",
-      mains: { agnhost: "agnhost/main.go" },
-      builds: [{ packages: ["./agnhost"], ldflags: [] }],
+      builds: [{ packages: ["k8s.io/kubernetes/test/images/agnhost"], ldflags: [`-X main.Version=${ver}`] }],
+    }),
+  },
+  // The test certificate agnhost's porter serves TLS with, and the pictures kitten and nautilus add to agnhost,
+  // from the release whose e2e suite names them.
+  "agnhost-porter-files": {
+    version: () => "1.37.1",
+    recipe: (ver) => ({
+      kind: "files",
+      module: "k8s.io/kubernetes",
+      version: `v${ver}`,
+      dir: "test/images/agnhost/porter",
+      match: /^localhost\.(crt|key)$/,
+    }),
+  },
+  "kitten-files": {
+    version: () => "1.37.1",
+    recipe: (ver) => ({ kind: "files", module: "k8s.io/kubernetes", version: `v${ver}`, dir: "test/images/kitten/html", match: /./ }),
+  },
+  "nautilus-files": {
+    version: () => "1.37.1",
+    recipe: (ver) => ({ kind: "files", module: "k8s.io/kubernetes", version: `v${ver}`, dir: "test/images/nautilus/html", match: /./ }),
+  },
+  // The setuid program of the nonewprivs test image, from the release whose e2e suite names it.
+  nonewprivs: {
+    version: () => "1.37.1",
+    recipe: (ver) => ({
+      kind: "wrapper",
+      module: "k8s.io/kubernetes",
+      version: `v${ver}`,
+      stagingVersion: `v0.${ver.split(".").slice(1).join(".")}`,
+      builds: [{ packages: ["k8s.io/kubernetes/test/images/nonewprivs"], ldflags: [] }],
+    }),
+  },
+  "sample-apiserver": {
+    version: () => SAMPLE_APISERVER_VERSION,
+    recipe: (ver) => ({
+      kind: "module",
+      module: "k8s.io/sample-apiserver",
+      version: `v${ver}`,
+      builds: [{ packages: ["."], ldflags: [] }],
     }),
   },
   "gateway-api-crds": {

@@ -1,8 +1,9 @@
 import { rm } from "node:fs/promises";
 import type { ImageStore } from "../drivers/types.js";
+import { UserError } from "../util/errors.js";
 import { baseImageOnce } from "./base-image.js";
 import { ArtifactCache } from "./cache.js";
-import { ensureImage, imageSources } from "./images.js";
+import { ensureImage, imageSources, LABEL_BUILT_FROM, LABEL_REF } from "./images.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, TEST_IMAGES, type ImageName } from "../versions/versions.js";
 
 /**
@@ -12,6 +13,8 @@ import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, TEST_IMAGES, type I
 export async function ensureTestImage(images: ImageStore, name: ImageName, onStep?: (s: string) => void): Promise<string> {
   if (!TEST_IMAGES.includes(name)) throw new Error(`${name} is not a test image (those are ${TEST_IMAGES.join(", ")})`);
   const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
+  const ref = imageRefs(v)[name];
+  await dropOutdatedBuild(images, ref);
   const cache = new ArtifactCache();
   const workDir = await cache.tempDir();
   try {
@@ -21,8 +24,25 @@ export async function ensureTestImage(images: ImageStore, name: ImageName, onSte
       baseImage: baseImageOnce(images, { log: cache.logPath("base", "bookworm", "source"), workDir }),
       onStep,
     });
-    return imageRefs(v)[name];
+    return ref;
   } finally {
     await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Untags `ref` when kubeyard built it before its images named what they were built for (LABEL_REF):
+ * such an agnhost holds only the netexec command, which the upstream e2e specs outgrow.
+ */
+async function dropOutdatedBuild(images: ImageStore, ref: string): Promise<void> {
+  const info = await images.inspect(ref);
+  if (!info || info.labels[LABEL_BUILT_FROM] !== "source" || info.labels[LABEL_REF] === ref) return;
+  try {
+    await images.remove(ref);
+  } catch (err) {
+    throw new UserError(
+      `${ref} is an older kubeyard build that must be rebuilt, and removing it failed: ${(err as Error).message}`,
+      `Remove the containers that use it (docker ps -a --filter ancestor=${ref}), then try again.`,
+    );
   }
 }

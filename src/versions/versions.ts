@@ -41,10 +41,18 @@ const shared = {
 } as const;
 
 /**
- * agnhost (its netexec server), the backend of tunnel tests and benchmarks: the same for every
- * cluster version, and outside ComponentVersions so that it is no input of the node image.
+ * agnhost, the backend of tunnel tests and benchmarks and the workhorse of the upstream e2e suite: the
+ * same for every cluster version, and outside ComponentVersions so that it is no input of the node image.
  */
 export const AGNHOST_VERSION = "2.66.1";
+
+/**
+ * k8s.io/sample-apiserver's tag that upstream's sample-apiserver:1.29.2 image was built from (its
+ * Makefile checks out the module's matching tag).
+ */
+export const SAMPLE_APISERVER_VERSION = "0.29.2";
+
+const E2E = "registry.k8s.io/e2e-test-images";
 
 export const SUPPORTED: readonly ComponentVersions[] = [
   { kubernetes: "1.37.1", released: "2026-09-23T17:06:22Z", etcd: "3.7.0", pause: "3.10.2", coredns: "1.14.6", ...shared },
@@ -93,9 +101,21 @@ export function imageRefs(v: ComponentVersions) {
     metricsServer: `registry.k8s.io/metrics-server/metrics-server:v${v.metricsServer}`,
     traefik: `docker.io/library/traefik:v${v.traefik}`,
     registry: `docker.io/library/registry:${v.registry}`,
-    agnhost: `registry.k8s.io/e2e-test-images/agnhost:${AGNHOST_VERSION}`,
     kubeWebView: `localhost/kubeyard/kube-web-view:${KUBE_WEB_VIEW_VERSION}`,
     kubeRouter: `docker.io/cloudnativelabs/kube-router:v${v.kubeRouter}`,
+    // The e2e test images of k8s.io/kubernetes v1.37.1 (test/utils/image/manifest.go) that its
+    // [Conformance] specs run, whatever the cluster's version.
+    agnhost: `${E2E}/agnhost:${AGNHOST_VERSION}`,
+    agnhostPrev: `${E2E}/agnhost:2.55`,
+    e2eBusybox: `${E2E}/busybox:1.37.0-2`,
+    e2eNginx: `${E2E}/nginx:1.27.0-2`,
+    e2eNginxNew: `${E2E}/nginx:1.28.0-2`,
+    kitten: `${E2E}/kitten:1.8`,
+    nautilus: `${E2E}/nautilus:1.8`,
+    nonroot: `${E2E}/nonroot:1.5`,
+    nonewprivs: `${E2E}/nonewprivs:1.4`,
+    glibcDnsTesting: `${E2E}/glibc-dns-testing:2.1.1`,
+    sampleApiserver: `${E2E}/sample-apiserver:1.29.2`,
   } as const;
 }
 
@@ -118,4 +138,16 @@ export const NODE_IMAGES: readonly ImageName[] = [
 export const ADDON_IMAGES: readonly ImageName[] = ["metricsServer", "traefik", "registry", "kubeWebView", "kubeRouter"];
 
 /** Images only tests and benchmarks use: built on demand, never preloaded. */
-export const TEST_IMAGES: readonly ImageName[] = ["agnhost"];
+export const TEST_IMAGES: readonly ImageName[] = [
+  "agnhost",
+  "agnhostPrev",
+  "e2eBusybox",
+  "e2eNginx",
+  "e2eNginxNew",
+  "kitten",
+  "nautilus",
+  "nonroot",
+  "nonewprivs",
+  "glibcDnsTesting",
+  "sampleApiserver",
+];
