@@ -2,10 +2,11 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
-import { importNodeImages } from "../node/images.js";
+import { importNodeImages, tagNodeImage } from "../node/images.js";
 import { withFileInNode } from "../node/spool.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "../cluster/running-nodes.js";
+import { archivedImages, missingNames, type ImageAlias } from "./archive-names.js";
 
 /** Where archives wait in a node until containerd has imported them: on its /var volume, not a tmpfs. */
 const NODE_SPOOL = "/var/lib/kubeyard/image-load";
@@ -38,7 +39,12 @@ export async function loadImages(driver: NodeDriver, cluster: string, req: LoadR
     );
   }
   const missing: string[] = [];
-  for (const ref of req.images) if (!(await driver.images.inspect(ref))) missing.push(ref);
+  const found: { ref: string; id: string }[] = [];
+  for (const ref of req.images) {
+    const info = await driver.images.inspect(ref);
+    if (info) found.push({ ref, id: info.id });
+    else missing.push(ref);
+  }
   if (missing.length) {
     throw new UserError(
       `image${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not in the host's container engine`,
@@ -51,27 +57,36 @@ export async function loadImages(driver: NodeDriver, cluster: string, req: LoadR
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kubeyard-images-"));
   try {
     const archives = req.archives.map((f) => path.resolve(f));
+    let aliases: ImageAlias[] = [];
     if (req.images.length) {
       const saved = path.join(dir, "images.tar");
       await driver.images.save(req.images, saved);
       archives.unshift(saved);
+      aliases = missingNames(found, await archivedImages(saved));
     }
     let bytes = 0;
     for (const a of archives) bytes += (await fs.stat(a)).size;
-    await Promise.all(nodes.map((n) => importInto(driver, n.name, archives)));
+    await Promise.all(nodes.map((n) => importInto(driver, n.name, archives, aliases)));
     return { nodes: nodes.map((n) => n.name), bytes };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Copies each archive into the node and imports it; the copy in the node is removed whatever happens. */
-async function importInto(driver: NodeDriver, node: string, archives: string[]): Promise<void> {
+/**
+ * Copies each archive into the node and imports it (the copy in the node is removed whatever happens),
+ * then gives the imported images the names the user asked for them by, where the archive named them otherwise.
+ */
+async function importInto(driver: NodeDriver, node: string, archives: string[], aliases: ImageAlias[]): Promise<void> {
   for (const archive of archives) {
     await withFileInNode(driver, node, archive, NODE_SPOOL, async (inNode) => {
       const r = await importNodeImages(driver, node, inNode);
       if (!r.ok) throw new UserError(`importing ${path.basename(archive)} into ${node} failed: ${r.output}`);
     });
+  }
+  for (const { source, target } of aliases) {
+    const r = await tagNodeImage(driver, node, source, target);
+    if (!r.ok) throw new UserError(`naming ${source} ${target} in ${node} failed: ${r.output}`);
   }
 }
 

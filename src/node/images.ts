@@ -35,6 +35,17 @@ export async function importNodeImages(driver: NodeDriver, node: string, archive
   return { ok: r.exitCode === 0, output: r.stderr.trim() || r.stdout.trim() };
 }
 
+/** Gives the image `source` of the node's containerd the further name `target` (replacing what `target` named). */
+export async function tagNodeImage(
+  driver: NodeDriver,
+  node: string,
+  source: string,
+  target: string,
+): Promise<{ ok: boolean; output: string }> {
+  const r = await driver.exec(node, [...CTR, "images", "tag", "--force", source, target]);
+  return { ok: r.exitCode === 0, output: r.stderr.trim() || r.stdout.trim() };
+}
+
 const CTR_LINE = /^(\S+)\s+(\S+)\s+(sha256:[0-9a-f]{64})\s+(.+?)\s+(\S+)\s+(\S+)\s*$/;
 
 /** Parses `ctr images ls` (REF TYPE DIGEST SIZE PLATFORMS LABELS). */

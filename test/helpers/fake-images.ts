@@ -31,6 +31,11 @@ export class FakeImages implements ImageStore {
   readonly unpullable = new Set<string>();
   /** Answers a commitRun (default: exit 0); the commit happens only on exit 0, as with the engine. */
   onCommitRun: (image: string, cmd: string[]) => RunResult = () => ({ exitCode: 0, output: "" });
+  /**
+   * The name an archive gives a ref: Docker writes the ref as asked; Podman writes the name it resolved a
+   * short name to (`localhost/myapp:dev` for an image it built as `myapp:dev`).
+   */
+  archiveName: (ref: string) => string = (ref) => ref;
   /** Asked before removing an image: a tag that nodes run from cannot be removed. */
   inUse: (ref: string) => boolean = () => false;
   private readonly byTag = new Map<string, FakeImage>();
@@ -89,12 +94,16 @@ export class FakeImages implements ImageStore {
     const missing = refs.filter((r) => !this.find(r));
     if (missing.length) throw new Error(`reference does not exist: ${missing.join(", ")}`);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fake-save-"));
-    await fs.writeFile(path.join(dir, "config.json"), JSON.stringify({ config: {} }));
-    await fs.writeFile(
-      path.join(dir, "manifest.json"),
-      JSON.stringify(refs.map((r) => ({ Config: "config.json", RepoTags: [r], Layers: [] }))),
-    );
-    const stream = tar.c({ cwd: dir, portable: true }, ["manifest.json", "config.json"]);
+    // As Docker's classic save names them: each image's config file after its digest (the image ID).
+    const configs = [...new Set(refs.map((r) => `${this.find(r)!.id.replace(/^sha256:/, "")}.json`))];
+    for (const c of configs) await fs.writeFile(path.join(dir, c), JSON.stringify({ config: {} }));
+    const manifest = refs.map((r) => ({
+      Config: `${this.find(r)!.id.replace(/^sha256:/, "")}.json`,
+      RepoTags: [this.archiveName(r)],
+      Layers: [],
+    }));
+    await fs.writeFile(path.join(dir, "manifest.json"), JSON.stringify(manifest));
+    const stream = tar.c({ cwd: dir, portable: true }, ["manifest.json", ...configs]);
     stream.on("end", () => void fs.rm(dir, { recursive: true, force: true }));
     return stream as unknown as NodeJS.ReadableStream;
   }
