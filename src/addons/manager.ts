@@ -1,4 +1,3 @@
-import { rm } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import {
@@ -18,9 +17,8 @@ import {
 } from "./index.js";
 import { ADDON_PORT_ADDRESS } from "../config/addon-ports.js";
 import { ArtifactCache } from "../artifacts/cache.js";
-import { baseImageOnce } from "../artifacts/base-image.js";
 import { cachedImageArchive } from "../artifacts/image-archive.js";
-import { ensureImage, imageSources } from "../artifacts/images.js";
+import { ensureStandaloneImage } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
 import { imageRefs } from "../versions/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
@@ -209,18 +207,12 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
     const ref = refs[image];
     const present = await Promise.all(nodes.map((n) => nodeHasImage(opts.driver, n.name, ref)));
     if (present.every(Boolean)) continue;
-    const workDir = await cache.tempDir();
-    try {
-      opts.onStep?.(`image ${ref}`);
-      await ensureImage(opts.driver.images, image, state.config.versions, {
-        cache,
-        sources: imageSources(opts.source ?? "auto"),
-        baseImage: baseImageOnce(opts.driver.images, { log: cache.logPath("base", "bookworm", "source"), workDir }),
-        onStep: opts.onStep,
-      });
-    } finally {
-      await rm(workDir, { recursive: true, force: true });
-    }
+    opts.onStep?.(`image ${ref}`);
+    await ensureStandaloneImage(opts.driver.images, image, state.config.versions, {
+      cache,
+      source: opts.source ?? "auto",
+      onStep: opts.onStep,
+    });
     missing.push(ref);
     archives.push(await cachedImageArchive(opts.driver.images, cache, image, ref));
   }

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ImageStore } from "../drivers/types.js";
 import { projectRoot } from "../util/project.js";
+import { baseImageOnce } from "./base-image.js";
 import type { ArtifactCache } from "./cache.js";
 import type { SourceChoice } from "./source-choice.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
@@ -137,6 +138,29 @@ export async function ensureImage(
     }
   }
   throw lastErr;
+}
+
+/**
+ * ensureImage for one image on its own: the local base image (should a build need it) is made in a
+ * work folder of the cache's that is removed afterwards.
+ */
+export async function ensureStandaloneImage(
+  images: ImageStore,
+  name: ImageName,
+  v: ComponentVersions,
+  opts: { cache: ArtifactCache; source: SourceChoice; onStep?: (s: string) => void },
+): Promise<string> {
+  const workDir = await opts.cache.tempDir();
+  try {
+    return await ensureImage(images, name, v, {
+      cache: opts.cache,
+      sources: imageSources(opts.source),
+      baseImage: baseImageOnce(images, { log: opts.cache.logPath("base", "bookworm", "source"), workDir }),
+      onStep: opts.onStep,
+    });
+  } finally {
+    await fs.rm(workDir, { recursive: true, force: true });
+  }
 }
 
 async function buildFromSource(

@@ -1,9 +1,7 @@
-import { rm } from "node:fs/promises";
 import type { ImageStore } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import { baseImageOnce } from "./base-image.js";
 import { ArtifactCache } from "./cache.js";
-import { ensureImage, imageSources, LABEL_BUILT_FROM, LABEL_REF } from "./images.js";
+import { ensureStandaloneImage, LABEL_BUILT_FROM, LABEL_REF } from "./images.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs, TEST_IMAGES, type ImageName } from "../versions/versions.js";
 
 /**
@@ -15,19 +13,8 @@ export async function ensureTestImage(images: ImageStore, name: ImageName, onSte
   const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
   const ref = imageRefs(v)[name];
   await dropOutdatedBuild(images, ref);
-  const cache = new ArtifactCache();
-  const workDir = await cache.tempDir();
-  try {
-    await ensureImage(images, name, v, {
-      cache,
-      sources: imageSources("auto"),
-      baseImage: baseImageOnce(images, { log: cache.logPath("base", "bookworm", "source"), workDir }),
-      onStep,
-    });
-    return ref;
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+  await ensureStandaloneImage(images, name, v, { cache: new ArtifactCache(), source: "auto", onStep });
+  return ref;
 }
 
 /**

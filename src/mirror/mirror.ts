@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
-import { baseImageOnce } from "../artifacts/base-image.js";
 import { ArtifactCache } from "../artifacts/cache.js";
-import { ensureImage, imageSources } from "../artifacts/images.js";
+import { ensureStandaloneImage } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
 import type { NodeDriver, ServiceInfo, ServiceSpec } from "../drivers/types.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../versions/versions.js";
@@ -130,17 +128,7 @@ async function clustersWithNodes(driver: NodeDriver): Promise<string[]> {
 }
 
 /** The registry image the registry addon runs, pulled or built from its Go module. */
-async function ensureMirrorImage(driver: NodeDriver, opts: { source: SourceChoice; onStep?: (s: string) => void }): Promise<string> {
-  const cache = new ArtifactCache();
-  const workDir = await cache.tempDir();
-  try {
-    return await ensureImage(driver.images, "registry", findVersion(DEFAULT_KUBERNETES_VERSION)!, {
-      cache,
-      sources: imageSources(opts.source),
-      baseImage: baseImageOnce(driver.images, { log: cache.logPath("base", "bookworm", "source"), workDir }),
-      onStep: opts.onStep,
-    });
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
-  }
+function ensureMirrorImage(driver: NodeDriver, opts: { source: SourceChoice; onStep?: (s: string) => void }): Promise<string> {
+  const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
+  return ensureStandaloneImage(driver.images, "registry", v, { cache: new ArtifactCache(), ...opts });
 }
