@@ -16,7 +16,7 @@ import { lastOutput } from "./container-output.js";
 import { tarOfFiles, tarOfHostFile } from "./archive.js";
 import { connectEngine, requireEngine } from "./engine.js";
 import { endpointOf, type EngineEndpoint } from "./endpoint.js";
-import { isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
+import { ignoreNotFound, isConflict, isNotFound, isNotModified, messageOf } from "./engine-errors.js";
 import { engineInfo, type EngineFacts } from "./engine-info.js";
 import { execAttachedIn, execIn } from "./exec.js";
 import { DockerImages } from "./images.js";
@@ -200,31 +200,11 @@ export class DockerDriver implements NodeDriver {
     if (info && !isKubeyardNode(info.Config.Labels)) {
       throw new UserError(`The container ${name} was not created by kubeyard, so kubeyard will not remove it.`);
     }
-    if (info) {
-      await this.docker
-        .getContainer(info.Id)
-        .remove({ force: true, v: true })
-        .catch((err) => {
-          if (!isNotFound(err)) throw err;
-        });
-    }
+    if (info) await ignoreNotFound(this.docker.getContainer(info.Id).remove({ force: true, v: true }));
     // Also when the container is gone already: a run interrupted between the two leaves the volume.
     const volume = varVolumeName(name);
-    const vol = await this.docker
-      .getVolume(volume)
-      .inspect()
-      .catch((err) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      });
-    if (vol?.Labels?.[LABEL_NODE] === name) {
-      await this.docker
-        .getVolume(volume)
-        .remove()
-        .catch((err) => {
-          if (!isNotFound(err)) throw err;
-        });
-    }
+    const vol = await ignoreNotFound(this.docker.getVolume(volume).inspect());
+    if (vol?.Labels?.[LABEL_NODE] === name) await ignoreNotFound(this.docker.getVolume(volume).remove());
   }
 
   async listNodes(cluster?: string): Promise<NodeInfo[]> {
@@ -284,13 +264,8 @@ export class DockerDriver implements NodeDriver {
     return mode;
   }
 
-  private async inspect(idOrName: string): Promise<Docker.ContainerInspectInfo | undefined> {
-    try {
-      return await this.docker.getContainer(idOrName).inspect();
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  private inspect(idOrName: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    return ignoreNotFound(this.docker.getContainer(idOrName).inspect());
   }
 
   private async requireNode(name: string): Promise<Docker.ContainerInspectInfo> {

@@ -16,3 +16,13 @@ export const isNotFound = (err: unknown) => statusOf(err) === 404;
 /** 304: the container already was in the asked-for state (started, stopped). */
 export const isNotModified = (err: unknown) => statusOf(err) === 304;
 export const isConflict = (err: unknown) => statusOf(err) === 409;
+
+/** The call's result, or undefined when the engine says its object does not exist (any other error is thrown). */
+export async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -10,7 +10,14 @@ import { formatIP, nthAddress } from "../../config/ip.js";
 
 /** One user-defined bridge per cluster: nodes find each other by name on it, and the host reaches them by IP. */
 export function networkName(cluster: string): string {
-  return `kubeyard-${cluster}`;
+  return `${NETWORK_PREFIX}${cluster}`;
+}
+
+const NETWORK_PREFIX = "kubeyard-";
+
+/** The cluster whose network `name` is (networkName read backwards), or undefined for another network. */
+export function clusterOfNetwork(name: string): string | undefined {
+  return name.startsWith(NETWORK_PREFIX) ? name.slice(NETWORK_PREFIX.length) : undefined;
 }
 
 // Each lost race against another process costs one attempt; more than this means something else is wrong.

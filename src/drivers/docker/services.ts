@@ -1,9 +1,9 @@
 import type Docker from "dockerode";
 import { UserError } from "../../util/errors.js";
 import type { ServiceInfo, ServiceSpec, ServiceStore } from "../types.js";
-import { isNotFound, messageOf } from "./engine-errors.js";
+import { ignoreNotFound, isNotFound, messageOf } from "./engine-errors.js";
 import { LABEL_CLUSTER, LABEL_SERVICE } from "./labels.js";
-import { findClusterNetwork } from "./network.js";
+import { clusterOfNetwork, findClusterNetwork } from "./network.js";
 import { stateOf } from "./node-container.js";
 
 /** kubeyard's services as containers of the engine, each with a named volume and a restart policy. */
@@ -52,9 +52,7 @@ export class DockerServices implements ServiceStore {
         name: i.Config.Labels[LABEL_SERVICE]!,
         state: stateOf(i.State.Status),
         labels: i.Config.Labels,
-        clusters: Object.keys(i.NetworkSettings.Networks ?? {})
-          .filter((n) => n.startsWith("kubeyard-"))
-          .map((n) => n.slice("kubeyard-".length)),
+        clusters: Object.keys(i.NetworkSettings.Networks ?? {}).flatMap((n) => clusterOfNetwork(n) ?? []),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -89,13 +87,4 @@ export async function leaveClusterNetwork(docker: Docker, networkId: string): Pr
       await ignoreNotFound(docker.getNetwork(networkId).disconnect({ Container: id, Force: true }));
     }),
   );
-}
-
-async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }
