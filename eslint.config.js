@@ -17,7 +17,7 @@ const bottomLayers = ["src/util/**", "src/versions/**", "src/config/**", "src/pk
 // serve the features (create, day2, addons, tunnel) and never import them; the features never import
 // the service layer (src/ops) that composes them.
 const middleLayers = ["src/drivers/**", "src/kube/**", "src/kubeconfig/**", "src/artifacts/**", "src/node/**", "src/cluster/**"].map(at);
-const features = ["src/create/**", "src/day2/**", "src/addons/**", "src/tunnel/**", "src/mirror/**"].map(at);
+const features = ["src/create/**", "src/day2/**", "src/addons/**", "src/tunnel/**", "src/mirror/**", "src/snapshot/**"].map(at);
 
 // Paths are absolute (basePath "/") so that a package is recognised wherever node_modules really lives:
 // the resolver follows symlinks, and a node_modules linked from another checkout is outside this one.
@@ -47,7 +47,7 @@ const boundaries = {
           target: middleLayers,
           from: [...features, at("src/ops/**")],
           message:
-            "drivers, kube, kubeconfig, artifacts, node and cluster serve the features; they do not import create, day2, addons, tunnel, mirror or ops.",
+            "drivers, kube, kubeconfig, artifacts, node and cluster serve the features; they do not import create, day2, addons, tunnel, mirror, snapshot or ops.",
         },
         {
           target: features,

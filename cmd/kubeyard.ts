@@ -14,6 +14,7 @@ import { registerDashboard } from "./commands/dashboard.js";
 import { registerDay2 } from "./commands/day2.js";
 import { registerNode } from "./commands/node.js";
 import { registerRegistryMirror } from "./commands/registry-mirror.js";
+import { registerSnapshot } from "./commands/snapshot.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -41,6 +42,7 @@ registerArtifacts(program);
 registerBuild(program);
 registerTunnel(program);
 registerRegistryMirror(program);
+registerSnapshot(program);
 registerDay2(program);
 
 program.hook("preAction", () => {

@@ -6,7 +6,7 @@ import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
 import { findVersion } from "../versions/versions.js";
 import type { ArtifactCache, ArtifactMeta, CachedArtifact } from "./cache.js";
-import { hashFile } from "./checksum.js";
+import { digestTree, treeProblems, type FileDigest } from "./tree-digest.js";
 
 /**
  * An air-gap bundle: one tar holding what clusters of one Kubernetes version need, so a machine
@@ -27,7 +27,7 @@ export interface BundleManifest {
   /** kubeyard cache entries, each under entries/NAME/VERSION-SOURCE/. */
   entries: ArtifactMeta[];
   /** Every other member: path -> size and sha256. */
-  files: Record<string, { bytes: number; sha256: string }>;
+  files: Record<string, FileDigest>;
 }
 
 export interface BundleContents {
@@ -59,9 +59,8 @@ export async function writeBundle(
       for (const f of await fs.readdir(e.dir)) await fs.link(path.join(e.dir, f), path.join(into, f));
     }
     onStep("checksums");
-    const members = await listFiles(staging);
-    const files: BundleManifest["files"] = {};
-    for (const m of members) files[m] = await digest(path.join(staging, m));
+    const files: BundleManifest["files"] = await digestTree(staging);
+    const members = Object.keys(files);
     const manifest: BundleManifest = {
       format: FORMAT,
       kubernetesVersion: contents.kubernetesVersion,
@@ -111,16 +110,8 @@ export async function unpackBundle(
     });
     const manifest = await readManifest(dir, file);
     onStep(`verify ${Object.keys(manifest.files).length} files`);
-    const found = await listFiles(dir);
-    const unlisted = found.filter((f) => f !== MANIFEST && !manifest.files[f]);
-    const missing = Object.keys(manifest.files).filter((f) => !found.includes(f));
-    if (unlisted.length || missing.length) {
-      throw damaged(file, [...missing.map((f) => `${f} is missing`), ...unlisted.map((f) => `${f} is not in its manifest`)]);
-    }
-    for (const [f, want] of Object.entries(manifest.files)) {
-      const got = await digest(path.join(dir, f));
-      if (got.sha256 !== want.sha256 || got.bytes !== want.bytes) throw damaged(file, [`${f} does not match its checksum`]);
-    }
+    const problems = await treeProblems(dir, manifest.files, [MANIFEST]);
+    if (problems.length) throw damaged(file, problems);
     return { dir, manifest };
   } catch (err) {
     await fs.rm(dir, { recursive: true, force: true });
@@ -173,17 +164,4 @@ async function readManifest(dir: string, file: string): Promise<BundleManifest> 
 
 function damaged(file: string, problems: string[]): UserError {
   return new UserError(`${file} is damaged: ${problems.join("; ")}; nothing was imported`, "Copy or export the bundle again.");
-}
-
-/** Files under `dir`, as relative POSIX paths, sorted. */
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join("/"));
-  }
-  return out.sort();
-}
-
-async function digest(file: string): Promise<{ bytes: number; sha256: string }> {
-  return { bytes: (await fs.stat(file)).size, sha256: await hashFile(file, "sha256") };
 }

@@ -100,10 +100,22 @@ async function ctrImages(driver: NodeDriver, node: string): Promise<NodeImage[]>
   return parseCtrImages(r.stdout);
 }
 
+/** The images a user thinks of (see visibleImages) in one node's containerd. */
+export async function nodeImagesOf(driver: NodeDriver, node: string): Promise<NodeImage[]> {
+  return visibleImages(await ctrImages(driver, node));
+}
+
+/** Writes the images (this machine's platform of each) as one archive at `fileInNode`, as `importNodeImages` reads it. */
+export async function exportNodeImages(driver: NodeDriver, node: string, refs: string[], fileInNode: string): Promise<void> {
+  const platform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+  const r = await driver.exec(node, [...CTR, "images", "export", "--platform", platform, fileInNode, ...refs]);
+  if (r.exitCode !== 0) throw new UserError(`saving the images of ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+}
+
 /** What each node's containerd holds, per node. */
 export async function listNodeImages(driver: NodeDriver, cluster: string): Promise<NodeImages[]> {
   const nodes = await runningNodes(driver, cluster);
-  return Promise.all(nodes.map(async (n) => ({ node: n.name, images: visibleImages(await ctrImages(driver, n.name)) })));
+  return Promise.all(nodes.map(async (n) => ({ node: n.name, images: await nodeImagesOf(driver, n.name) })));
 }
 
 /**
