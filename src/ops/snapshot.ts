@@ -95,6 +95,9 @@ export async function restoreSnapshot(name: string, deps: ClusterDeps, ui: Resto
     await fs.cp(path.join(dir, PKI), pkiDir(manifest.profile), { recursive: true, force: true });
     await startCluster({ ...saved.config, addons: [...new Set([...saved.config.addons, ...saved.addons])] }, deps, ui);
   }
+  // A restore killed after it stopped the nodes is restored again from a running cluster.
+  const nodes = await deps.driver.listNodes(manifest.profile);
+  if (nodes.some((n) => n.state !== "running")) await startCluster(saved.config, deps, ui);
   const stage = (progress: ProgressLine) =>
     withProfileLock(manifest.profile, async () => {
       const state = await requireReadyState(manifest.profile);

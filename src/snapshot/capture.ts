@@ -10,6 +10,7 @@ import { exportNodeImages, nodeImagesOf } from "../node/images.js";
 import type { ProgressLine } from "../util/progress.js";
 import { findVersion, imageRefs, NODE_IMAGES } from "../versions/versions.js";
 import { NODE_PARTS, type NodePart } from "./node-parts.js";
+import { guardPause } from "./pause-guard.js";
 import { nodeFile, type SnapshotNode } from "./store.js";
 
 const IMAGES_IN_NODE = "/var/lib/kubeyard/snapshot-images.tar";
@@ -34,6 +35,7 @@ export async function captureNodes(driver: NodeDriver, state: ClusterState, dir:
   }
   const present = await Promise.all(nodes.map((n) => presentParts(driver, n)));
   progress(`pause ${nodes.length} node${nodes.length === 1 ? "" : "s"} and copy etcd's data and the volumes`);
+  const guard = guardPause(driver.name, nodes.map((n) => n.name));
   await Promise.all(nodes.map((n) => driver.pauseNode(n.name)));
   try {
     for (const [i, n] of nodes.entries()) {
@@ -44,6 +46,7 @@ export async function captureNodes(driver: NodeDriver, state: ClusterState, dir:
     for (const role of ["control-plane", "worker"]) {
       await Promise.all(nodes.filter((n) => n.role === role).map((n) => driver.unpauseNode(n.name)));
     }
+    guard.release();
   }
   return out;
 }
