@@ -7,6 +7,8 @@ import { dryRunStart, startCluster, startChecks, startConfig } from "../../src/o
 import { printStatus } from "../ui/status.js";
 import { stepRunner } from "../ui/tasks.js";
 import { driverFor, globals, sourceOf } from "./common.js";
+import { validateProfileName } from "../../src/config/profile-name.js";
+import { UserError } from "../../src/util/errors.js";
 
 export default async function start(program: Command, opts: Record<string, string | string[] | boolean | undefined>): Promise<void> {
   const g = globals(program);
@@ -22,6 +24,7 @@ export default async function start(program: Command, opts: Record<string, strin
     addons: opts.addons as string | undefined,
     mounts: opts.mount as string[] | undefined,
   };
+  if (opts.fromSnapshot) return startCopy(program, opts);
   const config = await startConfig(opts.config as string | undefined, flags);
   if (opts.dryRun) return void process.stdout.write(await dryRunStart(config));
   const kcPath = opts.kubeconfig === false ? null : kubeconfigPath();
@@ -55,3 +58,53 @@ export default async function start(program: Command, opts: Record<string, strin
     interrupt.dispose();
   }
 }
+
+/** Flags that shape a new cluster: a copy takes all of that from its snapshot. */
+const SHAPING = [
+  "config",
+  "kubernetesVersion",
+  "nodes",
+  "controlPlanes",
+  "apiserverPort",
+  "apiserverAddress",
+  "nodeImage",
+  "addons",
+  "mount",
+  "dryRun",
+];
+
+async function startCopy(program: Command, opts: Record<string, string | string[] | boolean | undefined>): Promise<void> {
+  const g = globals(program);
+  const given = SHAPING.filter((k) => opts[k] !== undefined && opts[k] !== false);
+  if (given.length) {
+    throw new UserError(
+      `--from-snapshot takes the cluster's shape from the snapshot; leave out ${given.map((k) => `--${kebab(k)}`).join(", ")}`,
+      "Start the copy with --from-snapshot NAME -p NEW alone.",
+    );
+  }
+  const profile = validateProfileName(g.profile);
+  const kcPath = opts.kubeconfig === false ? null : kubeconfigPath();
+  if (kcPath) await readKubeconfig(kcPath);
+  const driver = await driverFor(program, { profile: false });
+  const interrupt = watchInterrupt(() => "stopping after the current step (again to quit at once)");
+  try {
+    const deps = clusterDeps(driver, {
+      source: sourceOf(opts as { source?: string; artifacts?: string }),
+      kubeconfigPath: kcPath,
+      signal: interrupt.signal,
+      log: (m) => g.verbose && process.stderr.write(`  ${m}\n`),
+    });
+    const { startFromSnapshot } = await import("../../src/ops/snapshot-copy.js");
+    const m = await startFromSnapshot(String(opts.fromSnapshot), profile, deps, {
+      runner: stepRunner({ verbose: g.verbose, signal: interrupt.signal }),
+      interrupt,
+      warn: (text) => process.stderr.write(`${text}\n`),
+    });
+    const where = kcPath ? `kubectl now uses context "${profile}"` : "`kubeyard kubeconfig` prints its kubeconfig";
+    process.stdout.write(`cluster "${profile}" is ready with the state of snapshot "${m.name}" (of cluster "${m.profile}"); ${where}\n`);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -24,6 +24,7 @@ export function registerCluster(program: Command): void {
         collect,
       )
       .option("--no-kubeconfig", "do not add a context to your kubeconfig")
+      .option("--from-snapshot <name>", "a new cluster (-p) with a snapshot's state, beside the snapshot's own cluster")
       .option("--dry-run", "print what start would do, step by step, and change nothing"),
   ).action(lazy(() => import("../actions/start.js")));
 

@@ -38,7 +38,12 @@ export async function saveSnapshot(driver: NodeDriver, profile: string, name: st
   checkSnapshotName(name);
   await refuseTaken(name);
   let saved: SnapshotManifest | undefined;
-  await runner([{ title: `snapshot "${name}" of cluster "${profile}"`, run: async (progress) => void (saved = await save(driver, profile, name, progress)) }]);
+  await runner([
+    {
+      title: `snapshot "${name}" of cluster "${profile}"`,
+      run: async (progress) => void (saved = await save(driver, profile, name, progress)),
+    },
+  ]);
   return saved!;
 }
 
@@ -84,7 +89,11 @@ export interface RestoreUi {
  * nodes, each node's folders are staged, the nodes stop, and the start that follows applies the
  * folders at boot (node-parts.ts) and waits as a resume does. Returns whether the cluster was made again.
  */
-export async function restoreSnapshot(name: string, deps: ClusterDeps, ui: RestoreUi): Promise<{ recreated: boolean; manifest: SnapshotManifest }> {
+export async function restoreSnapshot(
+  name: string,
+  deps: ClusterDeps,
+  ui: RestoreUi,
+): Promise<{ recreated: boolean; manifest: SnapshotManifest }> {
   const manifest = await findSnapshot(name);
   const dir = snapshotDir(name);
   await ui.runner([{ title: `verify snapshot "${name}"`, run: () => verifySnapshot(dir, manifest, `snapshot "${name}"`) }]);

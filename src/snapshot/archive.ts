@@ -37,7 +37,10 @@ export async function importSnapshot(file: string): Promise<SnapshotManifest> {
   const staging = await stagingDir("import");
   try {
     await tar.x({ file, cwd: staging, strict: true }).catch((err: Error) => {
-      throw new UserError(`${file} is not a kubeyard snapshot: ${err.message}`, "Give the path of a file `kubeyard snapshot export` wrote.");
+      throw new UserError(
+        `${file} is not a kubeyard snapshot: ${err.message}`,
+        "Give the path of a file `kubeyard snapshot export` wrote.",
+      );
     });
     const top = await fs.readdir(staging);
     if (top.length !== 1) throw new UserError(`${file} is not a kubeyard snapshot: it should hold one folder, not ${top.length}`);

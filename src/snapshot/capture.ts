@@ -35,7 +35,10 @@ export async function captureNodes(driver: NodeDriver, state: ClusterState, dir:
   }
   const present = await Promise.all(nodes.map((n) => presentParts(driver, n)));
   progress(`pause ${nodes.length} node${nodes.length === 1 ? "" : "s"} and copy etcd's data and the volumes`);
-  const guard = guardPause(driver.name, nodes.map((n) => n.name));
+  const guard = guardPause(
+    driver.name,
+    nodes.map((n) => n.name),
+  );
   await Promise.all(nodes.map((n) => driver.pauseNode(n.name)));
   try {
     for (const [i, n] of nodes.entries()) {

@@ -16,6 +16,13 @@ export type NodePart = keyof typeof NODE_PARTS;
 export const RESTORE_DIR = "/var/lib/kubeyard/restore";
 /** Written after every part is in place: only a complete set is applied. */
 export const RESTORE_READY = `${RESTORE_DIR}/ready`;
+/**
+ * Staged on a copy's nodes (`start --from-snapshot`): their kubelets first boot without registering
+ * their Nodes, which kubeyard makes itself once the old nodes' objects are gone (see adopt-nodes.ts).
+ */
+export const HOLD_REGISTRATION = `${RESTORE_DIR}/hold-registration`;
+export const KUBELET_ARGS = `${DEFAULT_LAYOUT.argsDir}/kubelet`;
+export const NO_REGISTRATION = "--register-node=false";
 
 /**
  * The boot hook that applies a staged restore before any service starts, so no component ever sees a
@@ -36,6 +43,7 @@ export function restoreHook(): string {
     `dir=${RESTORE_DIR}`,
     `[ -f ${RESTORE_READY} ] || exit 0`,
     ...steps,
+    `[ ! -f ${HOLD_REGISTRATION} ] || grep -qx -- ${NO_REGISTRATION} ${KUBELET_ARGS} || echo ${NO_REGISTRATION} >> ${KUBELET_ARGS}`,
     'rm -rf "$dir"',
     "",
   ].join("\n");

@@ -4,21 +4,32 @@ import type { NodeDriver } from "../drivers/types.js";
 import { importNodeImages } from "../node/images.js";
 import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
-import { NODE_PARTS, RESTORE_DIR, RESTORE_HOOK_PATH, RESTORE_READY, restoreHook, type NodePart } from "./node-parts.js";
+import { HOLD_REGISTRATION, NODE_PARTS, RESTORE_DIR, RESTORE_HOOK_PATH, RESTORE_READY, restoreHook, type NodePart } from "./node-parts.js";
 import { nodeFile, type SnapshotManifest } from "./store.js";
 
 const IMAGES_IN_NODE = `${RESTORE_DIR}-images.tar`;
 
+/** Which node of the cluster gets a saved node's parts: itself, or in a copy its counterpart. */
+export type NodeTarget = (savedNode: string) => string;
+const itself: NodeTarget = (n) => n;
+
 /** Puts each node's saved images back into its runtime (while it runs: containerd imports them). */
-export async function importSnapshotImages(driver: NodeDriver, dir: string, manifest: SnapshotManifest, progress: ProgressLine): Promise<void> {
+export async function importSnapshotImages(
+  driver: NodeDriver,
+  dir: string,
+  manifest: SnapshotManifest,
+  progress: ProgressLine,
+  target: NodeTarget = itself,
+): Promise<void> {
   for (const n of manifest.nodes.filter((n) => n.images.length)) {
-    progress(`${n.images.length} image${n.images.length === 1 ? "" : "s"} into ${n.name}`);
-    await driver.copyFileIn(n.name, path.join(dir, nodeFile(n.name, "images.tar")), IMAGES_IN_NODE);
+    const node = target(n.name);
+    progress(`${n.images.length} image${n.images.length === 1 ? "" : "s"} into ${node}`);
+    await driver.copyFileIn(node, path.join(dir, nodeFile(n.name, "images.tar")), IMAGES_IN_NODE);
     try {
-      const r = await importNodeImages(driver, n.name, IMAGES_IN_NODE);
-      if (!r.ok) throw new UserError(`importing the snapshot's images into ${n.name} failed: ${r.output}`);
+      const r = await importNodeImages(driver, node, IMAGES_IN_NODE);
+      if (!r.ok) throw new UserError(`importing the snapshot's images into ${node} failed: ${r.output}`);
     } finally {
-      await driver.exec(n.name, ["rm", "-f", IMAGES_IN_NODE]);
+      await driver.exec(node, ["rm", "-f", IMAGES_IN_NODE]);
     }
   }
 }
@@ -28,16 +39,24 @@ export async function importSnapshotImages(driver: NodeDriver, dir: string, mani
  * next start of the node replaces the folders before any component runs. A staging killed half-way is
  * never applied: the hook wants the `ready` file, written last.
  */
-export async function stageRestore(driver: NodeDriver, dir: string, manifest: SnapshotManifest, progress: ProgressLine): Promise<void> {
+export async function stageRestore(
+  driver: NodeDriver,
+  dir: string,
+  manifest: SnapshotManifest,
+  progress: ProgressLine,
+  copy?: { target: NodeTarget },
+): Promise<void> {
   for (const n of manifest.nodes) {
-    progress(`stage etcd's data and the volumes on ${n.name}`);
-    await driver.exec(n.name, ["rm", "-rf", RESTORE_DIR]);
+    const node = (copy?.target ?? itself)(n.name);
+    progress(`stage etcd's data and the volumes on ${node}`);
+    await driver.exec(node, ["rm", "-rf", RESTORE_DIR]);
     for (const part of Object.keys(NODE_PARTS) as NodePart[]) {
       const file = path.join(dir, nodeFile(n.name, part));
-      if (await fs.stat(file).catch(() => undefined)) await driver.copyFileIn(n.name, file, `${RESTORE_DIR}/${part}`);
+      if (await fs.stat(file).catch(() => undefined)) await driver.copyFileIn(node, file, `${RESTORE_DIR}/${part}`);
     }
-    await driver.copyFiles(n.name, [
+    await driver.copyFiles(node, [
       { path: RESTORE_HOOK_PATH, content: restoreHook(), mode: 0o755 },
+      ...(copy ? [{ path: HOLD_REGISTRATION, content: "" }] : []),
       { path: RESTORE_READY, content: manifest.name + "\n" },
     ]);
   }

@@ -105,7 +105,10 @@ export async function listSnapshots(): Promise<(SnapshotManifest & { bytes: numb
 /** Fails before anything is written when `name` is taken. */
 export async function refuseTaken(name: string): Promise<void> {
   if (await exists(snapshotDir(name))) {
-    throw new UserError(`a snapshot "${name}" exists already`, `Choose another name, or remove it first: \`kubeyard snapshot rm ${name}\`.`);
+    throw new UserError(
+      `a snapshot "${name}" exists already`,
+      `Choose another name, or remove it first: \`kubeyard snapshot rm ${name}\`.`,
+    );
   }
 }
 

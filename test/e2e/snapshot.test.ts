@@ -1,15 +1,16 @@
 import { execa } from "execa";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KUBEYARD_CLI } from "./helpers/cli.js";
+import { engineObjects, KUBEYARD_CLI } from "./helpers/cli.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
-import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
+import { apply, inContext, kubectlOk, rolledOut, type Kubectl } from "./helpers/kubectl.js";
 
 /*
  * `kubeyard snapshot` on one cluster: a ConfigMap, a CRD and its object, a PVC with data, a Deployment
  * running an image loaded from the host. Saved; then all of it changed (deleted, overwritten, the image
  * removed); restored: everything is back and the workload serves the old data. SIGKILL during a save
- * and during a restore; export, delete everything, import, restore (the cluster made again).
+ * and during a restore; a second cluster from the snapshot beside the first; export, delete
+ * everything, import, restore (the cluster made again).
  */
 
 const NS = "snap";
@@ -82,23 +83,24 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 /** What the app's volume holds, read through the running pod. */
-async function volumeData(): Promise<string> {
-  await rolledOut(user, NS, "deployment/app");
-  return (await kubectlOk(user, "-n", NS, "exec", "deploy/app", "--", "cat", "/data/v")).trim();
+async function volumeData(k: Kubectl = user): Promise<string> {
+  await rolledOut(k, NS, "deployment/app");
+  return (await kubectlOk(k, "-n", NS, "exec", "deploy/app", "--", "cat", "/data/v")).trim();
 }
 
-async function nodeImages(): Promise<string[]> {
-  const list = JSON.parse(await ok("-p", profile, "image", "ls", "-o", "json")) as { images: { ref: string }[] }[];
+async function nodeImages(cluster = profile): Promise<string[]> {
+  const list = JSON.parse(await ok("-p", cluster, "image", "ls", "-o", "json")) as { images: { ref: string }[] }[];
   return list.flatMap((n) => n.images.map((i) => i.ref));
 }
 
-/** Everything the snapshot holds, as the cluster shows it. */
-async function expectSavedState(): Promise<void> {
-  expect(await kubectlOk(user, "-n", NS, "get", "configmap", "greeting", "-o", "jsonpath={.data.text}")).toBe(`saved ${stamp}`);
-  expect(await kubectlOk(user, "-n", NS, "get", "widget", "w1", "-o", "jsonpath={.spec.size}")).toBe("small");
-  expect(await kubectlOk(user, "-n", NS, "get", "configmap", "-o", "name")).not.toContain("configmap/later");
-  expect(await volumeData()).toBe(stamp);
-  expect(await nodeImages()).toContain(APP_IN_NODES);
+/** Everything the snapshot holds, as the cluster (the current context's, or `cluster`) shows it. */
+async function expectSavedState(cluster?: string): Promise<void> {
+  const k = cluster ? inContext(user, cluster) : user;
+  expect(await kubectlOk(k, "-n", NS, "get", "configmap", "greeting", "-o", "jsonpath={.data.text}")).toBe(`saved ${stamp}`);
+  expect(await kubectlOk(k, "-n", NS, "get", "widget", "w1", "-o", "jsonpath={.spec.size}")).toBe("small");
+  expect(await kubectlOk(k, "-n", NS, "get", "configmap", "-o", "name")).not.toContain("configmap/later");
+  expect(await volumeData(k)).toBe(stamp);
+  expect(await nodeImages(cluster)).toContain(APP_IN_NODES);
 }
 
 /** Runs kubeyard -v and kills it with SIGKILL as soon as its output shows `marker`. */
@@ -188,6 +190,28 @@ describe("kubeyard snapshot", () => {
     await ok("snapshot", "restore", SNAP);
     await expectSavedState();
   }, 300_000);
+
+  it("start --from-snapshot makes a second, independent cluster with the same state while the first runs", async () => {
+    const copy = `${profile}-copy`;
+    try {
+      expect(await ok("start", "--from-snapshot", SNAP, "-p", copy)).toContain(
+        `cluster "${copy}" is ready with the state of snapshot "${SNAP}"`,
+      );
+      await expectSavedState(copy);
+      const nodes = await kubectlOk(inContext(user, copy), "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}");
+      expect(nodes).toBe(`${copy}-control-plane`);
+      await kubectlOk(inContext(user, copy), "-n", NS, "exec", "deploy/app", "--", "sh", "-c", "echo copy > /data/v");
+      expect(await volumeData(inContext(user, copy))).toBe("copy");
+      expect(await volumeData(inContext(user, profile))).toBe(stamp);
+    } finally {
+      await ok("delete", "-p", copy);
+      await kubectlOk(user, "config", "use-context", profile);
+    }
+    expect(await engineObjects(copy)).toEqual({ containers: [], networks: [], volumes: [] });
+    const mixed = await user.kubeyard(["start", "--from-snapshot", SNAP, "-p", copy, "--nodes", "2"]);
+    expect(mixed.exitCode).not.toBe(0);
+    expect(String(mixed.stderr)).toContain("leave out --nodes");
+  }, 600_000);
 
   it("export, delete everything, import: restore makes the cluster again as it was saved", async () => {
     const file = path.join(user.home, "snap.tar");
