@@ -42,12 +42,13 @@ export interface WrapperRecipe {
   builds: GoBuild[];
 }
 
-/** A C program compiled from a file in an upstream module (the pause container). */
+/** A C program compiled from files in an upstream module (the pause container, CRI-O's pinns). */
 export interface CRecipe {
   kind: "c";
   module: string;
   version: string;
-  file: string;
+  /** Its source files, paths inside the module. */
+  files: string[];
   output: string;
   defines: Record<string, string>;
 }

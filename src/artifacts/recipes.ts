@@ -27,6 +27,18 @@ const KUBE_ROUTER_SUMS: Record<string, string> = {
 };
 
 /**
+ * Build tags of programs on the containers image and storage libraries (CRI-O's): no storage drivers and
+ * no signature library (gpgme) whose C libraries a node lacks; Go's OpenPGP instead.
+ */
+const CONTAINERS_TAGS = [
+  "containers_image_openpgp",
+  "containers_image_ostree_stub",
+  "exclude_graphdriver_btrfs",
+  "exclude_graphdriver_devicemapper",
+  "libdm_no_deferred_remove",
+];
+
+/**
  * Every artifact kubeyard builds from Go modules, by name: the version a cluster's versions pick,
  * and how to build it (recipe-kinds.ts). Wrapper mains are Go files under images/go-mains/.
  */
@@ -100,6 +112,56 @@ const ARTIFACTS = {
       ],
     }),
   },
+  // CRI-O links libseccomp statically, as runc does.
+  crio: {
+    version: (v) => v.crio,
+    recipe: (ver) => ({
+      kind: "module",
+      module: "github.com/cri-o/cri-o",
+      version: `v${ver}`,
+      builds: [
+        {
+          packages: ["./cmd/crio"],
+          ldflags: [],
+          tags: [...CONTAINERS_TAGS, "seccomp", "netgo", "osusergo"],
+          cgo: true,
+          extldflags: "-static",
+        },
+      ],
+    }),
+  },
+  // Loads image archives into CRI-O's store; built against the image and storage libraries of the CRI-O release.
+  "crio-image-load": {
+    version: (v) => v.crio,
+    recipe: (ver) => ({
+      kind: "wrapper",
+      module: "github.com/cri-o/cri-o",
+      version: `v${ver}`,
+      mains: { "crio-image-load": "crio-image-load/main.go" },
+      builds: [{ packages: ["./crio-image-load"], ldflags: [], tags: CONTAINERS_TAGS }],
+    }),
+  },
+  // CRI-O's helper that pins a pod's namespaces; C, in CRI-O's own module.
+  pinns: {
+    version: (v) => v.crio,
+    recipe: (ver) => ({
+      kind: "c",
+      module: "github.com/cri-o/cri-o",
+      version: `v${ver}`,
+      files: ["pinns/src/pinns.c", "pinns/src/sysctl.c"],
+      output: "pinns",
+      defines: {},
+    }),
+  },
+  "cri-tools": {
+    version: (v) => v.criTools,
+    recipe: (ver) => ({
+      kind: "module",
+      module: "sigs.k8s.io/cri-tools",
+      version: `v${ver}`,
+      builds: [{ packages: ["./cmd/crictl"], ldflags: [`-X sigs.k8s.io/cri-tools/pkg/version.Version=${ver}`] }],
+    }),
+  },
   "cni-plugins": {
     version: (v) => v.cniPlugins,
     recipe: (ver) => ({
@@ -121,7 +183,7 @@ const ARTIFACTS = {
       kind: "c",
       module: "k8s.io/kubernetes",
       version: `v${v.kubernetes}`,
-      file: "build/pause/linux/pause.c",
+      files: ["build/pause/linux/pause.c"],
       output: "pause",
       defines: { VERSION: ver },
     }),

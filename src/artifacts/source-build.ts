@@ -103,9 +103,7 @@ async function buildC(recipe: CRecipe, ctx: BuildContext): Promise<void> {
   ctx.onStep?.(`compile ${recipe.output}`);
   // pause.c stringifies VERSION itself, so the value goes in bare.
   const defines = Object.entries(recipe.defines).map(([k, v]) => `-D${k}=${v}`);
-  await runLogged(
-    process.env.CC ?? "cc",
-    ["-Os", "-Wall", "-Werror", "-static", ...defines, "-o", path.join(ctx.outDir, recipe.output), path.join(src, recipe.file)],
-    { cwd: ctx.workDir, env: process.env, log: ctx.log },
-  );
+  const files = recipe.files.map((f) => path.join(src, f));
+  const args = ["-Os", "-Wall", "-Werror", "-static", ...defines, "-o", path.join(ctx.outDir, recipe.output), ...files];
+  await runLogged(process.env.CC ?? "cc", args, { cwd: ctx.workDir, env: process.env, log: ctx.log });
 }

@@ -25,6 +25,14 @@ export interface ComponentVersions {
   kubeRouter: string;
   /** Debian's BusyBox, for the local-path helper pods; the image tag follows upstream busybox. */
   busybox: string;
+  /**
+   * CRI-O, the other container runtime a node can run. Its minor follows Kubernetes' where the module
+   * proxy allows: it serves no 1.37 release, and of 1.35 only 1.35.2, whose go-criu v8.1.0 it does not
+   * serve; so every version gets 1.36.3 (CRI v1, which every supported kubelet speaks).
+   */
+  crio: string;
+  /** crictl (cri-tools): the runtime-neutral CLI of a node's CRI socket. */
+  criTools: string;
 }
 
 const shared = {
@@ -38,6 +46,8 @@ const shared = {
   gatewayApi: "1.4.1",
   kubeRouter: "2.1.0",
   busybox: "1.35.0",
+  crio: "1.36.3",
+  criTools: "1.37.0",
 } as const;
 
 /**

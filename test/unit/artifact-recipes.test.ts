@@ -34,4 +34,15 @@ describe("artifact recipes", () => {
     expect(agnhost.builds.flatMap((b) => b.packages)).toEqual(["k8s.io/kubernetes/test/images/agnhost"]);
     expect(agnhost.builds[0]!.ldflags).toContain("-X main.Version=2.66.1");
   });
+
+  it("CRI-O's image loader is a main of its own against the CRI-O release, so it shares CRI-O's store libraries", async () => {
+    const v = SUPPORTED[0]!;
+    const loader = recipeFor("crio-image-load", v);
+    if (loader.kind !== "wrapper") throw new Error("crio-image-load is built as a wrapper");
+    const files = await wrapperFiles(loader, "module github.com/cri-o/cri-o\n\ngo 1.26.3\n");
+    expect(Object.keys(files).sort()).toEqual(["crio-image-load/main.go", "go.mod"]);
+    expect(files["go.mod"]).toContain(`\tgithub.com/cri-o/cri-o v${v.crio}\n`);
+    expect(files["crio-image-load/main.go"]).toMatch(/^package main\n[\s\S]*reexec\.Init\(\)[\s\S]*copy\.Image\(/m);
+    expect(loader.builds.flatMap((b) => b.packages)).toEqual(["./crio-image-load"]);
+  });
 });
