@@ -6,7 +6,8 @@ import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
 
 /*
  * Three control planes behind a load balancer: etcd keeps quorum and the API keeps answering, through
- * the kubeconfig's endpoint, when one control-plane container stops.
+ * the kubeconfig's endpoint, when one control-plane container stops. A fourth joins; a snapshot of
+ * all four is restored.
  */
 
 const BUSYBOX = "docker.io/library/busybox:1.35.0";
@@ -162,5 +163,25 @@ spec:
       async () => expect(await readyPods(`tier=control-plane`)).toEqual(expect.arrayContaining(COMPONENTS.map((c) => `${c}-${added}`))),
       { timeoutMs: 120_000, intervalMs: 2_000 },
     );
+  }, 600_000);
+
+  it("saves all four control planes and restores them: etcd's data of each member, the objects back, every node Ready", async () => {
+    const all = [...cps, `${profile}-control-plane4`].sort();
+    const kubeyard = async (...args: string[]) => {
+      const r = await user.kubeyard(args);
+      expect(r.exitCode, `kubeyard ${args.join(" ")}\n${String(r.all)}`).toBe(0);
+    };
+    await kubectlOk(user, "-n", NS, "create", "configmap", "kept", "--from-literal=k=saved");
+    await kubeyard("-p", profile, "snapshot", "save", "ha");
+    await kubectlOk(user, "-n", NS, "delete", "configmap", "kept");
+    await kubectlOk(user, "-n", NS, "create", "configmap", "later", "--from-literal=k=later");
+    await kubeyard("snapshot", "restore", "ha");
+    expect(await kubectlOk(user, "-n", NS, "get", "configmap", "kept", "-o", "jsonpath={.data.k}")).toBe("saved");
+    expect((await user.kubectl(["-n", NS, "get", "configmap", "later"])).exitCode).not.toBe(0);
+    await eventually("every node to be Ready", async () => expect(await readyNodes()).toEqual(all), {
+      timeoutMs: 180_000,
+      intervalMs: 2_000,
+    });
+    expect(await etcdMembers(cps[0]!)).toEqual(all);
   }, 600_000);
 });
