@@ -11,7 +11,7 @@ export default async function snapshotSave(program: Command, name: string): Prom
   const images = m.nodes.reduce((n, node) => n + node.images.length, 0);
   process.stdout.write(
     `snapshot "${name}" of cluster "${g.profile}": ${m.nodes.length} node${m.nodes.length === 1 ? "" : "s"}, ` +
-      `${images} image${images === 1 ? "" : "s"}, ${humanBytes(bytes)}\n` +
+      `${images} image${images === 1 ? "" : "s"}, ${humanBytes(bytes)}; the nodes were paused ${(m.pausedMs / 1000).toFixed(1)} s\n` +
       `Back to it with: kubeyard snapshot restore ${name}\n`,
   );
 }

@@ -53,7 +53,7 @@ async function save(driver: NodeDriver, profile: string, name: string, progress:
     await runningNodes(driver, profile);
     const staging = await stagingDir(name);
     try {
-      const nodes = await captureNodes(driver, state, staging, progress);
+      const { nodes, pausedMs } = await captureNodes(driver, state, staging, progress);
       progress("the cluster's record and PKI");
       await fs.cp(pkiDir(profile), path.join(staging, PKI), { recursive: true });
       await fs.writeFile(path.join(staging, STATE_FILE), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
@@ -66,6 +66,7 @@ async function save(driver: NodeDriver, profile: string, name: string, progress:
         createdAt: new Date().toISOString(),
         nodes,
         addons: state.addons,
+        pausedMs: Math.round(pausedMs),
         files: await digestTree(staging, [MANIFEST]),
       };
       await commitSnapshot(staging, manifest);

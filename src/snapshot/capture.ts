@@ -1,4 +1,4 @@
-import { createWriteStream, promises as fs } from "node:fs";
+import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -22,7 +22,12 @@ const IMAGES_IN_NODE = "/var/lib/kubeyard/snapshot-images.tar";
  * design. An etcd snapshot taken while the cluster runs would be consistent for etcd alone, not with
  * the volumes. The pause lasts as long as copying the folders out.
  */
-export async function captureNodes(driver: NodeDriver, state: ClusterState, dir: string, progress: ProgressLine): Promise<SnapshotNode[]> {
+export async function captureNodes(
+  driver: NodeDriver,
+  state: ClusterState,
+  dir: string,
+  progress: ProgressLine,
+): Promise<{ nodes: SnapshotNode[]; pausedMs: number }> {
   const nodes = await runningNodes(driver, state.name);
   const v = findVersion(state.config.kubernetesVersion);
   const preloaded = new Set<string>(v ? NODE_IMAGES.map((n) => imageRefs(v)[n]) : []);
@@ -39,10 +44,12 @@ export async function captureNodes(driver: NodeDriver, state: ClusterState, dir:
     driver.name,
     nodes.map((n) => n.name),
   );
+  const pausedAt = performance.now();
   await Promise.all(nodes.map((n) => driver.pauseNode(n.name)));
+  let pausedMs = 0;
   try {
     for (const [i, n] of nodes.entries()) {
-      for (const part of present[i]!) await copyPart(driver, n.name, part, path.join(dir, nodeFile(n.name, part)));
+      for (const part of present[i]!) await copyPart(driver, n.name, part, rawFile(path.join(dir, nodeFile(n.name, part))));
     }
   } finally {
     // Control planes first: the kubelets then find an API server that answers.
@@ -50,8 +57,14 @@ export async function captureNodes(driver: NodeDriver, state: ClusterState, dir:
       await Promise.all(nodes.filter((n) => n.role === role).map((n) => driver.unpauseNode(n.name)));
     }
     guard.release();
+    pausedMs = performance.now() - pausedAt;
   }
-  return out;
+  // Compressed once the nodes run again: the pause lasts only as long as the copy.
+  progress("compress etcd's data and the volumes");
+  for (const [i, n] of nodes.entries()) {
+    for (const part of present[i]!) await compress(rawFile(path.join(dir, nodeFile(n.name, part))), path.join(dir, nodeFile(n.name, part)));
+  }
+  return { nodes: out, pausedMs };
 }
 
 async function saveNodeImages(driver: NodeDriver, node: string, refs: string[], dir: string): Promise<void> {
@@ -75,5 +88,13 @@ async function presentParts(driver: NodeDriver, node: NodeInfo): Promise<NodePar
 
 async function copyPart(driver: NodeDriver, node: string, part: NodePart, file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await pipeline(await driver.readArchive(node, NODE_PARTS[part]), createGzip({ level: 1 }), createWriteStream(file, { mode: 0o600 }));
+  await pipeline(await driver.readArchive(node, NODE_PARTS[part]), createWriteStream(file, { mode: 0o600 }));
+}
+
+/** Where a part is copied before it is compressed. */
+const rawFile = (gz: string) => gz.replace(/\.gz$/, "");
+
+async function compress(raw: string, gz: string): Promise<void> {
+  await pipeline(createReadStream(raw), createGzip({ level: 1 }), createWriteStream(gz, { mode: 0o600 }));
+  await fs.rm(raw);
 }

@@ -30,6 +30,8 @@ export interface SnapshotManifest {
   createdAt: string;
   nodes: SnapshotNode[];
   addons: string[];
+  /** How long the save held the nodes paused. */
+  pausedMs: number;
   /** Every file of the snapshot but the manifest, with its size and sha256. */
   files: Record<string, FileDigest>;
 }

@@ -40,6 +40,7 @@ async function fakeSnapshot(name: string): Promise<SnapshotManifest> {
     profile: "c1",
     kubernetesVersion: "1.37.1",
     createdAt: new Date().toISOString(),
+    pausedMs: 0,
     nodes: [{ name: "c1-control-plane", role: "control-plane", images: [] }],
     addons: ["coredns"],
     files: await digestTree(dir, [MANIFEST]),
