@@ -46,15 +46,17 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
         const s0 = now();
         await ky(["snapshot", "save", p]);
         const save = now() - s0;
+        const listed = JSON.parse(String((await ky(["snapshot", "list", "-o", "json"])).stdout));
+        const paused = listed.find((x) => x.name === p).pausedMs / 1000;
         await k(["delete", "configmap", "bench-0"]);
         const r0 = now();
         await ky(["snapshot", "restore", p]);
         const restore = now() - r0;
         const back = (await until(async () => (await sum()) === saved)) - r0;
         await ky(["snapshot", "rm", p]);
-        results.push({ nodes, run: i, save, restore, restoreUntilVolumeAnswers: back });
+        results.push({ nodes, run: i, save, paused, restore, restoreUntilVolumeAnswers: back });
         process.stdout.write(
-          `${nodes} node${nodes === 1 ? "" : "s"}, run ${i}: save ${save.toFixed(1)} s, restore ${restore.toFixed(1)} s, ` +
+          `${nodes} node${nodes === 1 ? "" : "s"}, run ${i}: save ${save.toFixed(1)} s (paused ${paused.toFixed(1)} s), restore ${restore.toFixed(1)} s, ` +
             `until the volume's pod answers ${back.toFixed(1)} s\n`,
         );
       }
@@ -66,7 +68,7 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
   const medians = {};
   for (const nodes of [1, 3]) {
     const of = results.filter((r) => r.nodes === nodes);
-    for (const phase of ["save", "restore", "restoreUntilVolumeAnswers"])
+    for (const phase of ["save", "paused", "restore", "restoreUntilVolumeAnswers"])
       medians[`${nodes}-node ${phase}`] = median(of.map((r) => r[phase]));
   }
   process.stdout.write(`\nmedians over ${runs} runs (seconds)\n| phase | median |\n| --- | --- |\n`);

@@ -14,16 +14,23 @@ const MILESTONES = {
   kubelet: /Successfully registered node/,
 };
 
-// svlogd -tt: "2026-12-05_15:40:01.12345 text"
+/** The components the kubelet runs as static pods: their logs are the pods' (CRI format), not runit's. */
+const STATIC_PODS = new Set(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]);
+
+// svlogd -tt: "2026-12-05_15:40:01.12345 text"; a pod's log (CRI): "2026-12-05T15:40:01.123456789Z stderr F text"
 const stampOf = (line) => {
-  const m = /^(\d{4}-\d\d-\d\d)_(\d\d:\d\d:\d\d\.\d+)/.exec(line);
+  const m = /^(\d{4}-\d\d-\d\d)[_T](\d\d:\d\d:\d\d\.\d+)/.exec(line);
   return m ? Date.parse(`${m[1]}T${m[2].slice(0, 12)}Z`) : undefined;
 };
+
+/** The first run's log of a component: its static pod's container log, else its runit log. */
+const logCommand = (node, c) =>
+  STATIC_PODS.has(c) ? ["sh", "-c", `cat /var/log/pods/kube-system_${c}-${node}_*/${c}/0.log`] : ["cat", `/var/log/kubeyard/${c}/current`];
 
 async function componentTimes(node, t0) {
   const out = {};
   for (const [c, milestone] of Object.entries(MILESTONES)) {
-    const r = await execa("docker", ["exec", node, "cat", `/var/log/kubeyard/${c}/current`], { reject: false });
+    const r = await execa("docker", ["exec", node, ...logCommand(node, c)], { reject: false });
     const lines = String(r.stdout).split("\n").filter(Boolean);
     const first = lines.length ? stampOf(lines[0]) : undefined;
     const hit = lines.find((l) => milestone.test(l));
