@@ -36,6 +36,11 @@ export function kubeControllerManagerArgs(ctx: ComponentContext): string[] {
     ["node-cidr-mask-size", String(networking.nodeCidrMaskSize)],
     ["service-cluster-ip-range", networking.serviceSubnet],
     ["profiling", "false"],
+    // Its start makes a client per controller (a service account, a token) and reads discovery through
+    // a rate limiter of 20 requests/s: measured here, the controllers then started 8.6 s after the
+    // process rather than 3.4 s. One user's cluster has no other clients to be fair to.
+    ["kube-api-qps", "100"],
+    ["kube-api-burst", "200"],
     ...featureGatesFlag(ctx.cluster.featureGates),
   ];
   return renderArgs("kube-controller-manager", flags, ctx.cluster.extraArgs["kube-controller-manager"]);
