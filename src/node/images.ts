@@ -139,19 +139,32 @@ export async function removeNodeImages(
       "`kubeyard image ls` lists the images each node has.",
     );
   }
-  return Promise.all(
-    held.map(async ({ node, all }) => {
-      const remove = new Set(all.filter((i) => wanted.includes(i.ref)).map((i) => i.ref));
-      if (!remove.size) return { node, removed: [] };
-      const digests = new Set(all.filter((i) => remove.has(i.ref)).map((i) => i.digest));
-      for (const d of digests) {
-        const stillTagged = all.some((i) => i.digest === d && !isAlias(i.ref) && !remove.has(i.ref));
-        if (!stillTagged) for (const i of all) if (i.digest === d && isAlias(i.ref)) remove.add(i.ref);
-      }
-      const list = [...remove];
-      const r = await driver.exec(node, [...CTR, "images", "rm", "--sync", ...list]);
-      if (r.exitCode !== 0) throw new UserError(`removing ${list.join(", ")} from ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
-      return { node, removed: list.filter((ref) => wanted.includes(ref)) };
-    }),
-  );
+  return Promise.all(held.map(async ({ node, all }) => ({ node, removed: await removeFromNode(driver, node, all, wanted) })));
+}
+
+/**
+ * Removes the references `wanted` from one node, with the runtime's aliases of an image no other tag
+ * still names; `all` is what the node holds (`ctr images ls`). Returns the references removed.
+ */
+async function removeFromNode(driver: NodeDriver, node: string, all: NodeImage[], wanted: string[]): Promise<string[]> {
+  const remove = new Set(all.filter((i) => wanted.includes(i.ref)).map((i) => i.ref));
+  if (!remove.size) return [];
+  const digests = new Set(all.filter((i) => remove.has(i.ref)).map((i) => i.digest));
+  for (const d of digests) {
+    const stillTagged = all.some((i) => i.digest === d && !isAlias(i.ref) && !remove.has(i.ref));
+    if (!stillTagged) for (const i of all) if (i.digest === d && isAlias(i.ref)) remove.add(i.ref);
+  }
+  const list = [...remove];
+  const r = await driver.exec(node, [...CTR, "images", "rm", "--sync", ...list]);
+  if (r.exitCode !== 0) throw new UserError(`removing ${list.join(", ")} from ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+  return list.filter((ref) => wanted.includes(ref));
+}
+
+/** Removes from one node every image (as `nodeImagesOf` lists them) that `keep` does not name; returns those removed. */
+export async function removeNodeImagesExcept(driver: NodeDriver, node: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const all = await ctrImages(driver, node);
+  const extra = visibleImages(all)
+    .map((i) => i.ref)
+    .filter((ref) => !keep.has(ref));
+  return removeFromNode(driver, node, all, extra);
 }

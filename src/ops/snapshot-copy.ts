@@ -13,7 +13,7 @@ import { restartService } from "../node/services.js";
 import { loadPki } from "../pki/index.js";
 import { giveCapacity, releaseOldNodes } from "../snapshot/adopt-nodes.js";
 import { KUBELET_ARGS, NO_REGISTRATION } from "../snapshot/node-parts.js";
-import { importSnapshotImages, stageRestore } from "../snapshot/stage.js";
+import { restoreImages, stageRestore } from "../snapshot/stage.js";
 import { findSnapshot, PKI, readSnapshotState, snapshotDir, verifySnapshot, type SnapshotManifest } from "../snapshot/store.js";
 import { UserError } from "../util/errors.js";
 import type { RestoreUi } from "./snapshot.js";
@@ -49,7 +49,7 @@ export async function startFromSnapshot(name: string, profile: string, deps: Clu
       run: (progress) =>
         withProfileLock(profile, async () => {
           state = await requireReadyState(profile);
-          await importSnapshotImages(deps.driver, dir, manifest, progress, target);
+          await restoreImages(deps.driver, dir, manifest, progress, target);
           await stageRestore(deps.driver, dir, manifest, progress, { target });
           progress(`stop the nodes of "${profile}"`);
           await stopCluster(deps.driver, profile);

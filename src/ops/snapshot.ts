@@ -8,7 +8,7 @@ import { stopCluster } from "../day2/stop.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { pkiPaths } from "../pki/index.js";
 import { captureNodes } from "../snapshot/capture.js";
-import { importSnapshotImages, stageRestore } from "../snapshot/stage.js";
+import { restoreImages, stageRestore } from "../snapshot/stage.js";
 import {
   checkSnapshotName,
   commitSnapshot,
@@ -113,7 +113,7 @@ export async function restoreSnapshot(
       const state = await requireReadyState(manifest.profile);
       await refuseOtherCluster(state, manifest);
       await runningNodes(deps.driver, manifest.profile);
-      await importSnapshotImages(deps.driver, dir, manifest, progress);
+      await restoreImages(deps.driver, dir, manifest, progress);
       await stageRestore(deps.driver, dir, manifest, progress);
       progress(`stop the nodes of "${manifest.profile}"`);
       await stopCluster(deps.driver, manifest.profile);

@@ -8,9 +8,9 @@ import { runningNodes } from "../cluster/running-nodes.js";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
 import { exportNodeImages, nodeImagesOf } from "../node/images.js";
 import type { ProgressLine } from "../util/progress.js";
-import { findVersion, imageRefs, NODE_IMAGES } from "../versions/versions.js";
 import { NODE_PARTS, type NodePart } from "./node-parts.js";
 import { guardPause } from "./pause-guard.js";
+import { preloadedImages } from "./preloaded.js";
 import { nodeFile, type SnapshotNode } from "./store.js";
 
 const IMAGES_IN_NODE = "/var/lib/kubeyard/snapshot-images.tar";
@@ -29,8 +29,7 @@ export async function captureNodes(
   progress: ProgressLine,
 ): Promise<{ nodes: SnapshotNode[]; pausedMs: number }> {
   const nodes = await runningNodes(driver, state.name);
-  const v = findVersion(state.config.kubernetesVersion);
-  const preloaded = new Set<string>(v ? NODE_IMAGES.map((n) => imageRefs(v)[n]) : []);
+  const preloaded = preloadedImages(state.config.kubernetesVersion);
   const out: SnapshotNode[] = [];
   for (const n of nodes) {
     progress(`images of ${n.name}`);

@@ -1,10 +1,11 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
-import { importNodeImages } from "../node/images.js";
+import { importNodeImages, removeNodeImagesExcept } from "../node/images.js";
 import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
 import { HOLD_REGISTRATION, NODE_PARTS, RESTORE_DIR, RESTORE_HOOK_PATH, RESTORE_READY, restoreHook, type NodePart } from "./node-parts.js";
+import { preloadedImages } from "./preloaded.js";
 import { nodeFile, type SnapshotManifest } from "./store.js";
 
 const IMAGES_IN_NODE = `${RESTORE_DIR}-images.tar`;
@@ -13,16 +14,23 @@ const IMAGES_IN_NODE = `${RESTORE_DIR}-images.tar`;
 export type NodeTarget = (savedNode: string) => string;
 const itself: NodeTarget = (n) => n;
 
-/** Puts each node's saved images back into its runtime (while it runs: containerd imports them). */
-export async function importSnapshotImages(
+/**
+ * Gives each node's runtime the images it had when saved (while it runs: containerd imports them), and
+ * removes those it got since, but for the node image's own.
+ */
+export async function restoreImages(
   driver: NodeDriver,
   dir: string,
   manifest: SnapshotManifest,
   progress: ProgressLine,
   target: NodeTarget = itself,
 ): Promise<void> {
-  for (const n of manifest.nodes.filter((n) => n.images.length)) {
+  const preloaded = preloadedImages(manifest.kubernetesVersion);
+  for (const n of manifest.nodes) {
     const node = target(n.name);
+    const removed = await removeNodeImagesExcept(driver, node, new Set([...preloaded, ...n.images]));
+    if (removed.length) progress(`removed ${removed.join(", ")} from ${node}`);
+    if (!n.images.length) continue;
     progress(`${n.images.length} image${n.images.length === 1 ? "" : "s"} into ${node}`);
     await driver.copyFileIn(node, path.join(dir, nodeFile(n.name, "images.tar")), IMAGES_IN_NODE);
     try {

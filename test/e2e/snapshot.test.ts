@@ -8,9 +8,9 @@ import { apply, inContext, kubectlOk, rolledOut, type Kubectl } from "./helpers/
 /*
  * `kubeyard snapshot` on one cluster: a ConfigMap, a CRD and its object, a PVC with data, a Deployment
  * running an image loaded from the host. Saved; then all of it changed (deleted, overwritten, the image
- * removed); restored: everything is back and the workload serves the old data. SIGKILL during a save
- * and during a restore; a second cluster from the snapshot beside the first; export, delete
- * everything, import, restore (the cluster made again).
+ * removed, another loaded); restored: everything is back, the other image gone, and the workload
+ * serves the old data. SIGKILL during a save and during a restore; a second cluster from the snapshot
+ * beside the first; export, delete everything, import, restore (the cluster made again).
  */
 
 const NS = "snap";
@@ -19,6 +19,8 @@ const BUSYBOX = "docker.io/library/busybox:1.35.0";
 /** Built on the host by this file: an image no node image holds. */
 const APP = `kubeyard-e2e/snapshot-app:${stamp}`;
 const APP_IN_NODES = `docker.io/${APP}`;
+/** Loaded after the snapshot: a restore removes it. */
+const LATER = `kubeyard-e2e/snapshot-later:${stamp}`;
 const { user, profile } = clusterForFile("e2e-snapshot", { namespaces: [NS] });
 const NODE = `${profile}-control-plane`;
 const SNAP = `s-${stamp}`;
@@ -130,7 +132,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await execa("docker", ["rmi", "-f", APP], { reject: false });
+  await execa("docker", ["rmi", "-f", APP, LATER], { reject: false });
 });
 
 describe("kubeyard snapshot", () => {
@@ -171,9 +173,13 @@ describe("kubeyard snapshot", () => {
     await kubectlOk(user, "-n", NS, "delete", "deployment", "app", "--wait");
     await ok("-p", profile, "image", "rm", APP_IN_NODES);
     expect(await nodeImages()).not.toContain(APP_IN_NODES);
+    await execa("docker", ["tag", APP, LATER]);
+    await ok("-p", profile, "image", "load", LATER);
+    expect(await nodeImages()).toContain(`docker.io/${LATER}`);
 
     await ok("snapshot", "restore", SNAP);
     await expectSavedState();
+    expect(await nodeImages()).not.toContain(`docker.io/${LATER}`);
   }, 300_000);
 
   it("SIGKILL while the nodes are paused for a save leaves the cluster running and no snapshot", async () => {
