@@ -28,9 +28,12 @@ export async function requireEtcdHealthy(ctx: ClusterContext, controlPlanes: Pla
   const waitMs = ctx.deps.etcdHealthWaitMs ?? DEFAULT_HEALTH_WAIT_MS;
   const deadline = Date.now() + waitMs;
   let unhealthy: EtcdHealth[] = [];
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     ctx.deps.signal?.throwIfAborted();
-    unhealthy = (await etcdHealth(ctx.driver, operator.config.name).catch((err: Error) => [failedAsk(operator, err)])).filter(
+    // A member still starting lets etcdctl wait out its whole timeout: short ones first notice it up
+    // sooner, longer ones later still let a slow (emulated, loaded) host answer.
+    const ask = { timeoutS: Math.min(5, attempt) };
+    unhealthy = (await etcdHealth(ctx.driver, operator.config.name, ask).catch((err: Error) => [failedAsk(operator, err)])).filter(
       (h) => !h.healthy,
     );
     if (!unhealthy.length) return;

@@ -20,21 +20,26 @@ export interface EtcdHealth {
 
 const pki = (rel: string) => `/etc/kubernetes/pki/${rel}`;
 
-async function run(driver: NodeDriver, node: string, args: string[]) {
+/** How long one etcdctl command may take, in seconds; 5 unless said. */
+export interface AskOptions {
+  timeoutS?: number;
+}
+
+async function run(driver: NodeDriver, node: string, args: string[], opts: AskOptions = {}) {
   return driver.exec(node, [
     "etcdctl",
     "--endpoints=https://127.0.0.1:2379",
     `--cacert=${pki(pkiPaths.etcdCa.cert)}`,
     `--cert=${pki(pkiPaths.etcdHealthcheckClient.cert)}`,
     `--key=${pki(pkiPaths.etcdHealthcheckClient.key)}`,
-    "--command-timeout=5s",
+    `--command-timeout=${opts.timeoutS ?? 5}s`,
     ...args,
   ]);
 }
 
 /** Runs etcdctl against the member on `node`; a failure is said in one line, never etcdctl's raw log output. */
-export async function etcdctl(driver: NodeDriver, node: string, args: string[]): Promise<string> {
-  const r = await run(driver, node, args);
+export async function etcdctl(driver: NodeDriver, node: string, args: string[], opts: AskOptions = {}): Promise<string> {
+  const r = await run(driver, node, args, opts);
   if (r.exitCode !== 0) throw new UserError(`etcdctl ${args.slice(0, 2).join(" ")} failed on ${node}: ${etcdError(r.stderr || r.stdout)}`);
   return r.stdout;
 }
@@ -53,8 +58,8 @@ export function etcdError(output: string): string {
 }
 
 /** `member list`: "id, status, name, peer urls, client urls, is learner". */
-export async function etcdMembers(driver: NodeDriver, node: string): Promise<EtcdMember[]> {
-  const out = await etcdctl(driver, node, ["member", "list"]);
+export async function etcdMembers(driver: NodeDriver, node: string, opts: AskOptions = {}): Promise<EtcdMember[]> {
+  const out = await etcdctl(driver, node, ["member", "list"], opts);
   return out
     .split("\n")
     .map((l) => l.split(",").map((f) => f.trim()))
@@ -63,12 +68,12 @@ export async function etcdMembers(driver: NodeDriver, node: string): Promise<Etc
 }
 
 /** Every member's health, asked of each member's own endpoint from `node`. */
-export async function etcdHealth(driver: NodeDriver, node: string): Promise<EtcdHealth[]> {
-  const members = await etcdMembers(driver, node);
+export async function etcdHealth(driver: NodeDriver, node: string, opts: AskOptions = {}): Promise<EtcdHealth[]> {
+  const members = await etcdMembers(driver, node, opts);
   return Promise.all(
     members.map(async (member) => {
       if (!member.clientURL) return { member, healthy: false, reason: "it was added but has not started" };
-      const r = await run(driver, node, [`--endpoints=${member.clientURL}`, "endpoint", "health"]);
+      const r = await run(driver, node, [`--endpoints=${member.clientURL}`, "endpoint", "health"], opts);
       return { member, healthy: r.exitCode === 0, reason: r.exitCode === 0 ? "" : etcdError(r.stderr || r.stdout) };
     }),
   );
