@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { pkiDir, readState, requireReadyState, withProfileLock, writeState } from "../cluster/state.js";
+import { pkiDir, readState, requireReadyState, withProfileLock, writeState, type ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 import { digestTree } from "../artifacts/tree-digest.js";
 import type { ClusterDeps } from "../create/context.js";
@@ -125,7 +125,7 @@ export async function restoreSnapshot(
 }
 
 /** The cluster a snapshot is restored into must be the one it was saved from: same nodes, version and CA. */
-async function refuseOtherCluster(state: Awaited<ReturnType<typeof requireReadyState>>, manifest: SnapshotManifest): Promise<void> {
+export async function refuseOtherCluster(state: ClusterState, manifest: SnapshotManifest): Promise<void> {
   const want = manifest.nodes.map((n) => `${n.name}/${n.role}`).sort();
   const have = state.nodes.map((n) => `${n.name}/${n.role}`).sort();
   const remake = `Delete it (\`kubeyard delete -p ${state.name}\`), and restore makes it again as it was saved.`;
