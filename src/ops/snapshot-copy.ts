@@ -1,23 +1,18 @@
-import { promises as fs } from "node:fs";
-import path from "node:path";
 import { adminClient, createNodeObjects, startKubeProxy, waitApiServer, waitNodesReady } from "../cluster/api.js";
 import { clusterKubeProxyObjects } from "../cluster/kube-proxy.js";
 import { pkiDir, readState, requireReadyState, withProfileLock, type ClusterState } from "../cluster/state.js";
 import { placedFromState } from "../cluster/topology.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { ClusterDeps } from "../create/context.js";
-import { stopCluster } from "../day2/stop.js";
 import { serverSideApply } from "../kube/apply.js";
 import { waitForPodsReady } from "../kube/wait.js";
 import { restartService } from "../node/services.js";
 import { loadPki } from "../pki/index.js";
 import { giveCapacity, releaseOldNodes } from "../snapshot/adopt-nodes.js";
 import { KUBELET_ARGS, NO_REGISTRATION } from "../snapshot/node-parts.js";
-import { restoreImages, stageRestore } from "../snapshot/stage.js";
-import { findSnapshot, PKI, readSnapshotState, snapshotDir, verifySnapshot, type SnapshotManifest } from "../snapshot/store.js";
+import type { SnapshotManifest } from "../snapshot/store.js";
 import { UserError } from "../util/errors.js";
-import type { RestoreUi } from "./snapshot.js";
-import { startCluster } from "./start.js";
+import { openSnapshot, stageAndStop, startWithSavedCas, type RestoreUi } from "./snapshot.js";
 
 /**
  * `kubeyard start --from-snapshot NAME -p NEW`: a second cluster with the snapshot's state, beside
@@ -28,17 +23,12 @@ import { startCluster } from "./start.js";
  * than its node's pod network was set up with.
  */
 export async function startFromSnapshot(name: string, profile: string, deps: ClusterDeps, ui: RestoreUi): Promise<SnapshotManifest> {
-  const manifest = await findSnapshot(name);
-  const saved = await readSnapshotState(name);
-  const config = copyConfig(saved, profile);
   if (await readState(profile)) {
     throw new UserError(`cluster "${profile}" exists already`, "Name the copy with -p NEW, a profile that is not in use.");
   }
-  const dir = snapshotDir(name);
-  await ui.runner([{ title: `verify snapshot "${name}"`, run: () => verifySnapshot(dir, manifest, `snapshot "${name}"`) }]);
-  await fs.mkdir(pkiDir(profile), { recursive: true, mode: 0o700 });
-  await fs.cp(path.join(dir, PKI), pkiDir(profile), { recursive: true, force: true });
-  await startCluster(config, deps, ui);
+  const { manifest, dir, saved } = await openSnapshot(name, ui.runner);
+  const config = copyConfig(saved, profile);
+  await startWithSavedCas(dir, saved, config, deps, ui);
 
   const renamed = new Map(saved.nodes.map((n, i) => [n.name, config.nodes[i]!.name]));
   const target = (n: string) => renamed.get(n)!;
@@ -49,10 +39,7 @@ export async function startFromSnapshot(name: string, profile: string, deps: Clu
       run: (progress) =>
         withProfileLock(profile, async () => {
           state = await requireReadyState(profile);
-          await restoreImages(deps.driver, dir, manifest, progress, target);
-          await stageRestore(deps.driver, dir, manifest, progress, { target });
-          progress(`stop the nodes of "${profile}"`);
-          await stopCluster(deps.driver, profile);
+          await stageAndStop(deps.driver, { dir, manifest, profile, target }, progress);
         }),
     },
   ]);
@@ -124,6 +111,5 @@ function copyConfig(saved: ClusterState, profile: string): ClusterConfig {
     name: profile,
     nodes: saved.config.nodes.map((n) => ({ ...n, name: rename(n.name) })),
     networking: { ...saved.config.networking, apiServerPort: 0 },
-    addons: [...new Set([...saved.config.addons, ...saved.addons])],
   };
 }

@@ -3,12 +3,13 @@ import path from "node:path";
 import { pkiDir, readState, requireReadyState, withProfileLock, writeState, type ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 import { digestTree } from "../artifacts/tree-digest.js";
+import type { ClusterConfig } from "../config/index.js";
 import type { ClusterDeps } from "../create/context.js";
 import { stopCluster } from "../day2/stop.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { pkiPaths } from "../pki/index.js";
 import { captureNodes } from "../snapshot/capture.js";
-import { restoreImages, stageRestore } from "../snapshot/stage.js";
+import { restoreImages, stageRestore, type NodeTarget } from "../snapshot/stage.js";
 import {
   checkSnapshotName,
   commitSnapshot,
@@ -95,16 +96,9 @@ export async function restoreSnapshot(
   deps: ClusterDeps,
   ui: RestoreUi,
 ): Promise<{ recreated: boolean; manifest: SnapshotManifest }> {
-  const manifest = await findSnapshot(name);
-  const dir = snapshotDir(name);
-  await ui.runner([{ title: `verify snapshot "${name}"`, run: () => verifySnapshot(dir, manifest, `snapshot "${name}"`) }]);
-  const saved = await readSnapshotState(name);
+  const { manifest, dir, saved } = await openSnapshot(name, ui.runner);
   const recreated = !(await readState(manifest.profile));
-  if (recreated) {
-    // The CAs (and the service account key) of the saved cluster: certificates and tokens it issued stay valid.
-    await fs.cp(path.join(dir, PKI), pkiDir(manifest.profile), { recursive: true, force: true });
-    await startCluster({ ...saved.config, addons: [...new Set([...saved.config.addons, ...saved.addons])] }, deps, ui);
-  }
+  if (recreated) await startWithSavedCas(dir, saved, saved.config, deps, ui);
   // A restore killed after it stopped the nodes is restored again from a running cluster.
   const nodes = await deps.driver.listNodes(manifest.profile);
   if (nodes.some((n) => n.state !== "running")) await startCluster(saved.config, deps, ui);
@@ -113,15 +107,56 @@ export async function restoreSnapshot(
       const state = await requireReadyState(manifest.profile);
       await refuseOtherCluster(state, manifest);
       await runningNodes(deps.driver, manifest.profile);
-      await restoreImages(deps.driver, dir, manifest, progress);
-      await stageRestore(deps.driver, dir, manifest, progress);
-      progress(`stop the nodes of "${manifest.profile}"`);
-      await stopCluster(deps.driver, manifest.profile);
+      await stageAndStop(deps.driver, { dir, manifest, profile: manifest.profile }, progress);
       await writeState({ ...state, addons: saved.addons, ...(saved.addonValues ? { addonValues: saved.addonValues } : {}) });
     });
   await ui.runner([{ title: "stage the snapshot on the nodes", run: stage }]);
   await startCluster(saved.config, deps, ui);
   return { recreated, manifest };
+}
+
+/** A snapshot by name, its files checked against its manifest (a step of its own), and the cluster record it holds. */
+export async function openSnapshot(
+  name: string,
+  runner: StepRunner,
+): Promise<{ manifest: SnapshotManifest; dir: string; saved: ClusterState }> {
+  const manifest = await findSnapshot(name);
+  const dir = snapshotDir(name);
+  await runner([{ title: `verify snapshot "${name}"`, run: () => verifySnapshot(dir, manifest, `snapshot "${name}"`) }]);
+  return { manifest, dir, saved: await readSnapshotState(name) };
+}
+
+/**
+ * Makes a cluster of `config` with the saved cluster's CAs (and service account key), so certificates
+ * and tokens it issued stay valid, and with every addon the saved cluster had enabled.
+ */
+export async function startWithSavedCas(
+  dir: string,
+  saved: ClusterState,
+  config: ClusterConfig,
+  deps: ClusterDeps,
+  ui: RestoreUi,
+): Promise<void> {
+  // Made first, private, as writeState makes the profile's folder: fs.cp would make them world-readable.
+  await fs.mkdir(pkiDir(config.name), { recursive: true, mode: 0o700 });
+  await fs.chmod(path.dirname(pkiDir(config.name)), 0o700);
+  await fs.cp(path.join(dir, PKI), pkiDir(config.name), { recursive: true, force: true });
+  await startCluster({ ...config, addons: [...new Set([...config.addons, ...saved.addons])] }, deps, ui);
+}
+
+/**
+ * Gives the running nodes of `profile` the snapshot's images and stages its folders on them (on each
+ * node `target` names, in a copy), then stops them: their next start applies the folders.
+ */
+export async function stageAndStop(
+  driver: NodeDriver,
+  snap: { dir: string; manifest: SnapshotManifest; profile: string; target?: NodeTarget },
+  progress: ProgressLine,
+): Promise<void> {
+  await restoreImages(driver, snap.dir, snap.manifest, progress, snap.target);
+  await stageRestore(driver, snap.dir, snap.manifest, progress, snap.target ? { target: snap.target } : undefined);
+  progress(`stop the nodes of "${snap.profile}"`);
+  await stopCluster(driver, snap.profile);
 }
 
 /** The cluster a snapshot is restored into must be the one it was saved from: same nodes, version and CA. */
