@@ -287,18 +287,28 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
   };
 }
 
+/**
+ * Made with the cluster, the scheduler starts once the API server is ready, not with it: until the
+ * API server has written its default RBAC roles, every list the scheduler makes is forbidden, and
+ * its informers then retry with a growing back-off, which kept the first pods (kube-proxy's)
+ * unscheduled for 2 s after they were made. The controller manager waits for the API server itself.
+ */
 function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A {
+  const early = CONTROL_PLANE_COMPONENTS.filter((c) => mode !== "create" || c !== "kube-scheduler");
+  const late = CONTROL_PLANE_COMPONENTS.filter((c) => !early.includes(c));
   return {
     name: "control-plane",
     title: "control plane",
     detail: [
-      ...(mode === "resume" ? [] : [`start ${CONTROL_PLANE_COMPONENTS.join(", ")} on ${names(members)} (static pods)`]),
+      ...(mode === "resume" ? [] : [`start ${early.join(", ")} on ${names(members)} (static pods)`]),
       ...(mode === "join" ? [] : ["wait until the API server answers"]),
+      ...(late.length ? [`then start ${late.join(", ")} on ${names(members)}`] : []),
     ],
     run: async (ctx) => {
       const targets = mode === "resume" ? [] : placedCps(ctx.targets);
-      await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, CONTROL_PLANE_COMPONENTS)));
+      await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, early)));
       if (mode !== "join") await ctx.api.waitApiServer(ctx.deps.signal);
+      await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, late)));
     },
   };
 }
