@@ -1,4 +1,5 @@
-import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { CoreV1Api, SchedulingV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { setTimeout as sleep } from "node:timers/promises";
 import { kubeClient } from "../kube/client.js";
 import { serverSideApply, waitForPodsReady, type KubeObject } from "../kube/index.js";
 import { KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, type ManifestObject } from "../components/index.js";
@@ -24,6 +25,24 @@ export function adminClient(state: ClusterState, pki: PkiBundle): KubeConfig {
  */
 export async function waitApiServer(kc: KubeConfig, signal?: AbortSignal): Promise<void> {
   await waitForApiReady(kc, { timeoutMs: 600_000, stallMs: 180_000, signal });
+}
+
+/**
+ * Resolves once the API server has made the PriorityClass that static pods name, which it does about
+ * a second after it starts serving: a kubelet's mirror pods are refused until then. Asks every 200 ms,
+ * whatever the answer (the API server may not be serving yet); the caller bounds it with `signal`.
+ */
+export async function waitPriorityClass(kc: KubeConfig, name: string, signal: AbortSignal): Promise<void> {
+  const api = kc.makeApiClient(SchedulingV1Api);
+  for (;;) {
+    signal.throwIfAborted();
+    const found = await api.readPriorityClass({ name }).then(
+      () => true,
+      () => false,
+    );
+    if (found) return;
+    await sleep(200, undefined, { signal });
+  }
 }
 
 export async function waitNodesReady(kc: KubeConfig, names: string[], signal?: AbortSignal): Promise<void> {

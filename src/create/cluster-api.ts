@@ -3,7 +3,7 @@ import type { ClusterConfig } from "../config/index.js";
 import { waitForDeploymentAvailable } from "../kube/wait.js";
 import type { PkiBundle } from "../pki/index.js";
 import { addonContext, enableAddons } from "../addons/enable-defaults.js";
-import { adminClient, createNodeObjects, startKubeProxy, waitApiServer, waitNodesReady } from "../cluster/api.js";
+import { adminClient, createNodeObjects, startKubeProxy, waitApiServer, waitNodesReady, waitPriorityClass } from "../cluster/api.js";
 import type { ClusterState } from "../cluster/state.js";
 import type { PlacedNode } from "../cluster/topology.js";
 import type { ManifestObject } from "../components/index.js";
@@ -17,6 +17,8 @@ export interface ClusterApi {
    */
   createNodeObjects(nodes: PlacedNode[]): Promise<string[]>;
   waitNodesReady(names: string[], signal?: AbortSignal): Promise<void>;
+  /** Resolves once the named PriorityClass exists; asks until `signal` aborts. */
+  waitPriorityClass(name: string, signal: AbortSignal): Promise<void>;
   /** Applies addons with their default values, one after another, each waiting until it works. */
   enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal): Promise<void>;
   waitDeploymentAvailable(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
@@ -31,6 +33,7 @@ export function connectClusterApi(state: ClusterState, pki: PkiBundle): ClusterA
     waitApiServer: (signal) => waitApiServer(kc, signal),
     createNodeObjects: (nodes) => createNodeObjects(kc, nodes),
     waitNodesReady: (names, signal) => waitNodesReady(kc, names, signal),
+    waitPriorityClass: (name, signal) => waitPriorityClass(kc, name, signal),
     enableAddons: (names, config, signal) => enableAddons(kc, names, addonContext(config), signal),
     waitDeploymentAvailable: (ns, name, signal) => waitForDeploymentAvailable(kc, ns, name, { timeoutMs: 300_000, signal }),
     startKubeProxy: (objects, nodes, signal) => startKubeProxy(kc, objects, nodes, signal),

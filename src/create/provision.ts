@@ -292,6 +292,7 @@ function etcdAction(mode: ProvisionMode, members: readonly Member[]): A {
  * API server has written its default RBAC roles, every list the scheduler makes is forbidden, and
  * its informers then retry with a growing back-off, which kept the first pods (kube-proxy's)
  * unscheduled for 2 s after they were made. The controller manager waits for the API server itself.
+ * While the API server finishes starting, the control planes' Nodes are settled (see adoptNodes).
  */
 function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A {
   const early = CONTROL_PLANE_COMPONENTS.filter((c) => mode !== "create" || c !== "kube-scheduler");
@@ -302,15 +303,43 @@ function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A 
     detail: [
       ...(mode === "resume" ? [] : [`start ${early.join(", ")} on ${names(members)} (static pods)`]),
       ...(mode === "join" ? [] : ["wait until the API server answers"]),
+      ...(mode === "create"
+        ? ["meanwhile, register the control planes' Node objects and restart a kubelet that registered its Node itself"]
+        : []),
       ...(late.length ? [`then start ${late.join(", ")} on ${names(members)}`] : []),
     ],
     run: async (ctx) => {
       const targets = mode === "resume" ? [] : placedCps(ctx.targets);
       await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, early)));
-      if (mode !== "join") await ctx.api.waitApiServer(ctx.deps.signal);
+      if (mode === "create") await untilApiServerReady(ctx, (signal) => adoptNodes(ctx, targets, signal));
+      else if (mode === "resume") await ctx.api.waitApiServer(ctx.deps.signal);
       await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, late)));
     },
   };
+}
+
+/** Waits until the API server is ready while `alongside` runs; either failing stops the other. */
+async function untilApiServerReady(ctx: ClusterContext, alongside: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  const signal = ctx.deps.signal ? AbortSignal.any([stop.signal, ctx.deps.signal]) : stop.signal;
+  try {
+    await Promise.all([ctx.api.waitApiServer(ctx.deps.signal), alongside(signal)]);
+  } finally {
+    stop.abort();
+  }
+}
+
+/**
+ * A control plane's kubelet, started before its API server, registers its Node the moment the API
+ * server serves, and its mirror pods are refused: the PriorityClass they name comes a second later.
+ * It would post them again only at its next resync, a minute on. So, as soon as that PriorityClass
+ * exists, the Nodes get their pod ranges and labels, and a kubelet that registered itself is
+ * restarted (its pods keep running), which posts them at once, before the API server is ready.
+ */
+async function adoptNodes(ctx: ClusterContext, cpNodes: PlacedNode[], signal: AbortSignal): Promise<void> {
+  await ctx.api.waitPriorityClass("system-node-critical", signal);
+  const early = await ctx.api.createNodeObjects(cpNodes);
+  await Promise.all(early.map((name) => restartService(ctx.driver, name, "kubelet")));
 }
 
 /**

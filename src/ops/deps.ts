@@ -73,6 +73,7 @@ function lazyClusterApi(...args: Parameters<ClusterDeps["connectApi"]>): Cluster
     waitApiServer: call("waitApiServer"),
     createNodeObjects: call("createNodeObjects"),
     waitNodesReady: call("waitNodesReady"),
+    waitPriorityClass: call("waitPriorityClass"),
     enableAddons: call("enableAddons"),
     waitDeploymentAvailable: call("waitDeploymentAvailable"),
     startKubeProxy: call("startKubeProxy"),

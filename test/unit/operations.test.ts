@@ -67,9 +67,13 @@ const fakeApi = (): ClusterApi => ({
   },
   createNodeObjects: async (nodes) => {
     events.push(...nodes.map((n) => `api: Node ${n.config.name}`));
-    return nodes.map((n) => n.config.name).filter((n) => registeredByKubelet.includes(n));
+    // As the API server does: once kubeyard has given such a Node its fields, it is no longer one.
+    const early = nodes.map((n) => n.config.name).filter((n) => registeredByKubelet.includes(n));
+    registeredByKubelet = registeredByKubelet.filter((n) => !early.includes(n));
+    return early;
   },
   waitNodesReady: async (names) => void events.push(`api: Ready ${names.join(",")}`),
+  waitPriorityClass: async (name) => void events.push(`api: PriorityClass ${name}`),
   enableAddons: async (names) => void events.push(`api: addons ${names.join(",")}`),
   waitDeploymentAvailable: async (ns, name) => void events.push(`api: available ${ns}/${name}`),
   startKubeProxy: async (objects) => void events.push(`api: kube-proxy ${objects.at(-1)?.kind}`),
