@@ -75,11 +75,16 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
       ...members.map((n) => `create ${n.name} (${n.role})`),
       ...(mode === "create" && cps(members).length > 1 ? ["create the API servers' load balancer"] : []),
       MIRROR_DETAIL,
+      mode === "join" && !cps(members).length
+        ? `meanwhile, issue kubelet certificates for ${names(members)}`
+        : "meanwhile, issue the cluster's certificates (keeping its CAs)",
     ],
     run: async (ctx, progress) => {
       const targets = ctx.targets;
       // A node joining runs the image its cluster's nodes run.
       if (mode === "join" && !ctx.nodeImage) ctx.nodeImage = await runningNodeImage(ctx);
+      // The certificates are issued while the engine makes the containers: both take a few hundred ms.
+      startIssuingPki(ctx, mode, members);
       const creating: Promise<unknown>[] = targets.map((p) => createNodeContainer(ctx, p, mode));
       if (mode === "create" && ctx.loadBalancer) {
         const lb = ctx.loadBalancer;
@@ -169,32 +174,17 @@ async function createPublishing(
 }
 
 function certificatesAction(mode: "create" | "join", members: readonly Member[]): A {
-  const joiningWorkers = mode === "join" && !cps(members).length;
   return {
     name: "certificates",
     title: "certificates",
     detail: [
-      joiningWorkers ? `issue kubelet certificates for ${names(members)}` : "issue the cluster's certificates (keeping its CAs)",
       `copy certificates and component config into ${names(members)}`,
       mode === "create" ? "set up the pod network on every node" : "route the new pod range on every running node",
       ...(mode === "create" && cps(members).length > 1 ? ["give the load balancer the control planes"] : []),
     ],
     run: async (ctx) => {
       const targets = ctx.targets;
-      const dir = pkiDir(ctx.config.name);
-      if (joiningWorkers) {
-        for (const p of targets) await issueNodePki(dir, { name: p.config.name, ip: p.ip });
-        ctx.pki = await loadPki(dir);
-      } else {
-        ctx.pki = await ensureClusterPki(dir, {
-          clusterName: ctx.config.name,
-          serviceSubnet: ctx.config.networking.serviceSubnet,
-          dnsDomain: ctx.config.networking.dnsDomain,
-          controlPlanes: ctx.controlPlanes.map((p) => ({ name: p.config.name, ip: p.ip })),
-          nodes: ctx.nodes.map((p) => ({ name: p.config.name, ip: p.ip })),
-          extraSans: [ctx.config.networking.apiServerAddress, ...(ctx.loadBalancer ? [ctx.loadBalancer.ip] : [])],
-        });
-      }
+      await ctx.settle(PKI);
       await Promise.all(
         targets.map((p) => {
           const component = componentContext(ctx.config, ctx.nodes, p, ctx.loadBalancer);
@@ -219,6 +209,32 @@ function certificatesAction(mode: "create" | "join", members: readonly Member[])
       }
     },
   };
+}
+
+const PKI = "pki";
+
+/** Issues the certificates the operation's nodes need, as ctx's pending "pki"; it sets ctx.pki. */
+function startIssuingPki(ctx: ClusterContext, mode: "create" | "join", members: readonly Member[]): void {
+  const dir = pkiDir(ctx.config.name);
+  const issue = async () => {
+    if (mode === "join" && !cps(members).length) {
+      for (const p of ctx.targets) await issueNodePki(dir, { name: p.config.name, ip: p.ip });
+      ctx.pki = await loadPki(dir);
+      return;
+    }
+    ctx.pki = await ensureClusterPki(dir, {
+      clusterName: ctx.config.name,
+      serviceSubnet: ctx.config.networking.serviceSubnet,
+      dnsDomain: ctx.config.networking.dnsDomain,
+      controlPlanes: ctx.controlPlanes.map((p) => ({ name: p.config.name, ip: p.ip })),
+      nodes: ctx.nodes.map((p) => ({ name: p.config.name, ip: p.ip })),
+      extraSans: [ctx.config.networking.apiServerAddress, ...(ctx.loadBalancer ? [ctx.loadBalancer.ip] : [])],
+    });
+  };
+  const issuing = issue();
+  // Awaited by the certificates action; a failed container creation before it leaves it unawaited.
+  issuing.catch(() => undefined);
+  ctx.pending.set(PKI, issuing);
 }
 
 /**
