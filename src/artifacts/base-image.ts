@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import type { ImageStore } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import { cacheDir } from "../util/paths.js";
@@ -72,6 +71,8 @@ async function makeBaseImage(
 }
 
 async function debootstrapBase(images: ImageStore, tag: string, opts: { log: string; workDir: string; onStep?: (s: string) => void }) {
+  // Loaded here, not with the module: every start imports it, and only a build runs anything.
+  const { execa } = await import("execa");
   const which = await execa("debootstrap", ["--version"], { reject: false });
   if (which.exitCode !== 0) {
     throw new UserError(

@@ -1,6 +1,5 @@
 import { createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { UserError } from "../util/errors.js";
 
 /** The oldest Go that builds every module in the version table (Kubernetes 1.37 and etcd 3.7 say go 1.26). */
@@ -27,6 +26,8 @@ export function compareGoVersions(a: string, b: string): number {
 /** Checks that a new-enough Go is on the PATH, with an error that says what to install if not. */
 export async function checkGo(min = MIN_GO, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   let version: string;
+  // Loaded here and in runLogged, not with the module: every start imports it, and only a build runs Go.
+  const { execa } = await import("execa");
   try {
     const r = await execa("go", ["env", "GOVERSION"], { env });
     version = r.stdout.trim();
@@ -65,6 +66,7 @@ export async function runLogged(cmd: string, args: string[], opts: { cwd: string
   await fs.mkdir(path.dirname(opts.log), { recursive: true });
   const out = createWriteStream(opts.log, { flags: "a" });
   out.write(`\n$ (cd ${opts.cwd} && ${cmd} ${args.join(" ")})\n`);
+  const { execa } = await import("execa");
   try {
     const child = execa(cmd, args, { cwd: opts.cwd, env: opts.env, all: true, reject: false, stdin: "ignore" });
     let text = "";

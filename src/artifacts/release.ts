@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import * as tar from "tar";
 import { UserError } from "../util/errors.js";
 import { parseChecksumFile } from "./checksum.js";
 import { downloadVerified, fetchText, type HttpOptions } from "./download.js";
@@ -220,6 +219,8 @@ async function extractBinaries(a: ReleaseArtifact, archive: string, work: string
   const wanted = new Map(a.binaries.map((b) => [b.member!, b]));
   const into = `${archive}.d`;
   await mkdir(into);
+  // Loaded here: every start imports this module, and only a download unpacks anything.
+  const tar = await import("tar");
   try {
     await tar.x({
       file: archive,
