@@ -1,6 +1,6 @@
 // The addon engine: addons are data in addons/<name>/ (a descriptor and manifests); this reads,
 // checks and renders them, and enables or disables them on a running cluster.
-export { listAddons, getAddon, addonsDir, DESCRIPTOR_FILE, type Addon, type ManifestFile } from "./catalog.js";
+export { listAddons, addonNames, getAddon, addonsDir, DESCRIPTOR_FILE, type Addon, type ManifestFile } from "./catalog.js";
 export {
   checkDescriptor,
   type AddonDescriptor,

@@ -1,4 +1,4 @@
-import { listAddons } from "../addons/catalog.js";
+import { addonNames } from "../addons/catalog.js";
 import { hostRefusal, runHostChecks } from "../cluster/host-checks.js";
 import { resolveConfig, type ClusterConfig, type ConfigFlags } from "../config/index.js";
 import { describePlan, type Plan, type StepRunner } from "../create/action.js";
@@ -20,8 +20,7 @@ export interface StartResult {
 
 /** The config `start` runs: the file and the flags over it, checked (addons against the catalog) before anything is made. */
 export async function startConfig(file: string | undefined, flags: ConfigFlags): Promise<ClusterConfig> {
-  const knownAddons = (await listAddons()).map((a) => a.name);
-  return resolveConfig({ file, flags, knownAddons });
+  return resolveConfig({ file, flags, knownAddons: await addonNames() });
 }
 
 /**

@@ -5,6 +5,7 @@ import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addonKinds,
+  addonNames,
   addonSelector,
   getAddon,
   listAddons,
@@ -200,6 +201,10 @@ describe("resolving values", () => {
 });
 
 describe("the addons kubeyard ships", () => {
+  it("are named by addonNames, which a start checks its config against, as listAddons reads them", async () => {
+    expect(await addonNames()).toEqual((await listAddons()).map((a) => a.name));
+  });
+
   it("have coredns always on, storage-provisioner and default-storageclass on by default, the rest off", async () => {
     const addons = await listAddons();
     expect(addons.map((a) => [a.name, a.default, a.alwaysOn])).toEqual([
