@@ -63,14 +63,11 @@ const isFile = (file: string) =>
     () => false,
   );
 
-/** The named addon; an unknown name fails listing the known ones. */
+/** The named addon, read alone; an unknown name fails listing the known ones. */
 export async function getAddon(name: string, dir: string = addonsDir()): Promise<Addon> {
-  const addons = await listAddons(dir);
-  const addon = addons.find((a) => a.name === name);
-  if (!addon) {
-    throw new UserError(`unknown addon "${name}"`, `known addons: ${addons.map((a) => a.name).join(", ")}`);
-  }
-  return addon;
+  const known = await addonNames(dir);
+  if (!known.includes(name)) throw new UserError(`unknown addon "${name}"`, `known addons: ${known.join(", ")}`);
+  return loadAddon(path.join(dir, name));
 }
 
 async function loadAddon(dir: string): Promise<Addon> {

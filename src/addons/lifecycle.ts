@@ -25,11 +25,11 @@ export interface AddonOptions extends WaitOptions {
   /** Apply without waiting for the readiness checks (a cluster step that waits for them later). */
   noWait?: boolean;
   /**
-   * Settles once the addon's images are on the nodes. Everything else (namespaces, CRDs, RBAC,
-   * config) is applied meanwhile; objects that run containers wait for it, so no pod tries to
-   * pull an image that is still being loaded.
+   * Settles once the addon's pods may start: its images are on the nodes (so no pod tries to pull
+   * one still being loaded), or what its pods need first runs. Everything else (namespaces, CRDs,
+   * RBAC, config) is applied meanwhile; objects that run containers wait for it.
    */
-  imagesReady?: Promise<unknown>;
+  workloadsAfter?: Promise<unknown>;
 }
 
 /** Kinds whose objects start containers. */
@@ -48,7 +48,7 @@ export async function enableAddon(kc: KubeConfig, addon: Addon, ctx: AddonContex
     objects.filter((o) => !workload(o)),
     { signal: opts.signal },
   );
-  await opts.imagesReady;
+  await opts.workloadsAfter;
   applied.push(...(await serverSideApply(kc, objects.filter(workload), { signal: opts.signal })));
   const current = new Set(applied.map((o) => identity(refOf(o))));
   // Leftovers are deleted while the addon comes up: nothing waits for their deletion alone, and one

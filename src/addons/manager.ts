@@ -74,7 +74,7 @@ export async function enableClusterAddon(profile: string, name: string, opts: En
   await writeNodeFiles(addon, ctx, state, opts.driver);
   const kc = adminClient(state, await loadPki(pkiDir(profile)));
   opts.onStep?.("apply manifests and wait until it works");
-  await enableAddon(kc, addon, ctx, { onStatus: (s: string) => opts.onStep?.(s), imagesReady: images });
+  await enableAddon(kc, addon, ctx, { onStatus: (s: string) => opts.onStep?.(s), workloadsAfter: images });
   await images;
   for (const probe of addon.hostProbes) {
     if ("dns" in probe) {

@@ -19,8 +19,11 @@ export interface ClusterApi {
   waitNodesReady(names: string[], signal?: AbortSignal): Promise<void>;
   /** Resolves once the named PriorityClass exists; asks until `signal` aborts. */
   waitPriorityClass(name: string, signal: AbortSignal): Promise<void>;
-  /** Applies addons with their default values, one after another, each waiting until it works. */
-  enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal): Promise<void>;
+  /**
+   * Applies addons with their default values, one after another, each waiting until it works; their
+   * pods' objects once `workloadsAfter` settles, when given.
+   */
+  enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal, workloadsAfter?: Promise<unknown>): Promise<void>;
   waitDeploymentAvailable(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
   /** Applies kube-proxy's DaemonSet and the objects it needs, and waits until it runs on each of `nodes`. */
   startKubeProxy(objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void>;
@@ -34,7 +37,7 @@ export function connectClusterApi(state: ClusterState, pki: PkiBundle): ClusterA
     createNodeObjects: (nodes) => createNodeObjects(kc, nodes),
     waitNodesReady: (names, signal) => waitNodesReady(kc, names, signal),
     waitPriorityClass: (name, signal) => waitPriorityClass(kc, name, signal),
-    enableAddons: (names, config, signal) => enableAddons(kc, names, addonContext(config), signal),
+    enableAddons: (names, config, signal, after) => enableAddons(kc, names, addonContext(config), signal, after),
     waitDeploymentAvailable: (ns, name, signal) => waitForDeploymentAvailable(kc, ns, name, { timeoutMs: 300_000, signal }),
     startKubeProxy: (objects, nodes, signal) => startKubeProxy(kc, objects, nodes, signal),
   };
