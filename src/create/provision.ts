@@ -359,24 +359,18 @@ async function adoptNodes(ctx: ClusterContext, cpNodes: PlacedNode[], signal: Ab
 }
 
 /**
- * The kubelets that have not started yet (workers'), and every node Ready. A control plane's kubelet
- * started before its control plane; made with the cluster, its Node is registered here, now that
- * there is an API server. A kubelet that registered its Node itself, before the API server was
- * ready, had its mirror pods refused (their PriorityClass did not exist yet) and would post them
- * again only at its next resync, a minute later: it is restarted, which posts them at once and
- * leaves its pods running.
+ * The kubelets that have not started yet (workers'), each Node registered first, and every node
+ * Ready. The control planes' Nodes are registered before this: made with the cluster, while their
+ * API server finishes starting (see adoptNodes); joining one, before its kubelet starts.
  */
 function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegistered?: (ctx: ClusterContext) => void): A {
   const workers = members.filter((n) => n.role !== "control-plane");
-  const registered = mode === "create" ? members : workers;
   const detail =
     mode === "resume"
       ? ["wait until every node is Ready"]
       : [
-          ...(registered.length ? [`register the Node objects of ${names(registered)}`] : []),
-          ...(workers.length ? [`start ${NODE_COMPONENTS.join(", ")} on ${names(workers)}`] : []),
-          ...(mode === "create" && cps(members).length
-            ? ["restart the kubelet of a control plane that registered its Node itself, so that it posts its mirror pods now"]
+          ...(workers.length
+            ? [`register the Node objects of ${names(workers)}`, `start ${NODE_COMPONENTS.join(", ")} on ${names(workers)}`]
             : []),
           `wait until ${names(members)} ${members.length === 1 ? "is" : "are"} Ready`,
         ];
@@ -389,12 +383,9 @@ function kubeletAction(mode: ProvisionMode, members: readonly Member[], onRegist
       const waitFor = mode === "resume" ? ctx.state.nodes.map((n) => n.name) : targets.map((p) => p.config.name);
       if (mode !== "resume") {
         const starting = targets.filter((p) => p.config.role !== "control-plane");
-        const early = await ctx.api.createNodeObjects(mode === "create" ? targets : starting);
+        await ctx.api.createNodeObjects(starting);
         onRegistered?.(ctx);
-        await Promise.all([
-          ...starting.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])),
-          ...early.map((name) => restartService(ctx.driver, name, "kubelet")),
-        ]);
+        await Promise.all(starting.map((p) => enableServices(ctx.driver, p.config.name, [...NODE_COMPONENTS])));
       }
       await ctx.api.waitNodesReady(waitFor, ctx.deps.signal);
     },
