@@ -1,20 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempKubeyardHome } from "../helpers/temp-home.js";
 import { pkiDir, type ClusterState } from "../../src/cluster/state.js";
 import { refuseOtherCluster } from "../../src/ops/snapshot.js";
 import { PKI, snapshotDir, type SnapshotManifest } from "../../src/snapshot/store.js";
 
-let home: string;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), "kubeyard-restore-"));
-  process.env.KUBEYARD_HOME = path.join(home, "state");
-});
-afterEach(() => {
-  delete process.env.KUBEYARD_HOME;
-  rmSync(home, { recursive: true, force: true });
-});
+useTempKubeyardHome("kubeyard-restore-");
 
 const manifest: SnapshotManifest = {
   format: 1,

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tar from "tar";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempKubeyardHome } from "../helpers/temp-home.js";
 import { digestTree } from "../../src/artifacts/tree-digest.js";
 import { exportSnapshot, importSnapshot } from "../../src/snapshot/archive.js";
 import {
@@ -18,15 +18,7 @@ import {
   type SnapshotManifest,
 } from "../../src/snapshot/store.js";
 
-let home: string;
-beforeEach(() => {
-  home = mkdtempSync(path.join(os.tmpdir(), "kubeyard-snap-"));
-  process.env.KUBEYARD_HOME = path.join(home, "state");
-});
-afterEach(() => {
-  delete process.env.KUBEYARD_HOME;
-  rmSync(home, { recursive: true, force: true });
-});
+const tempRoot = useTempKubeyardHome("kubeyard-snap-");
 
 /** A snapshot made the way a save makes one, with made-up contents. */
 async function fakeSnapshot(name: string): Promise<SnapshotManifest> {
@@ -79,7 +71,7 @@ describe("the snapshot store", () => {
 
   it("round-trips through export and import, and removes", async () => {
     await fakeSnapshot("one");
-    const file = path.join(home, "one.tar");
+    const file = path.join(tempRoot(), "one.tar");
     await exportSnapshot("one", file);
     await removeSnapshot("one");
     expect(await listSnapshots()).toEqual([]);
@@ -92,20 +84,20 @@ describe("the snapshot store", () => {
   it("refuses a damaged file before anything changes", async () => {
     await fakeSnapshot("one");
     writeFileSync(path.join(snapshotDir("one"), "nodes", "c1-control-plane", "etcd.tar.gz"), "other data!");
-    const file = path.join(home, "bad.tar");
+    const file = path.join(tempRoot(), "bad.tar");
     await tar.c({ file, cwd: snapshotsDir() }, ["one"]);
     await removeSnapshot("one");
     await expect(importSnapshot(file)).rejects.toThrow(/is damaged: nodes\/c1-control-plane\/etcd.tar.gz does not match its checksum/);
     expect(readdirSync(snapshotsDir())).toEqual([]);
-    writeFileSync(path.join(home, "junk.tar"), "not a tar at all");
-    await expect(importSnapshot(path.join(home, "junk.tar"))).rejects.toThrow(/is not a kubeyard snapshot/);
+    writeFileSync(path.join(tempRoot(), "junk.tar"), "not a tar at all");
+    await expect(importSnapshot(path.join(tempRoot(), "junk.tar"))).rejects.toThrow(/is not a kubeyard snapshot/);
     expect(readdirSync(snapshotsDir())).toEqual([]);
   });
 
   it("exports only a snapshot whose files are intact", async () => {
     await fakeSnapshot("one");
     rmSync(path.join(snapshotDir("one"), "cluster.json"));
-    await expect(exportSnapshot("one", path.join(home, "x.tar"))).rejects.toThrow(/cluster.json is missing/);
-    expect(existsSync(path.join(home, "x.tar"))).toBe(false);
+    await expect(exportSnapshot("one", path.join(tempRoot(), "x.tar"))).rejects.toThrow(/cluster.json is missing/);
+    expect(existsSync(path.join(tempRoot(), "x.tar"))).toBe(false);
   });
 });
