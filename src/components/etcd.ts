@@ -11,6 +11,9 @@ import type { ComponentContext } from "./types.js";
  */
 export const ETCD_QUOTA_BACKEND_BYTES = 8 * 1024 ** 3;
 
+export const ETCD_MAX_TXN_OPS = 100_000;
+export const ETCD_MAX_REQUEST_BYTES = 32 * 1024 ** 2;
+
 /**
  * etcd's flags for a stacked member on a control-plane node. Clients (the API server, probes) and
  * peers must present certificates from the etcd CA. Only flags that etcd 3.6 and 3.7 both accept
@@ -50,6 +53,10 @@ export function etcdArgs(ctx: ComponentContext): string[] {
     ["peer-trusted-ca-file", etcdCa],
     ["snapshot-count", "10000"],
     ["quota-backend-bytes", String(ETCD_QUOTA_BACKEND_BYTES)],
+    // A snapshot restore writes a cluster's objects in one transaction (src/snapshot/replay.ts): far
+    // more operations and bytes than the defaults (128, 1.5 MiB) that suit the API server's writes.
+    ["max-txn-ops", String(ETCD_MAX_TXN_OPS)],
+    ["max-request-bytes", String(ETCD_MAX_REQUEST_BYTES)],
     // The API server's watch cache relies on progress notifications to serve consistent lists.
     ["watch-progress-notify-interval", "5s"],
     ["feature-gates", "InitialCorruptCheck=true"],
