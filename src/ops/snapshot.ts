@@ -2,13 +2,18 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { pkiDir, readState, requireReadyState, withProfileLock, writeState, type ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
+import { adminClient, profileClient } from "../cluster/api.js";
+import { waitForPodsReady } from "../kube/index.js";
 import { digestTree } from "../artifacts/tree-digest.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { ClusterDeps } from "../create/context.js";
 import { stopCluster } from "../day2/stop.js";
 import type { NodeDriver } from "../drivers/types.js";
-import { pkiPaths } from "../pki/index.js";
+import { loadPki, pkiPaths } from "../pki/index.js";
 import { captureNodes } from "../snapshot/capture.js";
+import { replayInPlace, type Restarted } from "../snapshot/replay.js";
+import { waitWorkloadsBack } from "../snapshot/workloads-back.js";
+import { KEYS_FILE, saveStateKeys } from "../snapshot/saved-keys.js";
 import { restoreImages, stageRestore, type NodeTarget } from "../snapshot/stage.js";
 import {
   checkSnapshotName,
@@ -16,6 +21,7 @@ import {
   findSnapshot,
   FORMAT,
   MANIFEST,
+  nodeFile,
   PKI,
   readSnapshotState,
   refuseTaken,
@@ -55,6 +61,15 @@ async function save(driver: NodeDriver, profile: string, name: string, progress:
     const staging = await stagingDir(name);
     try {
       const { nodes, pausedMs } = await captureNodes(driver, state, staging, progress);
+      const cp = nodes.find((n) => n.role === "control-plane")!.name;
+      progress("read the objects from the saved etcd data");
+      await saveStateKeys(
+        driver,
+        cp,
+        state.config.kubernetesVersion,
+        path.join(staging, nodeFile(cp, "etcd.tar.gz")),
+        path.join(staging, KEYS_FILE),
+      );
       progress("the cluster's record and PKI");
       await fs.cp(pkiDir(profile), path.join(staging, PKI), { recursive: true });
       await fs.writeFile(path.join(staging, STATE_FILE), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
@@ -87,9 +102,11 @@ export interface RestoreUi {
 
 /**
  * `kubeyard snapshot restore`: the snapshot's cluster gets the state it was saved with. A cluster that
- * no longer exists is made again first (same config and CAs). The saved images go into the running
- * nodes, each node's folders are staged, the nodes stop, and the start that follows applies the
- * folders at boot (node-parts.ts) and waits as a resume does. Returns whether the cluster was made again.
+ * no longer exists is made again first (same config and CAs). The running cluster then gets the saved
+ * objects, volumes and images in place (replay.ts). A snapshot or cluster that cannot take that is
+ * restored the older way: the saved images go into the running nodes, each node's folders are staged,
+ * the nodes stop, and the start that follows applies the folders at boot (node-parts.ts) and waits as
+ * a resume does. Returns whether the cluster was made again.
  */
 export async function restoreSnapshot(
   name: string,
@@ -102,17 +119,44 @@ export async function restoreSnapshot(
   // A restore killed after it stopped the nodes is restored again from a running cluster.
   const nodes = await deps.driver.listNodes(manifest.profile);
   if (nodes.some((n) => n.state !== "running")) await startCluster(saved.config, deps, ui);
-  const stage = (progress: ProgressLine) =>
+  let restarted: Restarted | undefined;
+  const restore = (progress: ProgressLine) =>
     withProfileLock(manifest.profile, async () => {
       const state = await requireReadyState(manifest.profile);
       await refuseOtherCluster(state, manifest);
       await runningNodes(deps.driver, manifest.profile);
-      await stageAndStop(deps.driver, { dir, manifest, profile: manifest.profile }, progress);
+      const kc = adminClient(state, await loadPki(pkiDir(state.name)));
+      restarted = await replayInPlace(deps.driver, kc, { dir, manifest }, progress);
+      if (!restarted) await stageAndStop(deps.driver, { dir, manifest, profile: manifest.profile }, progress);
       await writeState({ ...state, addons: saved.addons, ...(saved.addonValues ? { addonValues: saved.addonValues } : {}) });
     });
-  await ui.runner([{ title: "stage the snapshot on the nodes", run: stage }]);
-  await startCluster(saved.config, deps, ui);
+  await ui.runner([{ title: "restore the snapshot into the cluster", run: restore }]);
+  if (!restarted) await startCluster(saved.config, deps, ui);
+  else await waitRestored(manifest.profile, restarted, deps, ui);
   return { recreated, manifest };
+}
+
+/**
+ * After a restore in place: CoreDNS answers (as a start ends), and the workloads the snapshot has
+ * Ready run again on the saved volumes; one that does not within 3 minutes is named, not fatal.
+ */
+async function waitRestored(profile: string, restarted: Restarted, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
+  const kc = await profileClient(profile);
+  const signal = deps.signal;
+  const { pods, sinceMs } = restarted;
+  await ui.runner([
+    {
+      title: "CoreDNS",
+      run: async () => void (await waitForPodsReady(kc, "kube-system", "k8s-app=kube-dns", { timeoutMs: 300_000, signal })),
+    },
+    {
+      title: `${pods.length} workload pod${pods.length === 1 ? "" : "s"} running again`,
+      run: async () => {
+        const late = await waitWorkloadsBack(kc, pods, sinceMs, { timeoutMs: 180_000, signal });
+        if (late.length) ui.warn(`not Ready again 3 minutes after the restore: ${late.join(", ")}`);
+      },
+    },
+  ]);
 }
 
 /** A snapshot by name, its files checked against its manifest (a step of its own), and the cluster record it holds. */
