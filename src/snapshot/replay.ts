@@ -1,0 +1,145 @@
+import { createReadStream, promises as fs } from "node:fs";
+import path from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { NodeDriver } from "../drivers/types.js";
+import { etcdJson } from "../node/etcd-json.js";
+import { UserError } from "../util/errors.js";
+import type { ProgressLine } from "../util/progress.js";
+import { REGISTRY_RANGE, replayTxn, stateKeys, type EtcdKv } from "./etcd-keys.js";
+import { NODE_PARTS, RESTORE_DIR, type NodePart } from "./node-parts.js";
+import { readStateKeys } from "./saved-keys.js";
+import { restoreImages } from "./stage.js";
+import { savedReadyWorkloads } from "./workloads-back.js";
+import { nodeFile, type SnapshotManifest } from "./store.js";
+
+const VOLUMES: NodePart = "volumes.tar.gz";
+const VOLUMES_DIR = NODE_PARTS[VOLUMES];
+/** Where the saved volumes wait, unpacked, on the same filesystem: putting them in place is a rename. */
+const STAGED = `${RESTORE_DIR}/volumes`;
+/** How often the transaction is tried again when the cluster wrote a state key between the read and it. */
+const ATTEMPTS = 5;
+
+/**
+ * Restores a snapshot into its own running cluster without restarting the nodes or the control plane:
+ * the images go into the runtimes, the kubelets stop, one etcd transaction turns the objects into the
+ * saved ones (the API server and the controllers see it as ordinary changes, with newer resource
+ * versions, so no cache holds anything stale), the pods outside kube-system are killed and the saved
+ * volumes put in place, and the kubelets start again: they run the saved pods afresh on the saved
+ * volumes, with no crash back-off carried over. kube-system's pods keep running where the snapshot has
+ * them too: they hold no state of their own, only what they read from the API.
+ *
+ * Returns undefined, having changed no object, for a snapshot without its keys (saved by an earlier
+ * kubeyard) or a cluster whose etcd refuses a transaction this large (made before kubeyard raised
+ * etcd's limits): the caller then restores by restarting the nodes.
+ */
+export async function replayInPlace(
+  driver: NodeDriver,
+  kc: KubeConfig,
+  snap: { dir: string; manifest: SnapshotManifest },
+  progress: ProgressLine,
+): Promise<Restarted | undefined> {
+  const saved = await readStateKeys(snap.dir);
+  if (!saved) return undefined;
+  const nodes = snap.manifest.nodes.map((n) => n.name);
+  const cp = snap.manifest.nodes.find((n) => n.role === "control-plane")!.name;
+  // Staging and stopping overlap: the pods run on until the transaction, whatever the kubelet does.
+  progress(`stage the images and volumes; stop the kubelet${nodes.length === 1 ? "" : "s"}`);
+  try {
+    await Promise.all([
+      restoreImages(driver, snap.dir, snap.manifest, progress),
+      ...nodes.map((node) => stageVolumes(driver, node, path.join(snap.dir, nodeFile(node, VOLUMES)))),
+      ...nodes.map((node) => inNode(driver, node, STOP_KUBELET)),
+    ]);
+    progress("replace the objects in etcd");
+    if (!(await applyState(driver, cp, saved, progress))) return undefined;
+    const pods = await savedReadyWorkloads(kc);
+    progress("restart the workloads on the saved volumes");
+    const sinceMs = Date.now();
+    await Promise.all(nodes.map((node) => inNode(driver, node, RESTART_WORKLOADS)));
+    return { pods, sinceMs };
+  } finally {
+    progress(`start the kubelet${nodes.length === 1 ? "" : "s"}`);
+    await Promise.all(nodes.map((node) => inNode(driver, node, START_KUBELET)));
+  }
+}
+
+/** The pods a restore in place restarted that the snapshot has Ready (workloads-back.ts), and when. */
+export interface Restarted {
+  pods: string[];
+  sinceMs: number;
+}
+
+/** The transaction of etcd-keys.ts against the live keys, read again while something else wrote. */
+async function applyState(driver: NodeDriver, cp: string, saved: Map<string, string>, progress: ProgressLine): Promise<boolean> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const live = await etcdJson<{ header: { revision: string }; kvs?: EtcdKv[] }>(driver, cp, "/v3/kv/range", REGISTRY_RANGE);
+    const txn = replayTxn(saved, stateKeys(live.kvs ?? []), live.header.revision);
+    if (!txn.success.length) return true;
+    let answer: { succeeded?: boolean };
+    try {
+      answer = await etcdJson(driver, cp, "/v3/kv/txn", { compare: txn.compare, success: txn.success });
+    } catch (err) {
+      if (err instanceof UserError && /too many operations|request is too large/.test(err.message)) {
+        progress(`etcd refused the transaction (${err.message}); restoring by restarting the nodes`);
+        return false;
+      }
+      throw err;
+    }
+    if (answer.succeeded) {
+      progress(`${txn.puts} object${txn.puts === 1 ? "" : "s"} written, ${txn.deletes} removed`);
+      return true;
+    }
+  }
+  throw new UserError(`the cluster kept changing its objects during ${ATTEMPTS} attempts to restore them`, "Restore again.");
+}
+
+/** Unpacks a node's saved volumes beside where they belong, streamed from the snapshot: no copy of the archive lands in the node. */
+async function stageVolumes(driver: NodeDriver, node: string, file: string): Promise<void> {
+  await driver.exec(node, ["rm", "-rf", RESTORE_DIR]);
+  if (!(await fs.stat(file).catch(() => undefined))) return;
+  const r = await driver.exec(node, ["bash", "-c", `mkdir -p ${STAGED} && tar -C ${STAGED} -xzpf -`], { stdin: createReadStream(file) });
+  if (r.exitCode !== 0) throw new UserError(`staging the saved volumes on ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+}
+
+async function inNode(driver: NodeDriver, node: string, script: string): Promise<void> {
+  const r = await driver.exec(node, ["bash", "-c", script]);
+  if (r.exitCode !== 0) throw new UserError(`restoring on ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+}
+
+const KUBELET = "/etc/service/kubelet";
+/** A restore killed while the kubelet is down must not leave it down: this watchdog starts it after a minute. */
+const WATCHDOG = "/run/kubeyard-restore-watchdog";
+
+const STOP_KUBELET = [
+  "set -euo pipefail",
+  `setsid -f bash -c 'echo $$ > ${WATCHDOG}; sleep 60; sv up ${KUBELET}' </dev/null >/dev/null 2>&1`,
+  `sv -w 30 down ${KUBELET} >/dev/null`,
+].join("\n");
+
+const START_KUBELET = [
+  "set -euo pipefail",
+  `sv up ${KUBELET}`,
+  `[ ! -f ${WATCHDOG} ] || kill "$(cat ${WATCHDOG})" 2>/dev/null || true`,
+  `rm -f ${WATCHDOG}`,
+  "for _ in $(seq 300); do curl -sf http://127.0.0.1:10248/healthz >/dev/null && exit 0; sleep 0.1; done",
+  'echo "the kubelet did not answer within 30 s of its restart" >&2',
+  "exit 1",
+].join("\n");
+
+/**
+ * Kills the tasks of every pod made through the API outside kube-system (the kubelet's static pods
+ * have UIDs without dashes), waits until they are gone, and puts the staged volumes in place (none
+ * staged: the snapshot's node had none).
+ */
+const RESTART_WORKLOADS = [
+  "set -euo pipefail",
+  `ids=$(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.pod.uid"~="-",labels."io.kubernetes.pod.namespace"!=kube-system' 2>/dev/null)`,
+  `pids=$(ctr -n k8s.io tasks ls 2>/dev/null | awk -v ids="$ids" 'BEGIN { n = split(ids, a); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $3 == "RUNNING" { print $2 }')`,
+  'if [ -n "$pids" ]; then',
+  "  kill -9 $pids 2>/dev/null || true",
+  '  for _ in $(seq 100); do alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -n "$alive" ] || break; sleep 0.05; done',
+  "fi",
+  `rm -rf ${VOLUMES_DIR}`,
+  `[ ! -d ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ] || mv ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ${path.posix.dirname(VOLUMES_DIR)}/`,
+  `rm -rf ${RESTORE_DIR}`,
+].join("\n");
