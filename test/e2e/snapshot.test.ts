@@ -122,6 +122,10 @@ async function nodeState(): Promise<string> {
   return String((await execa("docker", ["inspect", "-f", "{{.State.Status}}", NODE])).stdout).trim();
 }
 
+async function nodeStartedAt(): Promise<string> {
+  return String((await execa("docker", ["inspect", "-f", "{{.State.StartedAt}}", NODE])).stdout).trim();
+}
+
 beforeAll(async () => {
   await execa("docker", ["build", "-q", "-t", APP, "-"], { input: `FROM ${BUSYBOX}\nRUN echo ${stamp} > /stamp\n` });
   await ok("-p", profile, "image", "load", APP);
@@ -177,9 +181,12 @@ describe("kubeyard snapshot", () => {
     await ok("-p", profile, "image", "load", LATER);
     expect(await nodeImages()).toContain(`docker.io/${LATER}`);
 
+    const started = await nodeStartedAt();
     await ok("snapshot", "restore", SNAP);
     await expectSavedState();
     expect(await nodeImages()).not.toContain(`docker.io/${LATER}`);
+    // Restored in place: the node container ran on throughout.
+    expect(await nodeStartedAt()).toBe(started);
   }, 300_000);
 
   it("SIGKILL while the nodes are paused for a save leaves the cluster running and no snapshot", async () => {
@@ -192,7 +199,8 @@ describe("kubeyard snapshot", () => {
 
   it("SIGKILL during a restore leaves a cluster that restores again", async () => {
     await kubectlOk(user, "-n", NS, "delete", "configmap", "greeting");
-    await killAt("stop the nodes", "snapshot", "restore", SNAP);
+    // Killed while the kubelet is stopped and the objects are being replaced.
+    await killAt("replace the objects in etcd", "snapshot", "restore", SNAP);
     await ok("snapshot", "restore", SNAP);
     await expectSavedState();
   }, 300_000);
