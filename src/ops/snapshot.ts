@@ -21,7 +21,6 @@ import {
   findSnapshot,
   FORMAT,
   MANIFEST,
-  nodeFile,
   PKI,
   readSnapshotState,
   refuseTaken,
@@ -60,16 +59,11 @@ async function save(driver: NodeDriver, profile: string, name: string, progress:
     await runningNodes(driver, profile);
     const staging = await stagingDir(name);
     try {
-      const { nodes, pausedMs } = await captureNodes(driver, state, staging, progress);
-      const cp = nodes.find((n) => n.role === "control-plane")!.name;
-      progress("read the objects from the saved etcd data");
-      await saveStateKeys(
-        driver,
-        cp,
-        state.config.kubernetesVersion,
-        path.join(staging, nodeFile(cp, "etcd.tar.gz")),
-        path.join(staging, KEYS_FILE),
-      );
+      const readKeys = (node: string, etcdData: string) => {
+        progress("read the objects from the saved etcd data");
+        return saveStateKeys(driver, node, state.config.kubernetesVersion, etcdData, path.join(staging, KEYS_FILE));
+      };
+      const { nodes, pausedMs } = await captureNodes(driver, state, staging, progress, readKeys);
       progress("the cluster's record and PKI");
       await fs.cp(pkiDir(profile), path.join(staging, PKI), { recursive: true });
       await fs.writeFile(path.join(staging, STATE_FILE), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });

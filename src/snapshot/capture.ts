@@ -27,6 +27,7 @@ export async function captureNodes(
   state: ClusterState,
   dir: string,
   progress: ProgressLine,
+  withEtcdData?: (node: string, file: string) => Promise<void>,
 ): Promise<{ nodes: SnapshotNode[]; pausedMs: number }> {
   const nodes = await runningNodes(driver, state.name);
   const preloaded = preloadedImages(state.config.kubernetesVersion);
@@ -58,11 +59,21 @@ export async function captureNodes(
     guard.release();
     pausedMs = performance.now() - pausedAt;
   }
-  // Compressed once the nodes run again: the pause lasts only as long as the copy.
+  // Compressed once the nodes run again: the pause lasts only as long as the copy. The first control
+  // plane's etcd data goes first, so that `withEtcdData` overlaps with compressing the rest.
   progress("compress etcd's data and the volumes");
-  for (const [i, n] of nodes.entries()) {
-    for (const part of present[i]!) await compress(rawFile(path.join(dir, nodeFile(n.name, part))), path.join(dir, nodeFile(n.name, part)));
+  const files = nodes.flatMap((n, i) => present[i]!.map((part) => ({ node: n, part, file: path.join(dir, nodeFile(n.name, part)) })));
+  const first = files.findIndex((f) => f.part === "etcd.tar.gz" && f.node.role === "control-plane");
+  if (first > 0) files.unshift(...files.splice(first, 1));
+  let reading: Promise<void> | undefined;
+  for (const f of files) {
+    await compress(rawFile(f.file), f.file);
+    if (withEtcdData && !reading && f.part === "etcd.tar.gz") {
+      reading = withEtcdData(f.node.name, f.file);
+      reading.catch(() => undefined);
+    }
   }
+  await reading;
   return { nodes: out, pausedMs };
 }
 
