@@ -2,17 +2,15 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { pkiDir, readState, requireReadyState, withProfileLock, writeState, type ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
-import { adminClient, profileClient } from "../cluster/api.js";
-import { waitForPodsReady } from "../kube/index.js";
 import { digestTree } from "../artifacts/tree-digest.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { ClusterDeps } from "../create/context.js";
 import { stopCluster } from "../day2/stop.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki, pkiPaths } from "../pki/index.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { captureNodes } from "../snapshot/capture.js";
 import { replayInPlace, type Restarted } from "../snapshot/replay.js";
-import { waitWorkloadsBack } from "../snapshot/workloads-back.js";
 import { KEYS_FILE, saveStateKeys } from "../snapshot/saved-keys.js";
 import { restoreImages, stageRestore, type NodeTarget } from "../snapshot/stage.js";
 import {
@@ -107,6 +105,8 @@ export async function restoreSnapshot(
   deps: ClusterDeps,
   ui: RestoreUi,
 ): Promise<{ recreated: boolean; manifest: SnapshotManifest }> {
+  // The Kubernetes client is the largest module kubeyard loads: loaded while the snapshot is checked.
+  const kube = loadKube();
   const { manifest, dir, saved } = await openSnapshot(name, ui.runner);
   const recreated = !(await readState(manifest.profile));
   if (recreated) await startWithSavedCas(dir, saved, saved.config, deps, ui);
@@ -119,23 +119,40 @@ export async function restoreSnapshot(
       const state = await requireReadyState(manifest.profile);
       await refuseOtherCluster(state, manifest);
       await runningNodes(deps.driver, manifest.profile);
-      const kc = adminClient(state, await loadPki(pkiDir(state.name)));
-      restarted = await replayInPlace(deps.driver, kc, { dir, manifest }, progress);
+      const kc = (await kube).client(state);
+      restarted = await replayInPlace(deps.driver, { dir, manifest }, progress, async () => (await kube).savedReadyWorkloads(await kc));
       if (!restarted) await stageAndStop(deps.driver, { dir, manifest, profile: manifest.profile }, progress);
       await writeState({ ...state, addons: saved.addons, ...(saved.addonValues ? { addonValues: saved.addonValues } : {}) });
     });
   await ui.runner([{ title: "restore the snapshot into the cluster", run: restore }]);
   if (!restarted) await startCluster(saved.config, deps, ui);
-  else await waitRestored(manifest.profile, restarted, deps, ui);
+  else await waitRestored(await kube, manifest.profile, restarted, deps, ui);
   return { recreated, manifest };
+}
+
+type Kube = Awaited<ReturnType<typeof loadKube>>;
+
+async function loadKube() {
+  const [api, kube, back] = await Promise.all([
+    import("../cluster/api.js"),
+    import("../kube/index.js"),
+    import("../snapshot/workloads-back.js"),
+  ]);
+  return {
+    client: async (state: ClusterState): Promise<KubeConfig> => api.adminClient(state, await loadPki(pkiDir(state.name))),
+    waitForPodsReady: kube.waitForPodsReady,
+    savedReadyWorkloads: back.savedReadyWorkloads,
+    waitWorkloadsBack: back.waitWorkloadsBack,
+  };
 }
 
 /**
  * After a restore in place: CoreDNS answers (as a start ends), and the workloads the snapshot has
  * Ready run again on the saved volumes; one that does not within 3 minutes is named, not fatal.
  */
-async function waitRestored(profile: string, restarted: Restarted, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
-  const kc = await profileClient(profile);
+async function waitRestored(kube: Kube, profile: string, restarted: Restarted, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
+  const kc = await kube.client(await requireReadyState(profile));
+  const { waitForPodsReady, waitWorkloadsBack } = kube;
   const signal = deps.signal;
   const { pods, sinceMs } = restarted;
   await ui.runner([

@@ -1,6 +1,5 @@
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { NodeDriver } from "../drivers/types.js";
 import { etcdJson } from "../node/etcd-json.js";
 import { UserError } from "../util/errors.js";
@@ -9,7 +8,6 @@ import { REGISTRY_RANGE, replayTxn, stateKeys, type EtcdKv } from "./etcd-keys.j
 import { NODE_PARTS, RESTORE_DIR, type NodePart } from "./node-parts.js";
 import { readStateKeys } from "./saved-keys.js";
 import { restoreImages } from "./stage.js";
-import { savedReadyWorkloads } from "./workloads-back.js";
 import { nodeFile, type SnapshotManifest } from "./store.js";
 
 const VOLUMES: NodePart = "volumes.tar.gz";
@@ -28,15 +26,16 @@ const ATTEMPTS = 5;
  * volumes, with no crash back-off carried over. kube-system's pods keep running where the snapshot has
  * them too: they hold no state of their own, only what they read from the API.
  *
- * Returns undefined, having changed no object, for a snapshot without its keys (saved by an earlier
+ * `savedReadyWorkloads` names the pods to wait for afterwards, asked right after the transaction
+ * (workloads-back.ts). Returns undefined, having changed no object, for a snapshot without its keys (saved by an earlier
  * kubeyard) or a cluster whose etcd refuses a transaction this large (made before kubeyard raised
  * etcd's limits): the caller then restores by restarting the nodes.
  */
 export async function replayInPlace(
   driver: NodeDriver,
-  kc: KubeConfig,
   snap: { dir: string; manifest: SnapshotManifest },
   progress: ProgressLine,
+  savedReadyWorkloads: () => Promise<string[]>,
 ): Promise<Restarted | undefined> {
   const saved = await readStateKeys(snap.dir);
   if (!saved) return undefined;
@@ -52,7 +51,7 @@ export async function replayInPlace(
     ]);
     progress("replace the objects in etcd");
     if (!(await applyState(driver, cp, saved, progress))) return undefined;
-    const pods = await savedReadyWorkloads(kc);
+    const pods = await savedReadyWorkloads();
     progress("restart the workloads on the saved volumes");
     const sinceMs = Date.now();
     await Promise.all(nodes.map((node) => inNode(driver, node, RESTART_WORKLOADS)));
