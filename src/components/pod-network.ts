@@ -1,4 +1,5 @@
 import { parseCIDR, parseIP } from "../config/ip.js";
+import { CNI_BRIDGE } from "./cni.js";
 import type { ComponentContext, PodNetworkPeer } from "./types.js";
 
 /**
@@ -15,7 +16,9 @@ export const POD_MASQ_CHAIN = "KUBEYARD-POD-MASQ";
  * network (all nodes share one L2 network, so a static route is all a packet needs). The bridge CNI
  * does not masquerade (ipMasq false), so pod-to-pod traffic keeps the pod's source address, which
  * NetworkPolicy matches on; one rule masquerades what leaves the pod subnet instead. Routes into
- * the pod subnet that name no current peer (a deleted node) are removed.
+ * the pod subnet that name no current peer (a deleted node) are removed. Bridge netfiltering is turned
+ * on (br_netfilter loaded where the node may), or else Service traffic between the node's own pods is
+ * masqueraded.
  */
 export function podNetworkHook(ctx: ComponentContext): string {
   const { podSubnet } = ctx.cluster.networking;
@@ -40,7 +43,19 @@ export function podNetworkHook(ctx: ComponentContext): string {
     `    *) ${ip} route del "$dst" proto static || true ;;`,
     "  esac",
     "done",
+    // A Service's reply from a pod on this node to a pod on this node is bridged, not routed: only
+    // bridge netfiltering sends it through conntrack, which gives it the Service's address back.
+    // Docker before 27.3 loaded br_netfilter on the host; current Docker and Podman do not.
+    `nf=/proc/sys/net/bridge/bridge-nf-call-${v6 ? "ip6tables" : "iptables"}`,
+    '[ -e "$nf" ] || modprobe br_netfilter 2>/dev/null || true',
+    '[ ! -e "$nf" ] || echo 1 > "$nf" 2>/dev/null || true',
     `${iptables} -t nat -N ${POD_MASQ_CHAIN} 2>/dev/null || ${iptables} -t nat -F ${POD_MASQ_CHAIN}`,
+    'if [ "$(cat "$nf" 2>/dev/null)" != 1 ]; then',
+    `  echo "no bridge netfiltering (br_netfilter): Service traffic between this node's pods is masqueraded" >&2`,
+    // Without it, the Service's DNATed request is masqueraded to the bridge's address: the reply is
+    // then routed through the node, which undoes the DNAT. The cost: such pods see the bridge's address.
+    `  ${iptables} -t nat -A ${POD_MASQ_CHAIN} -o ${CNI_BRIDGE} -d ${ctx.node.podCIDR} -m conntrack --ctstate DNAT -j MASQUERADE`,
+    "fi",
     `${iptables} -t nat -A ${POD_MASQ_CHAIN} -d ${podSubnet} -j RETURN`,
     `${iptables} -t nat -A ${POD_MASQ_CHAIN} -j MASQUERADE`,
     `${iptables} -t nat -C POSTROUTING -s ${ctx.node.podCIDR} -j ${POD_MASQ_CHAIN} 2>/dev/null ||`,

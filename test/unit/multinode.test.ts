@@ -81,6 +81,13 @@ describe("pod network hook", () => {
     expect(hook).toContain(`-A POSTROUTING -s 10.244.0.0/24 -j ${POD_MASQ_CHAIN}`);
   });
 
+  it("turns bridge netfiltering on, or else masquerades Service traffic between the node's own pods", async () => {
+    const hook = await hookFor(0);
+    expect(hook).toContain("modprobe br_netfilter");
+    expect(hook).toContain("nf=/proc/sys/net/bridge/bridge-nf-call-iptables");
+    expect(hook).toContain(`-A ${POD_MASQ_CHAIN} -o kubeyard0 -d 10.244.0.0/24 -m conntrack --ctstate DNAT -j MASQUERADE`);
+  });
+
   it("refuses a peer whose address cannot carry the pod subnet's family", async () => {
     const { config, placed } = await threeNodes();
     const ctx: ComponentContext = {
