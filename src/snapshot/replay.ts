@@ -27,9 +27,9 @@ const ATTEMPTS = 5;
  * them too: they hold no state of their own, only what they read from the API.
  *
  * `savedReadyWorkloads` names the pods to wait for afterwards, asked right after the transaction
- * (workloads-back.ts). Returns undefined, having changed no object, for a snapshot without its keys (saved by an earlier
- * kubeyard) or a cluster whose etcd refuses a transaction this large (made before kubeyard raised
- * etcd's limits): the caller then restores by restarting the nodes.
+ * (workloads-back.ts). Returns undefined, having changed no object, for a snapshot without its keys
+ * (saved by an earlier kubeyard) or a cluster whose etcd refuses a transaction this large (made before
+ * kubeyard raised etcd's limits): the caller then restores by restarting the nodes.
  */
 export async function replayInPlace(
   driver: NodeDriver,
