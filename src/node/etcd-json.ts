@@ -28,7 +28,12 @@ export async function etcdJson<T>(driver: NodeDriver, node: string, call: string
     stdin: JSON.stringify(body),
   });
   if (r.exitCode !== 0) throw new UserError(`etcd on ${node} did not answer ${call}: ${r.stderr.trim() || r.stdout.trim()}`);
-  const answer = JSON.parse(r.stdout) as T & { error?: string; message?: string };
+  let answer: T & { error?: string; message?: string };
+  try {
+    answer = JSON.parse(r.stdout) as T & { error?: string; message?: string };
+  } catch {
+    throw new UserError(`etcd on ${node} gave no JSON for ${call}: ${r.stdout.slice(0, 200) || r.stderr.trim()}`);
+  }
   if (answer.error || answer.message) throw new UserError(`etcd on ${node} refused ${call}: ${answer.message ?? answer.error}`);
   return answer;
 }
