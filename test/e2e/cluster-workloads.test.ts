@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -308,4 +309,31 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
     expect(await call("DELETE", `${pods}/api-client`)).toBe(403);
     expect((await kubectlOk(user, "-n", NS, "get", "pod", "api-client", "-o", "jsonpath={.metadata.deletionTimestamp}")).trim()).toBe("");
   }, 300_000);
+
+  it("answers DNS between pods of one node where the host has no bridge netfiltering (current Docker, Podman)", async () => {
+    // This host's engine loaded br_netfilter; Docker 27.3+ and Podman do not. The node is made to look
+    // like such a host (bridge netfiltering off, its sysctls hidden), then its pod-network hook runs as at boot.
+    const node = `${profile}-control-plane`;
+    const inNode = (script: string) => execa("docker", ["exec", node, "bash", "-c", script]);
+    await apply(
+      user,
+      `
+apiVersion: v1
+kind: Pod
+metadata: {name: nf-client, namespace: ${NS}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers: [{name: c, image: ${BUSYBOX}, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]
+`,
+    );
+    await waitFor(user, NS, ["pod/nf-client", "--for=condition=Ready"]);
+    const hook = "/etc/kubeyard/boot.d/10-pod-network";
+    await inNode(`echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables && mount -t tmpfs none /proc/sys/net/bridge && ${hook}`);
+    try {
+      const answer = await exec("nf-client", "timeout", "30", "nslookup", "kubernetes.default.svc.cluster.local");
+      expect(answer).toMatch(/Address:\s+10\.96\.0\.1\b/);
+    } finally {
+      await inNode(`umount /proc/sys/net/bridge && echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables && ${hook}`);
+    }
+  }, 120_000);
 });
