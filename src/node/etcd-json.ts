@@ -1,11 +1,9 @@
 import type { NodeDriver } from "../drivers/types.js";
-import { pkiPaths } from "../pki/index.js";
+import { ETCD_CLIENT_TLS } from "./etcdctl.js";
 import { UserError } from "../util/errors.js";
 
 /** The control plane's own member, with the health-check client's certificate (as etcdctl.ts uses). */
 export const LOCAL_MEMBER = "https://127.0.0.1:2379";
-
-const pki = (rel: string) => `/etc/kubernetes/pki/${rel}`;
 
 /**
  * POSTs `body` to etcd's JSON API (`/v3/kv/range`, `/v3/kv/txn`, ...) from inside `node`, the way the
@@ -15,14 +13,7 @@ const pki = (rel: string) => `/etc/kubernetes/pki/${rel}`;
  */
 export async function etcdJson<T>(driver: NodeDriver, node: string, call: string, body: object, endpoint = LOCAL_MEMBER): Promise<T> {
   const tls = endpoint.startsWith("https:")
-    ? [
-        "--cacert",
-        pki(pkiPaths.etcdCa.cert),
-        "--cert",
-        pki(pkiPaths.etcdHealthcheckClient.cert),
-        "--key",
-        pki(pkiPaths.etcdHealthcheckClient.key),
-      ]
+    ? ["--cacert", ETCD_CLIENT_TLS.ca, "--cert", ETCD_CLIENT_TLS.cert, "--key", ETCD_CLIENT_TLS.key]
     : [];
   const r = await driver.exec(node, ["curl", "-sS", "--max-time", "30", ...tls, "--data-binary", "@-", `${endpoint}${call}`], {
     stdin: JSON.stringify(body),

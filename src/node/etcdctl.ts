@@ -20,6 +20,13 @@ export interface EtcdHealth {
 
 const pki = (rel: string) => `/etc/kubernetes/pki/${rel}`;
 
+/** In a control plane, the etcd CA and the health-check client's pair that kubeyard asks etcd with. */
+export const ETCD_CLIENT_TLS = {
+  ca: pki(pkiPaths.etcdCa.cert),
+  cert: pki(pkiPaths.etcdHealthcheckClient.cert),
+  key: pki(pkiPaths.etcdHealthcheckClient.key),
+} as const;
+
 /** How long one etcdctl command may take, in seconds; 5 unless said. */
 export interface AskOptions {
   timeoutS?: number;
@@ -29,9 +36,9 @@ async function run(driver: NodeDriver, node: string, args: string[], opts: AskOp
   return driver.exec(node, [
     "etcdctl",
     "--endpoints=https://127.0.0.1:2379",
-    `--cacert=${pki(pkiPaths.etcdCa.cert)}`,
-    `--cert=${pki(pkiPaths.etcdHealthcheckClient.cert)}`,
-    `--key=${pki(pkiPaths.etcdHealthcheckClient.key)}`,
+    `--cacert=${ETCD_CLIENT_TLS.ca}`,
+    `--cert=${ETCD_CLIENT_TLS.cert}`,
+    `--key=${ETCD_CLIENT_TLS.key}`,
     `--command-timeout=${opts.timeoutS ?? 5}s`,
     ...args,
   ]);

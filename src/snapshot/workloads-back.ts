@@ -1,17 +1,15 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listObjects, type KubeObject } from "../kube/index.js";
+import { podReady } from "../kube/readiness.js";
 
 interface PodStatus {
-  phase?: string;
-  conditions?: { type: string; status: string }[];
   containerStatuses?: { state?: { running?: { startedAt?: string } } }[];
 }
 
 const PODS = { apiVersion: "v1", kind: "Pod" } as const;
 const nameOf = (p: KubeObject) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 const status = (p: KubeObject) => (p.status ?? {}) as PodStatus;
-const ready = (p: KubeObject) => status(p).conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
 /**
  * The pods a restore in place restarts (outside kube-system, bound to a node) that the snapshot has
@@ -20,7 +18,7 @@ const ready = (p: KubeObject) => status(p).conditions?.some((c) => c.type === "R
  */
 export async function savedReadyWorkloads(kc: KubeConfig): Promise<string[]> {
   const { items } = await listObjects(kc, { ...PODS, fieldSelector: "metadata.namespace!=kube-system" });
-  return items.filter((p) => p.spec && (p.spec as { nodeName?: string }).nodeName && ready(p)).map(nameOf);
+  return items.filter((p) => p.spec && (p.spec as { nodeName?: string }).nodeName && podReady(p)).map(nameOf);
 }
 
 /**
@@ -37,7 +35,7 @@ export async function waitWorkloadsBack(
   const since = Math.floor(sinceMs / 1000) * 1000;
   const back = (p: KubeObject) => {
     const containers = status(p).containerStatuses ?? [];
-    return ready(p) && containers.length > 0 && containers.every((c) => Date.parse(c.state?.running?.startedAt ?? "") >= since);
+    return podReady(p) && containers.length > 0 && containers.every((c) => Date.parse(c.state?.running?.startedAt ?? "") >= since);
   };
   const deadline = Date.now() + opts.timeoutMs;
   let waiting = [...pods];
