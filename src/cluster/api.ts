@@ -2,7 +2,7 @@ import { CoreV1Api, SchedulingV1Api, type KubeConfig, type V1Node } from "@kuber
 import { setTimeout as sleep } from "node:timers/promises";
 import { kubeClient } from "../kube/client.js";
 import { serverSideApply, waitForPodsReady, type KubeObject } from "../kube/index.js";
-import { KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, type ManifestObject } from "../components/index.js";
+import { KUBE_PROXY_HEALTH_PORT, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, type ManifestObject } from "../components/index.js";
 import { waitForApiReady, waitForNodeReady } from "../kube/wait.js";
 import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
 import { hostServerURL } from "./addresses.js";
@@ -108,10 +108,40 @@ export async function profileClient(profile: string): Promise<KubeConfig> {
 
 /**
  * Applies kube-proxy's objects, then waits until a pod of it is ready on each of the cluster's
- * `nodes`: watching the pods themselves sees them ready before the DaemonSet controller has
- * counted them in its status, and what waits on this (the addons) waits that much less.
+ * `nodes` and has written its rules: watching the pods themselves sees them ready before the
+ * DaemonSet controller has counted them in its status, and what waits on this (the addons) waits
+ * that much less. A kube-proxy pod is ready as soon as its container starts (it has no readiness
+ * probe), about a second before its first rules; a pod that dialled a Service address in between
+ * (CoreDNS's first list of the API) went past the node untranslated and retried a second or two
+ * later.
  */
 export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void> {
   await serverSideApply(kc, objects, { signal });
   await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal });
+  const api = kc.makeApiClient(CoreV1Api);
+  const pods = await api.listNamespacedPod({ namespace: KUBE_PROXY_NAMESPACE, labelSelector: KUBE_PROXY_SELECTOR });
+  const hosts = [...new Set(pods.items.flatMap((p) => (p.spec?.nodeName ? [p.spec.nodeName] : [])))];
+  await Promise.all(hosts.map((node) => waitProxyRules(api, node, AbortSignal.any([AbortSignal.timeout(120_000), ...(signal ? [signal] : [])]))));
+}
+
+/**
+ * Resolves once the kube-proxy on `node` has synced its rules at least once: its health answer (on
+ * the node's port 10256, through the API server's node proxy) names an IP family only from then on.
+ */
+async function waitProxyRules(api: CoreV1Api, node: string, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    signal.throwIfAborted();
+    const answer = await api.connectGetNodeProxyWithPath({ name: `${node}:${KUBE_PROXY_HEALTH_PORT}`, path: "healthz" }).catch(() => "");
+    if (proxySynced(answer)) return;
+    await sleep(100, undefined, { signal });
+  }
+}
+
+function proxySynced(answer: unknown): boolean {
+  try {
+    const health = (typeof answer === "string" ? JSON.parse(answer) : answer) as { status?: Record<string, unknown> };
+    return Object.keys(health.status ?? {}).length > 0;
+  } catch {
+    return false;
+  }
 }

@@ -26,6 +26,7 @@ export {
   KUBE_PROXY_NAME,
   KUBE_PROXY_NAMESPACE,
   KUBE_PROXY_SELECTOR,
+  KUBE_PROXY_HEALTH_PORT,
   type KubeProxyInputs,
   type ManifestObject,
 } from "./kube-proxy-daemonset.js";

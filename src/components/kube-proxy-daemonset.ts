@@ -15,6 +15,8 @@ export const KUBE_PROXY_NAME = "kube-proxy";
 const LABELS = { "k8s-app": "kube-proxy" };
 /** The label selector of kube-proxy's pods. */
 export const KUBE_PROXY_SELECTOR = "k8s-app=kube-proxy";
+/** kube-proxy's health port (its default, on every address of the node). */
+export const KUBE_PROXY_HEALTH_PORT = 10256;
 
 export interface KubeProxyInputs {
   cluster: Pick<ClusterSettings, "networking" | "featureGates" | "extraArgs">;
