@@ -121,7 +121,9 @@ export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], 
   const api = kc.makeApiClient(CoreV1Api);
   const pods = await api.listNamespacedPod({ namespace: KUBE_PROXY_NAMESPACE, labelSelector: KUBE_PROXY_SELECTOR });
   const hosts = [...new Set(pods.items.flatMap((p) => (p.spec?.nodeName ? [p.spec.nodeName] : [])))];
-  await Promise.all(hosts.map((node) => waitProxyRules(api, node, AbortSignal.any([AbortSignal.timeout(120_000), ...(signal ? [signal] : [])]))));
+  await Promise.all(
+    hosts.map((node) => waitProxyRules(api, node, AbortSignal.any([AbortSignal.timeout(120_000), ...(signal ? [signal] : [])]))),
+  );
 }
 
 /**
