@@ -120,7 +120,9 @@ export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], 
   await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal });
   const api = kc.makeApiClient(CoreV1Api);
   const pods = await api.listNamespacedPod({ namespace: KUBE_PROXY_NAMESPACE, labelSelector: KUBE_PROXY_SELECTOR });
-  const hosts = [...new Set(pods.items.flatMap((p) => (p.spec?.nodeName ? [p.spec.nodeName] : [])))];
+  // A pod bound to a Node that is gone (a copy's saved pods, until they are deleted) has no kube-proxy to ask.
+  const nodeNames = new Set((await api.listNode()).items.map((n) => n.metadata?.name));
+  const hosts = [...new Set(pods.items.flatMap((p) => (p.spec?.nodeName && nodeNames.has(p.spec.nodeName) ? [p.spec.nodeName] : [])))];
   await Promise.all(
     hosts.map((node) => waitProxyRules(api, node, AbortSignal.any([AbortSignal.timeout(120_000), ...(signal ? [signal] : [])]))),
   );

@@ -12,47 +12,99 @@ import { giveCapacity, releaseOldNodes } from "../snapshot/adopt-nodes.js";
 import { KUBELET_ARGS, NO_REGISTRATION } from "../snapshot/node-parts.js";
 import type { SnapshotManifest } from "../snapshot/store.js";
 import { UserError } from "../util/errors.js";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { PlacedNode } from "../cluster/topology.js";
+import { replayInPlace } from "../snapshot/replay.js";
+import { hasStateKeys } from "../snapshot/saved-keys.js";
 import { openSnapshot, stageAndStop, startWithSavedCas, type RestoreUi } from "./snapshot.js";
 
 /**
  * `kubeyard start --from-snapshot NAME -p NEW`: a second cluster with the snapshot's state, beside
  * the first, with its own nodes, network and ports and the same CAs. It is made as a new cluster of
- * the saved config, then given the saved folders as a restore is, and its first boot hands what was
- * bound to the saved nodes to its own (releaseOldNodes). Its kubelets register their Nodes only after
- * that: a kubelet registering while the old Nodes still held their pod ranges would get another range
- * than its node's pod network was set up with.
+ * the saved config, and the snapshot is then restored into it in place (replay.ts), each saved node's
+ * parts on its counterpart, with the keys that name the copy's own nodes and addresses kept as the
+ * copy made them (ownKeys). What was bound to the saved nodes is then handed to the copy's
+ * (releaseOldNodes). A snapshot saved before kubeyard kept its objects' keys is copied the older way,
+ * by restarting the nodes on the saved etcd data (one control plane only).
  */
 export async function startFromSnapshot(name: string, profile: string, deps: ClusterDeps, ui: RestoreUi): Promise<SnapshotManifest> {
   if (await readState(profile)) {
     throw new UserError(`cluster "${profile}" exists already`, "Name the copy with -p NEW, a profile that is not in use.");
   }
   const { manifest, dir, saved } = await openSnapshot(name, ui.runner);
-  const config = copyConfig(saved, profile);
+  const keys = await hasStateKeys(dir);
+  const config = copyConfig(saved, profile, keys);
   await startWithSavedCas(dir, saved, config, deps, ui);
 
   const renamed = new Map(saved.nodes.map((n, i) => [n.name, config.nodes[i]!.name]));
   const target = (n: string) => renamed.get(n)!;
   let state: ClusterState | undefined;
+  let replayed = false;
   await ui.runner([
     {
-      title: "stage the snapshot on the nodes",
+      title: "restore the snapshot into the copy",
       run: (progress) =>
         withProfileLock(profile, async () => {
           state = await requireReadyState(profile);
+          if (keys) replayed = !!(await replayInPlace(deps.driver, { dir, manifest }, progress, async () => [], { target, own: ownKeys }));
+          if (replayed) return;
+          if (saved.nodes.some((n, i) => i > 0 && n.role === "control-plane")) {
+            throw new UserError(
+              `the copy's etcd refused the snapshot's objects in one transaction`,
+              `Delete the copy (kubeyard delete -p ${profile}).`,
+            );
+          }
           await stageAndStop(deps.driver, { dir, manifest, profile, target }, progress);
         }),
     },
   ]);
-  const s = state!;
+  if (replayed) await adoptReplayed(state!, renamed, deps, ui);
+  else await adoptStaged(state!, renamed, deps, ui);
+  return manifest;
+}
+
+/**
+ * The keys a copy keeps as it made them: its Node and CSINode objects (the saved ones name the saved
+ * nodes), the API servers' addresses behind the `kubernetes` Service, and kube-proxy's config (the
+ * address it reaches the API server at).
+ */
+function ownKeys(key: string): boolean {
+  return key.startsWith("/registry/minions/") || key.startsWith("/registry/csinodes/") || OWN_KEYS.has(key);
+}
+const OWN_KEYS = new Set([
+  "/registry/services/endpoints/default/kubernetes",
+  "/registry/endpointslices/default/kubernetes",
+  "/registry/configmaps/kube-system/kube-proxy",
+]);
+
+/** After the replay: the saved nodes' pods and volumes go to the copy's nodes, and the system pods run there. */
+async function adoptReplayed(s: ClusterState, renamed: Map<string, string>, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
   const placed = placedFromState(s);
-  const kc = adminClient(s, await loadPki(pkiDir(profile)));
+  const kc = adminClient(s, await loadPki(pkiDir(s.name)));
+  await ui.runner([
+    {
+      title: `hand the saved nodes' pods and volumes to ${placed.map((p) => p.config.name).join(", ")}`,
+      run: async () => void (await releaseOldNodes(kc, renamed)),
+    },
+    ...systemPodsSteps(kc, s, placed, deps),
+  ]);
+}
+
+/**
+ * After the nodes were stopped on the staged etcd data: they start, and their kubelets register their
+ * Nodes only once the saved nodes' were released: a kubelet registering while the old Nodes still held
+ * their pod ranges would get another range than its node's pod network was set up with.
+ */
+async function adoptStaged(s: ClusterState, renamed: Map<string, string>, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
+  const placed = placedFromState(s);
+  const kc = adminClient(s, await loadPki(pkiDir(s.name)));
   const kubeProxy = clusterKubeProxyObjects(s.config, placed, s.loadBalancer);
   await ui.runner([
     {
       title: "nodes",
       run: async () => {
-        for (const n of await deps.driver.listNodes(profile)) if (n.state !== "running") await deps.driver.startNode(n.name);
-        await deps.joinRegistryMirror(profile);
+        for (const n of await deps.driver.listNodes(s.name)) if (n.state !== "running") await deps.driver.startNode(n.name);
+        await deps.joinRegistryMirror(s.name);
       },
     },
     {
@@ -74,6 +126,14 @@ export async function startFromSnapshot(name: string, profile: string, deps: Clu
         );
       },
     },
+    ...systemPodsSteps(kc, s, placed, deps),
+  ]);
+}
+
+/** Every node Ready, kube-proxy on each with its rules, CoreDNS answering: what a start ends with. */
+function systemPodsSteps(kc: KubeConfig, s: ClusterState, placed: PlacedNode[], deps: ClusterDeps) {
+  const kubeProxy = clusterKubeProxyObjects(s.config, placed, s.loadBalancer);
+  return [
     {
       title: "kubelet",
       run: () =>
@@ -89,17 +149,16 @@ export async function startFromSnapshot(name: string, profile: string, deps: Clu
       title: "CoreDNS",
       run: async () => void (await waitForPodsReady(kc, "kube-system", "k8s-app=kube-dns", { timeoutMs: 300_000, signal: deps.signal })),
     },
-  ]);
-  return manifest;
+  ];
 }
 
 /** The saved cluster's config under another name: its nodes renamed, the API server on a free port. */
-function copyConfig(saved: ClusterState, profile: string): ClusterConfig {
+function copyConfig(saved: ClusterState, profile: string, keys: boolean): ClusterConfig {
   const cps = saved.nodes.filter((n) => n.role === "control-plane").length;
-  if (cps > 1) {
+  if (cps > 1 && !keys) {
     throw new UserError(
-      `snapshot of cluster "${saved.name}" has ${cps} control planes; a copy of it is not supported yet`,
-      "Restore it into its own cluster with `kubeyard snapshot restore`.",
+      `snapshot of cluster "${saved.name}" has ${cps} control planes and was saved by an earlier kubeyard; a copy of it is not supported`,
+      "Restore it into its own cluster with `kubeyard snapshot restore`, then save it again.",
     );
   }
   if (saved.nodes.length !== saved.config.nodes.length) {

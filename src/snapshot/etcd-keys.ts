@@ -76,3 +76,15 @@ export function replayTxn(saved: Map<string, string>, live: Map<string, string>,
   const compare = stateRanges().map((r) => ({ ...r, target: "MOD", result: "LESS", mod_revision: next }));
   return { compare, success, puts, deletes };
 }
+
+/**
+ * The saved state with the keys `own` names taken from the live cluster instead: the live value where
+ * the live cluster has the key, none where it has not. A copy keeps so what names its own nodes and
+ * addresses (see snapshot-copy's ownKeys), and a transaction of that leaves them as they are.
+ */
+export function withLiveKeys(saved: Map<string, string>, live: Map<string, string>, own: (key: string) => boolean): Map<string, string> {
+  const isOwn = (k: string) => own(Buffer.from(k, "base64").toString("latin1"));
+  const out = new Map([...saved].filter(([k]) => !isOwn(k)));
+  for (const [k, v] of live) if (isOwn(k)) out.set(k, v);
+  return out;
+}

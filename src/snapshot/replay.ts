@@ -4,10 +4,10 @@ import type { NodeDriver } from "../drivers/types.js";
 import { etcdJson } from "../node/etcd-json.js";
 import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
-import { REGISTRY_RANGE, replayTxn, stateKeys, type EtcdKv } from "./etcd-keys.js";
+import { REGISTRY_RANGE, replayTxn, stateKeys, withLiveKeys, type EtcdKv } from "./etcd-keys.js";
 import { NODE_PARTS, RESTORE_DIR, type NodePart } from "./node-parts.js";
 import { readStateKeys } from "./saved-keys.js";
-import { restoreImages } from "./stage.js";
+import { restoreImages, type NodeTarget } from "./stage.js";
 import { nodeFile, type SnapshotManifest } from "./store.js";
 
 const VOLUMES: NodePart = "volumes.tar.gz";
@@ -30,27 +30,32 @@ const ATTEMPTS = 5;
  * (workloads-back.ts). Returns undefined, having changed no object, for a snapshot without its keys
  * (saved by an earlier kubeyard) or a cluster whose etcd refuses a transaction this large (made before
  * kubeyard raised etcd's limits): the caller then restores by restarting the nodes.
+ *
+ * Into a copy (`start --from-snapshot`), each saved node's parts go to its counterpart, `copy.target`,
+ * and the keys `copy.own` names stay as the copy made them (its Nodes, its addresses).
  */
 export async function replayInPlace(
   driver: NodeDriver,
   snap: { dir: string; manifest: SnapshotManifest },
   progress: ProgressLine,
   savedReadyWorkloads: () => Promise<string[]>,
+  copy?: { target: NodeTarget; own: (key: string) => boolean },
 ): Promise<Restarted | undefined> {
   const saved = await readStateKeys(snap.dir);
   if (!saved) return undefined;
-  const nodes = snap.manifest.nodes.map((n) => n.name);
-  const cp = snap.manifest.nodes.find((n) => n.role === "control-plane")!.name;
+  const target = copy?.target ?? ((n: string) => n);
+  const nodes = snap.manifest.nodes.map((n) => target(n.name));
+  const cp = target(snap.manifest.nodes.find((n) => n.role === "control-plane")!.name);
   // Staging and stopping overlap: the pods run on until the transaction, whatever the kubelet does.
   progress(`stage the images and volumes; stop the kubelet${nodes.length === 1 ? "" : "s"}`);
   try {
     await Promise.all([
-      restoreImages(driver, snap.dir, snap.manifest, progress),
-      ...nodes.map((node) => stageVolumes(driver, node, path.join(snap.dir, nodeFile(node, VOLUMES)))),
+      restoreImages(driver, snap.dir, snap.manifest, progress, target),
+      ...snap.manifest.nodes.map((n) => stageVolumes(driver, target(n.name), path.join(snap.dir, nodeFile(n.name, VOLUMES)))),
       ...nodes.map((node) => inNode(driver, node, STOP_KUBELET)),
     ]);
     progress("replace the objects in etcd");
-    if (!(await applyState(driver, cp, saved, progress))) return undefined;
+    if (!(await applyState(driver, cp, saved, progress, copy?.own))) return undefined;
     const pods = await savedReadyWorkloads();
     progress("restart the workloads on the saved volumes");
     const sinceMs = Date.now();
@@ -69,10 +74,17 @@ export interface Restarted {
 }
 
 /** The transaction of etcd-keys.ts against the live keys, read again while something else wrote. */
-async function applyState(driver: NodeDriver, cp: string, saved: Map<string, string>, progress: ProgressLine): Promise<boolean> {
+async function applyState(
+  driver: NodeDriver,
+  cp: string,
+  saved: Map<string, string>,
+  progress: ProgressLine,
+  own?: (key: string) => boolean,
+): Promise<boolean> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const live = await etcdJson<{ header: { revision: string }; kvs?: EtcdKv[] }>(driver, cp, "/v3/kv/range", REGISTRY_RANGE);
-    const txn = replayTxn(saved, stateKeys(live.kvs ?? []), live.header.revision);
+    const range = await etcdJson<{ header: { revision: string }; kvs?: EtcdKv[] }>(driver, cp, "/v3/kv/range", REGISTRY_RANGE);
+    const live = stateKeys(range.kvs ?? []);
+    const txn = replayTxn(own ? withLiveKeys(saved, live, own) : saved, live, range.header.revision);
     if (!txn.success.length) return true;
     let answer: { succeeded?: boolean };
     try {

@@ -56,6 +56,14 @@ export async function saveStateKeys(
 }
 
 /** A snapshot's state keys; undefined for a snapshot saved before kubeyard wrote them. */
+/** Whether a snapshot holds its objects' keys (one saved by an earlier kubeyard does not). */
+export async function hasStateKeys(dir: string): Promise<boolean> {
+  return fs.stat(path.join(dir, KEYS_FILE)).then(
+    () => true,
+    () => false,
+  );
+}
+
 export async function readStateKeys(dir: string): Promise<Map<string, string> | undefined> {
   const raw = await fs.readFile(path.join(dir, KEYS_FILE)).catch(() => undefined);
   if (!raw) return undefined;

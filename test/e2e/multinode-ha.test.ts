@@ -2,7 +2,8 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
-import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
+import { engineObjects } from "./helpers/cli.js";
+import { apply, inContext, kubectlOk, waitFor, type Kubectl } from "./helpers/kubectl.js";
 
 /*
  * Three control planes behind a load balancer: etcd keeps quorum and the API keeps answering, through
@@ -17,10 +18,10 @@ const { user, profile } = clusterForFile("e2e-ha", { startArgs: ["--control-plan
 const cps = [`${profile}-control-plane`, `${profile}-control-plane2`, `${profile}-control-plane3`];
 const lb = `${profile}-external-load-balancer`;
 
-/** The names of what `kubectl get ARGS` lists whose Ready condition is True, sorted. */
-async function readyNames(...args: string[]): Promise<string[]> {
+/** The names of what `kubectl get ARGS` lists whose Ready condition is True, sorted; in `k`'s cluster. */
+async function readyNamesIn(k: Kubectl, ...args: string[]): Promise<string[]> {
   const out = await kubectlOk(
-    user,
+    k,
     "get",
     ...args,
     "-o",
@@ -34,6 +35,7 @@ async function readyNames(...args: string[]): Promise<string[]> {
     .sort();
 }
 
+const readyNames = (...args: string[]) => readyNamesIn(user, ...args);
 const readyNodes = () => readyNames("nodes");
 /** The kube-system pods with the label `selector` that are Ready. */
 const readyPods = (selector: string) => readyNames("pods", "-n", "kube-system", "-l", selector);
@@ -184,4 +186,32 @@ spec:
     });
     expect(await etcdMembers(cps[0]!)).toEqual(all);
   }, 600_000);
+
+  it("copies that snapshot into a second cluster of four control planes, with its own etcd members, while the first runs", async () => {
+    const all = [...cps, `${profile}-control-plane4`].sort();
+    const copy = `${profile}-copy`;
+    const copyCps = ["", "2", "3", "4"].map((i) => `${copy}-control-plane${i}`);
+    const k = inContext(user, copy);
+    try {
+      const r = await user.kubeyard(["start", "--from-snapshot", "ha", "-p", copy]);
+      expect(r.exitCode, String(r.all)).toBe(0);
+      expect(await kubectlOk(k, "-n", NS, "get", "configmap", "kept", "-o", "jsonpath={.data.k}")).toBe("saved");
+      expect((await k.kubectl(["-n", NS, "get", "configmap", "later"])).exitCode).not.toBe(0);
+      expect(await readyNamesIn(k, "nodes")).toEqual(copyCps);
+      expect(await etcdMembers(copyCps[0]!)).toEqual(copyCps);
+      await eventually(
+        "the copy's control-plane pods, and only its own, to be Ready",
+        async () =>
+          expect(await readyNamesIn(k, "pods", "-n", "kube-system", "-l", "tier=control-plane")).toEqual(
+            copyCps.flatMap((n) => COMPONENTS.map((c) => `${c}-${n}`)).sort(),
+          ),
+        { timeoutMs: 120_000, intervalMs: 2_000 },
+      );
+      expect(await readyNamesIn(inContext(user, profile), "nodes")).toEqual(all);
+    } finally {
+      await user.kubeyard(["delete", "-p", copy]);
+      await kubectlOk(user, "config", "use-context", profile);
+    }
+    expect(await engineObjects(copy)).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 900_000);
 });

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { REGISTRY_RANGE, replayTxn, stateKeys, type EtcdKv } from "../../src/snapshot/etcd-keys.js";
+import { REGISTRY_RANGE, replayTxn, stateKeys, withLiveKeys, type EtcdKv, type ReplayTxn } from "../../src/snapshot/etcd-keys.js";
 
 const b64 = (s: string) => Buffer.from(s, "latin1").toString("base64");
 const text = (s: string) => Buffer.from(s, "base64").toString("latin1");
+/** A transaction's operations as text: "put KEY=VALUE" or "delete KEY". */
+const opsOf = (txn: ReplayTxn) =>
+  txn.success.map((op) => {
+    const o = op as { request_put?: { key: string; value: string }; request_delete_range?: { key: string } };
+    return o.request_put ? `put ${text(o.request_put.key)}=${text(o.request_put.value)}` : `delete ${text(o.request_delete_range!.key)}`;
+  });
 const kv = (key: string, value: string, lease?: string): EtcdKv => ({ key: b64(key), value: b64(value), ...(lease ? { lease } : {}) });
 
 describe("a cluster's state keys in etcd", () => {
@@ -32,10 +38,7 @@ describe("the restore transaction", () => {
 
   it("writes what changed or went, removes what came, and leaves equal keys alone", () => {
     const txn = replayTxn(saved, live, "41");
-    const ops = txn.success.map((op) => {
-      const o = op as { request_put?: { key: string; value: string }; request_delete_range?: { key: string } };
-      return o.request_put ? `put ${text(o.request_put.key)}=${text(o.request_put.value)}` : `delete ${text(o.request_delete_range!.key)}`;
-    });
+    const ops = opsOf(txn);
     expect(ops.sort()).toEqual(["delete /registry/a/4", "put /registry/a/1=old", "put /registry/a/3=gone since"]);
     expect([txn.puts, txn.deletes]).toEqual([2, 1]);
   });
@@ -56,5 +59,24 @@ describe("the restore transaction", () => {
 
   it("is empty when the cluster already holds the saved state", () => {
     expect(replayTxn(saved, saved, "7").success).toEqual([]);
+  });
+});
+
+describe("a copy's transaction", () => {
+  it("leaves the keys the copy owns as it made them, and takes every other key from the snapshot", () => {
+    const saved = stateKeys([
+      kv("/registry/minions/old-node", "saved node"),
+      kv("/registry/configmaps/ns/cm", "saved"),
+      kv("/registry/own/x", "saved"),
+    ]);
+    const live = stateKeys([
+      kv("/registry/minions/new-node", "live node"),
+      kv("/registry/configmaps/ns/cm", "fresh"),
+      kv("/registry/own/x", "live"),
+    ]);
+    const own = (key: string) => key.startsWith("/registry/minions/") || key === "/registry/own/x";
+    const txn = replayTxn(withLiveKeys(saved, live, own), live, "9");
+    const ops = opsOf(txn);
+    expect(ops).toEqual(["put /registry/configmaps/ns/cm=saved"]);
   });
 });
