@@ -10,7 +10,8 @@ import {
 } from "../config/addon-ports.js";
 import type { Addon } from "./index.js";
 import type { ClusterConfig } from "../config/index.js";
-import type { PortMapping } from "../drivers/types.js";
+import type { EngineHost, PortMapping } from "../drivers/types.js";
+import { lowPortsFix, readUnprivilegedPortStart } from "../cluster/host-limits.js";
 import { UserError } from "../util/errors.js";
 import { listProfiles, readState, type ClusterState } from "../cluster/state.js";
 
@@ -20,9 +21,10 @@ import { listProfiles, readState, type ClusterState } from "../cluster/state.js"
  * free one. Ports the cluster publishes otherwise (the API server, extra mappings) are avoided, and
  * so are those of the other clusters, stopped ones too: a stopped cluster's ports are free on the
  * host, but it needs them back when it starts again. A port with several protocols (DNS: UDP and
- * TCP) must be free in each of them.
+ * TCP) must be free in each of them. A usual number below `lowest`, which a rootless engine cannot
+ * publish, is passed over for a free port (see lowestPublishablePort).
  */
-export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: number): Promise<AddonPorts> {
+export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: number, lowest = 0): Promise<AddonPorts> {
   const others = await portsOfOtherClusters(config.name);
   const taken = new Set<number>([
     apiServerPort,
@@ -36,7 +38,8 @@ export async function chooseAddonPorts(config: ClusterConfig, apiServerPort: num
     let port: number;
     if (asked === null) {
       const preferred = ADDON_PORTS[name].preferred;
-      port = (!taken.has(preferred) && (await freeAt(preferred, protocols))) || (await anyFreePort(taken, protocols));
+      const usable = preferred >= lowest && !taken.has(preferred);
+      port = (usable && (await freeAt(preferred, protocols))) || (await anyFreePort(taken, protocols));
     } else if (asked === 0) {
       port = await anyFreePort(taken, protocols);
     } else {
@@ -93,6 +96,30 @@ export async function chooseApiServerPort(config: ClusterConfig): Promise<number
     throw new UserError(`port ${asked} on ${host} is already in use, so the API server cannot be published there.`, API_PORT_HINT);
   }
   return asked;
+}
+
+/**
+ * The lowest host port the engine can publish: a rootless engine binds them as its user, so only from
+ * the host's net.ipv4.ip_unprivileged_port_start on (1024 unless lowered); any for a rootful one.
+ */
+export async function lowestPublishablePort(host: EngineHost): Promise<number> {
+  return host.rootless ? ((await readUnprivilegedPortStart()) ?? 1024) : 0;
+}
+
+/** Refuses, before anything is made, a host port the config names that the engine cannot publish. */
+export function refuseUnpublishablePorts(config: ClusterConfig, lowest: number): void {
+  const named = [
+    { port: config.networking.apiServerPort, what: "the API server (--apiserver-port)" },
+    ...ADDON_PORT_NAMES.map((n) => ({ port: config.addonPorts[n], what: `${ADDON_PORTS[n].what} (addonPorts.${n})` })),
+    ...config.nodes.flatMap((n) => n.extraPortMappings.map((m) => ({ port: m.hostPort, what: `${n.name}'s extraPortMappings` }))),
+  ];
+  const low = named.find((p) => p.port && p.port < lowest);
+  if (low) {
+    throw new UserError(
+      `port ${low.port}, for ${low.what}, is below ${lowest}, the lowest port a rootless engine can publish on this host (net.ipv4.ip_unprivileged_port_start).`,
+      lowPortsFix(low.port!),
+    );
+  }
 }
 
 /** Which of a cluster's host ports one container publishes. */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { EngineHost, NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import { INOTIFY_FIX, inotifyWarning, readInotifyLimit } from "./host-limits.js";
+import { INOTIFY_FIX, inotifyWarning, lowPortsFix, readInotifyLimit, readUnprivilegedPortStart } from "./host-limits.js";
 
 /**
  * Whether this host can run nodes, checked without creating anything: what `kubeyard doctor` prints
@@ -92,6 +92,24 @@ export function delegationCheck(host: EngineHost, uid: number, controllers: stri
   return { check, result: "ok", detail: `${[...REQUIRED_CONTROLLERS, ...WANTED_CONTROLLERS].join(", ")} delegated to uid ${uid}` };
 }
 
+/**
+ * Which host ports nodes can publish: a rootless engine binds them as its user, so not below
+ * net.ipv4.ip_unprivileged_port_start (`start`: undefined where unreadable). The ingress addon then
+ * gets free ports instead of 80 and 443; a port the config names below it is refused by `start`.
+ */
+export function portsCheck(host: EngineHost, start: number | undefined): HostCheck {
+  const check = "published ports";
+  if (!host.rootless) return { check, result: "ok", detail: "any: the engine runs as root" };
+  const lowest = start ?? 1024;
+  if (lowest <= 80) return { check, result: "ok", detail: `from ${lowest} on (net.ipv4.ip_unprivileged_port_start)` };
+  return {
+    check,
+    result: "warn",
+    detail: `a rootless engine publishes ports from ${lowest} on only (net.ipv4.ip_unprivileged_port_start), so the ingress addon gets free ports instead of 80 and 443 (\`kubeyard status\` shows them)`,
+    fix: lowPortsFix(80),
+  };
+}
+
 /** `limit` undefined: the host does not show it (not Linux, or /proc hidden). */
 export function inotifyCheck(limit: number | undefined, nodesRunning: number, nodesToAdd: number): HostCheck {
   const check = "inotify";
@@ -140,13 +158,14 @@ export async function runHostChecks(driver: NodeDriver, opts: HostCheckOptions):
     return { checks: [engineDownCheck(err)] };
   }
   const uid = engineUid();
-  const [controllers, limit, running, subnet] = await Promise.all([
+  const [controllers, limit, running, subnet, portStart] = await Promise.all([
     host.rootless && host.cgroupVersion === 2
       ? readFile(userServiceControllersFile(uid), "utf8").then(parseControllers, () => undefined)
       : undefined,
     readInotifyLimit(),
     driver.listNodes().then((nodes) => nodes.filter((n) => n.state === "running").length),
     opts.network ? driver.freeSubnet({ avoid: opts.network.avoid }) : undefined,
+    host.rootless ? readUnprivilegedPortStart() : undefined,
   ]);
   const delegation = delegationCheck(host, uid, controllers);
   const checks = [
@@ -154,6 +173,7 @@ export async function runHostChecks(driver: NodeDriver, opts: HostCheckOptions):
     cgroupCheck(host),
     ...(delegation ? [delegation] : []),
     inotifyCheck(limit, running, opts.nodesToAdd),
+    portsCheck(host, portStart),
     ...(opts.network ? [subnetCheck(subnet)] : []),
   ];
   return { engine: host, checks };

@@ -21,3 +21,14 @@ export function inotifyWarning(limit: number, nodesRunning: number, nodesToAdd: 
 }
 
 export const INOTIFY_FIX = "Raise it with `sudo sysctl -w fs.inotify.max_user_instances=1024` (add it to /etc/sysctl.conf to keep it).";
+
+/** The host's net.ipv4.ip_unprivileged_port_start, or undefined where it cannot be read. */
+export async function readUnprivilegedPortStart(): Promise<number | undefined> {
+  const raw = await readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").catch(() => undefined);
+  const start = raw === undefined ? NaN : Number(raw.trim());
+  return Number.isFinite(start) ? start : undefined;
+}
+
+/** How to let a rootless engine publish ports from `port` on. */
+export const lowPortsFix = (port: number) =>
+  `Allow it with \`sudo sysctl -w net.ipv4.ip_unprivileged_port_start=${port}\` (add it to /etc/sysctl.d/ to keep it), or choose ports from 1024 on.`;

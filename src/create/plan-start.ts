@@ -1,5 +1,5 @@
 import type { ClusterConfig } from "../config/index.js";
-import { chooseAddonPorts, chooseApiServerPort } from "../addons/host-ports.js";
+import { chooseAddonPorts, chooseApiServerPort, lowestPublishablePort, refuseUnpublishablePorts } from "../addons/host-ports.js";
 import { readState, refuseOtherEngine, writeState, type ClusterState } from "../cluster/state.js";
 import { needsLoadBalancer, placeLoadBalancer, placeNodes } from "../cluster/topology.js";
 import { writeClusterKubeconfig } from "../cluster/kubeconfig-entry.js";
@@ -105,8 +105,10 @@ function networkAction(config: ClusterConfig): A {
       "record the cluster (so that delete finds whatever is made next)",
     ],
     run: async (ctx) => {
+      const lowest = await lowestPublishablePort(await ctx.driver.describeEngine());
+      refuseUnpublishablePorts(ctx.config, lowest);
       const port = await chooseApiServerPort(ctx.config);
-      const addonPorts = await chooseAddonPorts(ctx.config, port);
+      const addonPorts = await chooseAddonPorts(ctx.config, port, lowest);
       const network = await ctx.driver.ensureNetwork(ctx.config.name, { avoid: [podSubnet, serviceSubnet] });
       ctx.nodes = placeNodes(ctx.config, network.subnet);
       ctx.targets = ctx.nodes;

@@ -9,6 +9,7 @@ import {
   chooseApiServerPort,
   describeAddonPorts,
   rechooseTakenPorts,
+  refuseUnpublishablePorts,
 } from "../../src/addons/host-ports.js";
 import type { ClusterState } from "../../src/cluster/state.js";
 import { resolveConfig } from "../../src/config/index.js";
@@ -91,6 +92,32 @@ describe("addon host ports chosen at start", () => {
     } finally {
       await rm(profile, { recursive: true, force: true });
     }
+  });
+
+  it("a rootless engine that cannot publish ports below 1024 gets free ports for the ingress, not 80 and 443", async () => {
+    const ports = await chooseAddonPorts(await configWith("{}"), 0, 1024);
+    for (const p of Object.values(ports)) expect(p).toBeGreaterThanOrEqual(1024);
+    expect(ports.ingressHttp).not.toBe(80);
+    expect(ports.ingressDns).toBe(1053);
+  });
+
+  it("a port the config names below what the engine can publish is refused, naming it and the sysctl that allows it", async () => {
+    const low = await configWith("{ingressHttp: 80}");
+    expect(() => refuseUnpublishablePorts(low, 0)).not.toThrow();
+    expect(() => refuseUnpublishablePorts(low, 1024)).toThrow(UserError);
+    expect(() => refuseUnpublishablePorts(low, 1024)).toThrow(
+      /port 80, for the ingress addon's HTTP port \(addonPorts.ingressHttp\), is below 1024/,
+    );
+    const err = (() => {
+      try {
+        refuseUnpublishablePorts(low, 1024);
+      } catch (e) {
+        return e as UserError;
+      }
+    })();
+    expect(err?.hint).toContain("net.ipv4.ip_unprivileged_port_start=80");
+    const unnamed = await configWith("{}");
+    expect(() => refuseUnpublishablePorts(unnamed, 1024)).not.toThrow();
   });
 
   it("a port the config sets and that is free is the one used", async () => {

@@ -6,6 +6,7 @@ import {
   hostRefusal,
   inotifyCheck,
   parseControllers,
+  portsCheck,
   runHostChecks,
   subnetCheck,
   userServiceControllersFile,
@@ -55,6 +56,16 @@ describe("host checks", () => {
     expect(subnetCheck(undefined).result).toBe("fail");
   });
 
+  it("says which ports a rootless engine cannot publish, and how to allow 80 and 443", () => {
+    expect(portsCheck(rootful, 1024).result).toBe("ok");
+    expect(portsCheck(rootless, 80).result).toBe("ok");
+    const high = portsCheck(rootless, 1024);
+    expect(high).toMatchObject({ result: "warn" });
+    expect(high.detail).toContain("from 1024 on only");
+    expect(high.fix).toContain("net.ipv4.ip_unprivileged_port_start=80");
+    expect(portsCheck(rootless, undefined).result).toBe("warn");
+  });
+
   it("takes a rootless engine's uid from a /run/user socket in DOCKER_HOST", () => {
     expect(engineUid({ DOCKER_HOST: "unix:///run/user/1000/podman/podman.sock" }, 0)).toBe(1000);
     expect(engineUid({}, 1234)).toBe(1234);
@@ -83,6 +94,6 @@ describe("host checks", () => {
     const withNet = await runHostChecks(driver, { nodesToAdd: 1, network: {} });
     expect(withNet.checks.map((c) => `${c.check}:${c.result}`)).toContain("network:fail");
     const without = await runHostChecks(driver, { nodesToAdd: 1 });
-    expect(without.checks.map((c) => c.check)).toEqual(["engine", "cgroups", "cgroup delegation", "inotify"]);
+    expect(without.checks.map((c) => c.check)).toEqual(["engine", "cgroups", "cgroup delegation", "inotify", "published ports"]);
   });
 });
