@@ -4,6 +4,8 @@ import { nodePayload } from "../cluster/node-payload.js";
 import { applyPodNetwork, refreshPodNetwork, writeLoadBalancerConfig } from "../node/pod-network.js";
 import { enableServices, restartService } from "../node/services.js";
 import { enableStaticPods } from "../node/static-pods.js";
+import { unpackImages } from "../node/unpack-images.js";
+import { imageRefs } from "../versions/versions.js";
 import { pkiDir, writeState } from "../cluster/state.js";
 import { componentContext, type PlacedNode } from "../cluster/topology.js";
 import type { NodeConfig } from "../config/index.js";
@@ -327,11 +329,20 @@ function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A 
     run: async (ctx) => {
       const targets = mode === "resume" ? [] : placedCps(ctx.targets);
       await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, early)));
+      // Not waited for: the API server may be ready first (see unpackImages).
+      if (mode === "create") void unpackLater(ctx).catch(() => undefined);
       if (mode === "create") await untilApiServerReady(ctx, (signal) => adoptNodes(ctx, targets, signal));
       else if (mode === "resume") await ctx.api.waitApiServer(ctx.deps.signal);
       await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, late)));
     },
   };
+}
+
+/** The pod images a new cluster runs only once its API server is ready, unpacked on every node meanwhile. */
+async function unpackLater(ctx: ClusterContext): Promise<void> {
+  const refs = imageRefs(ctx.config.versions);
+  const later = [refs.kubeScheduler, refs.kubeProxy, refs.coredns, refs.localPathProvisioner];
+  await Promise.all(ctx.targets.map((p) => unpackImages(ctx.driver, p.config.name, later)));
 }
 
 /** Waits until the API server is ready while `alongside` runs; either failing stops the other. */
