@@ -1,5 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1PersistentVolume } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
+import { UserError } from "../util/errors.js";
 
 const HOSTNAME = "kubernetes.io/hostname";
 
@@ -87,20 +88,25 @@ export function withNodesRenamed(pv: V1PersistentVolume, renamed: ReadonlyMap<st
   };
 }
 
+/**
+ * Deleted first, then its finalizers taken off: once a volume is being deleted no controller may add
+ * a finalizer again, whereas one taken off before the deletion could be put back (the PV protection
+ * controller does) and then hold the deletion while the claim uses the volume.
+ */
 async function remakeVolume(core: CoreV1Api, pv: V1PersistentVolume): Promise<void> {
   const name = pv.metadata!.name!;
-  // The protection finalizer would hold the deletion while the claim uses the volume.
-  const current = await core.readPersistentVolume({ name });
-  if (current.metadata?.finalizers?.length) {
-    await core.replacePersistentVolume({ name, body: { ...current, metadata: { ...current.metadata, finalizers: [] } } });
-  }
   await core.deletePersistentVolume({ name }).catch(ignoreNotFound);
-  for (let i = 0; i < 100; i++) {
-    const gone = await core.readPersistentVolume({ name }).then(
-      () => false,
-      (err: unknown) => isNotFound(err),
-    );
-    if (gone) break;
+  for (let i = 0; ; i++) {
+    const current = await core.readPersistentVolume({ name }).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    if (!current) break;
+    if (i === 300)
+      throw new UserError(`PersistentVolume ${name} was still being deleted after 30 s, so it could not be made again for the copy's node`);
+    if (current.metadata?.finalizers?.length) {
+      // A conflict (the object changed meanwhile) is tried again on the next round.
+      await core
+        .replacePersistentVolume({ name, body: { ...current, metadata: { ...current.metadata, finalizers: [] } } })
+        .catch((err: unknown) => void ((err as { code?: number }).code === 409 || ignoreNotFound(err)));
+    }
     await sleep(100);
   }
   await core.createPersistentVolume({ body: pv });
