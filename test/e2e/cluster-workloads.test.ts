@@ -6,7 +6,7 @@ import { DEFAULT_KUBERNETES_VERSION } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
-import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
+import { apply, applySleeper, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
 import { portForward } from "./helpers/port-forward.js";
 import { TOOLBOX_IMAGE, tagToolboxImage } from "./helpers/toolbox-image.js";
 
@@ -317,17 +317,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
     // left as it is.
     const node = `${profile}-control-plane`;
     const inNode = (script: string) => execa("docker", ["exec", node, "bash", "-c", script]);
-    await apply(
-      user,
-      `
-apiVersion: v1
-kind: Pod
-metadata: {name: nf-client, namespace: ${NS}}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers: [{name: c, image: ${BUSYBOX}, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]
-`,
-    );
+    await applySleeper(user, NS, "nf-client", BUSYBOX);
     await waitFor(user, NS, ["pod/nf-client", "--for=condition=Ready"]);
     const hook = "/etc/kubeyard/boot.d/10-pod-network";
     const sysctl = "/proc/sys/net/bridge/bridge-nf-call-iptables";

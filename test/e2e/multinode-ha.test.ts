@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { engineObjects } from "./helpers/cli.js";
-import { apply, inContext, kubectlOk, waitFor, type Kubectl } from "./helpers/kubectl.js";
+import { applySleeper, inContext, kubectlOk, waitFor, type Kubectl } from "./helpers/kubectl.js";
 
 /*
  * Three control planes behind a load balancer: etcd keeps quorum and the API keeps answering, through
@@ -122,17 +122,7 @@ describe("kubeyard start --control-planes 3", () => {
       },
       { timeoutMs: 180_000, intervalMs: 2_000 },
     );
-    await apply(
-      user,
-      `
-apiVersion: v1
-kind: Pod
-metadata: {name: after-failover, namespace: ${NS}}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers: [{name: c, image: ${BUSYBOX}, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]
-`,
-    );
+    await applySleeper(user, NS, "after-failover", BUSYBOX);
     await waitFor(user, NS, ["pod/after-failover", "--for=condition=Ready"], "300s");
     const node = (await kubectlOk(user, "-n", NS, "get", "pod", "after-failover", "-o", "jsonpath={.spec.nodeName}")).trim();
     expect(cps.slice(1)).toContain(node);

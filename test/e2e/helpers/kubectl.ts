@@ -15,6 +15,21 @@ export async function apply(user: Kubectl, yaml: string): Promise<string> {
   return String(r.stdout);
 }
 
+/** A pod that only sleeps, of `image` (preloaded: never pulled), made and not waited for. */
+export async function applySleeper(user: Kubectl, namespace: string, name: string, image: string): Promise<void> {
+  await apply(
+    user,
+    `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${namespace}}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers: [{name: c, image: ${image}, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]
+`,
+  );
+}
+
 /**
  * What a failed wait should show: the objects and recent events of a namespace, so a test failure
  * says why a pod never became ready instead of only that it did not.
