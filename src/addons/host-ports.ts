@@ -11,7 +11,7 @@ import {
 import type { Addon } from "./index.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { EngineHost, PortMapping } from "../drivers/types.js";
-import { lowPortsFix, readUnprivilegedPortStart } from "../cluster/host-limits.js";
+import { DEFAULT_UNPRIVILEGED_PORT_START, lowPortsFix, readUnprivilegedPortStart } from "../cluster/host-limits.js";
 import { UserError } from "../util/errors.js";
 import { listProfiles, readState, type ClusterState } from "../cluster/state.js";
 
@@ -103,7 +103,7 @@ export async function chooseApiServerPort(config: ClusterConfig): Promise<number
  * the host's net.ipv4.ip_unprivileged_port_start on (1024 unless lowered); any for a rootful one.
  */
 export async function lowestPublishablePort(host: EngineHost): Promise<number> {
-  return host.rootless ? ((await readUnprivilegedPortStart()) ?? 1024) : 0;
+  return host.rootless ? ((await readUnprivilegedPortStart()) ?? DEFAULT_UNPRIVILEGED_PORT_START) : 0;
 }
 
 /** Refuses, before anything is made, a host port the config names that the engine cannot publish. */

@@ -1,7 +1,14 @@
 import { readFile } from "node:fs/promises";
 import type { EngineHost, NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
-import { INOTIFY_FIX, inotifyWarning, lowPortsFix, readInotifyLimit, readUnprivilegedPortStart } from "./host-limits.js";
+import {
+  DEFAULT_UNPRIVILEGED_PORT_START,
+  INOTIFY_FIX,
+  inotifyWarning,
+  lowPortsFix,
+  readInotifyLimit,
+  readUnprivilegedPortStart,
+} from "./host-limits.js";
 
 /**
  * Whether this host can run nodes, checked without creating anything: what `kubeyard doctor` prints
@@ -100,7 +107,7 @@ export function delegationCheck(host: EngineHost, uid: number, controllers: stri
 export function portsCheck(host: EngineHost, start: number | undefined): HostCheck {
   const check = "published ports";
   if (!host.rootless) return { check, result: "ok", detail: "any: the engine runs as root" };
-  const lowest = start ?? 1024;
+  const lowest = start ?? DEFAULT_UNPRIVILEGED_PORT_START;
   if (lowest <= 80) return { check, result: "ok", detail: `from ${lowest} on (net.ipv4.ip_unprivileged_port_start)` };
   return {
     check,

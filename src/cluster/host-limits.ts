@@ -22,6 +22,9 @@ export function inotifyWarning(limit: number, nodesRunning: number, nodesToAdd: 
 
 export const INOTIFY_FIX = "Raise it with `sudo sysctl -w fs.inotify.max_user_instances=1024` (add it to /etc/sysctl.conf to keep it).";
 
+/** Linux's net.ipv4.ip_unprivileged_port_start unless lowered: what is assumed where it cannot be read. */
+export const DEFAULT_UNPRIVILEGED_PORT_START = 1024;
+
 /** The host's net.ipv4.ip_unprivileged_port_start, or undefined where it cannot be read. */
 export async function readUnprivilegedPortStart(): Promise<number | undefined> {
   const raw = await readFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").catch(() => undefined);
