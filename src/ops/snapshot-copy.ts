@@ -1,9 +1,11 @@
 import { adminClient, createNodeObjects, startKubeProxy, waitApiServer, waitNodesReady } from "../cluster/api.js";
 import { clusterKubeProxyObjects } from "../cluster/kube-proxy.js";
 import { pkiDir, readState, requireReadyState, withProfileLock, type ClusterState } from "../cluster/state.js";
-import { placedFromState } from "../cluster/topology.js";
+import { placedFromState, type PlacedNode } from "../cluster/topology.js";
 import type { ClusterConfig } from "../config/index.js";
+import type { StepRunner } from "../create/action.js";
 import type { ClusterDeps } from "../create/context.js";
+import type { ManifestObject } from "../components/index.js";
 import { serverSideApply } from "../kube/apply.js";
 import { waitForPodsReady } from "../kube/wait.js";
 import { restartService } from "../node/services.js";
@@ -13,7 +15,6 @@ import { KUBELET_ARGS, NO_REGISTRATION } from "../snapshot/node-parts.js";
 import type { SnapshotManifest } from "../snapshot/store.js";
 import { UserError } from "../util/errors.js";
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { PlacedNode } from "../cluster/topology.js";
 import { replayInPlace } from "../snapshot/replay.js";
 import { hasStateKeys } from "../snapshot/saved-keys.js";
 import { openSnapshot, stageAndStop, startWithSavedCas, type RestoreUi } from "./snapshot.js";
@@ -58,10 +59,30 @@ export async function startFromSnapshot(name: string, profile: string, deps: Clu
         }),
     },
   ]);
-  if (replayed) await adoptReplayed(state!, renamed, deps, ui);
-  else await adoptStaged(state!, renamed, deps, ui);
+  const copy = await copyOf(state!, renamed);
+  await ui.runner([...(replayed ? adoptReplayed(copy) : adoptStaged(copy, deps)), ...systemPodsSteps(copy, deps)]);
   return manifest;
 }
+
+type Step = Parameters<StepRunner>[0][number];
+
+/** The copy as the steps after the restore see it: its nodes, an admin client, kube-proxy's objects for its addresses. */
+interface Copy {
+  state: ClusterState;
+  placed: PlacedNode[];
+  kc: KubeConfig;
+  kubeProxy: ManifestObject[];
+  /** Saved node name to the copy's. */
+  renamed: Map<string, string>;
+}
+
+async function copyOf(state: ClusterState, renamed: Map<string, string>): Promise<Copy> {
+  const placed = placedFromState(state);
+  const kc = adminClient(state, await loadPki(pkiDir(state.name)));
+  return { state, placed, kc, kubeProxy: clusterKubeProxyObjects(state.config, placed, state.loadBalancer), renamed };
+}
+
+const handOverTitle = (c: Copy) => `hand the saved nodes' pods and volumes to ${c.placed.map((p) => p.config.name).join(", ")}`;
 
 /**
  * The keys a copy keeps as it made them: its Node and CSINode objects (the saved ones name the saved
@@ -77,17 +98,9 @@ const OWN_KEYS = new Set([
   "/registry/configmaps/kube-system/kube-proxy",
 ]);
 
-/** After the replay: the saved nodes' pods and volumes go to the copy's nodes, and the system pods run there. */
-async function adoptReplayed(s: ClusterState, renamed: Map<string, string>, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
-  const placed = placedFromState(s);
-  const kc = adminClient(s, await loadPki(pkiDir(s.name)));
-  await ui.runner([
-    {
-      title: `hand the saved nodes' pods and volumes to ${placed.map((p) => p.config.name).join(", ")}`,
-      run: async () => void (await releaseOldNodes(kc, renamed)),
-    },
-    ...systemPodsSteps(kc, s, placed, deps),
-  ]);
+/** After the replay: the saved nodes' pods and volumes go to the copy's nodes. */
+function adoptReplayed(c: Copy): Step[] {
+  return [{ title: handOverTitle(c), run: async () => void (await releaseOldNodes(c.kc, c.renamed)) }];
 }
 
 /**
@@ -95,11 +108,9 @@ async function adoptReplayed(s: ClusterState, renamed: Map<string, string>, deps
  * Nodes only once the saved nodes' were released: a kubelet registering while the old Nodes still held
  * their pod ranges would get another range than its node's pod network was set up with.
  */
-async function adoptStaged(s: ClusterState, renamed: Map<string, string>, deps: ClusterDeps, ui: RestoreUi): Promise<void> {
-  const placed = placedFromState(s);
-  const kc = adminClient(s, await loadPki(pkiDir(s.name)));
-  const kubeProxy = clusterKubeProxyObjects(s.config, placed, s.loadBalancer);
-  await ui.runner([
+function adoptStaged(c: Copy, deps: ClusterDeps): Step[] {
+  const { state: s, placed, kc } = c;
+  return [
     {
       title: "nodes",
       run: async () => {
@@ -112,9 +123,9 @@ async function adoptStaged(s: ClusterState, renamed: Map<string, string>, deps: 
       run: async (progress) => {
         await waitApiServer(kc, deps.signal);
         progress("kube-proxy's objects for this cluster's addresses");
-        await serverSideApply(kc, kubeProxy);
-        progress(`hand the saved nodes' pods and volumes to ${placed.map((p) => p.config.name).join(", ")}`);
-        const capacities = await releaseOldNodes(kc, renamed);
+        await serverSideApply(kc, c.kubeProxy);
+        progress(handOverTitle(c));
+        const capacities = await releaseOldNodes(kc, c.renamed);
         await createNodeObjects(kc, placed);
         await giveCapacity(kc, capacities);
         progress("let the kubelets register");
@@ -126,28 +137,28 @@ async function adoptStaged(s: ClusterState, renamed: Map<string, string>, deps: 
         );
       },
     },
-    ...systemPodsSteps(kc, s, placed, deps),
-  ]);
+  ];
 }
 
 /** Every node Ready, kube-proxy on each with its rules, CoreDNS answering: what a start ends with. */
-function systemPodsSteps(kc: KubeConfig, s: ClusterState, placed: PlacedNode[], deps: ClusterDeps) {
-  const kubeProxy = clusterKubeProxyObjects(s.config, placed, s.loadBalancer);
+function systemPodsSteps(c: Copy, deps: ClusterDeps): Step[] {
+  const { kc } = c;
+  const signal = deps.signal;
   return [
     {
       title: "kubelet",
       run: () =>
         waitNodesReady(
           kc,
-          s.nodes.map((n) => n.name),
-          deps.signal,
+          c.state.nodes.map((n) => n.name),
+          signal,
         ),
     },
     // Pods, not their controllers' status: the status came back with etcd's data, from before.
-    { title: "kube-proxy", run: () => startKubeProxy(kc, kubeProxy, placed.length, deps.signal) },
+    { title: "kube-proxy", run: () => startKubeProxy(kc, c.kubeProxy, c.placed.length, signal) },
     {
       title: "CoreDNS",
-      run: async () => void (await waitForPodsReady(kc, "kube-system", "k8s-app=kube-dns", { timeoutMs: 300_000, signal: deps.signal })),
+      run: async () => void (await waitForPodsReady(kc, "kube-system", "k8s-app=kube-dns", { timeoutMs: 300_000, signal })),
     },
   ];
 }
