@@ -136,9 +136,9 @@ export function subnetCheck(subnet: string | undefined): HostCheck {
   };
 }
 
-/** The uid a rootless engine runs as: the owner named by a /run/user/<uid>/ socket in DOCKER_HOST, else ours. */
-export function engineUid(env: NodeJS.ProcessEnv = process.env, ownUid = process.getuid?.() ?? 0): number {
-  const m = /\/run\/user\/(\d+)\//.exec(env.DOCKER_HOST ?? "");
+/** The uid a rootless engine runs as: the owner named by a /run/user/<uid>/ socket in its address, else ours. */
+export function engineUid(address: string, ownUid = process.getuid?.() ?? 0): number {
+  const m = /\/run\/user\/(\d+)\//.exec(address);
   return m ? Number(m[1]) : ownUid;
 }
 
@@ -164,7 +164,7 @@ export async function runHostChecks(driver: NodeDriver, opts: HostCheckOptions):
     if (!(err instanceof UserError)) throw err;
     return { checks: [engineDownCheck(err)] };
   }
-  const uid = engineUid();
+  const uid = engineUid(host.address);
   const [controllers, limit, running, subnet, portStart] = await Promise.all([
     host.rootless && host.cgroupVersion === 2
       ? readFile(userServiceControllersFile(uid), "utf8").then(parseControllers, () => undefined)

@@ -134,6 +134,8 @@ export interface ImageStore {
 /** The engine behind a driver, as far as whether nodes can run on it depends on it. */
 export interface EngineHost {
   engine: "docker" | "podman";
+  /** Where it answers, as the user would write it (unix:///run/user/1000/docker.sock). */
+  address: string;
   version: string;
   /** Runs as an ordinary user: nodes get only the cgroup controllers delegated to that user. */
   rootless: boolean;

@@ -67,7 +67,14 @@ export class FakeDriver implements NodeDriver {
   /** When set, preflight fails with it (an engine that does not answer). */
   preflightError?: Error;
   /** What describeEngine answers. */
-  engine: EngineHost = { engine: "docker", version: "0.0.0-fake", rootless: false, cgroupVersion: 2, cgroupDriver: "systemd" };
+  engine: EngineHost = {
+    engine: "docker",
+    address: "unix:///fake.sock",
+    version: "0.0.0-fake",
+    rootless: false,
+    cgroupVersion: 2,
+    cgroupDriver: "systemd",
+  };
   /** When set, freeSubnet finds no free subnet. */
   subnetsExhausted = false;
   private readonly networks = new Map<string, ClusterNetwork>();

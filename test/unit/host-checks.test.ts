@@ -15,8 +15,22 @@ import type { EngineHost } from "../../src/drivers/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { FakeDriver } from "../helpers/fake-driver.js";
 
-const rootful: EngineHost = { engine: "docker", version: "26.1.5", rootless: false, cgroupVersion: 1, cgroupDriver: "cgroupfs" };
-const rootless: EngineHost = { engine: "podman", version: "5.4.2", rootless: true, cgroupVersion: 2, cgroupDriver: "systemd" };
+const rootful: EngineHost = {
+  engine: "docker",
+  address: "unix:///var/run/docker.sock",
+  version: "26.1.5",
+  rootless: false,
+  cgroupVersion: 1,
+  cgroupDriver: "cgroupfs",
+};
+const rootless: EngineHost = {
+  engine: "podman",
+  address: "unix:///run/user/1000/podman/podman.sock",
+  version: "5.4.2",
+  rootless: true,
+  cgroupVersion: 2,
+  cgroupDriver: "systemd",
+};
 
 describe("host checks", () => {
   it("parses a cgroup.controllers file", () => {
@@ -67,8 +81,8 @@ describe("host checks", () => {
   });
 
   it("takes a rootless engine's uid from a /run/user socket in DOCKER_HOST", () => {
-    expect(engineUid({ DOCKER_HOST: "unix:///run/user/1000/podman/podman.sock" }, 0)).toBe(1000);
-    expect(engineUid({}, 1234)).toBe(1234);
+    expect(engineUid("unix:///run/user/1000/podman/podman.sock", 0)).toBe(1000);
+    expect(engineUid("unix:///var/run/docker.sock", 1234)).toBe(1234);
   });
 
   it("refuses with the first failing check and its fix, and not for warnings", () => {

@@ -83,7 +83,7 @@ export class DockerDriver implements NodeDriver {
   async describeEngine(): Promise<EngineHost> {
     await requireEngine(this.docker, this.endpoint);
     const { engine, version, rootless, cgroupVersion, cgroupDriver } = await this.engineFacts();
-    return { engine, version, rootless, cgroupVersion, cgroupDriver };
+    return { engine, address: this.endpoint.where, version, rootless, cgroupVersion, cgroupDriver };
   }
 
   async freeSubnet(opts: { avoid?: readonly string[] } = {}): Promise<string | undefined> {

@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { UserError } from "../../util/errors.js";
+import { contextHost } from "./cli-context.js";
 
 /** Engines kubeyard drives through the Docker API: Docker itself, and Podman through its Docker-compatible socket. */
 export const ENGINE_KINDS = ["docker", "podman"] as const;
@@ -19,9 +20,22 @@ export interface EndpointContext {
   env: NodeJS.ProcessEnv;
   uid: number;
   exists: (path: string) => boolean;
+  /** A file's text, or undefined when it does not exist (the docker CLI's context files). */
+  read: (path: string) => string | undefined;
 }
 
-const ownContext = (): EndpointContext => ({ env: process.env, uid: process.getuid?.() ?? 0, exists: existsSync });
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+const ownContext = (): EndpointContext => ({ env: process.env, uid: process.getuid?.() ?? 0, exists: existsSync, read: readIfThere });
+
+type Resolving = Pick<EndpointContext, "env" | "uid" | "read">;
 
 /** Podman's own service socket: the system one for root, the user's (podman.socket of `systemctl --user`) otherwise. */
 export function podmanSocket(ctx: Pick<EndpointContext, "env" | "uid">): string {
@@ -36,22 +50,35 @@ function unixPath(url: string, variable: string): string {
   return url.slice("unix://".length);
 }
 
-/**
- * The engine of `kind`. Docker: DOCKER_HOST if set, else the local socket. Podman: CONTAINER_HOST (Podman's
- * own variable) if set, else Podman's socket for this user; DOCKER_HOST is left to Docker.
- */
-export function endpointOf(kind: EngineKind, ctx: Pick<EndpointContext, "env" | "uid"> = ownContext()): EngineEndpoint {
-  if (kind === "docker") {
-    const host = ctx.env.DOCKER_HOST;
-    return host ? { kind, where: host } : { kind, socketPath: DOCKER_SOCKET, where: `unix://${DOCKER_SOCKET}` };
+/** Docker as its CLI would find it: DOCKER_HOST, else the current context's socket, else the local socket. */
+function dockerEndpoint(ctx: Resolving): EngineEndpoint {
+  const kind = "docker";
+  if (ctx.env.DOCKER_HOST) return { kind, where: ctx.env.DOCKER_HOST };
+  const host = contextHost(ctx);
+  if (host === undefined) return { kind, socketPath: DOCKER_SOCKET, where: `unix://${DOCKER_SOCKET}` };
+  if (!host.startsWith("unix://")) {
+    throw new UserError(
+      `The docker CLI's current context points at ${host}; kubeyard follows a context only to a local unix:// socket.`,
+      `Set DOCKER_HOST=${host} (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH if it needs TLS).`,
+    );
   }
+  return { kind, socketPath: host.slice("unix://".length), where: host };
+}
+
+/**
+ * The engine of `kind`. Docker: as its CLI finds it (DOCKER_HOST, the current context, the local socket).
+ * Podman: CONTAINER_HOST (Podman's own variable) if set, else Podman's socket for this user; DOCKER_HOST is
+ * left to Docker.
+ */
+export function endpointOf(kind: EngineKind, ctx: Resolving = ownContext()): EngineEndpoint {
+  if (kind === "docker") return dockerEndpoint(ctx);
   const path = ctx.env.CONTAINER_HOST ? unixPath(ctx.env.CONTAINER_HOST, "CONTAINER_HOST") : podmanSocket(ctx);
   return { kind, socketPath: path, where: `unix://${path}` };
 }
 
 /**
  * The engine to use when none is named: the one an environment variable points at (DOCKER_HOST, then
- * CONTAINER_HOST), else the one whose socket exists, Docker's first. `answers` settles the case where both
+ * CONTAINER_HOST), else the one whose socket exists (Docker's as its CLI's current context names it), Docker's first. `answers` settles the case where both
  * sockets exist: Docker when its socket answers, else Podman (as kind and minikube fall back to Podman).
  * With neither, Docker's (whose absence the preflight then explains).
  */
@@ -63,7 +90,7 @@ export async function detectEndpoint(
   if (ctx.env.CONTAINER_HOST) return endpointOf("podman", ctx);
   const docker = endpointOf("docker", ctx);
   const podman = endpointOf("podman", ctx);
-  const haveDocker = ctx.exists(DOCKER_SOCKET);
+  const haveDocker = ctx.exists(docker.socketPath!);
   if (!ctx.exists(podman.socketPath!)) return docker;
   if (!haveDocker) return podman;
   return (await answers(docker)) ? docker : podman;

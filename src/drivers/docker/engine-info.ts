@@ -3,7 +3,7 @@ import type Docker from "dockerode";
 import type { EngineHost } from "../types.js";
 
 /** What the node setup needs to know about the engine: the kubelet must use the engine's cgroup layout. */
-export interface EngineFacts extends EngineHost {
+export interface EngineFacts extends Omit<EngineHost, "address"> {
   /** Whether the host has kernel modules to share with nodes (read-only, for kube-proxy's modprobe). */
   hasLibModules: boolean;
 }
