@@ -11,7 +11,7 @@ disk_size=${KUBEYARD_HOSTS_DISK:-32G}
 guest_user=kyuser
 packages=(
   linux-image-amd64 systemd-resolved dbus dbus-user-session kmod iproute2 procps iptables ca-certificates
-  docker.io docker-cli podman uidmap passt slirp4netns fuse-overlayfs catatonit nftables aardvark-dns nodejs
+  docker.io docker-cli rootlesskit podman uidmap passt slirp4netns fuse-overlayfs catatonit nftables aardvark-dns nodejs
 )
 
 out=$(image_dir)
