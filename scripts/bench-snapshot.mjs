@@ -1,7 +1,8 @@
-// The snapshot benchmark: `snapshot save` and `snapshot restore` of a 1-node cluster holding 20
-// ConfigMaps and a 100 MiB volume (random bytes, so nothing compresses), and of a 3-node cluster
-// with the same; each restore is timed until the command returns and until the volume's pod
-// answers again, with the data it had when saved. Medians over the runs, written as JSON.
+// The snapshot benchmark: `snapshot save`, `snapshot restore` and `start --from-snapshot` (a copy in a
+// second profile) of a 1-node cluster holding 20 ConfigMaps and a 100 MiB volume (random bytes, so
+// nothing compresses), and of a 3-node cluster with the same; each restore and copy is timed until the
+// command returns and until the volume's pod answers, with the data it had when saved. Medians over
+// the runs, written as JSON.
 //
 //   npm run bench -- --suite snapshot [--runs 5]
 import { execa } from "execa";
@@ -36,7 +37,12 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
     const p = `bench-snap-${nodes}-${Math.random().toString(36).slice(2, 7)}`;
     const ky = (args) => execa("node", [cli, "-p", p, ...args], { env });
     const k = (args, opts = {}) => execa(kubectlBin, ["--context", p, ...args], { env, reject: false, ...opts });
-    const sum = async () => String((await k(["exec", "deploy/data", "--", "cat", "/data/sum"])).stdout).trim();
+    const sumIn = async (context) =>
+      String(
+        (await execa(kubectlBin, ["--context", context, "exec", "deploy/data", "--", "cat", "/data/sum"], { env, reject: false })).stdout,
+      ).trim();
+    const sum = () => sumIn(p);
+    const copy = `${p}-copy`;
     try {
       await ky(["start", "--nodes", String(nodes)]);
       await k(["apply", "-f", "-"], { input: workload(20) });
@@ -48,27 +54,33 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
         const save = now() - s0;
         const listed = JSON.parse(String((await ky(["snapshot", "list", "-o", "json"])).stdout));
         const paused = listed.find((x) => x.name === p).pausedMs / 1000;
+        const c0 = now();
+        await execa("node", [cli, "-p", copy, "start", "--from-snapshot", p], { env });
+        const copyStart = now() - c0;
+        const copyUntilVolumeAnswers = (await until(async () => (await sumIn(copy)) === saved)) - c0;
+        await execa("node", [cli, "-p", copy, "delete"], { env });
         await k(["delete", "configmap", "bench-0"]);
         const r0 = now();
         await ky(["snapshot", "restore", p]);
         const restore = now() - r0;
         const back = (await until(async () => (await sum()) === saved)) - r0;
         await ky(["snapshot", "rm", p]);
-        results.push({ nodes, run: i, save, paused, restore, restoreUntilVolumeAnswers: back });
+        results.push({ nodes, run: i, save, paused, restore, restoreUntilVolumeAnswers: back, copyStart, copyUntilVolumeAnswers });
         process.stdout.write(
           `${nodes} node${nodes === 1 ? "" : "s"}, run ${i}: save ${save.toFixed(1)} s (paused ${paused.toFixed(1)} s), restore ${restore.toFixed(1)} s, ` +
-            `until the volume's pod answers ${back.toFixed(1)} s\n`,
+            `until the volume's pod answers ${back.toFixed(1)} s; copy ${copyStart.toFixed(1)} s, until its volume's pod answers ${copyUntilVolumeAnswers.toFixed(1)} s\n`,
         );
       }
     } finally {
       await ky(["snapshot", "rm", p]).catch(() => undefined);
       await ky(["delete"]).catch(() => undefined);
+      await execa("node", [cli, "-p", copy, "delete"], { env }).catch(() => undefined);
     }
   }
   const medians = {};
   for (const nodes of [1, 3]) {
     const of = results.filter((r) => r.nodes === nodes);
-    for (const phase of ["save", "paused", "restore", "restoreUntilVolumeAnswers"])
+    for (const phase of ["save", "paused", "restore", "restoreUntilVolumeAnswers", "copyStart", "copyUntilVolumeAnswers"])
       medians[`${nodes}-node ${phase}`] = median(of.map((r) => r[phase]));
   }
   process.stdout.write(`\nmedians over ${runs} runs (seconds)\n| phase | median |\n| --- | --- |\n`);

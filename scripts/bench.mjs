@@ -9,7 +9,7 @@
 //   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
 //   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
 //   npm run bench -- --suite multinode [--runs 3]   `start --nodes 3` until every node is Ready and a DaemonSet runs on each
-//   npm run bench -- --suite snapshot [--runs 5]   `snapshot save` and `restore` of a 1-node and a 3-node cluster (20 objects, a 100 MiB volume)
+//   npm run bench -- --suite snapshot [--runs 5]   `snapshot save`, `restore` and `start --from-snapshot` of a 1-node and a 3-node cluster (20 objects, a 100 MiB volume)
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
