@@ -13,7 +13,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "system",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", "test/hosts/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
           fileParallelism: false,
         },

@@ -84,31 +84,49 @@ tar -C "$kubeyard_cache" -cf "$share/artifacts.tar" artifacts
 cp "$hosts_dir/legs/guest-lib.sh" "$share/guest-lib.sh"
 install -m 0755 "$hosts_dir/legs/$leg.sh" "$share/run.sh"
 printf '%s\n' "${subset[@]}" >"$share/subset.txt"
+# KUBEYARD_HOSTS_HAND_START=0 leaves out the timed start by hand before the subset (which starts its own clusters).
+echo "${KUBEYARD_HOSTS_HAND_START:-1}" >"$share/hand-start"
 prepared=$((SECONDS - started))
 
-qemu-img create -q -f qcow2 -F raw -b "$image/disk.img" "$run/disk.qcow2"
-say "booting the VM (TCG, 2 vCPUs, 4 GiB; console in $run/console.log; at most ${vm_timeout}s)"
+outdir="$share/out"
+# Boots the image with a fresh overlay disk and waits until the guest powers off (or the time is up).
+boot_vm() {
+  rm -rf "$outdir" "$run/disk.qcow2"
+  qemu-img create -q -f qcow2 -F raw -b "$image/disk.img" "$run/disk.qcow2"
+  say "booting the VM (TCG, 2 vCPUs, 4 GiB; console in $run/console.log; at most ${vm_timeout}s)"
+  # Emulation keeps both cores busy: nice keeps the host's own work first.
+  nice -n 10 timeout -k 30 "$vm_timeout" qemu-system-x86_64 \
+    -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 4096 \
+    -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 oops=panic panic=-1" \
+    -drive "file=$run/disk.qcow2,if=virtio,format=qcow2,cache=unsafe" \
+    -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
+    -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile= \
+    -display none -monitor none -serial "file:$run/console.log" -no-reboot &
+  qemu=$!
+  # A guest that hangs while booting never writes boot.txt: it gets 10 minutes (it boots in 1-2).
+  (sleep 600; [ -e "$outdir/boot.txt" ] || kill "$qemu" 2>/dev/null) >/dev/null 2>&1 &
+  watchdog=$!
+  # shellcheck disable=SC2317 # run by the traps
+  stop_vm() { kill "$qemu" 2>/dev/null && wait "$qemu" 2>/dev/null; return 0; }
+  trap stop_vm EXIT
+  trap 'stop_vm; exit 130' INT TERM
+  wait "$qemu" || say "QEMU exited with $?"
+  kill "$watchdog" 2>/dev/null
+  trap - EXIT INT TERM
+}
 vm_start=$SECONDS
-# Emulation keeps both cores busy: nice keeps the host's own work first.
-nice -n 10 timeout -k 30 "$vm_timeout" qemu-system-x86_64 \
-  -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 4096 \
-  -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
-  -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 panic=-1" \
-  -drive "file=$run/disk.qcow2,if=virtio,format=qcow2,cache=unsafe" \
-  -virtfs "local,path=$share,mount_tag=share,security_model=none,id=share" \
-  -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile= \
-  -display none -monitor none -serial "file:$run/console.log" -no-reboot &
-qemu=$!
-# shellcheck disable=SC2317 # run by the traps
-stop_vm() { kill "$qemu" 2>/dev/null && wait "$qemu" 2>/dev/null; return 0; }
-trap stop_vm EXIT
-trap 'stop_vm; exit 130' INT TERM
-wait "$qemu" || say "QEMU exited with $?"
-trap - EXIT INT TERM
+boot_vm
+# Under emulation the guest kernel sometimes dies while booting (an oops patching its own code, which oops=panic
+# turns into QEMU's exit); a guest that never reached the leg's script is booted once more.
+if [ ! -e "$outdir/boot.txt" ]; then
+  cp "$run/console.log" "$run/console-first-boot.log" 2>/dev/null
+  say "the guest did not reach the leg's script (console: $run/console-first-boot.log); booting it again"
+  boot_vm
+fi
 vm_secs=$((SECONDS - vm_start))
 rm -f "$run/disk.qcow2" "$share/images.tar" "$share"/*.tar
 
-outdir="$share/out"
 if [ ! -e "$outdir/rc" ]; then
   echo "hosts: leg $leg FAILED: the guest wrote no exit code (VM ran ${vm_secs}s); last console lines:"
   tail -20 "$run/console.log" 2>/dev/null

@@ -73,13 +73,11 @@ run_subset() {
   (cd "$repo" && "${run_as[@]}" env CI=true "${subset_env[@]}" node node_modules/vitest/vitest.mjs run --project system "${files[@]}") >"$out/vitest.log" 2>&1
 }
 
-# One `kubeyard start` by hand (its time and, when it fails, the nodes' logs, are what a leg is for), then
-# the e2e subset. ENGINE is the CLI that lists the nodes for their logs. Exits with the leg's status.
-start_then_subset() {
-  local engine=$1 collector start_rc rc
+# One `kubeyard start` by hand, timed, with the nodes' logs collected (what a leg is for when it fails).
+hand_start() {
+  local engine=$1 collector start_rc
   collect_node_logs "$engine" &
   collector=$!
-  cd "$repo" || exit 12
   timed kubeyard-start "${run_as[@]}" node dist/cmd/kubeyard.js start -p leg-probe -v >"$out/start.log" 2>&1
   start_rc=$?
   sleep 11
@@ -88,8 +86,16 @@ start_then_subset() {
   timed kubeyard-delete "${run_as[@]}" node dist/cmd/kubeyard.js delete -p leg-probe >"$out/delete.log" 2>&1
   if [ "$start_rc" != 0 ]; then
     echo "kubeyard start failed: $(grep -m1 -o 'FAILED: .*' "$out/start.log" || tail -1 "$out/start.log")"
-    exit 20
+    return 1
   fi
+}
+
+# The start by hand (unless the host said not to), then the e2e subset. ENGINE is the CLI that lists the nodes
+# for their logs. Exits with the leg's status.
+start_then_subset() {
+  local engine=$1 rc
+  cd "$repo" || exit 12
+  if [ "$(cat "$share/hand-start")" != 0 ]; then hand_start "$engine" || exit 20; fi
   timed vitest run_subset
   rc=$?
   tail -15 "$out/vitest.log"
