@@ -104,15 +104,20 @@ boot_vm() {
     -netdev user,id=net0 -device virtio-net-pci,netdev=net0,romfile= \
     -display none -monitor none -serial "file:$run/console.log" -no-reboot &
   qemu=$!
-  # A guest that hangs while booting never writes boot.txt: it gets 10 minutes (it boots in 1-2).
-  (sleep 600; [ -e "$outdir/boot.txt" ] || kill "$qemu" 2>/dev/null) >/dev/null 2>&1 &
-  watchdog=$!
+  # A guest that hangs while booting never writes boot.txt: it gets 10 minutes (it boots in 1-2). The watch
+  # ends as soon as the guest is up or gone, so nothing of it outlives the leg (or holds a lock the leg holds).
+  (
+    for _ in $(seq 600); do
+      [ -e "$outdir/boot.txt" ] || ! kill -0 "$qemu" 2>/dev/null && exit 0
+      sleep 1
+    done
+    kill "$qemu"
+  ) >/dev/null 2>&1 &
   # shellcheck disable=SC2317 # run by the traps
   stop_vm() { kill "$qemu" 2>/dev/null && wait "$qemu" 2>/dev/null; return 0; }
   trap stop_vm EXIT
   trap 'stop_vm; exit 130' INT TERM
   wait "$qemu" || say "QEMU exited with $?"
-  kill "$watchdog" 2>/dev/null
   trap - EXIT INT TERM
 }
 vm_start=$SECONDS
