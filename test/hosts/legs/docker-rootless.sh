@@ -27,8 +27,10 @@ rm -f /var/run/docker.sock
   echo "rootlesskit: $(rootlesskit --version 2>&1)"
 } | tee -a "$out/host-facts.txt"
 for _ in $(seq 1 120); do [ -S "$runtime/bus" ] && break; sleep 1; done
-# Debian ships both scripts outside PATH; the tool wants dockerd-rootless.sh on it, and puts it in the unit it writes.
-timed docker-setup "${run_as[@]}" PATH="$contrib:$PATH" dockerd-rootless-setuptool.sh install >"$out/setuptool.log" 2>&1 ||
+# Debian ships both scripts outside PATH, and the tool expects docker and rootlesskit beside dockerd-rootless.sh:
+# linked into /usr/bin, where Debian puts those, the tool finds them all.
+ln -sf "$contrib/dockerd-rootless.sh" "$contrib/dockerd-rootless-setuptool.sh" /usr/bin/
+timed docker-setup "${run_as[@]}" dockerd-rootless-setuptool.sh install >"$out/setuptool.log" 2>&1 ||
   { tail -20 "$out/setuptool.log"; echo "dockerd-rootless-setuptool.sh install fails"; exit 10; }
 for _ in $(seq 1 120); do "${run_as[@]}" docker info >/dev/null 2>&1 && break; sleep 1; done
 "${run_as[@]}" docker context ls >"$out/docker-contexts.txt" 2>&1
