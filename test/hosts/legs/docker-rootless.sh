@@ -8,25 +8,11 @@ set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 . /mnt/share/guest-lib.sh
 
-user=kyuser
-uid=$(id -u "$user")
-home=$(getent passwd "$user" | cut -d: -f6)
-runtime=/run/user/$uid
-run_as=(runuser -u "$user" -- env HOME="$home" XDG_RUNTIME_DIR="$runtime" DBUS_SESSION_BUS_ADDRESS="unix:path=$runtime/bus")
-repo=$home/kubeyard
-kubeyard_cache=$home/.cache/kubeyard
 contrib=/usr/share/docker.io/contrib
 
 host_facts
-systemctl stop docker.socket docker.service containerd.service
-rm -f /var/run/docker.sock
-{
-  echo "user $user ($uid): $(grep "^$user:" /etc/subuid)"
-  echo "delegated: $(cat "/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service/cgroup.controllers" 2>&1)"
-  echo "ip_unprivileged_port_start: $(sysctl -n net.ipv4.ip_unprivileged_port_start)"
-  echo "rootlesskit: $(rootlesskit --version 2>&1)"
-} | tee -a "$out/host-facts.txt"
-for _ in $(seq 1 120); do [ -S "$runtime/bus" ] && break; sleep 1; done
+rootless_user
+rootlesskit --version | tee -a "$out/host-facts.txt"
 # Debian ships both scripts outside PATH, and the tool expects docker and rootlesskit beside dockerd-rootless.sh:
 # linked into /usr/bin, where Debian puts those, the tool finds them all.
 ln -sf "$contrib/dockerd-rootless.sh" "$contrib/dockerd-rootless-setuptool.sh" /usr/bin/

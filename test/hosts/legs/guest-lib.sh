@@ -29,6 +29,28 @@ host_facts() {
   cat "$out/host-facts.txt"
 }
 
+# Makes the leg run as the guest's user kyuser (subordinate ids, lingering, controllers delegated to its
+# user@.service): its checkout and kubeyard cache, run_as for its commands; the system's Docker is stopped and its
+# socket removed, so nothing but the user's engine answers. Adds the user's facts to host-facts.txt and waits for
+# the user's session bus (systemctl --user).
+rootless_user() {
+  user=kyuser
+  uid=$(id -u "$user")
+  home=$(getent passwd "$user" | cut -d: -f6)
+  runtime=/run/user/$uid
+  run_as=(runuser -u "$user" -- env HOME="$home" XDG_RUNTIME_DIR="$runtime" DBUS_SESSION_BUS_ADDRESS="unix:path=$runtime/bus")
+  repo=$home/kubeyard
+  kubeyard_cache=$home/.cache/kubeyard
+  systemctl stop docker.socket docker.service containerd.service
+  rm -f /var/run/docker.sock
+  {
+    echo "user $user ($uid): $(grep "^$user:" /etc/subuid)"
+    echo "delegated: $(cat "/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service/cgroup.controllers" 2>&1)"
+    echo "ip_unprivileged_port_start: $(sysctl -n net.ipv4.ip_unprivileged_port_start)"
+  } | tee -a "$out/host-facts.txt"
+  for _ in $(seq 1 120); do [ -S "$runtime/bus" ] && break; sleep 1; done
+}
+
 # Unpacks the checkout (with its dist/), its node_modules and kubeyard's artifact cache onto the guest's disk.
 unpack_repo() {
   mkdir -p "$repo/node_modules" "$kubeyard_cache"

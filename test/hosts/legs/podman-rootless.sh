@@ -6,24 +6,9 @@ set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 . /mnt/share/guest-lib.sh
 
-user=kyuser
-uid=$(id -u "$user")
-home=$(getent passwd "$user" | cut -d: -f6)
-runtime=/run/user/$uid
-podman_sock=$runtime/podman/podman.sock
-run_as=(runuser -u "$user" -- env HOME="$home" XDG_RUNTIME_DIR="$runtime" DBUS_SESSION_BUS_ADDRESS="unix:path=$runtime/bus")
-repo=$home/kubeyard
-kubeyard_cache=$home/.cache/kubeyard
-
 host_facts
-systemctl stop docker.socket docker.service containerd.service
-rm -f /var/run/docker.sock
-{
-  echo "user $user ($uid): $(grep "^$user:" /etc/subuid)"
-  echo "delegated: $(cat "/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service/cgroup.controllers" 2>&1)"
-  echo "ip_unprivileged_port_start: $(sysctl -n net.ipv4.ip_unprivileged_port_start)"
-} | tee -a "$out/host-facts.txt"
-for _ in $(seq 1 120); do [ -S "$runtime/bus" ] && break; sleep 1; done
+rootless_user
+podman_sock=$runtime/podman/podman.sock
 timed podman-ready "${run_as[@]}" systemctl --user start podman.socket || { echo "the user's podman.socket does not start"; exit 10; }
 "${run_as[@]}" podman info >"$out/podman-info.txt" 2>&1 || { echo "podman info fails"; exit 10; }
 docker -H "unix://$podman_sock" info --format '{{json .}}' >"$out/compat-info.json" 2>&1
