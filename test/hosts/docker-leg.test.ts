@@ -16,7 +16,8 @@ describe("host matrix: cgroup v2, systemd, Docker", () => {
     const out = /output in (\S+)$/m.exec(leg.all)?.[1];
     expect(out, leg.all).toBeDefined();
     const read = (f: string) => readFile(path.join(out!, f), "utf8").catch(() => "");
-    const [facts, run, vitest] = await Promise.all([read("host-facts.txt"), read("run.log"), read("vitest.log")]);
+    const [facts, run, log] = await Promise.all([read("host-facts.txt"), read("run.log"), read("vitest.log")]);
+    const vitest = log.replace(/\x1b\[[0-9;]*m/g, ""); // eslint-disable-line no-control-regex -- colours, should any remain
     expect(facts, "the guest's cgroup file system").toMatch(/^cgroup fs: cgroup2fs$/m);
     expect(run, "the guest's engine").toMatch(/^docker \S+, cgroup 2 driver systemd/m);
     expect(leg.exitCode, leg.all).toBe(0);

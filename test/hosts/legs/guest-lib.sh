@@ -86,13 +86,14 @@ collect_node_logs() {
   done
 }
 
-# Runs the e2e files named in the share's subset.txt with vitest, as `npm test` would, output in out/vitest.log.
+# Runs the e2e files named in the share's subset.txt with vitest, as `npm test` would, output in out/vitest.log
+# (plain text: the host reads its summary).
 # A leg may set subset_env (VAR=value ...) for the tests alone.
 subset_env=()
 run_subset() {
   local files
   mapfile -t files <"$share/subset.txt"
-  (cd "$repo" && "${run_as[@]}" env CI=true "${subset_env[@]}" node node_modules/vitest/vitest.mjs run --project system "${files[@]}") >"$out/vitest.log" 2>&1
+  (cd "$repo" && "${run_as[@]}" env CI=true NO_COLOR=1 "${subset_env[@]}" node node_modules/vitest/vitest.mjs run --project system "${files[@]}") >"$out/vitest.log" 2>&1
 }
 
 # One `kubeyard start` by hand, timed, with the nodes' logs collected (what a leg is for when it fails).
