@@ -433,7 +433,17 @@ spec:
     });
 
     it("keeps a replica's volume when its pod is replaced", async () => {
+      const uid = () => kubectlOk(user, "-n", NS, "get", "pod", "db-1", "-o", "jsonpath={.metadata.uid}");
+      const before = await uid();
       await kubectlOk(user, "-n", NS, "delete", "pod", "db-1", "--wait=true");
+      // `kubectl wait` fails at once on a pod that does not exist yet: the StatefulSet makes the new db-1 a moment later.
+      await eventually(
+        "the StatefulSet to make db-1 again",
+        async () => {
+          if ((await uid()) === before) throw new Error("db-1 is still the deleted pod");
+        },
+        { timeoutMs: 60_000 },
+      );
       await waitFor(user, NS, ["pod/db-1", "--for=condition=Ready"], "180s");
       const client = (await podsOf("app=every")).find((p) => p.node === web)!.name;
       const body = await eventually(
