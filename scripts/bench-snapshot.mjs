@@ -35,19 +35,16 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
   const results = [];
   for (const nodes of [1, 3]) {
     const p = `bench-snap-${nodes}-${Math.random().toString(36).slice(2, 7)}`;
-    const ky = (args) => execa("node", [cli, "-p", p, ...args], { env });
-    const k = (args, opts = {}) => execa(kubectlBin, ["--context", p, ...args], { env, reject: false, ...opts });
-    const sumIn = async (context) =>
-      String(
-        (await execa(kubectlBin, ["--context", context, "exec", "deploy/data", "--", "cat", "/data/sum"], { env, reject: false })).stdout,
-      ).trim();
-    const sum = () => sumIn(p);
     const copy = `${p}-copy`;
+    // kubeyard and kubectl on a profile: the saved cluster's by default, the copy's when named.
+    const ky = (args, profile = p) => execa("node", [cli, "-p", profile, ...args], { env });
+    const k = (args, opts = {}, context = p) => execa(kubectlBin, ["--context", context, ...args], { env, reject: false, ...opts });
+    const sum = async (context = p) => String((await k(["exec", "deploy/data", "--", "cat", "/data/sum"], {}, context)).stdout).trim();
     try {
       await ky(["start", "--nodes", String(nodes)]);
       await k(["apply", "-f", "-"], { input: workload(20) });
       await k(["rollout", "status", "deploy/data", "--timeout=300s"]);
-      const saved = await until(async () => (await sum()).length > 0).then(sum);
+      const saved = await until(async () => (await sum()).length > 0).then(() => sum());
       for (let i = 1; i <= runs; i++) {
         const s0 = now();
         await ky(["snapshot", "save", p]);
@@ -55,10 +52,10 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
         const listed = JSON.parse(String((await ky(["snapshot", "list", "-o", "json"])).stdout));
         const paused = listed.find((x) => x.name === p).pausedMs / 1000;
         const c0 = now();
-        await execa("node", [cli, "-p", copy, "start", "--from-snapshot", p], { env });
+        await ky(["start", "--from-snapshot", p], copy);
         const copyStart = now() - c0;
-        const copyUntilVolumeAnswers = (await until(async () => (await sumIn(copy)) === saved)) - c0;
-        await execa("node", [cli, "-p", copy, "delete"], { env });
+        const copyUntilVolumeAnswers = (await until(async () => (await sum(copy)) === saved)) - c0;
+        await ky(["delete"], copy);
         await k(["delete", "configmap", "bench-0"]);
         const r0 = now();
         await ky(["snapshot", "restore", p]);
@@ -74,7 +71,7 @@ export async function snapshotSuite({ cli, env, kubectlBin, runs, out, median, n
     } finally {
       await ky(["snapshot", "rm", p]).catch(() => undefined);
       await ky(["delete"]).catch(() => undefined);
-      await execa("node", [cli, "-p", copy, "delete"], { env }).catch(() => undefined);
+      await ky(["delete"], copy).catch(() => undefined);
     }
   }
   const medians = {};

@@ -43,10 +43,9 @@ export function podmanSocket(ctx: Pick<EndpointContext, "env" | "uid">): string 
   return `${ctx.env.XDG_RUNTIME_DIR || `/run/user/${ctx.uid}`}/podman/podman.sock`;
 }
 
-function unixPath(url: string, variable: string): string {
-  if (!url.startsWith("unix://")) {
-    throw new UserError(`${variable}=${url} is not a local socket.`, `kubeyard drives Podman through a unix:// socket; unset ${variable}.`);
-  }
+/** The path of a unix:// address; any other address is refused with `refusal`. */
+function unixPath(url: string, refusal: () => UserError): string {
+  if (!url.startsWith("unix://")) throw refusal();
   return url.slice("unix://".length);
 }
 
@@ -56,13 +55,12 @@ function dockerEndpoint(ctx: Resolving): EngineEndpoint {
   if (ctx.env.DOCKER_HOST) return { kind, where: ctx.env.DOCKER_HOST };
   const host = contextHost(ctx);
   if (host === undefined) return { kind, socketPath: DOCKER_SOCKET, where: `unix://${DOCKER_SOCKET}` };
-  if (!host.startsWith("unix://")) {
-    throw new UserError(
+  const refusal = () =>
+    new UserError(
       `The docker CLI's current context points at ${host}; kubeyard follows a context only to a local unix:// socket.`,
       `Set DOCKER_HOST=${host} (with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH if it needs TLS).`,
     );
-  }
-  return { kind, socketPath: host.slice("unix://".length), where: host };
+  return { kind, socketPath: unixPath(host, refusal), where: host };
 }
 
 /**
@@ -72,14 +70,21 @@ function dockerEndpoint(ctx: Resolving): EngineEndpoint {
  */
 export function endpointOf(kind: EngineKind, ctx: Resolving = ownContext()): EngineEndpoint {
   if (kind === "docker") return dockerEndpoint(ctx);
-  const path = ctx.env.CONTAINER_HOST ? unixPath(ctx.env.CONTAINER_HOST, "CONTAINER_HOST") : podmanSocket(ctx);
+  const variable = ctx.env.CONTAINER_HOST;
+  const refusal = () =>
+    new UserError(
+      `CONTAINER_HOST=${variable} is not a local socket.`,
+      "kubeyard drives Podman through a unix:// socket; unset CONTAINER_HOST.",
+    );
+  const path = variable ? unixPath(variable, refusal) : podmanSocket(ctx);
   return { kind, socketPath: path, where: `unix://${path}` };
 }
 
 /**
  * The engine to use when none is named: the one an environment variable points at (DOCKER_HOST, then
- * CONTAINER_HOST), else the one whose socket exists (Docker's as its CLI's current context names it), Docker's first. `answers` settles the case where both
- * sockets exist: Docker when its socket answers, else Podman (as kind and minikube fall back to Podman).
+ * CONTAINER_HOST), else the one whose socket exists (Docker's as its CLI's current context names it),
+ * Docker's first. `answers` settles the case where both sockets exist: Docker when its socket answers,
+ * else Podman (as kind and minikube fall back to Podman).
  * With neither, Docker's (whose absence the preflight then explains).
  */
 export async function detectEndpoint(
