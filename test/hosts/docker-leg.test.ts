@@ -10,7 +10,7 @@ describe("host matrix: cgroup v2, systemd, Docker", () => {
     const leg = await execa("test/hosts/run-leg.sh", ["docker"], {
       reject: false,
       all: true,
-      // The subset starts its own clusters; the VM gets 45 minutes (it ran the subset in about 25).
+      // The subset starts its own clusters; the VM gets 45 minutes (the whole leg took 18 in CI).
       env: { KUBEYARD_HOSTS_HAND_START: "0", KUBEYARD_HOSTS_TIMEOUT: "2700" },
     });
     const out = /output in (\S+)$/m.exec(leg.all)?.[1];
