@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import * as tar from "tar";
 import type { ImageStore } from "../drivers/types.js";
+import { replaceFile } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
 import { findVersion } from "../versions/versions.js";
@@ -49,7 +50,6 @@ export async function writeBundle(
   onStep: ProgressLine = () => undefined,
 ): Promise<BundleManifest> {
   const staging = await cache.tempDir();
-  const partial = `${file}.partial-${process.pid}`;
   try {
     onStep(`save ${contents.images.length} images from the engine`);
     await images.save(contents.images, path.join(staging, IMAGES));
@@ -78,11 +78,9 @@ export async function writeBundle(
     };
     await fs.writeFile(path.join(staging, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
     onStep(`write ${file}`);
-    await tar.c({ file: partial, cwd: staging, portable: true }, [MANIFEST, ...members]);
-    await fs.rename(partial, file);
+    await replaceFile(file, (temp) => tar.c({ file: temp, cwd: staging, portable: true }, [MANIFEST, ...members]));
     return manifest;
   } finally {
-    await fs.rm(partial, { force: true });
     await fs.rm(staging, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Document } from "yaml";
-import { removeStaleTemps, writeFileAtomic } from "../util/atomic-write.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { LISTS, loadKubeconfig, parseKubeconfig, stringifyKubeconfig, toKubeconfig, type Kubeconfig } from "./document.js";
 import type { KubeconfigEntry } from "./entry.js";
 import { withFileLock } from "./lock.js";
@@ -63,7 +63,6 @@ async function edit<T>(
       if (!changed) return result;
       const output = stringifyKubeconfig(doc, text);
       assertOthersKept(before, toKubeconfig(parseKubeconfig(output, file)), name, file);
-      await removeStaleTemps(file);
       await writeFileAtomic(file, output, { mode: 0o600 });
       return result;
     },

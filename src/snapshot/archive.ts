@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import * as tar from "tar";
+import { replaceFile } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
 import {
   findSnapshot,
@@ -17,13 +18,7 @@ import {
 export async function exportSnapshot(name: string, file: string): Promise<SnapshotManifest> {
   const manifest = await findSnapshot(name);
   await verifySnapshot(snapshotDir(name), manifest, `snapshot "${name}"`);
-  const partial = `${file}.partial-${process.pid}`;
-  try {
-    await tar.c({ file: partial, cwd: snapshotsDir(), portable: true }, [name]);
-    await fs.rename(partial, file);
-  } finally {
-    await fs.rm(partial, { force: true });
-  }
+  await replaceFile(file, (temp) => tar.c({ file: temp, cwd: snapshotsDir(), portable: true }, [name]));
   return manifest;
 }
 

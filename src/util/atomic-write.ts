@@ -9,15 +9,12 @@ export interface AtomicWriteOptions {
 
 /**
  * Replaces `file` with `data` so that a reader, or a crash at any instant, sees either the old
- * complete file or the new one: write a temp file beside it, fsync, rename over it. A symlinked
- * file (a kubeconfig kept in a dotfiles repo) is written through, so the link survives.
+ * complete file or the new one. A symlinked file (a kubeconfig kept in a dotfiles repo) is written
+ * through, so the link survives.
  */
 export async function writeFileAtomic(file: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
   const mode = options.mode ?? 0o600;
-  const target = await resolveLink(file);
-  const dir = path.dirname(target);
-  const temp = path.join(dir, `${tempPrefix(target)}${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
+  await replaceFile(file, async (temp) => {
     const handle = await fs.open(temp, "wx", mode);
     try {
       await handle.writeFile(data, "utf8");
@@ -27,6 +24,21 @@ export async function writeFileAtomic(file: string, data: string, options: Atomi
     } finally {
       await handle.close();
     }
+  });
+}
+
+/**
+ * Replaces `file` with what `write` puts into a temp file beside it (fsynced by `write` if it must
+ * be), then renames it over `file`: `file` is either as it was or complete. The temp file goes if
+ * `write` fails; one left by a killed writer is taken away by the next `replaceFile` of that file.
+ */
+export async function replaceFile(file: string, write: (temp: string) => Promise<void>): Promise<void> {
+  const target = await resolveLink(file);
+  const dir = path.dirname(target);
+  await removeStaleTemps(target);
+  const temp = path.join(dir, `${tempPrefix(target)}${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    await write(temp);
     await fs.rename(temp, target);
   } catch (err) {
     await fs.rm(temp, { force: true });
@@ -59,11 +71,8 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * Deletes temp files that writers of `file` killed mid-write left beside it. Call it only while
- * holding the file's lock; a temp file whose writer is still alive is left alone all the same.
- */
-export async function removeStaleTemps(file: string): Promise<void> {
+/** Deletes temp files that writers of `file` killed mid-write left beside it; a live writer's are left alone. */
+async function removeStaleTemps(file: string): Promise<void> {
   const target = await resolveLink(file);
   const dir = path.dirname(target);
   const prefix = tempPrefix(target);
