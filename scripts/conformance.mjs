@@ -21,6 +21,7 @@ import { wrapperGoMod } from "../dist/src/artifacts/source-build.js";
 import { ensureTestImage } from "../dist/src/artifacts/test-images.js";
 import { createDriver } from "../dist/src/drivers/index.js";
 import { findVersion, TEST_IMAGES } from "../dist/src/versions/versions.js";
+import { startRegistryStandIn } from "./conformance-registry.mjs";
 import { summarizeReports } from "./conformance-report.mjs";
 
 const KUBERNETES = "1.37.1";
@@ -195,9 +196,11 @@ async function ginkgoPhase(name, tools, kubeconfig, kubectl, labelFilter, nodes)
 }
 
 let clusterUp = false;
+let removeStandIn = async () => {};
 async function deleteCluster() {
   if (!clusterUp || opts["keep-cluster"]) return;
   clusterUp = false;
+  await removeStandIn();
   await kubeyard(["delete"], path.join(runDir, "cluster.log")).catch((err) => say(`cluster deletion failed: ${err.message}`));
 }
 for (const [signal, code] of [
@@ -225,6 +228,8 @@ try {
   await writeFile(kubeconfig, kc.stdout + "\n", { mode: 0o600 });
   await chmod(kubeconfig, 0o600);
   await kubeyard(["image", "load", ...refs], clusterLog);
+  say(`a local registry standing in for registry.k8s.io, for the specs that pull with imagePullPolicy: Always`);
+  removeStandIn = await startRegistryStandIn({ driver: await createDriver(), profile: opts.profile, kubernetes: KUBERNETES, refs, say });
   await ginkgoPhase("parallel", tools, kubeconfig, kubectl, "Conformance && !Serial", procs);
   await ginkgoPhase("serial", tools, kubeconfig, kubectl, "Conformance && Serial", 1);
 } catch (err) {
