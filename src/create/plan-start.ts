@@ -41,8 +41,8 @@ export function planResume(state: ClusterState): Plan<ClusterContext> {
     summary: `resume cluster "${state.name}" (${state.nodes.length} node${state.nodes.length === 1 ? "" : "s"})`,
     actions: [
       ...provisionActions("resume", state.nodes),
-      coreDnsAction(["wait until CoreDNS is available"], async (ctx) =>
-        ctx.api.waitDeploymentAvailable("kube-system", "coredns", ctx.deps.signal),
+      coreDnsAction(["wait until CoreDNS's pods run again and are Ready"], (ctx) =>
+        ctx.api.waitPodsBack("kube-system", "k8s-app=kube-dns", ctx.startedAt, ctx.deps.signal),
       ),
       kubeconfigAction(),
     ],

@@ -78,10 +78,22 @@ export function podReady(pod: KubeObject): boolean {
   return conditions(pod).some((c) => c.type === "Ready" && c.status === "True");
 }
 
-/** At least `min` pods, and every pod not being deleted is Ready. */
-export function podsVerdict(pods: readonly KubeObject[], min = 1): Verdict {
+/**
+ * Every container of the pod runs, started at or after `sinceMs`. After the nodes restart, a pod's
+ * status still says what it was before until its kubelet writes it again, so Ready alone proves nothing.
+ */
+export function runningSince(pod: KubeObject, sinceMs: number): boolean {
+  // The runtime's start times have whole seconds.
+  const since = Math.floor(sinceMs / 1000) * 1000;
+  const containers =
+    (pod.status as { containerStatuses?: { state?: { running?: { startedAt?: string } } }[] } | undefined)?.containerStatuses ?? [];
+  return containers.length > 0 && containers.every((c) => Date.parse(c.state?.running?.startedAt ?? "") >= since);
+}
+
+/** At least `min` pods, and every pod not being deleted is Ready (and, given `sinceMs`, runs since then). */
+export function podsVerdict(pods: readonly KubeObject[], min = 1, sinceMs?: number): Verdict {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const notReady = live.filter((p) => !podReady(p));
+  const notReady = live.filter((p) => !podReady(p) || (sinceMs !== undefined && !runningSince(p, sinceMs)));
   const ready = live.length - notReady.length;
   const detail = notReady
     .slice(0, 3)

@@ -113,15 +113,20 @@ export async function waitForDaemonSetReady(kc: KubeConfig, namespace: string, n
   });
 }
 
-/** At least `min` (default 1) pods match the label selector and all of them are Ready. */
+/**
+ * At least `min` (default 1) pods match the label selector and all of them are Ready; with
+ * `startedSince`, their containers also started at or after that time (after the nodes restart, the
+ * old status says Ready).
+ */
 export async function waitForPodsReady(
   kc: KubeConfig,
   namespace: string,
   labelSelector: string,
-  opts: WaitOptions & { min?: number } = {},
+  opts: WaitOptions & { min?: number; startedSince?: number } = {},
 ): Promise<KubeObject[]> {
   const query = { apiVersion: "v1", kind: "Pod", namespace, labelSelector };
-  return waitUntil(kc, query, (pods) => podsVerdict(pods, opts.min), `pods ${labelSelector} in ${namespace} to be Ready`, {
+  const what = `pods ${labelSelector} in ${namespace} to be Ready${opts.startedSince === undefined ? "" : " again"}`;
+  return waitUntil(kc, query, (pods) => podsVerdict(pods, opts.min, opts.startedSince), what, {
     defaultTimeoutMs: 300_000,
     ...opts,
   });

@@ -75,7 +75,7 @@ function lazyClusterApi(...args: Parameters<ClusterDeps["connectApi"]>): Cluster
     waitNodesReady: call("waitNodesReady"),
     waitPriorityClass: call("waitPriorityClass"),
     enableAddons: call("enableAddons"),
-    waitDeploymentAvailable: call("waitDeploymentAvailable"),
+    waitPodsBack: call("waitPodsBack"),
     startKubeProxy: call("startKubeProxy"),
   };
 }

@@ -1,15 +1,10 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listObjects, type KubeObject } from "../kube/index.js";
-import { podReady } from "../kube/readiness.js";
-
-interface PodStatus {
-  containerStatuses?: { state?: { running?: { startedAt?: string } } }[];
-}
+import { podReady, runningSince } from "../kube/readiness.js";
 
 const PODS = { apiVersion: "v1", kind: "Pod" } as const;
 const nameOf = (p: KubeObject) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-const status = (p: KubeObject) => (p.status ?? {}) as PodStatus;
 
 /**
  * The pods a restore in place restarts (outside kube-system, bound to a node) that the snapshot has
@@ -31,12 +26,7 @@ export async function waitWorkloadsBack(
   sinceMs: number,
   opts: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<string[]> {
-  // The runtime's start times have whole seconds.
-  const since = Math.floor(sinceMs / 1000) * 1000;
-  const back = (p: KubeObject) => {
-    const containers = status(p).containerStatuses ?? [];
-    return podReady(p) && containers.length > 0 && containers.every((c) => Date.parse(c.state?.running?.startedAt ?? "") >= since);
-  };
+  const back = (p: KubeObject) => podReady(p) && runningSince(p, sinceMs);
   const deadline = Date.now() + opts.timeoutMs;
   let waiting = [...pods];
   while (waiting.length) {

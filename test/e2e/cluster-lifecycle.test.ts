@@ -195,9 +195,23 @@ describe("cluster lifecycle", () => {
     expect(json.running).toBe(false);
     expect(json.nodes.map((n) => n.container)).toEqual(["stopped"]);
 
+    // The runtime's start times have whole seconds.
+    const startedAt = Math.floor(Date.now() / 1000) * 1000;
     const start = await user.kubeyard(["-p", A, "start"]);
     expect(start.exitCode, String(start.all)).toBe(0);
     expect(String(start.stdout)).toContain(`cluster "${A}" is ready`);
+    // "ready" means CoreDNS serves again: its pods run containers of this start, not the status saved before the stop.
+    const dns = JSON.parse(await kubectlOk(kA, "get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "json")) as {
+      items: {
+        status: { conditions?: { type: string; status: string }[]; containerStatuses?: { state: { running?: { startedAt: string } } }[] };
+      }[];
+    };
+    expect(dns.items.length).toBeGreaterThan(0);
+    for (const p of dns.items) {
+      expect(p.status.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+      for (const c of p.status.containerStatuses ?? [])
+        expect(Date.parse(c.state.running?.startedAt ?? "")).toBeGreaterThanOrEqual(startedAt);
+    }
     expect((await user.kubeyard(["-p", A, "status"])).exitCode).toBe(0);
 
     await rolledOut(kA, NS, "deployment/web");

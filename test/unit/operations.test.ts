@@ -75,7 +75,7 @@ const fakeApi = (): ClusterApi => ({
   waitNodesReady: async (names) => void events.push(`api: Ready ${names.join(",")}`),
   waitPriorityClass: async (name) => void events.push(`api: PriorityClass ${name}`),
   enableAddons: async (names) => void events.push(`api: addons ${names.join(",")}`),
-  waitDeploymentAvailable: async (ns, name) => void events.push(`api: available ${ns}/${name}`),
+  waitPodsBack: async (ns, selector) => void events.push(`api: back ${ns}/${selector}`),
   startKubeProxy: async (objects) => void events.push(`api: kube-proxy ${objects.at(-1)?.kind}`),
 });
 
