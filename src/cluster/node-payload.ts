@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DEFAULT_LAYOUT, nodeFiles, podNetworkHook, POD_NETWORK_HOOK, type ComponentContext } from "../components/index.js";
+import { DEFAULT_LAYOUT, nodeFiles, podNetworkHook, POD_NETWORK_HOOK_NEXT, type ComponentContext } from "../components/index.js";
 import { fileMode, pkiPaths, type PkiBundle } from "../pki/index.js";
 import type { FileToCopy } from "../drivers/types.js";
 
@@ -29,7 +29,10 @@ export function nodePayload(bundle: PkiBundle, ctx: ComponentContext): FileToCop
   return files;
 }
 
-/** The node's pod network boot hook; rewritten on every node when the cluster's nodes change. */
+/**
+ * The node's pod network boot hook, rewritten on every node when the cluster's nodes change; written
+ * beside boot.d, and put in place by applyPodNetwork.
+ */
 export function podNetworkFile(ctx: ComponentContext): FileToCopy {
-  return { path: POD_NETWORK_HOOK, content: podNetworkHook(ctx), mode: 0o755 };
+  return { path: POD_NETWORK_HOOK_NEXT, content: podNetworkHook(ctx), mode: 0o755 };
 }

@@ -12,7 +12,7 @@ export {
   type PodNetworkPeer,
   type StaticPodImages,
 } from "./types.js";
-export { podNetworkHook, POD_NETWORK_HOOK, POD_MASQ_CHAIN } from "./pod-network.js";
+export { podNetworkHook, POD_NETWORK_HOOK, POD_NETWORK_HOOK_NEXT, POD_MASQ_CHAIN } from "./pod-network.js";
 export { nodePaths, pathsOf, portsOf, layoutOf, type NodePaths, type KubeconfigIdentity } from "./paths.js";
 export { renderArgs, argsFile, featureGatesValue, hostPort, httpsURL, type Flags } from "./args.js";
 export { etcdArgs, ETCD_QUOTA_BACKEND_BYTES } from "./etcd.js";

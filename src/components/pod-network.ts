@@ -7,6 +7,12 @@ import type { ComponentContext, PodNetworkPeer } from "./types.js";
  * any service starts, on every (re)start, and by kubeyard whenever the cluster's nodes change.
  */
 export const POD_NETWORK_HOOK = "/etc/kubeyard/boot.d/10-pod-network";
+/**
+ * Where kubeyard writes a new hook, outside boot.d: a new node's entrypoint runs boot.d while the
+ * payload arrives, and a hook it found half-written (or still open for writing: "Text file busy")
+ * would end its boot. The hook is renamed into boot.d whole.
+ */
+export const POD_NETWORK_HOOK_NEXT = "/etc/kubeyard/10-pod-network.next";
 
 /** The nat chain the hook owns; it is flushed and refilled on every run. */
 export const POD_MASQ_CHAIN = "KUBEYARD-POD-MASQ";
@@ -35,6 +41,9 @@ export function podNetworkHook(ctx: ComponentContext): string {
     "#!/bin/bash",
     "# Written by kubeyard: routes to the other nodes' pods, masquerading of pod traffic that leaves the pod subnet.",
     "set -euo pipefail",
+    // The entrypoint and kubeyard may run it at once on a new node: one at a time, or their iptables calls collide.
+    "exec 9>/run/kubeyard-pod-network.lock",
+    "flock 9",
     `wanted=" ${peers.map((p) => p.podCIDR).join(" ")} "`,
     ...peers.map((p) => `${ip} route replace ${p.podCIDR} via ${p.ip} proto static`),
     `for dst in $(${ip} route show root ${podSubnet} proto static | awk '{print $1}'); do`,

@@ -1,15 +1,22 @@
-import { HAPROXY_CONFIG, haproxyConfig, POD_NETWORK_HOOK } from "../components/index.js";
+import path from "node:path";
+import { HAPROXY_CONFIG, haproxyConfig, POD_NETWORK_HOOK, POD_NETWORK_HOOK_NEXT } from "../components/index.js";
 import type { ClusterConfig } from "../config/index.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import { podNetworkFile } from "../cluster/node-payload.js";
 import { componentContext, type LoadBalancer, type PlacedNode } from "../cluster/topology.js";
 
-/** Runs the pod network boot hook on running nodes now (the entrypoint runs it at every start). */
+/**
+ * Puts a newly written pod network hook in place and runs it on running nodes now (the entrypoint
+ * runs it at every start).
+ */
 export async function applyPodNetwork(driver: NodeDriver, nodes: string[]): Promise<void> {
+  const hooks = path.posix.dirname(POD_NETWORK_HOOK);
+  const next = POD_NETWORK_HOOK_NEXT;
+  const script = `if [ -e ${next} ]; then mkdir -p ${hooks} && mv -f ${next} ${POD_NETWORK_HOOK}; fi; exec ${POD_NETWORK_HOOK}`;
   await Promise.all(
     nodes.map(async (name) => {
-      const r = await driver.exec(name, [POD_NETWORK_HOOK]);
+      const r = await driver.exec(name, ["bash", "-c", script]);
       if (r.exitCode !== 0) throw new UserError(`could not set up the pod network on ${name}: ${(r.stderr || r.stdout).trim()}`);
     }),
   );
