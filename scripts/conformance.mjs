@@ -58,6 +58,10 @@ function fail(message) {
   process.exit(2);
 }
 
+/** The command `logged` runs now: a signal to this script goes on to it (ginkgo passes it to its processes). */
+let current;
+let stopping = false;
+
 /** Runs a command with its output appended to `log`, saying every minute that it still runs. */
 async function logged(what, cmd, args, { log, ...execOpts }) {
   say(`${what} (log: ${log})`);
@@ -66,11 +70,13 @@ async function logged(what, cmd, args, { log, ...execOpts }) {
   const ticker = setInterval(() => say(`  ${what}: still running, ${Math.round((Date.now() - t0) / 60000)} min`), 60000);
   try {
     const child = execa(cmd, args, { all: true, ...execOpts });
+    current = child;
     child.all.pipe(out);
     return await child;
   } catch (err) {
     throw new Error(`${what} failed (exit ${err.exitCode ?? "?"}); see ${log}`, { cause: err });
   } finally {
+    current = undefined;
     clearInterval(ticker);
     out.end();
   }
@@ -208,6 +214,11 @@ for (const [signal, code] of [
   ["SIGTERM", 143],
 ]) {
   process.on(signal, async () => {
+    stopping = true;
+    if (current) {
+      current.kill(signal);
+      await current.catch(() => undefined);
+    }
     say(`${signal}: deleting the cluster`);
     await deleteCluster();
     process.exit(code);
@@ -231,7 +242,7 @@ try {
   say(`a local registry standing in for registry.k8s.io, for the specs that pull with imagePullPolicy: Always`);
   removeStandIn = await startRegistryStandIn({ driver: await createDriver(), profile: opts.profile, kubernetes: KUBERNETES, refs, say });
   await ginkgoPhase("parallel", tools, kubeconfig, kubectl, "Conformance && !Serial", procs);
-  await ginkgoPhase("serial", tools, kubeconfig, kubectl, "Conformance && Serial", 1);
+  if (!stopping) await ginkgoPhase("serial", tools, kubeconfig, kubectl, "Conformance && Serial", 1);
 } catch (err) {
   say(`stopped: ${err.message}`);
   process.exitCode = 1;
