@@ -16,6 +16,8 @@ export const POD_NETWORK_HOOK_NEXT = "/etc/kubeyard/10-pod-network.next";
 
 /** The nat chain the hook owns; it is flushed and refilled on every run. */
 export const POD_MASQ_CHAIN = "KUBEYARD-POD-MASQ";
+/** The filter chain that refuses what kube-proxy left addressed to the Service range; refilled on every run. */
+export const SERVICE_REJECT_CHAIN = "KUBEYARD-SVC-REJECT";
 
 /**
  * The hook's script. Every other node's pod range is routed via that node's address on the cluster
@@ -24,10 +26,12 @@ export const POD_MASQ_CHAIN = "KUBEYARD-POD-MASQ";
  * NetworkPolicy matches on; one rule masquerades what leaves the pod subnet instead. Routes into
  * the pod subnet that name no current peer (a deleted node) are removed. Bridge netfiltering is turned
  * on (br_netfilter loaded where the node may), or else Service traffic between the node's own pods is
- * masqueraded.
+ * masqueraded. A packet still addressed to the Service range after kube-proxy's rules (a ClusterIP's
+ * port that no Service has, an address no Service holds) is refused, as no real network routes that
+ * range: it would otherwise leave through the engine's NAT for the host's network.
  */
 export function podNetworkHook(ctx: ComponentContext): string {
-  const { podSubnet } = ctx.cluster.networking;
+  const { podSubnet, serviceSubnet } = ctx.cluster.networking;
   const subnet = parseCIDR(podSubnet);
   if (!subnet.ok) throw new Error(`pod subnet ${podSubnet} ${subnet.problem}`);
   const own = parseCIDR(ctx.node.podCIDR);
@@ -69,6 +73,15 @@ export function podNetworkHook(ctx: ComponentContext): string {
     `${iptables} -t nat -A ${POD_MASQ_CHAIN} -j MASQUERADE`,
     `${iptables} -t nat -C POSTROUTING -s ${ctx.node.podCIDR} -j ${POD_MASQ_CHAIN} 2>/dev/null ||`,
     `  ${iptables} -t nat -A POSTROUTING -s ${ctx.node.podCIDR} -j ${POD_MASQ_CHAIN}`,
+    // kube-proxy translates in the nat table, before the filter chains: what reaches them still
+    // addressed to the range had no Service to go to.
+    `${iptables} -N ${SERVICE_REJECT_CHAIN} 2>/dev/null || ${iptables} -F ${SERVICE_REJECT_CHAIN}`,
+    `${iptables} -A ${SERVICE_REJECT_CHAIN} -d ${serviceSubnet} -p tcp -j REJECT --reject-with tcp-reset`,
+    `${iptables} -A ${SERVICE_REJECT_CHAIN} -d ${serviceSubnet} -j REJECT`,
+    "for chain in FORWARD OUTPUT; do",
+    `  ${iptables} -C "$chain" -d ${serviceSubnet} -j ${SERVICE_REJECT_CHAIN} 2>/dev/null ||`,
+    `    ${iptables} -I "$chain" -d ${serviceSubnet} -j ${SERVICE_REJECT_CHAIN}`,
+    "done",
     "",
   ];
   return lines.join("\n");

@@ -176,6 +176,15 @@ spec:
       // (`timeout` rather than wget's own -T: Debian's static busybox wget crashes with -T.)
       expect(await exec("client", "timeout", "10", "wget", "-qO-", "http://web/index.html")).toBe(content);
     });
+
+    it("refuses a connection to a port the Service does not have, or to an address no Service holds, as a cluster network does", async () => {
+      // Nothing routes the Service range: what kube-proxy does not translate must not leave the node for the host's network.
+      const attempt = (url: string) => exec("client", "sh", "-c", `timeout 10 wget -qO- ${url} 2>&1; echo "exit $?"`);
+      const wrongPort = await attempt("http://web:81/");
+      expect(wrongPort).toContain("Connection refused");
+      const unused = await attempt("http://10.96.255.254:80/");
+      expect(unused).toMatch(/Connection refused|No route to host/);
+    });
   });
 
   it("binds a claim on the default StorageClass once a pod uses it, and keeps its data for the next pod", async () => {
