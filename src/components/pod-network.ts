@@ -75,13 +75,17 @@ export function podNetworkHook(ctx: ComponentContext): string {
     `  ${iptables} -t nat -A POSTROUTING -s ${ctx.node.podCIDR} -j ${POD_MASQ_CHAIN}`,
     // kube-proxy translates in the nat table, before the filter chains: what reaches them still
     // addressed to the range had no Service to go to.
-    `${iptables} -N ${SERVICE_REJECT_CHAIN} 2>/dev/null || ${iptables} -F ${SERVICE_REJECT_CHAIN}`,
-    `${iptables} -A ${SERVICE_REJECT_CHAIN} -d ${serviceSubnet} -p tcp -j REJECT --reject-with tcp-reset`,
-    `${iptables} -A ${SERVICE_REJECT_CHAIN} -d ${serviceSubnet} -j REJECT`,
-    "for chain in FORWARD OUTPUT; do",
-    `  ${iptables} -C "$chain" -d ${serviceSubnet} -j ${SERVICE_REJECT_CHAIN} 2>/dev/null ||`,
-    `    ${iptables} -I "$chain" -d ${serviceSubnet} -j ${SERVICE_REJECT_CHAIN}`,
-    "done",
+    "reject_service_range() {",
+    `  ${iptables} -N ${SERVICE_REJECT_CHAIN} 2>/dev/null || ${iptables} -F ${SERVICE_REJECT_CHAIN} || return 1`,
+    `  ${iptables} -A ${SERVICE_REJECT_CHAIN} -d ${serviceSubnet} -p tcp -j REJECT --reject-with tcp-reset || return 1`,
+    `  ${iptables} -A ${SERVICE_REJECT_CHAIN} -d ${serviceSubnet} -j REJECT || return 1`,
+    "  for chain in FORWARD OUTPUT; do",
+    `    ${iptables} -C "$chain" -d ${serviceSubnet} -j ${SERVICE_REJECT_CHAIN} 2>/dev/null ||`,
+    `      ${iptables} -I "$chain" -d ${serviceSubnet} -j ${SERVICE_REJECT_CHAIN} || return 1`,
+    "  done",
+    "}",
+    // A host whose kernel lacks the REJECT target (and a rootless engine cannot load it) still gets a working node.
+    `reject_service_range || echo "connections to unused Service addresses and ports are not refused on this node (no REJECT target)" >&2`,
     "",
   ];
   return lines.join("\n");

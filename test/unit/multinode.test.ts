@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { haproxyConfig, podNetworkHook, POD_MASQ_CHAIN, type ComponentContext } from "../../src/components/index.js";
 import { resolveConfig } from "../../src/config/index.js";
@@ -86,6 +87,13 @@ describe("pod network hook", () => {
     expect(hook).toContain("modprobe br_netfilter");
     expect(hook).toContain("nf=/proc/sys/net/bridge/bridge-nf-call-iptables");
     expect(hook).toContain(`-A ${POD_MASQ_CHAIN} -o kubeyard0 -d 10.244.0.0/24 -m conntrack --ctstate DNAT -j MASQUERADE`);
+  });
+
+  it("is a script bash parses, for a control plane and a worker", async () => {
+    for (const hook of [await hookFor(0), await hookFor(1)]) {
+      const r = spawnSync("bash", ["-n"], { input: hook, encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+    }
   });
 
   it("refuses a peer whose address cannot carry the pod subnet's family", async () => {
