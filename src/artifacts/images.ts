@@ -48,7 +48,7 @@ const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
 const PACKAGED_IMAGE: Partial<Record<ImageName, (v: ComponentVersions) => { origin: string; version: string }>> = {
   busybox: (v) => ({ origin: "debian:bookworm busybox-static", version: v.busybox }),
   kubeWebView: () => ({ origin: `pypi:kube-web-view==${KUBE_WEB_VIEW_VERSION}`, version: KUBE_WEB_VIEW_VERSION }),
-  e2eBusybox: (v) => ({ origin: "debian:bookworm busybox-static bash-static", version: tagOf(imageRefs(v).e2eBusybox) }),
+  e2eBusybox: (v) => ({ origin: "busybox 1.37.0 source (debian:trixie)", version: tagOf(imageRefs(v).e2eBusybox) }),
   e2eNginx: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).e2eNginx) }),
   e2eNginxNew: (v) => ({ origin: "debian:bookworm nginx-light", version: tagOf(imageRefs(v).e2eNginxNew) }),
   nonroot: (v) => ({ origin: "debian:bookworm", version: tagOf(imageRefs(v).nonroot) }),
