@@ -1,5 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../config/index.js";
+import type { Restarted } from "../kube/readiness.js";
 import { waitForPodsReady } from "../kube/wait.js";
 import type { PkiBundle } from "../pki/index.js";
 import { addonContext, enableAddons } from "../addons/enable-defaults.js";
@@ -24,8 +25,8 @@ export interface ClusterApi {
    * pods' objects once `workloadsAfter` settles, when given.
    */
   enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal, workloadsAfter?: Promise<unknown>): Promise<void>;
-  /** The pods `selector` picks in `namespace` are Ready, with containers started at or after `sinceMs`. */
-  waitPodsBack(namespace: string, selector: string, sinceMs: number, signal?: AbortSignal): Promise<void>;
+  /** The pods `selector` picks in `namespace` are Ready; those on `restarted`'s nodes run containers started since then. */
+  waitPodsBack(namespace: string, selector: string, restarted: Restarted, signal?: AbortSignal): Promise<void>;
   /** Applies kube-proxy's DaemonSet and the objects it needs, and waits until it runs on each of `nodes`. */
   startKubeProxy(objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void>;
 }
@@ -39,8 +40,8 @@ export function connectClusterApi(state: ClusterState, pki: PkiBundle): ClusterA
     waitNodesReady: (names, signal) => waitNodesReady(kc, names, signal),
     waitPriorityClass: (name, signal) => waitPriorityClass(kc, name, signal),
     enableAddons: (names, config, signal, after) => enableAddons(kc, names, addonContext(config), signal, after),
-    waitPodsBack: async (ns, selector, sinceMs, signal) =>
-      void (await waitForPodsReady(kc, ns, selector, { startedSince: sinceMs, timeoutMs: 300_000, signal })),
+    waitPodsBack: async (ns, selector, restarted, signal) =>
+      void (await waitForPodsReady(kc, ns, selector, { restarted, timeoutMs: 300_000, signal })),
     startKubeProxy: (objects, nodes, signal) => startKubeProxy(kc, objects, nodes, signal),
   };
 }

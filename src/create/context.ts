@@ -43,8 +43,8 @@ export class ClusterContext {
   loadBalancer?: LoadBalancer;
   nodeImage = "";
   loadBalancerImage = "";
-  /** When the operation began: a pod whose containers started since then was (re)started by it. */
-  readonly startedAt = Date.now();
+  /** The nodes a resume started again (not those it unpaused or found running), and when. */
+  restarted: { nodes: string[]; sinceMs: number } = { nodes: [], sinceMs: Date.now() };
   /** Work started by one action and awaited by a later one (the system addons). */
   readonly pending = new Map<string, Promise<void>>();
   private parts: { state?: ClusterState; pki?: PkiBundle; api?: ClusterApi } = {};

@@ -42,7 +42,7 @@ export function planResume(state: ClusterState): Plan<ClusterContext> {
     actions: [
       ...provisionActions("resume", state.nodes),
       coreDnsAction(["wait until CoreDNS's pods run again and are Ready"], (ctx) =>
-        ctx.api.waitPodsBack("kube-system", "k8s-app=kube-dns", ctx.startedAt, ctx.deps.signal),
+        ctx.api.waitPodsBack("kube-system", "k8s-app=kube-dns", ctx.restarted, ctx.deps.signal),
       ),
       kubeconfigAction(),
     ],

@@ -61,9 +61,13 @@ function containersAction(mode: ProvisionMode, members: readonly Member[]): A {
       title: "nodes",
       detail: ["start (or unpause) every node container that is not running", MIRROR_DETAIL],
       run: async (ctx) => {
+        ctx.restarted.sinceMs = Date.now();
         for (const n of await ctx.driver.listNodes(ctx.config.name)) {
           if (n.state === "paused") await ctx.driver.unpauseNode(n.name);
-          else if (n.state !== "running") await ctx.driver.startNode(n.name);
+          else if (n.state !== "running") {
+            await ctx.driver.startNode(n.name);
+            ctx.restarted.nodes.push(n.name);
+          }
         }
         await ctx.deps.joinRegistryMirror(ctx.config.name);
         ctx.pki = await loadPki(pkiDir(ctx.config.name));

@@ -90,10 +90,23 @@ export function runningSince(pod: KubeObject, sinceMs: number): boolean {
   return containers.length > 0 && containers.every((c) => Date.parse(c.state?.running?.startedAt ?? "") >= since);
 }
 
-/** At least `min` pods, and every pod not being deleted is Ready (and, given `sinceMs`, runs since then). */
-export function podsVerdict(pods: readonly KubeObject[], min = 1, sinceMs?: number): Verdict {
+/** Nodes restarted at `sinceMs`: their pods' status says what it was before until their kubelets write it again. */
+export interface Restarted {
+  nodes: readonly string[];
+  sinceMs: number;
+}
+
+/**
+ * At least `min` pods, and every pod not being deleted is Ready; one on a `restarted` node also runs
+ * containers started since then.
+ */
+export function podsVerdict(pods: readonly KubeObject[], min = 1, restarted?: Restarted): Verdict {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const notReady = live.filter((p) => !podReady(p) || (sinceMs !== undefined && !runningSince(p, sinceMs)));
+  const stale = (p: KubeObject) =>
+    restarted !== undefined &&
+    restarted.nodes.includes((p.spec as { nodeName?: string } | undefined)?.nodeName ?? "") &&
+    !runningSince(p, restarted.sinceMs);
+  const notReady = live.filter((p) => !podReady(p) || stale(p));
   const ready = live.length - notReady.length;
   const detail = notReady
     .slice(0, 3)

@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException, HttpMethod, type KubeConfig } from "@kubernetes/client-node";
 import { objectApi } from "./object-api.js";
-import { conditionVerdict, daemonSetVerdict, deploymentVerdict, nodesVerdict, podsVerdict, type Verdict } from "./readiness.js";
+import {
+  conditionVerdict,
+  daemonSetVerdict,
+  deploymentVerdict,
+  nodesVerdict,
+  podsVerdict,
+  type Restarted,
+  type Verdict,
+} from "./readiness.js";
 import { describeRef, type KubeObject, type ObjectRef } from "./types.js";
 import {
   observe,
@@ -115,18 +123,18 @@ export async function waitForDaemonSetReady(kc: KubeConfig, namespace: string, n
 
 /**
  * At least `min` (default 1) pods match the label selector and all of them are Ready; with
- * `startedSince`, their containers also started at or after that time (after the nodes restart, the
+ * `restarted`, those on its nodes also run containers started since then (after a node restarts, the
  * old status says Ready).
  */
 export async function waitForPodsReady(
   kc: KubeConfig,
   namespace: string,
   labelSelector: string,
-  opts: WaitOptions & { min?: number; startedSince?: number } = {},
+  opts: WaitOptions & { min?: number; restarted?: Restarted } = {},
 ): Promise<KubeObject[]> {
   const query = { apiVersion: "v1", kind: "Pod", namespace, labelSelector };
-  const what = `pods ${labelSelector} in ${namespace} to be Ready${opts.startedSince === undefined ? "" : " again"}`;
-  return waitUntil(kc, query, (pods) => podsVerdict(pods, opts.min, opts.startedSince), what, {
+  const what = `pods ${labelSelector} in ${namespace} to be Ready${opts.restarted?.nodes.length ? " again" : ""}`;
+  return waitUntil(kc, query, (pods) => podsVerdict(pods, opts.min, opts.restarted), what, {
     defaultTimeoutMs: 300_000,
     ...opts,
   });

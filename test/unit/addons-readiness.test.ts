@@ -90,19 +90,23 @@ describe("pods and nodes", () => {
     expect(podsVerdict([]).done).toBe(false);
   });
 
-  it("after the nodes restart, a pod counts only once its containers run again", () => {
+  it("after a node restarts, a pod on it counts only once its containers run again; pods on other nodes as they are", () => {
     const since = Date.parse("2026-12-06T10:00:00.400Z");
-    const restarted = (name: string, startedAt: string[]) => ({
-      ...pod(name, true),
-      status: { ...pod(name, true).status, containerStatuses: startedAt.map((t) => ({ state: { running: { startedAt: t } } })) },
+    const restarted = { nodes: ["n1"], sinceMs: since };
+    const on = (node: string, startedAt: string[]) => ({
+      ...pod("dns", true),
+      spec: { nodeName: node },
+      status: { ...pod("dns", true).status, containerStatuses: startedAt.map((t) => ({ state: { running: { startedAt: t } } })) },
     });
     // The saved status: Ready, from containers started before the restart.
-    expect(podsVerdict([restarted("dns", ["2026-12-06T09:58:00Z"])], 1, since).done).toBe(false);
-    expect(podsVerdict([restarted("dns", ["2026-12-06T09:58:00Z"])]).done).toBe(true);
+    expect(podsVerdict([on("n1", ["2026-12-06T09:58:00Z"])], 1, restarted).done).toBe(false);
+    expect(podsVerdict([on("n1", ["2026-12-06T09:58:00Z"])]).done).toBe(true);
     // The runtime's times have whole seconds: a start in the same second counts.
-    expect(podsVerdict([restarted("dns", ["2026-12-06T10:00:00Z"])], 1, since).done).toBe(true);
-    expect(podsVerdict([restarted("dns", ["2026-12-06T10:00:05Z", "2026-12-06T09:59:59Z"])], 1, since).done).toBe(false);
-    expect(podsVerdict([pod("dns", true)], 1, since).done).toBe(false);
+    expect(podsVerdict([on("n1", ["2026-12-06T10:00:00Z"])], 1, restarted).done).toBe(true);
+    expect(podsVerdict([on("n1", ["2026-12-06T10:00:05Z", "2026-12-06T09:59:59Z"])], 1, restarted).done).toBe(false);
+    // A node that kept running (or was only unpaused) keeps its containers: its pod's status is current.
+    expect(podsVerdict([on("n2", ["2026-12-06T09:58:00Z"])], 1, restarted).done).toBe(true);
+    expect(podsVerdict([on("n2", ["2026-12-06T09:58:00Z"])], 1, { nodes: [], sinceMs: since }).done).toBe(true);
   });
 
   it("nodes: one by name, or all of at least one", () => {
