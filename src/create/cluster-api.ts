@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../config/index.js";
-import type { Restarted } from "../kube/readiness.js";
+import type { RestartedNodes } from "../kube/readiness.js";
 import { waitForPodsReady } from "../kube/wait.js";
 import type { PkiBundle } from "../pki/index.js";
 import { addonContext, enableAddons } from "../addons/enable-defaults.js";
@@ -26,7 +26,7 @@ export interface ClusterApi {
    */
   enableAddons(names: string[], config: ClusterConfig, signal?: AbortSignal, workloadsAfter?: Promise<unknown>): Promise<void>;
   /** The pods `selector` picks in `namespace` are Ready; those on `restarted`'s nodes run containers started since then. */
-  waitPodsBack(namespace: string, selector: string, restarted: Restarted, signal?: AbortSignal): Promise<void>;
+  waitPodsBack(namespace: string, selector: string, restarted: RestartedNodes, signal?: AbortSignal): Promise<void>;
   /** Applies kube-proxy's DaemonSet and the objects it needs, and waits until it runs on each of `nodes`. */
   startKubeProxy(objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void>;
 }

@@ -91,7 +91,7 @@ export function runningSince(pod: KubeObject, sinceMs: number): boolean {
 }
 
 /** Nodes restarted at `sinceMs`: their pods' status says what it was before until their kubelets write it again. */
-export interface Restarted {
+export interface RestartedNodes {
   nodes: readonly string[];
   sinceMs: number;
 }
@@ -100,7 +100,7 @@ export interface Restarted {
  * At least `min` pods, and every pod not being deleted is Ready; one on a `restarted` node also runs
  * containers started since then.
  */
-export function podsVerdict(pods: readonly KubeObject[], min = 1, restarted?: Restarted): Verdict {
+export function podsVerdict(pods: readonly KubeObject[], min = 1, restarted?: RestartedNodes): Verdict {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const stale = (p: KubeObject) =>
     restarted !== undefined &&

@@ -7,7 +7,7 @@ import {
   deploymentVerdict,
   nodesVerdict,
   podsVerdict,
-  type Restarted,
+  type RestartedNodes,
   type Verdict,
 } from "./readiness.js";
 import { describeRef, type KubeObject, type ObjectRef } from "./types.js";
@@ -130,7 +130,7 @@ export async function waitForPodsReady(
   kc: KubeConfig,
   namespace: string,
   labelSelector: string,
-  opts: WaitOptions & { min?: number; restarted?: Restarted } = {},
+  opts: WaitOptions & { min?: number; restarted?: RestartedNodes } = {},
 ): Promise<KubeObject[]> {
   const query = { apiVersion: "v1", kind: "Pod", namespace, labelSelector };
   const what = `pods ${labelSelector} in ${namespace} to be Ready${opts.restarted?.nodes.length ? " again" : ""}`;
