@@ -18,10 +18,11 @@ const STAGED = `${RESTORE_DIR}/volumes`;
 const ATTEMPTS = 5;
 
 /**
- * Restores a snapshot into its own running cluster without restarting the nodes or the control plane:
- * the images go into the runtimes, the kubelets stop, one etcd transaction turns the objects into the
- * saved ones (the API server and the controllers see it as ordinary changes, with newer resource
- * versions, so no cache holds anything stale), the pods outside kube-system are killed and the saved
+ * Restores a snapshot into its own running cluster without restarting the nodes, etcd or the API
+ * servers: the images go into the runtimes, the kubelets and the controller managers stop
+ * (STOP_CONTROLLER_MANAGER says why), one etcd transaction turns the objects into the saved ones (the
+ * API servers see it as ordinary changes, with newer resource versions, so no cache holds anything
+ * stale), the pods outside kube-system are killed and the saved
  * volumes put in place, and the kubelets start again: they run the saved pods afresh on the saved
  * volumes, with no crash back-off carried over. kube-system's pods keep running where the snapshot has
  * them too: they hold no state of their own, only what they read from the API.
@@ -45,14 +46,15 @@ export async function replayInPlace(
   if (!saved) return undefined;
   const target = copy?.target ?? ((n: string) => n);
   const nodes = snap.manifest.nodes.map((n) => target(n.name));
-  const cp = target(snap.manifest.nodes.find((n) => n.role === "control-plane")!.name);
+  const cps = snap.manifest.nodes.filter((n) => n.role === "control-plane").map((n) => target(n.name));
+  const cp = cps[0]!;
   // Staging and stopping overlap: the pods run on until the transaction, whatever the kubelet does.
   progress(`stage the images and volumes; stop the kubelet${nodes.length === 1 ? "" : "s"}`);
   try {
     await Promise.all([
       restoreImages(driver, snap.dir, snap.manifest, progress, target),
       ...snap.manifest.nodes.map((n) => stageVolumes(driver, target(n.name), path.join(snap.dir, nodeFile(n.name, VOLUMES)))),
-      ...nodes.map((node) => inNode(driver, node, STOP_KUBELET)),
+      ...nodes.map((node) => inNode(driver, node, cps.includes(node) ? `${STOP_KUBELET}\n${STOP_CONTROLLER_MANAGER}` : STOP_KUBELET)),
     ]);
     progress("replace the objects in etcd");
     if (!(await applyState(driver, cp, saved, progress, copy?.own))) return undefined;
@@ -88,7 +90,7 @@ async function applyState(
     if (!txn.success.length) return true;
     let answer: { succeeded?: boolean };
     try {
-      answer = await etcdJson(driver, cp, "/v3/kv/txn", { compare: txn.compare, success: txn.success });
+      answer = await etcdJson(driver, cp, "/v3/kv/txn", { compare: txn.compare, success: [...txn.success, RELEASE_CONTROLLER_LEASE] });
     } catch (err) {
       if (err instanceof UserError && /too many operations|request is too large/.test(err.message)) {
         progress(`etcd refused the transaction (${err.message}); restoring by restarting the nodes`);
@@ -138,18 +140,39 @@ const START_KUBELET = [
 ].join("\n");
 
 /**
+ * The controller managers stop with the kubelets and start afresh with them, so none runs while the
+ * transaction swaps the objects. A controller that watched it would see objects of one name come back
+ * with another UID (the copy's own kube-proxy DaemonSet and CoreDNS ReplicaSet, or any workload made
+ * again since the save), and could wait for pods it made under the old UID, which it then never sees
+ * as its own: the DaemonSet and ReplicaSet controllers wait 5 minutes for such pods before acting again.
+ * A fresh one lists the objects as they are. Its leader lease goes with the transaction, so with several
+ * control planes the first to start leads at once rather than after the dead leader's lease runs out.
+ */
+const STOP_CONTROLLER_MANAGER = killTasks(`labels."io.kubernetes.container.name"==kube-controller-manager`).join("\n");
+const RELEASE_CONTROLLER_LEASE = {
+  request_delete_range: { key: Buffer.from("/registry/leases/kube-system/kube-controller-manager").toString("base64") },
+};
+
+/** Shell lines that kill the running tasks of the containers `filter` picks (ctr's syntax) and wait until they are gone. */
+function killTasks(filter: string): string[] {
+  return [
+    `ids=$(ctr -n k8s.io containers ls -q '${filter}' 2>/dev/null)`,
+    `pids=$(ctr -n k8s.io tasks ls 2>/dev/null | awk -v ids="$ids" 'BEGIN { n = split(ids, a); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $3 == "RUNNING" { print $2 }')`,
+    'if [ -n "$pids" ]; then',
+    "  kill -9 $pids 2>/dev/null || true",
+    '  for _ in $(seq 100); do alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -n "$alive" ] || break; sleep 0.05; done',
+    "fi",
+  ];
+}
+
+/**
  * Kills the tasks of every pod made through the API outside kube-system (the kubelet's static pods
  * have UIDs without dashes), waits until they are gone, and puts the staged volumes in place (none
  * staged: the snapshot's node had none).
  */
 const RESTART_WORKLOADS = [
   "set -euo pipefail",
-  `ids=$(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.pod.uid"~="-",labels."io.kubernetes.pod.namespace"!=kube-system' 2>/dev/null)`,
-  `pids=$(ctr -n k8s.io tasks ls 2>/dev/null | awk -v ids="$ids" 'BEGIN { n = split(ids, a); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $3 == "RUNNING" { print $2 }')`,
-  'if [ -n "$pids" ]; then',
-  "  kill -9 $pids 2>/dev/null || true",
-  '  for _ in $(seq 100); do alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -n "$alive" ] || break; sleep 0.05; done',
-  "fi",
+  ...killTasks(`labels."io.kubernetes.pod.uid"~="-",labels."io.kubernetes.pod.namespace"!=kube-system`),
   `rm -rf ${VOLUMES_DIR}`,
   `[ ! -d ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ] || mv ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ${path.posix.dirname(VOLUMES_DIR)}/`,
   `rm -rf ${RESTORE_DIR}`,
