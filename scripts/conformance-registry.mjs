@@ -6,6 +6,7 @@
 import { execa } from "execa";
 import { ArtifactCache } from "../dist/src/artifacts/cache.js";
 import { ensureStandaloneImage } from "../dist/src/artifacts/images.js";
+import { registryHostFile } from "../dist/src/mirror/hosts-toml.js";
 import { findVersion } from "../dist/src/versions/versions.js";
 
 const UPSTREAM = "registry.k8s.io";
@@ -53,8 +54,7 @@ export async function startRegistryStandIn({ driver, profile, kubernetes, refs, 
         await docker("rmi", target);
       }
     }
-    const hostsToml = [`server = "https://${UPSTREAM}"`, "", `[host."http://${name}:${PORT}"]`, '  capabilities = ["pull", "resolve"]', ""];
-    const file = { path: `/etc/containerd/certs.d/${UPSTREAM}/hosts.toml`, content: hostsToml.join("\n") };
+    const file = registryHostFile(UPSTREAM, `http://${name}:${PORT}`);
     await Promise.all(nodes.map((n) => driver.copyFiles(n.name, [file])));
     return remove;
   } catch (err) {

@@ -10,20 +10,18 @@ function serverOf(registry: string): string {
   return registry === "docker.io" ? "https://registry-1.docker.io" : `https://${registry}`;
 }
 
-export function hostsTomlPath(registry: string): string {
-  return `${CERTS_DIR}/${registry}/hosts.toml`;
+/**
+ * containerd's host file for `registry`: pull and resolve at `host` (a URL) first, else from the
+ * registry itself. `mark`, when given, is its first line.
+ */
+export function registryHostFile(registry: string, host: string, mark?: string): { path: string; content: string } {
+  const lines = [`server = "${serverOf(registry)}"`, "", `[host."${host}"]`, `  capabilities = ["pull", "resolve"]`, ""];
+  return { path: `${CERTS_DIR}/${registry}/hosts.toml`, content: [...(mark ? [mark] : []), ...lines].join("\n") };
 }
 
-/** containerd's registry host file: pull and resolve through the mirror first, else from the registry itself. */
-export function hostsToml(m: MirroredRegistry): string {
-  return [
-    MARK,
-    `server = "${serverOf(m.registry)}"`,
-    "",
-    `[host."http://${mirrorContainer(m.registry)}:${MIRROR_PORT}"]`,
-    `  capabilities = ["pull", "resolve"]`,
-    "",
-  ].join("\n");
+/** The mirror's host file for the registry it serves. */
+function mirrorHostFile(m: MirroredRegistry): { path: string; content: string } {
+  return registryHostFile(m.registry, `http://${mirrorContainer(m.registry)}:${MIRROR_PORT}`, MARK);
 }
 
 /**
@@ -33,12 +31,9 @@ export function hostsToml(m: MirroredRegistry): string {
  */
 export async function syncHostsFiles(driver: NodeDriver, node: string, mirrors: readonly MirroredRegistry[]): Promise<void> {
   if (mirrors.length) {
-    await driver.copyFiles(
-      node,
-      mirrors.map((m) => ({ path: hostsTomlPath(m.registry), content: hostsToml(m) })),
-    );
+    await driver.copyFiles(node, mirrors.map(mirrorHostFile));
   }
-  const keep = mirrors.map((m) => hostsTomlPath(m.registry));
+  const keep = mirrors.map((m) => mirrorHostFile(m).path);
   // For each host file whose first line is the mark and that is not one to keep: remove it and its folder.
   const script = `
     for f in ${CERTS_DIR}/*/hosts.toml; do
