@@ -10,7 +10,8 @@ import { serverSideApply } from "../kube/apply.js";
 import { waitForPodsReady } from "../kube/wait.js";
 import { restartService } from "../node/services.js";
 import { loadPki } from "../pki/index.js";
-import { giveCapacity, releaseOldNodes } from "../snapshot/adopt-nodes.js";
+import { giveCapacity, releaseOldNodes, type NodeCapacity } from "../snapshot/adopt-nodes.js";
+import { savedReadyOwners, waitOwnersBack, type SavedOwner } from "../snapshot/workloads-back.js";
 import { KUBELET_ARGS, NO_REGISTRATION } from "../snapshot/node-parts.js";
 import type { SnapshotManifest } from "../snapshot/store.js";
 import { UserError } from "../util/errors.js";
@@ -60,7 +61,7 @@ export async function startFromSnapshot(name: string, profile: string, deps: Clu
     },
   ]);
   const copy = await copyOf(state!, renamed);
-  await ui.runner([...(replayed ? adoptReplayed(copy) : adoptStaged(copy, deps)), ...systemPodsSteps(copy, deps)]);
+  await ui.runner([...(replayed ? adoptReplayed(copy) : adoptStaged(copy, deps)), ...systemPodsSteps(copy, deps, ui)]);
   return manifest;
 }
 
@@ -74,6 +75,8 @@ interface Copy {
   kubeProxy: ManifestObject[];
   /** Saved node name to the copy's. */
   renamed: Map<string, string>;
+  /** What the handover leaves to the controllers (handOver sets it). */
+  handedOver?: { owners: Map<string, SavedOwner>; sinceMs: number };
 }
 
 async function copyOf(state: ClusterState, renamed: Map<string, string>): Promise<Copy> {
@@ -98,9 +101,21 @@ const OWN_KEYS = new Set([
   "/registry/configmaps/kube-system/kube-proxy",
 ]);
 
+/**
+ * Releases the saved nodes' Nodes, pods and volumes (releaseOldNodes), having noted which controllers
+ * had Ready pods on them: those make them again on the copy's nodes, and the copy is ready once they have.
+ */
+async function handOver(c: Copy): Promise<Map<string, NodeCapacity>> {
+  const owners = await savedReadyOwners(c.kc, new Set(c.renamed.keys()));
+  const sinceMs = Date.now();
+  const capacities = await releaseOldNodes(c.kc, c.renamed);
+  c.handedOver = { owners, sinceMs };
+  return capacities;
+}
+
 /** After the replay: the saved nodes' pods and volumes go to the copy's nodes. */
 function adoptReplayed(c: Copy): Step[] {
-  return [{ title: handOverTitle(c), run: async () => void (await releaseOldNodes(c.kc, c.renamed)) }];
+  return [{ title: handOverTitle(c), run: async () => void (await handOver(c)) }];
 }
 
 /**
@@ -125,7 +140,7 @@ function adoptStaged(c: Copy, deps: ClusterDeps): Step[] {
         progress("kube-proxy's objects for this cluster's addresses");
         await serverSideApply(kc, c.kubeProxy);
         progress(handOverTitle(c));
-        const capacities = await releaseOldNodes(kc, c.renamed);
+        const capacities = await handOver(c);
         await createNodeObjects(kc, placed);
         await giveCapacity(kc, capacities);
         progress("let the kubelets register");
@@ -140,8 +155,11 @@ function adoptStaged(c: Copy, deps: ClusterDeps): Step[] {
   ];
 }
 
-/** Every node Ready, kube-proxy on each with its rules, CoreDNS answering: what a start ends with. */
-function systemPodsSteps(c: Copy, deps: ClusterDeps): Step[] {
+/**
+ * Every node Ready, kube-proxy on each with its rules, CoreDNS answering (what a start ends with), and
+ * the saved workloads running again on the copy's nodes.
+ */
+function systemPodsSteps(c: Copy, deps: ClusterDeps, ui: RestoreUi): Step[] {
   const { kc } = c;
   const signal = deps.signal;
   return [
@@ -159,6 +177,15 @@ function systemPodsSteps(c: Copy, deps: ClusterDeps): Step[] {
     {
       title: "CoreDNS",
       run: async () => void (await waitForPodsReady(kc, "kube-system", "k8s-app=kube-dns", { timeoutMs: 300_000, signal })),
+    },
+    {
+      title: "the saved workloads on the copy's nodes",
+      run: async (progress) => {
+        const { owners, sinceMs } = c.handedOver!;
+        progress(`${owners.size} controller${owners.size === 1 ? "" : "s"} make their Ready pods again`);
+        const late = await waitOwnersBack(kc, owners, sinceMs, { timeoutMs: 180_000, signal });
+        if (late.length) ui.warn(`not Ready again 3 minutes after the copy: pods of ${late.join(", ")}`);
+      },
     },
   ];
 }

@@ -219,6 +219,13 @@ describe("kubeyard snapshot", () => {
       expect(await ok("start", "--from-snapshot", SNAP, "-p", copy)).toContain(
         `cluster "${copy}" is ready with the state of snapshot "${SNAP}"`,
       );
+      // Ready as the command returns: the saved pod, bound to the saved node, was made again on the copy's.
+      const pods = await kubectlOk(
+        inContext(user, copy),
+        ...["-n", NS, "get", "pods", "-l", "app=app", "-o"],
+        `jsonpath={range .items[*]}{.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}`,
+      );
+      expect(pods.trim()).toBe(`${copy}-control-plane True`);
       await expectSavedState(copy);
       const nodes = await kubectlOk(inContext(user, copy), "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}");
       expect(nodes).toBe(`${copy}-control-plane`);
