@@ -47,7 +47,10 @@ if ! docker info >/dev/null 2>&1; then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
     as_root systemctl start docker
   else
-    as_root sh -c 'nohup dockerd >/var/log/kubeyard-dockerd.log 2>&1 &'
+    # Without the caller's open files: a lock held on one (flock around a test run) would last as long as the engine.
+    # shellcheck disable=SC2016 # the inner shell expands them
+    as_root bash -c 'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
+      nohup dockerd >/var/log/kubeyard-dockerd.log 2>&1 </dev/null &'
   fi
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "setup: the Docker engine did not start; see /var/log/kubeyard-dockerd.log" >&2; exit 1; }
