@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ImageStore } from "../drivers/types.js";
@@ -7,6 +8,7 @@ import type { ArtifactCache } from "./cache.js";
 import type { SourceChoice } from "./source-choice.js";
 import { artifactVersion, recipeFor, type ArtifactName } from "./recipes.js";
 import { buildArtifact, type Progress } from "./source-artifact.js";
+import { digestTree } from "./tree-digest.js";
 import { imageRefs, KUBE_WEB_VIEW_VERSION, type ComponentVersions, type ImageName } from "../versions/versions.js";
 
 /** Labels every image kubeyard builds carries, so `artifacts list` can tell them from pulled ones. */
@@ -14,6 +16,8 @@ export const LABEL_BUILT_FROM = "dev.kubeyard.built-from";
 export const LABEL_ORIGIN = "dev.kubeyard.origin";
 /** The reference an image was built for: two tags built from one context (agnhost 2.66.1 and 2.55) stay two images. */
 export const LABEL_REF = "dev.kubeyard.ref";
+/** A digest of the folder under images/ an image was built from (and its parent image's): a changed recipe builds it again. */
+export const LABEL_RECIPE = "dev.kubeyard.recipe";
 
 /** Which binary artifact each image wraps (busybox and kube-web-view come from Debian and PyPI instead). */
 const IMAGE_BINARY: Record<ImageName, ArtifactName | undefined> = {
@@ -125,13 +129,16 @@ export async function ensureImage(
   opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
 ): Promise<string> {
   const ref = imageRefs(v)[name];
-  if (await images.inspect(ref)) return ref;
+  const recipe = await recipeDigest(name);
+  const existing = await images.inspect(ref);
+  // An image kubeyard built from another recipe (or before images carried theirs) is built again; a pulled one is kept.
+  if (existing && (existing.labels[LABEL_BUILT_FROM] !== "source" || existing.labels[LABEL_RECIPE] === recipe)) return ref;
   let lastErr: unknown;
   const sources: ImageSource[] = BUILT_ONLY.includes(name) ? ["source"] : opts.sources;
   for (const source of sources) {
     try {
       if (source === "pull") await images.pull(ref);
-      else await buildFromSource(images, name, ref, v, { ...opts, sources });
+      else await buildFromSource(images, name, ref, recipe, v, { ...opts, sources });
       return ref;
     } catch (err) {
       lastErr = err;
@@ -163,10 +170,19 @@ export async function ensureStandaloneImage(
   }
 }
 
+/** The digest of what `name` is built from in this checkout: its folder under images/, and its parent image's. */
+export async function recipeDigest(name: ImageName): Promise<string> {
+  const h = createHash("sha256").update(JSON.stringify(await digestTree(path.join(projectRoot(), "images", IMAGE_DIR[name]))));
+  const parent = IMAGE_PARENT[name];
+  if (parent) h.update(await recipeDigest(parent));
+  return h.digest("hex");
+}
+
 async function buildFromSource(
   images: ImageStore,
   name: ImageName,
   ref: string,
+  recipe: string,
   v: ComponentVersions,
   opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
 ): Promise<void> {
@@ -198,7 +214,7 @@ async function buildFromSource(
     await patchBaseArg(path.join(context, "Dockerfile"), base);
     opts.onStep?.(`image ${ref}`);
     await images.build(context, ref, {
-      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin, [LABEL_REF]: ref },
+      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin, [LABEL_REF]: ref, [LABEL_RECIPE]: recipe },
       // An image taking part of a larger artifact logs under its own name, not over that artifact's build log.
       log: opts.cache.logPath(binary && !IMAGE_FILES[name] ? binary : IMAGE_DIR[name], version, "source"),
     });
