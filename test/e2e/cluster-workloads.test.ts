@@ -242,6 +242,7 @@ spec:
     expect(await kubectlOk(user, "-n", NS, "logs", "reader")).toBe(data);
   }, 300_000);
 
+  // Minutes under emulation (the host matrix's VM legs): loading the 150 MB image into the node, then each `kubectl exec`.
   it("lets a pod use its service account token against the API server, within what RBAC grants", async () => {
     await tagToolboxImage();
     const load = await user.kubeyard(["-p", profile, "image", "load", TOOLBOX_IMAGE]);
@@ -317,7 +318,7 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
     expect(await call("GET", `/api/v1/namespaces/${NS}/secrets`)).toBe(403);
     expect(await call("DELETE", `${pods}/api-client`)).toBe(403);
     expect((await kubectlOk(user, "-n", NS, "get", "pod", "api-client", "-o", "jsonpath={.metadata.deletionTimestamp}")).trim()).toBe("");
-  }, 300_000);
+  }, 600_000);
 
   it("answers DNS between pods of one node where the host has no bridge netfiltering (current Docker, Podman)", async () => {
     // This host's engine loaded br_netfilter; Docker 27.3+ and Podman do not. The node is made to look
