@@ -129,16 +129,16 @@ export async function ensureImage(
   opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
 ): Promise<string> {
   const ref = imageRefs(v)[name];
-  const recipe = await recipeDigest(name);
   const existing = await images.inspect(ref);
   // An image kubeyard built from another recipe (or before images carried theirs) is built again; a pulled one is kept.
-  if (existing && (existing.labels[LABEL_BUILT_FROM] !== "source" || existing.labels[LABEL_RECIPE] === recipe)) return ref;
+  if (existing && (existing.labels[LABEL_BUILT_FROM] !== "source" || existing.labels[LABEL_RECIPE] === (await recipeDigest(name))))
+    return ref;
   let lastErr: unknown;
   const sources: ImageSource[] = BUILT_ONLY.includes(name) ? ["source"] : opts.sources;
   for (const source of sources) {
     try {
       if (source === "pull") await images.pull(ref);
-      else await buildFromSource(images, name, ref, recipe, v, { ...opts, sources });
+      else await buildFromSource(images, name, ref, v, { ...opts, sources });
       return ref;
     } catch (err) {
       lastErr = err;
@@ -182,7 +182,6 @@ async function buildFromSource(
   images: ImageStore,
   name: ImageName,
   ref: string,
-  recipe: string,
   v: ComponentVersions,
   opts: Progress & { cache: ArtifactCache; baseImage: () => Promise<string>; sources: ImageSource[] },
 ): Promise<void> {
@@ -214,7 +213,7 @@ async function buildFromSource(
     await patchBaseArg(path.join(context, "Dockerfile"), base);
     opts.onStep?.(`image ${ref}`);
     await images.build(context, ref, {
-      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin, [LABEL_REF]: ref, [LABEL_RECIPE]: recipe },
+      labels: { [LABEL_BUILT_FROM]: "source", [LABEL_ORIGIN]: origin, [LABEL_REF]: ref, [LABEL_RECIPE]: await recipeDigest(name) },
       // An image taking part of a larger artifact logs under its own name, not over that artifact's build log.
       log: opts.cache.logPath(binary && !IMAGE_FILES[name] ? binary : IMAGE_DIR[name], version, "source"),
     });
