@@ -67,6 +67,7 @@ type WatchOutcome =
   | { kind: "done" }
   | { kind: "closed"; events: number } // the server ended the watch (its timeout); resume from the last version
   | { kind: "expired" } // 410 Gone: the version is too old, list again
+  | { kind: "stalled" } // nothing, not even the server's end, long past the watch's timeout: list again
   | { kind: "failed"; error: unknown }
   | { kind: "broken"; error: unknown }; // the caller's evaluate threw: a bug, not a retry
 
@@ -202,6 +203,9 @@ function keyOf(obj: KubeObject): string {
   return `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
 }
 
+/** How long one watch lasts before it is resumed: a wait is seldom longer, so a stale watch would otherwise last all of it. */
+const WATCH_SECONDS = 60;
+
 /**
  * One watch request. `onEvent` returns true when the wait is satisfied. client-node's Watch
  * swallows exceptions thrown from its callback, so they are caught here and end the watch.
@@ -223,9 +227,13 @@ async function watchOnce(
     let settled = false;
     let events = 0;
     let controller: AbortController | undefined;
+    // A connection that died without closing (an API server behind the load balancer gone away) ends
+    // no watch by itself: past the server's own end, the watch is given up and the objects listed again.
+    const stalled = setTimeout(() => settle({ kind: "stalled" }), (WATCH_SECONDS + 15) * 1000);
     const settle = (outcome: WatchOutcome) => {
       if (settled) return;
       settled = true;
+      clearTimeout(stalled);
       signal.removeEventListener("abort", onAbort);
       controller?.abort();
       resolve(outcome);
@@ -240,7 +248,7 @@ async function watchOnce(
       labelSelector: query.labelSelector,
       fieldSelector: combinedFieldSelector(query),
       // The server ends the watch after this long; it is then resumed from the last version.
-      timeoutSeconds: 300,
+      timeoutSeconds: WATCH_SECONDS,
     };
     new Watch(kc)
       .watch(
