@@ -2,8 +2,17 @@ import { CoreV1Api, SchedulingV1Api, type KubeConfig, type V1Node } from "@kuber
 import { setTimeout as sleep } from "node:timers/promises";
 import { kubeClient } from "../kube/client.js";
 import { serverSideApply, waitForPodsReady, type KubeObject } from "../kube/index.js";
-import { KUBE_PROXY_HEALTH_PORT, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, type ManifestObject } from "../components/index.js";
+import {
+  KUBE_PROXY_HEALTH_PORT,
+  KUBE_PROXY_NAME,
+  KUBE_PROXY_NAMESPACE,
+  KUBE_PROXY_SELECTOR,
+  type ManifestObject,
+} from "../components/index.js";
+import { daemonSetReport } from "../kube/daemonset-report.js";
+import { WaitTimeoutError } from "../kube/watch.js";
 import { waitForApiReady, waitForNodeReady } from "../kube/wait.js";
+import { UserError } from "../util/errors.js";
 import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
 import { hostServerURL } from "./addresses.js";
 import { pkiDir, requireReadyState, type ClusterState } from "./state.js";
@@ -117,7 +126,12 @@ export async function profileClient(profile: string): Promise<KubeConfig> {
  */
 export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void> {
   await serverSideApply(kc, objects, { signal });
-  await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal });
+  await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal }).catch(
+    async (err: unknown) => {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      throw new UserError(`${err.message}; ${await daemonSetReport(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME)}`, err.hint);
+    },
+  );
   const api = kc.makeApiClient(CoreV1Api);
   const pods = await api.listNamespacedPod({ namespace: KUBE_PROXY_NAMESPACE, labelSelector: KUBE_PROXY_SELECTOR });
   // A pod bound to a Node that is gone (a copy's saved pods, until they are deleted) has no kube-proxy to ask.
