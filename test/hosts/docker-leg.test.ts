@@ -21,7 +21,11 @@ describe("host matrix: cgroup v2, systemd, Docker", () => {
     const vitest = log.replace(/\x1b\[[0-9;]*m/g, ""); // eslint-disable-line no-control-regex -- colours, should any remain
     expect(facts, "the guest's cgroup file system").toMatch(/^cgroup fs: cgroup2fs$/m);
     expect(run, "the guest's engine").toMatch(/^docker \S+, cgroup 2 driver systemd/m);
-    expect(leg.exitCode, leg.all).toBe(0);
+    // What failed in the guest, as its vitest printed it, beside the leg's summary.
+    const failures = vitest.includes("Failed Tests")
+      ? vitest.slice(vitest.indexOf("Failed Tests"), vitest.indexOf("Failed Tests") + 6000)
+      : "";
+    expect(leg.exitCode, `${leg.all}\n${failures}`).toBe(0);
     // Every test of the subset passed: "Tests  8 passed (8)", nothing failed or skipped.
     expect(vitest, vitest.slice(-3000)).toMatch(/^\s+Tests\s+(\d+) passed \(\1\)$/m);
   });

@@ -79,8 +79,14 @@ say "packing the checkout, node_modules and kubeyard's artifacts"
 (cd "$repo" && { git ls-files -z; find dist -type f -print0; } | tar --null -T - -cf "$share/repo.tar")
 tar -C "$(readlink -f "$repo/node_modules")" -cf "$share/node_modules.tar" .
 kubeyard_cache=${KUBEYARD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeyard}
-[ -d "$kubeyard_cache/artifacts" ] || die "no artifacts in $kubeyard_cache (run \`kubeyard build node-image\` first)"
-tar -C "$kubeyard_cache" -cf "$share/artifacts.tar" artifacts
+# The binaries the node image is made of (its up-to-date check reads their entries; the tests' kubectl is one):
+# the images' own binaries (CoreDNS's, say) are not needed where their images are carried.
+mapfile -t binaries < <(cd "$repo" && node --input-type=module -e \
+  'import("./dist/src/artifacts/node-image.js").then((m) => m.NODE_BINARIES.forEach((b) => console.log("artifacts/" + b)))')
+for b in "${binaries[@]}"; do
+  [ -d "$kubeyard_cache/$b" ] || die "no $b in $kubeyard_cache (run \`kubeyard build node-image\` first)"
+done
+tar -C "$kubeyard_cache" -cf "$share/artifacts.tar" "${binaries[@]}"
 cp "$hosts_dir/legs/guest-lib.sh" "$share/guest-lib.sh"
 install -m 0755 "$hosts_dir/legs/$leg.sh" "$share/run.sh"
 printf '%s\n' "${subset[@]}" >"$share/subset.txt"
@@ -142,6 +148,8 @@ fi
 rc=$(cat "$outdir/rc")
 summary=$(grep -E '^ +Tests ' "$outdir/vitest.log" 2>/dev/null | tail -1 | sed 's/^ *//') || true
 [ ! -e "$outdir/bench.log" ] || summary="start bench: $(grep -E '^\| total ' "$outdir/bench.log" | tr -s ' ')"
+# Each test of the subset with its time, as the guest's vitest printed it: what a slow or failed leg is read from.
+grep -E '^ +(✓|×|↓) ' "$outdir/vitest.log" 2>/dev/null | sed 's/^ */hosts:   /' || true
 echo "hosts: leg $leg $([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)"): ${summary:-$(tail -1 "$outdir/run.log" 2>/dev/null | cut -c1-300)};" \
   "prepare ${prepared}s, VM ${vm_secs}s; $(tr '\n' ';' <"$outdir/timings.txt" 2>/dev/null) output in $outdir"
 exit "$rc"
