@@ -34,8 +34,11 @@ share="$run/share"
 rm -rf "$run"
 mkdir -p "$share" "$cache_root/payload"
 
-say "building dist"
-(cd "$repo" && npm run --silent build) || die "npm run build failed"
+# KUBEYARD_HOSTS_PREBUILT=1: dist is built already, and in use (the suite's own run starts the leg beside its tests).
+if [ "${KUBEYARD_HOSTS_PREBUILT:-0}" != 1 ]; then
+  say "building dist"
+  (cd "$repo" && npm run --silent build) || die "npm run build failed"
+fi
 version=$(cd "$repo" && node --input-type=module -e \
   'import("./dist/src/versions/versions.js").then((m) => console.log(m.DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")))')
 # The node image of the default version, the images it was built from, and the pod images every cluster preloads.
@@ -65,10 +68,12 @@ if [ ! -e "$payload" ]; then
   say "saving ${#images[@]} images: ${images[*]}"
   find "$cache_root/payload" -name 'images-*.tar' -delete
   # A save changes nothing in the engine: the heavy lock only keeps it from slowing a test run, so a long
-  # queue for it is not worth waiting out.
+  # queue for it is not worth waiting out (and within the suite's own run, not worth waiting for at all).
   save=(nice -n 10 docker save -o "$payload.tmp" "${images[@]}")
   rc=0
-  flock -E 200 -w 120 /tmp/kubeyard-heavy.lock "${save[@]}" || rc=$?
+  lock_wait=120
+  [ "${KUBEYARD_HOSTS_PREBUILT:-0}" != 1 ] || lock_wait=0
+  flock -E 200 -w "$lock_wait" /tmp/kubeyard-heavy.lock "${save[@]}" || rc=$?
   if [ "$rc" = 200 ]; then say "the heavy lock is busy; saving without it"; rc=0; "${save[@]}" || rc=$?; fi
   [ "$rc" = 0 ] || die "docker save failed"
   mv "$payload.tmp" "$payload"
