@@ -13,19 +13,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: "system",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", "test/hosts/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
           fileParallelism: false,
-        },
-      },
-      // The host matrix's VM leg: started by its global setup beside the tests above, and awaited after them.
-      {
-        extends: true,
-        test: {
-          name: "hosts",
-          include: ["test/hosts/**/*.test.ts"],
-          globalSetup: ["test/hosts/global-setup.ts"],
-          sequence: { groupOrder: 1 },
         },
       },
     ],
