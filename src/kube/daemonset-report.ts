@@ -1,4 +1,6 @@
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CONTROLLER_MANAGER_LEASE } from "../components/kube-controller-manager.js";
+import { isNotFound } from "./object-api.js";
 
 /**
  * What a DaemonSet whose pods did not come says about it: its counts, its latest warning events, and
@@ -40,12 +42,12 @@ async function warnings(kc: KubeConfig, namespace: string, name: string): Promis
 
 async function leader(kc: KubeConfig): Promise<string> {
   try {
-    const lease = await kc
-      .makeApiClient(CoordinationV1Api)
-      .readNamespacedLease({ name: "kube-controller-manager", namespace: "kube-system" });
-    const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).toISOString() : "never";
+    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease(CONTROLLER_MANAGER_LEASE);
+    const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).toISOString() : "never";
     return `controller manager leader ${lease.spec?.holderIdentity ?? "none"}, renewed ${renewed}`;
   } catch (err) {
-    return `no controller manager leads (${(err as Error).message.split("\n")[0]})`;
+    // One control plane runs its controller manager without leader election, so without a Lease.
+    if (isNotFound(err)) return "no controller manager Lease (none elected, or one control plane, which elects none)";
+    return `controller manager Lease unreadable: ${(err as Error).message.split("\n")[0]}`;
   }
 }
