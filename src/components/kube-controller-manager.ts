@@ -4,6 +4,9 @@ import { clusterCaFile, pathsOf } from "./paths.js";
 import { needsLeaderElection } from "./control-plane-member.js";
 import type { ComponentContext } from "./types.js";
 
+/** The Lease the controller managers elect their leader with (the flags' default resource name). */
+export const CONTROLLER_MANAGER_LEASE = { namespace: "kube-system", name: "kube-controller-manager" } as const;
+
 /**
  * kube-controller-manager's flags. It allocates each node's pod range from the pod subnet, signs
  * kubelet CSRs with the cluster CA, and runs each controller under its own service account so RBAC

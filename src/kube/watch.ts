@@ -159,7 +159,7 @@ export async function waitUntil(
           await sleep(backoff, undefined, { signal: clock.signal });
           backoff = Math.min(backoff * 2, 5_000);
         }
-        break; // expired or failed: list again
+        break; // expired, stalled or failed: list again
       }
     }
   } catch (error) {

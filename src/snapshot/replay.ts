@@ -1,5 +1,6 @@
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
+import { CONTROLLER_MANAGER_LEASE } from "../components/kube-controller-manager.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { etcdJson } from "../node/etcd-json.js";
 import { UserError } from "../util/errors.js";
@@ -150,7 +151,9 @@ const START_KUBELET = [
  */
 const STOP_CONTROLLER_MANAGER = killTasks(`labels."io.kubernetes.container.name"==kube-controller-manager`).join("\n");
 const RELEASE_CONTROLLER_LEASE = {
-  request_delete_range: { key: Buffer.from("/registry/leases/kube-system/kube-controller-manager").toString("base64") },
+  request_delete_range: {
+    key: Buffer.from(`/registry/leases/${CONTROLLER_MANAGER_LEASE.namespace}/${CONTROLLER_MANAGER_LEASE.name}`).toString("base64"),
+  },
 };
 
 /** Shell lines that kill the running tasks of the containers `filter` picks (ctr's syntax) and wait until they are gone. */

@@ -34,7 +34,7 @@ share="$run/share"
 rm -rf "$run"
 mkdir -p "$share" "$cache_root/payload"
 
-# KUBEYARD_HOSTS_PREBUILT=1: dist is built already, and in use (the suite's own run starts the leg beside its tests).
+# KUBEYARD_HOSTS_PREBUILT=1: dist is built already (the suite's own run, which built it before its tests).
 if [ "${KUBEYARD_HOSTS_PREBUILT:-0}" != 1 ]; then
   say "building dist"
   (cd "$repo" && npm run --silent build) || die "npm run build failed"
@@ -68,7 +68,7 @@ if [ ! -e "$payload" ]; then
   say "saving ${#images[@]} images: ${images[*]}"
   find "$cache_root/payload" -name 'images-*.tar' -delete
   # A save changes nothing in the engine: the heavy lock only keeps it from slowing a test run, so a long
-  # queue for it is not worth waiting out (and within the suite's own run, not worth waiting for at all).
+  # queue for it is not worth waiting out (and within the suite's own run, whose runner may hold it, not at all).
   save=(nice -n 10 docker save -o "$payload.tmp" "${images[@]}")
   rc=0
   lock_wait=120
