@@ -22,7 +22,7 @@ import { ensureStandaloneImage } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
 import { imageRefs } from "../versions/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
-import { loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import { nodeHasImage } from "../node/images.js";
 import { UserError } from "../util/errors.js";
 import { portsMissingFor } from "./host-ports.js";

@@ -1,5 +1,6 @@
 import { renderKubeconfig, upsertContext } from "../kubeconfig/index.js";
-import { loadPki, pkiPaths, type PkiBundle } from "../pki/index.js";
+import { pkiPaths, type PkiBundle } from "../pki/layout.js";
+import { loadPki } from "../pki/store.js";
 import { hostServerURL } from "./addresses.js";
 import { pkiDir, type ClusterState } from "./state.js";
 

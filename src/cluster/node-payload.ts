@@ -1,6 +1,6 @@
 import path from "node:path";
 import { DEFAULT_LAYOUT, nodeFiles, podNetworkHook, POD_NETWORK_HOOK_NEXT, type ComponentContext } from "../components/index.js";
-import { fileMode, pkiPaths, type PkiBundle } from "../pki/index.js";
+import { fileMode, pkiPaths, type PkiBundle } from "../pki/layout.js";
 import type { FileToCopy } from "../drivers/types.js";
 
 /**

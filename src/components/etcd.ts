@@ -1,4 +1,4 @@
-import { pkiPaths } from "../pki/index.js";
+import { pkiPaths } from "../pki/layout.js";
 import { hostPort, httpsURL, renderArgs, type Flags } from "./args.js";
 import { thisMember } from "./control-plane-member.js";
 import { pathsOf, portsOf } from "./paths.js";

@@ -1,5 +1,5 @@
 import { parseIP } from "../config/ip.js";
-import { pkiPaths } from "../pki/index.js";
+import { pkiPaths } from "../pki/layout.js";
 import { featureGatesFlag, httpsURL, renderArgs, type Flags } from "./args.js";
 import { thisMember } from "./control-plane-member.js";
 import { clusterCaFile, pathsOf, portsOf } from "./paths.js";

@@ -1,4 +1,4 @@
-import { pkiPaths } from "../pki/index.js";
+import { pkiPaths } from "../pki/layout.js";
 import { featureGatesFlag, renderArgs, type Flags } from "./args.js";
 import { clusterCaFile, pathsOf } from "./paths.js";
 import { needsLeaderElection } from "./control-plane-member.js";

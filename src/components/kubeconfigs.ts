@@ -1,5 +1,5 @@
 import yaml from "js-yaml";
-import { pkiPaths, type CertKeyPaths } from "../pki/index.js";
+import { pkiPaths, type CertKeyPaths } from "../pki/layout.js";
 import { httpsURL } from "./args.js";
 import { clusterCaFile, pathsOf, portsOf, type KubeconfigIdentity } from "./paths.js";
 import type { ComponentContext } from "./types.js";

@@ -1,5 +1,5 @@
 import yaml from "js-yaml";
-import { pkiPaths } from "../pki/index.js";
+import { pkiPaths } from "../pki/layout.js";
 import { renderArgs, type Flags } from "./args.js";
 import { splitNodeLabels } from "./node-labels.js";
 import { clusterCaFile, pathsOf } from "./paths.js";

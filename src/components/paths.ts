@@ -1,5 +1,5 @@
 import path from "node:path";
-import { pkiPaths, type CertKeyPaths } from "../pki/index.js";
+import { pkiPaths, type CertKeyPaths } from "../pki/layout.js";
 import { DEFAULT_LAYOUT, DEFAULT_PORTS, type ComponentContext, type ComponentPorts, type NodeLayout } from "./types.js";
 
 /** The identities that get a kubeconfig file on a node. */

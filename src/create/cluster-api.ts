@@ -2,7 +2,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { ClusterConfig } from "../config/index.js";
 import type { RestartedNodes } from "../kube/readiness.js";
 import { waitForPodsReady } from "../kube/wait.js";
-import type { PkiBundle } from "../pki/index.js";
+import type { PkiBundle } from "../pki/layout.js";
 import { addonContext, enableAddons } from "../addons/enable-defaults.js";
 import { adminClient, createNodeObjects, startKubeProxy, waitApiServer, waitNodesReady, waitPriorityClass } from "../cluster/api.js";
 import type { ClusterState } from "../cluster/state.js";

@@ -1,6 +1,6 @@
 import type { ClusterConfig } from "../config/index.js";
 import type { NodeDriver } from "../drivers/types.js";
-import type { PkiBundle } from "../pki/index.js";
+import type { PkiBundle } from "../pki/layout.js";
 import type { ClusterState } from "../cluster/state.js";
 import type { LoadBalancer, PlacedNode } from "../cluster/topology.js";
 import type { Progress } from "./action.js";

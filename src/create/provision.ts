@@ -10,7 +10,7 @@ import { pkiDir, writeState } from "../cluster/state.js";
 import { componentContext, type PlacedNode } from "../cluster/topology.js";
 import type { NodeConfig } from "../config/index.js";
 import type { PortMapping } from "../drivers/types.js";
-import { addNode as issueNodePki, ensureClusterPki, loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import type { Action } from "./action.js";
 import type { ClusterContext } from "./context.js";
 import { addEtcdMember, requireEtcdHealthy } from "./etcd-health.js";
@@ -223,6 +223,9 @@ const PKI = "pki";
 function startIssuingPki(ctx: ClusterContext, mode: "create" | "join", members: readonly Member[]): void {
   const dir = pkiDir(ctx.config.name);
   const issue = async () => {
+    // Loaded here, not with this module: X.509's modules take a third of a second to load, which
+    // this overlaps with the engine making the containers.
+    const { addNode: issueNodePki, ensureClusterPki } = await import("../pki/provision.js");
     if (mode === "join" && !cps(members).length) {
       for (const p of ctx.targets) await issueNodePki(dir, { name: p.config.name, ip: p.ip });
       ctx.pki = await loadPki(dir);

@@ -1,6 +1,6 @@
 import { waitForDeploymentAvailable } from "../kube/index.js";
 import { forwardToPods, type PodForward } from "../kube/port-forward.js";
-import { loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import { UserError } from "../util/errors.js";
 import { adminClient } from "../cluster/api.js";
 import { pkiDir, readState } from "../cluster/state.js";

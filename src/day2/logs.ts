@@ -11,7 +11,7 @@ import {
   STATIC_POD_NAMESPACE,
   SUPERVISED_COMPONENTS,
 } from "../components/index.js";
-import { loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import { UserError } from "../util/errors.js";
 import { readTarFiles } from "../util/tar-read.js";
 import { clusterKubectl } from "./kubectl.js";

@@ -1,6 +1,6 @@
 import type { NodeDriver } from "../drivers/types.js";
 import { waitForDeploymentAvailable } from "../kube/wait.js";
-import { loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import { UserError } from "../util/errors.js";
 import { adminClient, waitApiServer, waitNodesReady } from "../cluster/api.js";
 import { pkiDir, readState } from "../cluster/state.js";

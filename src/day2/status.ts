@@ -2,7 +2,7 @@ import { HttpMethod } from "@kubernetes/client-node";
 import type { AddonPorts } from "../config/addon-ports.js";
 import type { NodeDriver, NodeState } from "../drivers/types.js";
 import { objectApi } from "../kube/object-api.js";
-import { loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import { adminClient } from "../cluster/api.js";
 import { hostServerURL } from "../cluster/addresses.js";
 import { pkiDir, readState } from "../cluster/state.js";

@@ -1,5 +1,5 @@
 import type { NodeDriver } from "../drivers/types.js";
-import { pkiPaths } from "../pki/index.js";
+import { pkiPaths } from "../pki/layout.js";
 import { UserError } from "../util/errors.js";
 
 export interface EtcdMember {

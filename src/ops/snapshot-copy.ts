@@ -9,7 +9,7 @@ import type { ManifestObject } from "../components/index.js";
 import { serverSideApply } from "../kube/apply.js";
 import { waitForPodsReady } from "../kube/wait.js";
 import { restartService } from "../node/services.js";
-import { loadPki } from "../pki/index.js";
+import { loadPki } from "../pki/store.js";
 import { giveCapacity, releaseOldNodes, type NodeCapacity } from "../snapshot/adopt-nodes.js";
 import { savedReadyOwners, waitOwnersBack, type SavedOwner } from "../snapshot/workloads-back.js";
 import { KUBELET_ARGS, NO_REGISTRATION } from "../snapshot/node-parts.js";
