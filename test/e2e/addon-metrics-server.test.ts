@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * The metrics-server addon does its job: `kubectl top` returns figures for nodes and pods, and a
@@ -50,7 +51,7 @@ spec:
     spec:
       containers:
         - name: busy
-          image: docker.io/library/busybox:1.35.0
+          image: ${BUSYBOX}
           imagePullPolicy: IfNotPresent
           # Burns a CPU while /tmp/burn exists, so the test can switch the load on and off.
           command: [sh, -c, "while :; do [ -e /tmp/burn ] || sleep 1; done"]

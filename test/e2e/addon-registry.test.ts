@@ -4,6 +4,7 @@ import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { kubectlOk, rolledOut } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * The registry addon does its job: the host pushes an image to localhost:PORT and a Deployment
@@ -37,7 +38,7 @@ describe("the registry addon", () => {
 
   it("takes a push from the host, and a Deployment runs the image under the same name", async () => {
     const ref = `localhost:${port}/${repo}:1`;
-    await execa("docker", ["tag", "docker.io/library/busybox:1.35.0", ref]);
+    await execa("docker", ["tag", BUSYBOX, ref]);
     pushed.push(ref);
     const push = await execa("docker", ["push", ref], { reject: false, all: true });
     expect(push.exitCode, String(push.all)).toBe(0);

@@ -9,6 +9,7 @@ import { eventually } from "../helpers/poll.js";
 import { freePort } from "./helpers/free-port.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, inContext, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * A cluster's life through the CLI: a config file, start twice, status, stop and start, a second
@@ -18,7 +19,6 @@ import { apply, inContext, kubectlOk, rolledOut, waitFor } from "./helpers/kubec
  * host proves at once that the workload runs, its data survived, and the port path works.
  */
 
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 const NS = "e2e";
 const NODE_PORT = 30080;
 

@@ -8,13 +8,13 @@ import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, applySleeper, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
 import { portForward } from "./helpers/port-forward.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * What a user sees after `kubeyard start`: one cluster for the whole file, driven only through the
  * CLI and a real kubectl against the kubeconfig kubeyard wrote.
  */
 
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 const NS = "e2e";
 /** Nodes report versions with the "v"; kubeyard's version table has them without. */
 const VERSION = `v${DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")}`;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * The day-2 commands on one two-node cluster, through the CLI: an image built on the host loaded
@@ -17,7 +18,6 @@ import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
  */
 
 const NS = "e2e";
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 const { user, profile } = clusterForFile("e2e-day2", { startArgs: ["--nodes", "2"], namespaces: [NS] });
 const CONTROL_PLANE = `${profile}-control-plane`;
 const WORKER = `${profile}-worker`;

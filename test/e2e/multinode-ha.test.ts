@@ -4,6 +4,7 @@ import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { engineObjects } from "./helpers/cli.js";
 import { applySleeper, inContext, kubectlOk, waitFor, type Kubectl } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * Three control planes behind a load balancer: etcd keeps quorum and the API keeps answering, through
@@ -11,7 +12,6 @@ import { applySleeper, inContext, kubectlOk, waitFor, type Kubectl } from "./hel
  * all four is restored.
  */
 
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 const NS = "ha";
 
 const { user, profile } = clusterForFile("e2e-ha", { startArgs: ["--control-planes", "3"], namespaces: [NS] });

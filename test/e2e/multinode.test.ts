@@ -9,6 +9,7 @@ import { httpGet } from "./helpers/http-get.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
 import { describeInnerLoop } from "./helpers/inner-loop-suite.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * A three-node cluster from a config file (one control plane, two workers with labels, one of them
@@ -17,7 +18,6 @@ import { describeInnerLoop } from "./helpers/inner-loop-suite.js";
  * in pods), and adding and removing nodes while it runs.
  */
 
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 const NS = "mn";
 const CP_TAINT = "node-role.kubernetes.io/control-plane";
 

@@ -3,6 +3,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
 import { kubectlOk, waitFor } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * `kubeyard registry-mirror`: one pull-through cache per registry, outside every cluster. Offline, a
@@ -12,7 +13,6 @@ import { kubectlOk, waitFor } from "./helpers/kubectl.js";
  * the stand-in stopped and the mirror restarted.
  */
 
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 const REGISTRY_IMAGE = "docker.io/library/registry:3.0.0";
 const MIRROR = "kubeyard-mirror-docker-io";
 const user = new TestUser();

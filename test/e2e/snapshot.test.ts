@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineObjects, KUBEYARD_CLI } from "./helpers/cli.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { apply, inContext, kubectlOk, rolledOut, type Kubectl } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
  * `kubeyard snapshot` on one cluster: a ConfigMap, a CRD and its object, a PVC with data, a Deployment
@@ -15,7 +16,6 @@ import { apply, inContext, kubectlOk, rolledOut, type Kubectl } from "./helpers/
 
 const NS = "snap";
 const stamp = Math.random().toString(36).slice(2, 10);
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 /** Built on the host by this file: an image no node image holds. */
 const APP = `kubeyard-e2e/snapshot-app:${stamp}`;
 const APP_IN_NODES = `docker.io/${APP}`;

@@ -1,3 +1,5 @@
+import { BUSYBOX } from "./node-images.js";
+
 /**
  * A Deployment and a Service `name` in `namespace`: a busybox httpd answering `backend-NAME` at /
  * and at /NAME, on the Service's port 80, for tests of what routes requests to a backend.
@@ -13,7 +15,7 @@ spec:
     spec:
       containers:
         - name: httpd
-          image: docker.io/library/busybox:1.35.0
+          image: ${BUSYBOX}
           imagePullPolicy: IfNotPresent
           command: [sh, -c, "mkdir -p /www && echo backend-${name} > /www/index.html && echo backend-${name} > /www/${name} && exec httpd -f -p 8080 -h /www"]
           ports: [{containerPort: 8080}]

@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { eventually } from "../../helpers/poll.js";
 import type { TestUser } from "./cli.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./kubectl.js";
+import { BUSYBOX } from "./node-images.js";
 
 /** The image every node has (it is in the node image) and the host's engine has too; a build FROM it needs no pull. */
-const BUSYBOX = "docker.io/library/busybox:1.35.0";
 
 export interface InnerLoopCluster {
   user: TestUser;
