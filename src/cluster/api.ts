@@ -127,20 +127,24 @@ export async function profileClient(profile: string): Promise<KubeConfig> {
  */
 export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], nodes: number, signal?: AbortSignal): Promise<void> {
   await serverSideApply(kc, objects, { signal });
-  await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal }).catch(
+  const pods = await waitForPodsReady(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_SELECTOR, { min: nodes, timeoutMs: 300_000, signal }).catch(
     async (err: unknown) => {
       if (!(err instanceof WaitTimeoutError)) throw err;
       throw new UserError(`${err.message}; ${await daemonSetReport(kc, KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME)}`, err.hint);
     },
   );
   const api = kc.makeApiClient(CoreV1Api);
-  const pods = await api.listNamespacedPod({ namespace: KUBE_PROXY_NAMESPACE, labelSelector: KUBE_PROXY_SELECTOR });
   // A pod bound to a Node that is gone (a copy's saved pods, until they are deleted) has no kube-proxy to ask.
   const nodeNames = new Set((await api.listNode()).items.map((n) => n.metadata?.name));
-  const hosts = [...new Set(pods.items.flatMap((p) => (p.spec?.nodeName && nodeNames.has(p.spec.nodeName) ? [p.spec.nodeName] : [])))];
+  const hosts = [...new Set(pods.flatMap((p) => nodeNameOf(p) ?? []))].filter((n) => nodeNames.has(n));
   await Promise.all(
     hosts.map((node) => waitProxyRules(api, node, AbortSignal.any([AbortSignal.timeout(120_000), ...(signal ? [signal] : [])]))),
   );
+}
+
+function nodeNameOf(pod: KubeObject): string | undefined {
+  const name = (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof name === "string" && name ? name : undefined;
 }
 
 /**
