@@ -1,7 +1,7 @@
 import { CoreV1Api, SchedulingV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { kubeClient } from "../kube/client.js";
-import { serverSideApply, waitForPodsReady, type KubeObject } from "../kube/index.js";
+import { podNodeName, serverSideApply, waitForPodsReady, type KubeObject } from "../kube/index.js";
 import {
   KUBE_PROXY_HEALTH_PORT,
   KUBE_PROXY_NAME,
@@ -136,15 +136,10 @@ export async function startKubeProxy(kc: KubeConfig, objects: ManifestObject[], 
   const api = kc.makeApiClient(CoreV1Api);
   // A pod bound to a Node that is gone (a copy's saved pods, until they are deleted) has no kube-proxy to ask.
   const nodeNames = new Set((await api.listNode()).items.map((n) => n.metadata?.name));
-  const hosts = [...new Set(pods.flatMap((p) => nodeNameOf(p) ?? []))].filter((n) => nodeNames.has(n));
+  const hosts = [...new Set(pods.flatMap((p) => podNodeName(p) ?? []))].filter((n) => nodeNames.has(n));
   await Promise.all(
     hosts.map((node) => waitProxyRules(api, node, AbortSignal.any([AbortSignal.timeout(120_000), ...(signal ? [signal] : [])]))),
   );
-}
-
-function nodeNameOf(pod: KubeObject): string | undefined {
-  const name = (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
-  return typeof name === "string" && name ? name : undefined;
 }
 
 /**

@@ -17,4 +17,12 @@ export {
   waitForDeleted,
 } from "./wait.js";
 export { followObjects, waitUntil, WaitTimeoutError, type WaitOptions } from "./watch.js";
-export { conditionVerdict, daemonSetVerdict, deploymentVerdict, nodesVerdict, podsVerdict, type Verdict } from "./readiness.js";
+export {
+  conditionVerdict,
+  daemonSetVerdict,
+  deploymentVerdict,
+  nodesVerdict,
+  podNodeName,
+  podsVerdict,
+  type Verdict,
+} from "./readiness.js";

@@ -96,6 +96,12 @@ export interface RestartedNodes {
   sinceMs: number;
 }
 
+/** The Node a pod is bound to, if it is bound. */
+export function podNodeName(pod: KubeObject): string | undefined {
+  const name = (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof name === "string" && name ? name : undefined;
+}
+
 /**
  * At least `min` pods, and every pod not being deleted is Ready; one on a `restarted` node also runs
  * containers started since then.
@@ -103,9 +109,7 @@ export interface RestartedNodes {
 export function podsVerdict(pods: readonly KubeObject[], min = 1, restarted?: RestartedNodes): Verdict {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const stale = (p: KubeObject) =>
-    restarted !== undefined &&
-    restarted.nodes.includes((p.spec as { nodeName?: string } | undefined)?.nodeName ?? "") &&
-    !runningSince(p, restarted.sinceMs);
+    restarted !== undefined && restarted.nodes.includes(podNodeName(p) ?? "") && !runningSince(p, restarted.sinceMs);
   const notReady = live.filter((p) => !podReady(p) || stale(p));
   const ready = live.length - notReady.length;
   const detail = notReady

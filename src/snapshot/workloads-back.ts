@@ -1,7 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listObjects, type KubeObject } from "../kube/index.js";
-import { podReady, runningSince } from "../kube/readiness.js";
+import { podNodeName, podReady, runningSince } from "../kube/readiness.js";
 
 const PODS = { apiVersion: "v1", kind: "Pod" } as const;
 const nameOf = (p: KubeObject) => `${p.metadata?.namespace}/${p.metadata?.name}`;
@@ -13,7 +13,7 @@ const nameOf = (p: KubeObject) => `${p.metadata?.namespace}/${p.metadata?.name}`
  */
 export async function savedReadyWorkloads(kc: KubeConfig): Promise<string[]> {
   const { items } = await listObjects(kc, { ...PODS, fieldSelector: "metadata.namespace!=kube-system" });
-  return items.filter((p) => p.spec && (p.spec as { nodeName?: string }).nodeName && podReady(p)).map(nameOf);
+  return items.filter((p) => podNodeName(p) && podReady(p)).map(nameOf);
 }
 
 /**
@@ -69,7 +69,7 @@ export async function savedReadyOwners(kc: KubeConfig, nodes: ReadonlySet<string
   const owners = new Map<string, SavedOwner>();
   for (const p of items) {
     const owner = controllerOf(p);
-    if (!owner || !nodes.has((p.spec as { nodeName?: string } | undefined)?.nodeName ?? "") || !podReady(p)) continue;
+    if (!owner || !nodes.has(podNodeName(p) ?? "") || !podReady(p)) continue;
     const seen = owners.get(owner.uid!) ?? { ready: 0, name: `${owner.kind} ${p.metadata?.namespace}/${owner.name}` };
     owners.set(owner.uid!, { ...seen, ready: seen.ready + 1 });
   }
