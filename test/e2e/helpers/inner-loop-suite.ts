@@ -8,8 +8,6 @@ import type { TestUser } from "./cli.js";
 import { apply, kubectlOk, rolledOut, waitFor } from "./kubectl.js";
 import { BUSYBOX } from "./node-images.js";
 
-/** The image every node has (it is in the node image) and the host's engine has too; a build FROM it needs no pull. */
-
 export interface InnerLoopCluster {
   user: TestUser;
   profile: string;
