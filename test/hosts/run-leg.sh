@@ -97,7 +97,7 @@ install -m 0755 "$hosts_dir/legs/$leg.sh" "$share/run.sh"
 printf '%s\n' "${subset[@]}" >"$share/subset.txt"
 # KUBEYARD_HOSTS_HAND_START=0 leaves out the timed start by hand before the subset (which starts its own clusters).
 echo "${KUBEYARD_HOSTS_HAND_START:-1}" >"$share/hand-start"
-# KUBEYARD_HOSTS_BENCH=N runs `npm run bench -- --runs N` in the guest after the start by hand, in place of the subset.
+# KUBEYARD_HOSTS_BENCH=N runs `npm run bench -- --runs N` in the guest after the subset.
 echo "${KUBEYARD_HOSTS_BENCH:-0}" >"$share/bench-runs"
 prepared=$((SECONDS - started))
 
@@ -152,7 +152,7 @@ if [ ! -e "$outdir/rc" ]; then
 fi
 rc=$(cat "$outdir/rc")
 summary=$(grep -E '^ +Tests ' "$outdir/vitest.log" 2>/dev/null | tail -1 | sed 's/^ *//') || true
-[ ! -e "$outdir/bench.log" ] || summary="start bench: $(grep -E '^\| total ' "$outdir/bench.log" | tr -s ' ')"
+[ ! -e "$outdir/bench.log" ] || summary="${summary:+$summary; }start bench: $(grep -E '^\| total ' "$outdir/bench.log" | tr -s ' ')"
 # Each test of the subset with its time, as the guest's vitest printed it: what a slow or failed leg is read from.
 grep -E '^ +(✓|×|↓) ' "$outdir/vitest.log" 2>/dev/null | sed 's/^ */hosts:   /' || true
 echo "hosts: leg $leg $([ "$rc" = 0 ] && echo passed || echo "FAILED (exit $rc)"): ${summary:-$(tail -1 "$outdir/run.log" 2>/dev/null | cut -c1-300)};" \

@@ -113,27 +113,28 @@ hand_start() {
   fi
 }
 
-# `npm run bench` (the start suite, N runs) in place of the e2e subset, its table in out/bench.log and its
-# figures in out/bench.json. The leg's tests environment (subset_env) applies: the bench's docker calls need it too.
+# `npm run bench` (the start suite, N runs), its table in out/bench.log and its figures in out/bench.json. The leg's
+# tests environment (subset_env) applies: the bench's docker calls need it too.
 run_bench() {
   (cd "$repo" && "${run_as[@]}" env CI=true NO_COLOR=1 "${subset_env[@]}" node scripts/bench.mjs --runs "$1" --out "$out/bench.json") >"$out/bench.log" 2>&1
 }
 
-# The start by hand (unless the host said not to), then the e2e subset, or the start bench when the host asked for
-# one. ENGINE is the CLI that lists the nodes for their logs. Exits with the leg's status.
+# The start by hand (unless the host said not to), the e2e subset, then the start bench when the host asked for one
+# (in the same guest, which spares a second image load). ENGINE is the CLI that lists the nodes for their logs.
+# Exits with the leg's status: the subset's, or the bench's when the subset passed.
 start_then_subset() {
-  local engine=$1 rc bench_runs
+  local engine=$1 rc bench_runs bench_rc
   cd "$repo" || exit 12
   if [ "$(cat "$share/hand-start")" != 0 ]; then hand_start "$engine" || exit 20; fi
-  bench_runs=$(cat "$share/bench-runs" 2>/dev/null || echo 0)
-  if [ "$bench_runs" != 0 ]; then
-    timed bench run_bench "$bench_runs"
-    rc=$?
-    tail -12 "$out/bench.log"
-    exit "$rc"
-  fi
   timed vitest run_subset
   rc=$?
   tail -15 "$out/vitest.log"
+  bench_runs=$(cat "$share/bench-runs" 2>/dev/null || echo 0)
+  if [ "$bench_runs" != 0 ]; then
+    timed bench run_bench "$bench_runs"
+    bench_rc=$?
+    [ "$rc" != 0 ] || rc=$bench_rc
+    tail -12 "$out/bench.log"
+  fi
   exit "$rc"
 }
