@@ -114,9 +114,13 @@ hand_start() {
 }
 
 # `npm run bench` (the start suite, N runs), its table in out/bench.log and its figures in out/bench.json. The leg's
-# tests environment (subset_env) applies: the bench's docker calls need it too.
+# tests environment (subset_env) applies: the bench's docker calls need it too. The figures are written in the
+# checkout and copied by root: a rootless leg's user may not write the share.
 run_bench() {
-  (cd "$repo" && "${run_as[@]}" env CI=true NO_COLOR=1 "${subset_env[@]}" node scripts/bench.mjs --runs "$1" --out "$out/bench.json") >"$out/bench.log" 2>&1
+  local rc=0
+  (cd "$repo" && "${run_as[@]}" env CI=true NO_COLOR=1 "${subset_env[@]}" node scripts/bench.mjs --runs "$1" --out bench.json) >"$out/bench.log" 2>&1 || rc=$?
+  cp "$repo/bench.json" "$out/bench.json" || rc=1
+  return "$rc"
 }
 
 # The start by hand (unless the host said not to), the e2e subset, then the start bench when the host asked for one
