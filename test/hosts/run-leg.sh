@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one leg of the host matrix: boots the trixie VM of image.sh with this checkout, kubeyard's
 # artifacts and its images on a 9p share; inside, legs/LEG.sh readies the engine and runs the e2e files
-# given (default: the cluster-workloads file). Prints a summary line; exits with the leg's status.
+# given (default: cluster-workloads and host-essentials). Prints a summary line; exits with the leg's status.
 # Without arguments it runs every leg, one VM after the other.
 #   test/hosts/run-leg.sh [LEG [test/e2e/FILE.test.ts ...]]
 set -euo pipefail
@@ -19,7 +19,7 @@ if [ -z "$leg" ]; then
 fi
 if [ -z "$leg" ] || [ ! -f "$hosts_dir/legs/$leg.sh" ]; then die "usage: run-leg.sh [LEG [e2e test files]]; legs: ${legs//$'\n'/ }"; fi
 subset=("$@")
-[ ${#subset[@]} -gt 0 ] || subset=(test/e2e/cluster-workloads.test.ts)
+[ ${#subset[@]} -gt 0 ] || subset=(test/e2e/cluster-workloads.test.ts test/e2e/host-essentials.test.ts)
 repo=$(cd "$hosts_dir/../.." && pwd)
 for f in "${subset[@]}"; do [ -f "$repo/$f" ] || die "no test file $f in $repo"; done
 
@@ -41,12 +41,13 @@ if [ "${KUBEYARD_HOSTS_PREBUILT:-0}" != 1 ]; then
 fi
 version=$(cd "$repo" && node --input-type=module -e \
   'import("./dist/src/versions/versions.js").then((m) => console.log(m.DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")))')
-# The node image of the default version, the images it was built from, and the pod images every cluster preloads.
+# The node image of the default version, the images it was built from, the pod images every cluster preloads, and
+# the ingress addon's (the guest has no registry to pull it from, and building it there would take hours).
 mapfile -t images < <(
   cd "$repo" && node --input-type=module -e '
     const m = await import("./dist/src/versions/versions.js");
     const refs = m.imageRefs(m.findVersion(m.DEFAULT_KUBERNETES_VERSION));
-    for (const n of m.NODE_IMAGES) console.log(refs[n]);'
+    for (const n of [...m.NODE_IMAGES, "traefik"]) console.log(refs[n]);'
   echo "kubeyard/node:v$version"
   docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^kubeyard/(base|load-balancer):' | grep -v ':<none>$'
 )

@@ -1,0 +1,215 @@
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { eventually } from "../helpers/poll.js";
+import { httpGet } from "./helpers/http-get.js";
+import { getWithHost } from "./helpers/http-host.js";
+import { httpdBackend } from "./helpers/httpd-backend.js";
+import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
+import { BUSYBOX } from "./helpers/node-images.js";
+import { TunnelProcess } from "./helpers/tunnel-process.js";
+
+/*
+ * What every host of the host matrix must do (test/hosts/README.md runs this file in each virtual machine,
+ * beside cluster-workloads.test.ts, which covers volumes, DNS, RBAC and refused connections), on one
+ * 3-node cluster: every node Ready, pods on different nodes reaching each other and a Service by its DNS
+ * name, the ingress addon answering on the host, `kubeyard tunnel` (in the mode `auto` picks on this host)
+ * answering from the host, stop and start keeping the workload, and delete leaving nothing in the engine.
+ * Timeouts are those of a host emulated 20 times slower than this one.
+ */
+
+const NS = "hosts";
+const user = new TestUser();
+const profile = uniqueProfile("e2e-host");
+const k = (...args: string[]) => kubectlOk(user, "-n", NS, ...args);
+
+interface PodPlace {
+  name: string;
+  node: string;
+  ip: string;
+}
+
+async function everyPod(): Promise<PodPlace[]> {
+  const out = await k(
+    "get",
+    "pods",
+    "-l",
+    "app=every",
+    "-o",
+    'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}',
+  );
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [name = "", node = "", ip = ""] = l.split(" ");
+      return { name, node, ip };
+    });
+}
+
+/** An HTTP GET from inside `pod`, with busybox's wget (whose own -T option crashes; timeout bounds it). */
+function wgetIn(pod: string, url: string): Promise<string> {
+  return k("exec", pod, "--", "timeout", "20", "wget", "-qO-", url);
+}
+
+/** The body behind `host` on the ingress's HTTP port, once it answers 200 (routes appear a moment after the objects). */
+function throughIngress(port: number, host: string): Promise<string> {
+  return eventually(
+    `${host} to answer 200 through the ingress on port ${port}`,
+    async () => {
+      const r = await getWithHost(port, host, "/");
+      if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body}`);
+      return r.body.trim();
+    },
+    { timeoutMs: 600_000, intervalMs: 2_000 },
+  );
+}
+
+async function ingressHttpPort(): Promise<number> {
+  const r = await user.kubeyard(["-p", profile, "status", "-o", "json"]);
+  expect(r.exitCode, String(r.all)).toBe(0);
+  return (JSON.parse(String(r.stdout)) as { addonPorts: { ingressHttp: number } }).addonPorts.ingressHttp;
+}
+
+describe("what every host must do", () => {
+  let deleted = false;
+
+  beforeAll(async () => {
+    const r = await user.kubeyard(["start", "-p", profile, "--nodes", "3"]);
+    if (r.exitCode !== 0) throw new Error(`kubeyard start failed (${r.exitCode}):\n${String(r.all)}`);
+    await kubectlOk(user, "create", "namespace", NS);
+  }, 2_400_000);
+
+  afterAll(async () => {
+    if (!deleted) await user.kubeyard(["delete", "-p", profile]);
+    rmSync(user.home, { recursive: true, force: true });
+  }, 600_000);
+
+  it("starts three nodes, each Ready", async () => {
+    await kubectlOk(user, "wait", "--for=condition=Ready", "node", "--all", "--timeout=600s");
+    const nodes = (await kubectlOk(user, "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}")).split(" ");
+    expect(nodes).toHaveLength(3);
+  }, 700_000);
+
+  it("runs a pod on each node; the pods reach each other across nodes, and a Service by its DNS name", async () => {
+    await apply(
+      user,
+      `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: every, namespace: ${NS}}
+spec:
+  selector: {matchLabels: {app: every}}
+  template:
+    metadata: {labels: {app: every}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      tolerations: [{operator: Exists}]
+      containers:
+        - name: c
+          image: ${BUSYBOX}
+          imagePullPolicy: IfNotPresent
+          command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
+          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: every, namespace: ${NS}}
+spec:
+  selector: {app: every}
+  ports: [{port: 80, targetPort: 8080}]
+`,
+    );
+    await rolledOut(user, NS, "daemonset/every", "900s");
+    const pods = await everyPod();
+    expect(new Set(pods.map((p) => p.node)).size).toBe(3);
+    const [from, ...others] = pods as [PodPlace, ...PodPlace[]];
+    for (const to of others) expect((await wgetIn(from.name, `http://${to.ip}:8080/`)).trim()).toBe(to.name);
+    const viaDns = await eventually("the Service by its DNS name", () => wgetIn(from.name, `http://every.${NS}.svc.cluster.local/`), {
+      timeoutMs: 180_000,
+      intervalMs: 2_000,
+    });
+    expect(pods.map((p) => p.name)).toContain(viaDns.trim());
+  }, 1_200_000);
+
+  it("answers through the ingress addon on the port it publishes on the host", async () => {
+    await apply(
+      user,
+      httpdBackend(NS, "web") +
+        `---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: ${NS}}
+spec:
+  rules:
+    - host: web.test
+      http:
+        paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
+`,
+    );
+    const r = await user.kubeyard(["-p", profile, "addons", "enable", "ingress"]);
+    expect(r.exitCode, String(r.all)).toBe(0);
+    await rolledOut(user, NS, "deployment/web", "900s");
+    expect(await throughIngress(await ingressHttpPort(), "web.test")).toBe("backend-web");
+  }, 1_800_000);
+
+  it("gives a LoadBalancer Service an address the host reaches while `kubeyard tunnel` runs", async () => {
+    await apply(
+      user,
+      `
+apiVersion: v1
+kind: Service
+metadata: {name: every-lb, namespace: ${NS}}
+spec:
+  type: LoadBalancer
+  selector: {app: every}
+  ports: [{port: 80, targetPort: 8080}]
+`,
+    );
+    const tunnel = new TunnelProcess(user, profile);
+    try {
+      const ip = await eventually(
+        "an EXTERNAL-IP on every-lb",
+        async () => {
+          const got = (await k("get", "svc", "every-lb", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
+          expect(got, `status.loadBalancer.ingress; the tunnel said:\n${tunnel.output()}`).not.toBe("");
+          return got;
+        },
+        { timeoutMs: 600_000, intervalMs: 2_000 },
+      );
+      const body = await eventually(
+        `http://${ip}/ from the host`,
+        async () => {
+          const a = await httpGet(`http://${ip}/`);
+          expect(a.status).toBe(200);
+          return a.body.trim();
+        },
+        { timeoutMs: 300_000, intervalMs: 2_000 },
+      );
+      expect((await everyPod()).map((p) => p.name)).toContain(body);
+    } finally {
+      expect(await tunnel.stop("SIGINT"), tunnel.output()).toBe(0);
+    }
+  }, 1_200_000);
+
+  it("keeps the workload, its data and the addon across stop and start", async () => {
+    await k("create", "configmap", "kept", "--from-literal=note=before-stop");
+    const stop = await user.kubeyard(["-p", profile, "stop"]);
+    expect(stop.exitCode, String(stop.all)).toBe(0);
+    const start = await user.kubeyard(["-p", profile, "start"]);
+    expect(start.exitCode, String(start.all)).toBe(0);
+    expect(await k("get", "configmap", "kept", "-o", "jsonpath={.data.note}")).toBe("before-stop");
+    await rolledOut(user, NS, "daemonset/every", "900s");
+    await rolledOut(user, NS, "deployment/web", "900s");
+    expect(await throughIngress(await ingressHttpPort(), "web.test")).toBe("backend-web");
+  }, 2_400_000);
+
+  it("is deleted with everything it had in the engine, and its kubeconfig context", async () => {
+    const r = await user.kubeyard(["delete", "-p", profile]);
+    expect(r.exitCode, String(r.all)).toBe(0);
+    deleted = true;
+    expect(await engineObjects(profile)).toEqual({ containers: [], networks: [], volumes: [] });
+    const contexts = await user.kubectl(["config", "get-contexts", "-o", "name"]);
+    expect(String(contexts.stdout).split("\n")).not.toContain(profile);
+  }, 600_000);
+});
