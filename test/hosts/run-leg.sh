@@ -41,13 +41,17 @@ if [ "${KUBEYARD_HOSTS_PREBUILT:-0}" != 1 ]; then
 fi
 version=$(cd "$repo" && node --input-type=module -e \
   'import("./dist/src/versions/versions.js").then((m) => console.log(m.DEFAULT_KUBERNETES_VERSION.replace(/^v/, "")))')
-# The node image of the default version, the images it was built from, the pod images every cluster preloads, and
-# the ingress addon's (the guest has no registry to pull it from, and building it there would take hours).
+# The node image of the default version, the images it was built from and the pod images every cluster preloads;
+# with host-essentials in the subset, the ingress addon's too (the guest has no registry to pull it from, and
+# building it there would take hours).
+addon_images=""
+case " ${subset[*]} " in *host-essentials*) addon_images=traefik ;; esac
 mapfile -t images < <(
-  cd "$repo" && node --input-type=module -e '
+  cd "$repo" && ADDON_IMAGES=$addon_images node --input-type=module -e '
     const m = await import("./dist/src/versions/versions.js");
     const refs = m.imageRefs(m.findVersion(m.DEFAULT_KUBERNETES_VERSION));
-    for (const n of [...m.NODE_IMAGES, "traefik"]) console.log(refs[n]);'
+    const addons = process.env.ADDON_IMAGES.split(" ").filter(Boolean);
+    for (const n of [...m.NODE_IMAGES, ...addons]) console.log(refs[n]);'
   echo "kubeyard/node:v$version"
   docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^kubeyard/(base|load-balancer):' | grep -v ':<none>$'
 )
@@ -60,7 +64,8 @@ if [ -n "${KUBEYARD_HOSTS_IMAGES:-}" ]; then
 else
   ids=""
   for ref in "${images[@]}"; do
-    id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null) || die "image $ref is not in the host's engine (run \`kubeyard build node-image\` first)"
+    id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null) ||
+      die "image $ref is not in the host's engine (run \`kubeyard build node-image\` first, and \`kubeyard artifacts fetch --addons\` for host-essentials)"
     ids+="$ref $id"$'\n'
   done
   payload="$cache_root/payload/images-$(printf '%s' "$ids" | sha256sum | cut -c1-16).tar"
