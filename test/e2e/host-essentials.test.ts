@@ -6,7 +6,7 @@ import { httpGet } from "./helpers/http-get.js";
 import { getWithHost } from "./helpers/http-host.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
-import { BUSYBOX } from "./helpers/node-images.js";
+import { everyNodeWeb, podsOf, wgetCommand, type PodPlace } from "./helpers/node-spread.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
 
 /*
@@ -23,34 +23,10 @@ const user = new TestUser();
 const profile = uniqueProfile("e2e-host");
 const k = (...args: string[]) => kubectlOk(user, "-n", NS, ...args);
 
-interface PodPlace {
-  name: string;
-  node: string;
-  ip: string;
-}
+const everyPod = () => podsOf(user, NS, "app=every");
 
-async function everyPod(): Promise<PodPlace[]> {
-  const out = await k(
-    "get",
-    "pods",
-    "-l",
-    "app=every",
-    "-o",
-    'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}',
-  );
-  return out
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [name = "", node = "", ip = ""] = l.split(" ");
-      return { name, node, ip };
-    });
-}
-
-/** An HTTP GET from inside `pod`, with busybox's wget (whose own -T option crashes; timeout bounds it). */
-function wgetIn(pod: string, url: string): Promise<string> {
-  return k("exec", pod, "--", "timeout", "20", "wget", "-qO-", url);
-}
+/** An HTTP GET from inside `pod` (a generous bound: this host may be emulated). */
+const wgetIn = (pod: string, url: string) => k("exec", pod, "--", ...wgetCommand(url, 20));
 
 /** The body behind `host` on the ingress's HTTP port, once it answers 200 (routes appear a moment after the objects). */
 function throughIngress(port: number, host: string): Promise<string> {
@@ -92,34 +68,7 @@ describe("what every host must do", () => {
   }, 700_000);
 
   it("runs a pod on each node; the pods reach each other across nodes, and a Service by its DNS name", async () => {
-    await apply(
-      user,
-      `
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: every, namespace: ${NS}}
-spec:
-  selector: {matchLabels: {app: every}}
-  template:
-    metadata: {labels: {app: every}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      tolerations: [{operator: Exists}]
-      containers:
-        - name: c
-          image: ${BUSYBOX}
-          imagePullPolicy: IfNotPresent
-          command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']
-          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: every, namespace: ${NS}}
-spec:
-  selector: {app: every}
-  ports: [{port: 80, targetPort: 8080}]
-`,
-    );
+    await apply(user, everyNodeWeb(NS));
     await rolledOut(user, NS, "daemonset/every", "900s");
     const pods = await everyPod();
     expect(new Set(pods.map((p) => p.node)).size).toBe(3);

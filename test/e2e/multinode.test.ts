@@ -10,6 +10,7 @@ import { apply, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
 import { TunnelProcess } from "./helpers/tunnel-process.js";
 import { describeInnerLoop } from "./helpers/inner-loop-suite.js";
 import { BUSYBOX } from "./helpers/node-images.js";
+import { everyNodeWeb, podsOf as podsIn, wgetCommand, type PodPlace } from "./helpers/node-spread.js";
 
 /*
  * A three-node cluster from a config file (one control plane, two workers with labels, one of them
@@ -51,42 +52,18 @@ const cp = `${profile}-control-plane`;
 const web = `${profile}-worker`;
 const db = `${profile}-worker2`;
 
-/**
- * wget from a pod with a short timeout (`timeout` rather than wget's own -T: Debian's static busybox
- * wget crashes with -T).
- */
-const wget = (url: string) => ["timeout", "3", "wget", "-q", "-O", "-", url];
-
 /** The body, or throws (refused, dropped, timed out). */
 function fetchFrom(pod: string, url: string, namespace = NS): Promise<string> {
-  return kubectlOk(user, "-n", namespace, "exec", pod, "--", ...wget(url));
+  return kubectlOk(user, "-n", namespace, "exec", pod, "--", ...wgetCommand(url));
 }
 
 async function canFetch(pod: string, url: string, namespace = NS): Promise<boolean> {
-  const r = await user.kubectl(["-n", namespace, "exec", pod, "--", ...wget(url)]);
+  const r = await user.kubectl(["-n", namespace, "exec", pod, "--", ...wgetCommand(url)]);
   return r.exitCode === 0;
 }
 
-async function podsOf(selector: string, namespace = NS): Promise<{ name: string; node: string; ip: string }[]> {
-  const out = await kubectlOk(
-    user,
-    "-n",
-    namespace,
-    "get",
-    "pods",
-    "-l",
-    selector,
-    "-o",
-    'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.podIP}{"\\n"}{end}',
-  );
-  return out
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => {
-      const [name, node, ip] = l.split(" ");
-      return { name: name!, node: node!, ip: ip! };
-    });
+function podsOf(selector: string, namespace = NS): Promise<PodPlace[]> {
+  return podsIn(user, namespace, selector);
 }
 
 async function nodeOf(pod: string, namespace = NS): Promise<string> {
@@ -197,34 +174,7 @@ describe("kubeyard start with three nodes from a config file", () => {
 
   describe("a DaemonSet serving each node's pod name", () => {
     beforeAll(async () => {
-      await apply(
-        user,
-        `
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: every, namespace: ${NS}}
-spec:
-  selector: {matchLabels: {app: every}}
-  template:
-    metadata: {labels: {app: every}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      tolerations: [{operator: Exists}]
-      containers:
-        - name: c
-          image: ${BUSYBOX}
-          imagePullPolicy: IfNotPresent
-          command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -v -p 8080 -h /www']
-          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: every, namespace: ${NS}}
-spec:
-  selector: {app: every}
-  ports: [{port: 80, targetPort: 8080}]
-`,
-      );
+      await apply(user, everyNodeWeb(NS));
       await rolledOut(user, NS, "daemonset/every");
     }, 300_000);
 
