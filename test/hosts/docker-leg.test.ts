@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 // multi-node cluster on the host showed.
 describe("host matrix: cgroup v2, systemd, Docker", () => {
   it("a Debian trixie VM with docker.io's systemd cgroup driver passes the e2e subset", { timeout: 50 * 60_000 }, async () => {
-    // cluster-workloads alone: with host-essentials too (the default subset) the VM would take about 20 minutes more.
+    // cluster-workloads alone: host-essentials (the rest of the default subset) ran over 30 minutes in a VM unfinished.
     const leg = await execa("test/hosts/run-leg.sh", ["docker", "test/e2e/cluster-workloads.test.ts"], {
       reject: false,
       all: true,
