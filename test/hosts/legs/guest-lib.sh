@@ -69,10 +69,10 @@ podman_docker_names() {
   done
 }
 
-# Copies every kubeyard node's container log and component logs to out/nodes/ every few seconds, so a
-# failed start (whose half-made cluster kubeyard removes) leaves its last logs behind.
+# Copies every kubeyard node's container log and component logs to out/nodes/ every INTERVAL seconds (default 10),
+# so a failed start (whose half-made cluster kubeyard removes) leaves its last logs behind.
 collect_node_logs() {
-  local cli=("${run_as[@]}" "$1") c
+  local cli=("${run_as[@]}" "$1") interval=${2:-10} c
   while :; do
     for c in $("${cli[@]}" ps -a --filter label=dev.kubeyard.cluster --format '{{.Names}}' 2>/dev/null); do
       mkdir -p "$out/nodes/$c"
@@ -82,18 +82,25 @@ collect_node_logs() {
       "${cli[@]}" exec "$c" sh -c 'cat /proc/self/cgroup; echo; findmnt -R /sys/fs/cgroup; echo;
         cat /sys/fs/cgroup/cgroup.controllers /sys/fs/cgroup/cgroup.subtree_control 2>&1' >"$out/nodes/$c/cgroups.txt" 2>&1 || true
     done
-    sleep 10
+    sleep "$interval"
   done
 }
 
 # Runs the e2e files named in the share's subset.txt with vitest, as `npm test` would, output in out/vitest.log
-# (plain text: the host reads its summary).
+# (plain text: the host reads its summary). The verbose reporter writes each test as it ends, so a run stopped
+# by the VM's bound still says how far it got; the nodes' logs are copied each minute meanwhile (more often
+# would slow the emulated guest).
 # A leg may set subset_env (VAR=value ...) for the tests alone.
 subset_env=()
 run_subset() {
-  local files
+  local engine=$1 files collector rc=0
   mapfile -t files <"$share/subset.txt"
-  (cd "$repo" && "${run_as[@]}" env CI=true NO_COLOR=1 "${subset_env[@]}" node node_modules/vitest/vitest.mjs run --project system "${files[@]}") >"$out/vitest.log" 2>&1
+  collect_node_logs "$engine" 60 &
+  collector=$!
+  (cd "$repo" && "${run_as[@]}" env CI=true NO_COLOR=1 "${subset_env[@]}" node node_modules/vitest/vitest.mjs run \
+    --project system --reporter=verbose "${files[@]}") >"$out/vitest.log" 2>&1 || rc=$?
+  kill "$collector"
+  return "$rc"
 }
 
 # One `kubeyard start` by hand, timed, with the nodes' logs collected (what a leg is for when it fails).
@@ -130,7 +137,7 @@ start_then_subset() {
   local engine=$1 rc bench_runs bench_rc
   cd "$repo" || exit 12
   if [ "$(cat "$share/hand-start")" != 0 ]; then hand_start "$engine" || exit 20; fi
-  timed vitest run_subset
+  timed vitest run_subset "$engine"
   rc=$?
   tail -15 "$out/vitest.log"
   bench_runs=$(cat "$share/bench-runs" 2>/dev/null || echo 0)
