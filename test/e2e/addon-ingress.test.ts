@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
-import { getWithHost } from "./helpers/http-host.js";
+import { answerWithHost, getWithHost } from "./helpers/http-host.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
 import { tlsSecret } from "./helpers/tls-secret.js";
 import { describeNginxCompat } from "./helpers/ingress-nginx-suite.js";
@@ -41,18 +41,8 @@ ${list.join("\n")}
 `;
 }
 
-/** The body for `host` + `path`, once the route exists (routers appear a moment after the object). */
-async function answer(host: string, urlPath = "/", port = httpPort): Promise<string> {
-  return eventually(
-    `${host}${urlPath} to answer 200 through the ingress`,
-    async () => {
-      const r = await getWithHost(port, host, urlPath);
-      if (r.status !== 200) throw new Error(`${host}${urlPath}: status ${r.status}: ${r.body}`);
-      return r.body.trim();
-    },
-    { timeoutMs: 120_000, intervalMs: 500 },
-  );
-}
+/** The body for `host` + `path` on the ingress's HTTP port, once the route exists. */
+const answer = (host: string, urlPath = "/", port = httpPort) => answerWithHost(port, host, urlPath);
 
 describe("the ingress addon", () => {
   it("is enabled by addons enable, which says where it listens; status shows the same ports", async () => {

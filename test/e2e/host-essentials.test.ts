@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
 import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
-import { getWithHost } from "./helpers/http-host.js";
+import { answerWithHost } from "./helpers/http-host.js";
+import { waitLoadBalancerIngress } from "./helpers/lb-services.js";
 import { httpdBackend } from "./helpers/httpd-backend.js";
 import { apply, kubectlOk, rolledOut } from "./helpers/kubectl.js";
 import { everyNodeWeb, podsOf, wgetCommand, type PodPlace } from "./helpers/node-spread.js";
@@ -28,18 +29,8 @@ const everyPod = () => podsOf(user, NS, "app=every");
 /** An HTTP GET from inside `pod` (a generous bound: this host may be emulated). */
 const wgetIn = (pod: string, url: string) => k("exec", pod, "--", ...wgetCommand(url, 20));
 
-/** The body behind `host` on the ingress's HTTP port, once it answers 200 (routes appear a moment after the objects). */
-function throughIngress(port: number, host: string): Promise<string> {
-  return eventually(
-    `${host} to answer 200 through the ingress on port ${port}`,
-    async () => {
-      const r = await getWithHost(port, host, "/");
-      if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body}`);
-      return r.body.trim();
-    },
-    { timeoutMs: 600_000, intervalMs: 2_000 },
-  );
-}
+/** The body behind `host` on the ingress's HTTP port, once it answers 200 (a generous bound: this host may be emulated). */
+const throughIngress = (port: number, host: string) => answerWithHost(port, host, "/", 600_000);
 
 async function ingressHttpPort(): Promise<number> {
   const r = await user.kubeyard(["-p", profile, "status", "-o", "json"]);
@@ -117,15 +108,7 @@ spec:
     );
     const tunnel = new TunnelProcess(user, profile);
     try {
-      const ip = await eventually(
-        "an EXTERNAL-IP on every-lb",
-        async () => {
-          const got = (await k("get", "svc", "every-lb", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
-          expect(got, `status.loadBalancer.ingress; the tunnel said:\n${tunnel.output()}`).not.toBe("");
-          return got;
-        },
-        { timeoutMs: 600_000, intervalMs: 2_000 },
-      );
+      const ip = await waitLoadBalancerIngress(user, NS, "every-lb", 600_000, () => `; the tunnel said:\n${tunnel.output()}`);
       const body = await eventually(
         `http://${ip}/ from the host`,
         async () => {

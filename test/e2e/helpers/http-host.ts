@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { PeerCertificate, TLSSocket } from "node:tls";
+import { eventually } from "../../helpers/poll.js";
 
 export interface HostAnswer {
   status: number;
@@ -58,4 +59,20 @@ export function requestWithHost(port: number, host: string, path = "/", req: Hos
 /** A GET through `requestWithHost`. */
 export function getWithHost(port: number, host: string, path = "/", tls?: { ca: string }, timeoutMs = 10_000): Promise<HostAnswer> {
   return requestWithHost(port, host, path, { tls, timeoutMs });
+}
+
+/**
+ * The body behind `host` + `path` on the host's `port` (an ingress's), once it answers 200: routes appear
+ * a moment after their objects.
+ */
+export function answerWithHost(port: number, host: string, path = "/", timeoutMs = 120_000): Promise<string> {
+  return eventually(
+    `${host}${path} to answer 200 on port ${port}`,
+    async () => {
+      const r = await getWithHost(port, host, path);
+      if (r.status !== 200) throw new Error(`${host}${path}: status ${r.status}: ${r.body}`);
+      return r.body.trim();
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }

@@ -7,7 +7,31 @@ import { createDriver } from "../../../src/drivers/index.js";
 import type { TestUser } from "./cli.js";
 import { eventually } from "../../helpers/poll.js";
 import { httpGet } from "./http-get.js";
-import { apply, kubectlOk } from "./kubectl.js";
+import { apply, kubectlOk, type Kubectl } from "./kubectl.js";
+
+/** The Service's status.loadBalancer.ingress addresses, space-separated ("" while pending). */
+export async function loadBalancerIngress(user: Kubectl, namespace: string, svc: string): Promise<string> {
+  return (await kubectlOk(user, "-n", namespace, "get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
+}
+
+/** The Service's EXTERNAL-IP once it has one; `context` says what else a failure should show (a tunnel's output). */
+export function waitLoadBalancerIngress(
+  user: Kubectl,
+  namespace: string,
+  svc: string,
+  timeoutMs = 60_000,
+  context = () => "",
+): Promise<string> {
+  return eventually(
+    `an EXTERNAL-IP on service ${svc}`,
+    async () => {
+      const ip = await loadBalancerIngress(user, namespace, svc);
+      expect(ip, `status.loadBalancer.ingress${context()}`).not.toBe("");
+      return ip;
+    },
+    { timeoutMs },
+  );
+}
 
 /**
  * LoadBalancer Services in one namespace, served by agnhost netexec: it answers /hostname (and UDP
@@ -24,19 +48,8 @@ export function lbServices(user: TestUser, profile: string, namespace: string) {
 
   const k = (...args: string[]) => kubectlOk(user, "-n", namespace, ...args);
 
-  /** The Service's status.loadBalancer.ingress addresses, space-separated ("" while pending). */
-  const ingressOf = async (svc: string) => (await k("get", "svc", svc, "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")).trim();
-
-  const waitIngress = (svc: string): Promise<string> =>
-    eventually(
-      `an EXTERNAL-IP on service ${svc}`,
-      async () => {
-        const ip = await ingressOf(svc);
-        expect(ip, "status.loadBalancer.ingress").not.toBe("");
-        return ip;
-      },
-      { timeoutMs: 60_000 },
-    );
+  const ingressOf = (svc: string) => loadBalancerIngress(user, namespace, svc);
+  const waitIngress = (svc: string): Promise<string> => waitLoadBalancerIngress(user, namespace, svc);
 
   const lbService = (name: string, app: string, extra = "", ports = "[{name: http, port: 80, targetPort: 8080}]"): string =>
     `apiVersion: v1
