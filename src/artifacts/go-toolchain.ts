@@ -23,8 +23,8 @@ export function compareGoVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Checks that a new-enough Go is on the PATH, with an error that says what to install if not. */
-export async function checkGo(min = MIN_GO, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/** Checks that a new-enough Go is on the PATH to build `what`, with an error that says what to install if not. */
+export async function checkGo(what: string, min = MIN_GO, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   let version: string;
   // Loaded here and in runLogged, not with the module: every start imports it, and only a build runs Go.
   const { execa } = await import("execa");
@@ -33,13 +33,13 @@ export async function checkGo(min = MIN_GO, env: NodeJS.ProcessEnv = process.env
     version = r.stdout.trim();
   } catch {
     throw new GoMissingError(
-      "Go is not on the PATH, and building Kubernetes from source needs it.",
+      `Go is not on the PATH, and building ${what} from source needs it.`,
       `Install Go ${min} or newer (https://go.dev/doc/install, or your package manager) and run again, or use --source release where the internet is reachable.`,
     );
   }
   if (compareGoVersions(version, min) < 0) {
     throw new GoMissingError(
-      `Go ${version.replace(/^go/, "")} is too old to build these components; ${min} or newer is needed.`,
+      `Go ${version.replace(/^go/, "")} is too old to build ${what}; ${min} or newer is needed.`,
       `Install Go ${min} or newer and make it first on the PATH.`,
     );
   }

@@ -24,7 +24,7 @@ export async function buildArtifact(
   const recipe = recipeFor(name, v);
   const cached = await cache.get(name, version, "source");
   if (cached) return cached;
-  if (recipe.kind !== "c") await checkGo();
+  if (recipe.kind !== "c") await checkGo(`${recipe.module}@${recipe.version}`);
   const log = cache.logPath(name, version, "source");
   const last = await cache.lastSeconds(name, "source");
   return cache.ensure({ name, version, source: "source", origin: `${recipe.module}@${recipe.version}` }, async (outDir) => {

@@ -78,9 +78,12 @@ describe("source builds", () => {
   });
 
   it("says clearly when Go is missing or too old", async () => {
-    await expect(checkGo("1.26.0", { ...process.env, PATH: "/nonexistent" })).rejects.toThrow(GoMissingError);
-    await expect(checkGo("1.26.0", { ...process.env, PATH: "/nonexistent" })).rejects.toThrow(/Go is not on the PATH/);
-    await expect(checkGo("99.0.0")).rejects.toThrow(/too old.*99\.0\.0 or newer/);
+    const noGo = { ...process.env, PATH: "/nonexistent" };
+    await expect(checkGo("example.com/m@v1", "1.26.0", noGo)).rejects.toThrow(GoMissingError);
+    await expect(checkGo("example.com/m@v1", "1.26.0", noGo)).rejects.toThrow(
+      "Go is not on the PATH, and building example.com/m@v1 from source needs it",
+    );
+    await expect(checkGo("example.com/m@v1", "99.0.0")).rejects.toThrow(/too old to build example\.com\/m@v1; 99\.0\.0 or newer/);
   });
 
   it("two processes building the same artifact share one build and one cache entry", async () => {
