@@ -91,11 +91,16 @@ say "packing the checkout, node_modules and kubeyard's artifacts"
 tar -C "$(readlink -f "$repo/node_modules")" -cf "$share/node_modules.tar" .
 kubeyard_cache=${KUBEYARD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeyard}
 # The binaries the node image is made of (its up-to-date check reads their entries; the tests' kubectl is one):
-# the images' own binaries (CoreDNS's, say) are not needed where their images are carried.
-mapfile -t binaries < <(cd "$repo" && node --input-type=module -e \
-  'import("./dist/src/artifacts/node-image.js").then((m) => m.NODE_BINARIES.forEach((b) => console.log("artifacts/" + b)))')
+# the images' own binaries (CoreDNS's, say) are not needed where their images are carried. With addon images,
+# the files addons take from the cache too (the ingress addon's Gateway API CRDs), which the guest could only
+# build with Go and the internet.
+mapfile -t binaries < <(cd "$repo" && WITH_ADDONS=$addon_images node --input-type=module -e '
+  const { NODE_BINARIES } = await import("./dist/src/artifacts/node-image.js");
+  const { ADDON_DATA } = await import("./dist/src/artifacts/recipes.js");
+  for (const b of [...NODE_BINARIES, ...(process.env.WITH_ADDONS ? ADDON_DATA : [])]) console.log("artifacts/" + b);')
 for b in "${binaries[@]}"; do
-  [ -d "$kubeyard_cache/$b" ] || die "no $b in $kubeyard_cache (run \`kubeyard build node-image\` first)"
+  [ -d "$kubeyard_cache/$b" ] ||
+    die "no $b in $kubeyard_cache (run \`kubeyard build node-image\` first, and \`kubeyard artifacts fetch --addons\` for host-essentials)"
 done
 tar -C "$kubeyard_cache" -cf "$share/artifacts.tar" "${binaries[@]}"
 cp "$hosts_dir/legs/guest-lib.sh" "$share/guest-lib.sh"
