@@ -1,6 +1,7 @@
 import { HttpMethod, PatchStrategy, type KubeConfig } from "@kubernetes/client-node";
 import { objectApi, requestJson } from "./object-api.js";
 import { applyOrder, isCrd } from "./apply-order.js";
+import { retryWhileBusy } from "./busy-retry.js";
 import { describeRef, refOf, type KubeObject } from "./types.js";
 import { waitForCondition, type WaitOptions } from "./wait.js";
 
@@ -15,7 +16,7 @@ export interface ApplyOptions extends WaitOptions {
  * Server-side applies every object, as `kubectl apply --server-side --force-conflicts` would: the
  * API server merges, so applying the same objects again changes nothing. Objects go in
  * {@link applyOrder}; after the CRDs, it waits (by watching) until each is Established, since
- * until then the API rejects their custom resources. Returns the objects as the server stored them.
+ * until then the API rejects their custom resources. An apply the server was too busy to finish is sent again. Returns the objects as the server stored them.
  *
  * The body is sent as plain JSON with the apply-patch content type (JSON is YAML). client-node's
  * own `patch()` would first pass it through its model serializer, which drops CRD schema fields
@@ -36,12 +37,16 @@ export async function serverSideApply(kc: KubeConfig, objects: readonly KubeObje
     const path = await api.path(ref, "read").catch((error: Error) => {
       throw new Error(`cannot apply ${describeRef(ref)}: ${error.message}`);
     });
-    const stored = await requestJson<KubeObject>(kc, HttpMethod.PATCH, path, `apply ${describeRef(ref)}`, {
-      query: { fieldManager, force },
-      body: obj,
-      contentType: PatchStrategy.ServerSideApply,
-      signal: opts.signal,
-    });
+    const stored = await retryWhileBusy(
+      () =>
+        requestJson<KubeObject>(kc, HttpMethod.PATCH, path, `apply ${describeRef(ref)}`, {
+          query: { fieldManager, force },
+          body: obj,
+          contentType: PatchStrategy.ServerSideApply,
+          signal: opts.signal,
+        }),
+      opts.signal,
+    );
     applied.push(stored);
     const next = ordered[i + 1];
     if (isCrd(obj) && (!next || !isCrd(next))) {

@@ -1,0 +1,28 @@
+import pRetry from "p-retry";
+import { KubeApiError } from "./object-api.js";
+
+// The answers by which an API server says "not now" rather than "no": its own request deadline passed (a
+// starved or emulated host, etcd slow to sync), or priority and fairness turned the request away.
+const BUSY_CODES = new Set([429, 503, 504]);
+const BUSY_REASONS = new Set(["ServerTimeout", "Timeout", "TooManyRequests"]);
+
+/** Whether the API server refused `err`'s request for want of time or capacity, so the same request may succeed later. */
+export function isBusyApiError(err: unknown): boolean {
+  return err instanceof KubeApiError && (BUSY_CODES.has(err.code) || (err.reason !== undefined && BUSY_REASONS.has(err.reason)));
+}
+
+/**
+ * Sends an idempotent request (a server-side apply) again while the API server answers that it is too busy to
+ * finish it, for up to seven tries over about a minute of pauses; any other error ends it at once.
+ */
+export function retryWhileBusy<T>(request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return pRetry(request, {
+    retries: 6,
+    minTimeout: 1_000,
+    factor: 2,
+    maxTimeout: 30_000,
+    randomize: false,
+    shouldRetry: ({ error }) => isBusyApiError(error),
+    ...(signal ? { signal } : {}),
+  });
+}
