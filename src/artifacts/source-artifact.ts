@@ -24,12 +24,13 @@ export async function buildArtifact(
   const recipe = recipeFor(name, v);
   const cached = await cache.get(name, version, "source");
   if (cached) return cached;
-  if (recipe.kind !== "c") await checkGo(`${recipe.module}@${recipe.version}`);
+  const origin = `${recipe.module}@${recipe.version}`;
+  if (recipe.kind !== "c") await checkGo(origin);
   const log = cache.logPath(name, version, "source");
   const last = await cache.lastSeconds(name, "source");
-  return cache.ensure({ name, version, source: "source", origin: `${recipe.module}@${recipe.version}` }, async (outDir) => {
+  return cache.ensure({ name, version, source: "source", origin }, async (outDir) => {
     const estimate = last === undefined ? "" : `, ${humanDuration(last * 1000)} last time`;
-    progress.onStep?.(`build from ${recipe.module}@${recipe.version}${estimate}; log: ${log}`, { keep: true });
+    progress.onStep?.(`build from ${origin}${estimate}; log: ${log}`, { keep: true });
     const workDir = await cache.tempDir();
     try {
       await buildRecipe(recipe, { outDir, workDir, log, onStep: progress.onStep });

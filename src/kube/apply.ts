@@ -16,7 +16,8 @@ export interface ApplyOptions extends WaitOptions {
  * Server-side applies every object, as `kubectl apply --server-side --force-conflicts` would: the
  * API server merges, so applying the same objects again changes nothing. Objects go in
  * {@link applyOrder}; after the CRDs, it waits (by watching) until each is Established, since
- * until then the API rejects their custom resources. An apply the server was too busy to finish is sent again. Returns the objects as the server stored them.
+ * until then the API rejects their custom resources. An apply the server was too busy to finish is sent
+ * again. Returns the objects as the server stored them.
  *
  * The body is sent as plain JSON with the apply-patch content type (JSON is YAML). client-node's
  * own `patch()` would first pass it through its model serializer, which drops CRD schema fields
