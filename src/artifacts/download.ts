@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import pRetry from "p-retry";
 import { UserError } from "../util/errors.js";
 import { hashFile, type Digest } from "./checksum.js";
 
@@ -194,28 +194,36 @@ async function downloadAttempt(
 
 async function withRetries<T>(s: Session, attempt: (s: Session) => Promise<T>): Promise<T> {
   const retries = s.opts.retries ?? 4;
-  const base = s.opts.backoffMs ?? 500;
-  for (let n = 0; ; n++) {
-    s.opts.signal?.throwIfAborted();
-    try {
-      return await attempt(s);
-    } catch (e) {
-      if (s.opts.signal?.aborted) throw s.opts.signal.reason;
-      if (e instanceof UserError) throw e;
-      const err = e instanceof AttemptError ? e : asAttemptError(e, s.answered);
-      // Offline is the common case and the caller has a fallback, so a host that never answered
-      // fails at once instead of after a round of backoffs.
-      if (err.kind === "unreachable" && !s.answered) throw new NetworkUnreachableError(s.url, err.original ?? err);
-      if (err.kind === "fatal") throw new UserError(`download of ${s.url} failed: ${err.message}`);
-      if (n >= retries) {
-        if (err.kind === "unreachable") throw new NetworkUnreachableError(s.url, err.original ?? err);
-        throw new UserError(
-          `download of ${s.url} failed after ${n + 1} attempts: ${err.message}`,
-          "Check the network connection and try again.",
-        );
-      }
-      await sleep(Math.min(base * 2 ** n, 8000), undefined, { signal: s.opts.signal });
-    }
+  try {
+    return await pRetry(
+      async () => {
+        try {
+          return await attempt(s);
+        } catch (e) {
+          throw e instanceof UserError ? e : asAttemptError(e, s.answered);
+        }
+      },
+      {
+        retries,
+        minTimeout: s.opts.backoffMs ?? 500,
+        factor: 2,
+        maxTimeout: 8000,
+        randomize: false,
+        // Offline is the common case and the caller has a fallback, so a host that never answered
+        // ("unreachable") fails at once instead of after a round of backoffs.
+        shouldRetry: ({ error }) => error instanceof AttemptError && error.kind === "transient",
+        ...(s.opts.signal ? { signal: s.opts.signal } : {}),
+      },
+    );
+  } catch (e) {
+    if (s.opts.signal?.aborted) throw s.opts.signal.reason;
+    if (!(e instanceof AttemptError)) throw e;
+    if (e.kind === "unreachable") throw new NetworkUnreachableError(s.url, e.original ?? e);
+    if (e.kind === "fatal") throw new UserError(`download of ${s.url} failed: ${e.message}`);
+    throw new UserError(
+      `download of ${s.url} failed after ${retries + 1} attempts: ${e.message}`,
+      "Check the network connection and try again.",
+    );
   }
 }
 

@@ -121,6 +121,8 @@ export interface ReleaseServer {
   ignoreRange: boolean;
   /** Send whole-file answers at about this rate, as a real link would (unlimited when undefined). */
   bytesPerSecond: number | undefined;
+  /** Answer every request with 503, as an overloaded server does. */
+  unavailable: boolean;
   /** The next request for `urlPath` sends `afterBytes` of the body, then destroys the socket. */
   cutOnce(urlPath: string, afterBytes: number): void;
   reset(): void;
@@ -139,11 +141,13 @@ export async function startReleaseServer(root: string): Promise<ReleaseServer> {
     requests: [],
     ignoreRange: false,
     bytesPerSecond: undefined,
+    unavailable: false,
     cutOnce: (p, n) => void cuts.set(p, n),
     reset() {
       this.requests.length = 0;
       this.ignoreRange = false;
       this.bytesPerSecond = undefined;
+      this.unavailable = false;
       cuts.clear();
     },
     close: () =>
@@ -156,6 +160,10 @@ export async function startReleaseServer(root: string): Promise<ReleaseServer> {
   const server = http.createServer(async (req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     state.requests.push({ path: urlPath, range: req.headers.range });
+    if (state.unavailable) {
+      res.writeHead(503).end("overloaded\n");
+      return;
+    }
     if (urlPath.includes("/releases/download/") && !urlPath.startsWith("/objects/")) {
       res.writeHead(302, { location: `/objects${urlPath}` }).end();
       return;

@@ -171,6 +171,26 @@ describe("downloadVerified", () => {
     expect(sha256(await readFile(file))).toBe(sha256(fake.binaries.kubectl!));
   });
 
+  it("tries again on 503, then says how many attempts failed and keeps nothing", async () => {
+    server.unavailable = true;
+    const url = `${server.url}${fake.k8sPaths.kubectl}`;
+    const err = await downloadVerified({
+      url,
+      dest: path.join(cache, "kubectl"),
+      digest: digest("sha256", "0".repeat(64)),
+      retries: 2,
+      backoffMs: 100,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect(err).not.toBeInstanceOf(NetworkUnreachableError);
+    expect((err as Error).message).toMatch(/failed after 3 attempts: HTTP 503/);
+    expect(server.requests.filter((r) => r.path === fake.k8sPaths.kubectl)).toHaveLength(3);
+    expect((await readdir(cache)).filter((n) => n.includes(".part-"))).toEqual([]);
+  });
+
   it("says what was missing when the server answers 404, without retrying", async () => {
     const url = `${server.url}/release/v0.0.0/bin/linux/amd64/kubelet`;
     const err = await downloadVerified({ url, dest: path.join(cache, "x"), digest: digest("sha256", "0".repeat(64)) }).then(
