@@ -22,6 +22,7 @@ export default async function start(program: Command, opts: StartOptions): Promi
     apiServerPort: opts.apiserverPort as string | undefined,
     apiServerAddress: opts.apiserverAddress as string | undefined,
     nodeImage: opts.nodeImage as string | undefined,
+    containerRuntime: opts.containerRuntime as string | undefined,
     addons: opts.addons as string | undefined,
     mounts: opts.mount as string[] | undefined,
   };
@@ -66,6 +67,7 @@ const SHAPING = [
   "apiserverPort",
   "apiserverAddress",
   "nodeImage",
+  "containerRuntime",
   "addons",
   "mount",
   "dryRun",

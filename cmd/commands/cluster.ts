@@ -17,6 +17,10 @@ export function registerCluster(program: Command): void {
       .option(`${FLAG_NAMES.apiServerPort} <port>`, "host port of the API server (default: a free port)")
       .option(`${FLAG_NAMES.apiServerAddress} <address>`, "host address the API server is published on", undefined)
       .option("--node-image <image>", "run nodes from this image instead of kubeyard's own")
+      .option(
+        `${FLAG_NAMES.containerRuntime} <runtime>`,
+        "the nodes' CRI runtime: containerd (default) or cri-o; fixed when the cluster is created",
+      )
       .option("--addons <names>", "addons to enable, comma-separated")
       .option(
         `${FLAG_NAMES.mounts} <HOST_DIR:NODE_DIR[:ro]>`,

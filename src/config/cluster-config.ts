@@ -13,7 +13,8 @@ export interface ClusterConfig {
   readonly kubernetesVersion: string;
   /** The versions of everything that goes with that Kubernetes release. */
   readonly versions: ComponentVersions;
-  readonly containerRuntime: ContainerRuntime;
+  /** The CRI runtime every node runs, fixed at creation; null when neither flag nor file chose one (containerd, see nodeRuntime). */
+  readonly containerRuntime: ContainerRuntime | null;
   /** A user-chosen node image, or null for kubeyard's own node image for `kubernetesVersion`. */
   readonly nodeImage: string | null;
   readonly networking: Networking;

@@ -1,3 +1,5 @@
+import type { ContainerRuntime } from "./schema.js";
+
 /**
  * What a field is when neither the file nor a flag sets it. The subnets are kind's and kubeadm's,
  * so addresses look familiar; the API server is published on loopback only (secure by default).
@@ -9,6 +11,11 @@ export const DEFAULT_API_SERVER_ADDRESS = "127.0.0.1";
 export const DEFAULT_API_SERVER_PORT = 0;
 export const DEFAULT_LISTEN_ADDRESS = "127.0.0.1";
 export const DEFAULT_CONTAINER_RUNTIME = "containerd";
+
+/** The runtime a cluster's nodes run: the one its config chose, else containerd. */
+export function nodeRuntime(config: { readonly containerRuntime: ContainerRuntime | null }): ContainerRuntime {
+  return config.containerRuntime ?? DEFAULT_CONTAINER_RUNTIME;
+}
 
 /** Per address family, so that setting only one subnet to IPv6 gives an IPv6 default for the other. */
 export const DEFAULT_SUBNETS = {

@@ -1,6 +1,7 @@
 import type { Mount } from "./cluster-config.js";
 import type { IssueList } from "./issue-list.js";
 import { parseMountFlag, sameNodePath } from "./mounts.js";
+import { CONTAINER_RUNTIMES, type ContainerRuntime } from "./schema.js";
 
 /**
  * The command-line flags that override the config file, as cmd/ hands them over: numbers may
@@ -16,6 +17,7 @@ export interface ConfigFlags {
   apiServerPort?: number | string;
   apiServerAddress?: string;
   nodeImage?: string;
+  containerRuntime?: string;
   addons?: readonly string[] | string;
   podSubnet?: string;
   serviceSubnet?: string;
@@ -32,6 +34,7 @@ export const FLAG_NAMES = {
   apiServerPort: "--apiserver-port",
   apiServerAddress: "--apiserver-address",
   nodeImage: "--node-image",
+  containerRuntime: "--container-runtime",
   addons: "--addons",
   podSubnet: "--pod-subnet",
   serviceSubnet: "--service-subnet",
@@ -46,6 +49,7 @@ export interface ParsedFlags {
   apiServerPort?: number;
   apiServerAddress?: string;
   nodeImage?: string;
+  containerRuntime?: ContainerRuntime;
   addons?: string[];
   podSubnet?: string;
   serviceSubnet?: string;
@@ -72,6 +76,15 @@ export function parseFlags(flags: ConfigFlags, issues: IssueList): ParsedFlags {
   for (const key of ["profile", "kubernetesVersion", "apiServerAddress", "nodeImage", "podSubnet", "serviceSubnet"] as const) {
     const v = flags[key];
     if (v !== undefined) out[key] = v.trim();
+  }
+  if (flags.containerRuntime !== undefined) {
+    const given = flags.containerRuntime.trim();
+    if ((CONTAINER_RUNTIMES as readonly string[]).includes(given)) out.containerRuntime = given as ContainerRuntime;
+    else
+      issues.add(
+        { kind: "flag", flag: FLAG_NAMES.containerRuntime },
+        { value: given, problem: "is not allowed", allowed: CONTAINER_RUNTIMES.join(", ") },
+      );
   }
   if (flags.addons !== undefined) {
     const list = typeof flags.addons === "string" ? [flags.addons] : flags.addons;

@@ -6,7 +6,7 @@ export { describeMount } from "./mounts.js";
 export { FLAG_NAMES, type ConfigFlags } from "./flags.js";
 export { ConfigError, formatIssue, type ConfigIssue } from "./issues.js";
 export { validateProfileName, checkProfileName } from "./profile-name.js";
-export { DEFAULT_PROFILE } from "./defaults.js";
+export { DEFAULT_PROFILE, nodeRuntime } from "./defaults.js";
 export {
   API_VERSION,
   KIND,
@@ -14,6 +14,7 @@ export {
   NODE_ROLES,
   TAINT_EFFECTS,
   PROTOCOLS,
+  CONTAINER_RUNTIMES,
   clusterFileSchema,
   type Component,
   type NodeRole,

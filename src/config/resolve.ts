@@ -2,13 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { DEFAULT_KUBERNETES_VERSION, findVersion, supportedVersionList } from "../versions/versions.js";
 import { CONTROL_PLANE_ROLE_LABEL, type ClusterConfig, type Mount, type NodeConfig, type Taint } from "./cluster-config.js";
-import {
-  DEFAULT_API_SERVER_ADDRESS,
-  DEFAULT_API_SERVER_PORT,
-  DEFAULT_CONTAINER_RUNTIME,
-  DEFAULT_DNS_DOMAIN,
-  DEFAULT_PROFILE,
-} from "./defaults.js";
+import { DEFAULT_API_SERVER_ADDRESS, DEFAULT_API_SERVER_PORT, DEFAULT_DNS_DOMAIN, DEFAULT_PROFILE } from "./defaults.js";
 import { emptyFileSettings, readFileSettings, type FileSettings } from "./file-settings.js";
 import { FLAG_NAMES, parseFlags, type ConfigFlags, type ParsedFlags } from "./flags.js";
 import { ADDON_PORTS, ADDON_PORT_ADDRESS, ADDON_PORT_NAMES, type AddonPortRequests } from "./addon-ports.js";
@@ -98,7 +92,7 @@ export async function resolveConfig(opts: ResolveOptions = {}): Promise<ClusterC
     name: name.value,
     kubernetesVersion: `v${versions.kubernetes}`,
     versions: { ...versions },
-    containerRuntime: DEFAULT_CONTAINER_RUNTIME,
+    containerRuntime: flags.containerRuntime ?? file.containerRuntime?.value ?? null,
     nodeImage: nodeImage?.value ?? null,
     networking: net.networking,
     nodes,

@@ -7,7 +7,7 @@
  * kind: Cluster
  * name: dev                        # profile name: DNS-1123 label, <= 63 chars        --profile  (default kubeyard)
  * kubernetesVersion: v1.37.1       # "1.37" means its newest supported patch          --kubernetes-version
- * containerRuntime: containerd     # the only runtime nodes run today
+ * containerRuntime: cri-o          # containerd | cri-o; fixed at creation (default containerd)  --container-runtime
  * nodeImage: example.com/node:v1   # replaces kubeyard's own node image              --node-image
  * networking:
  *   podSubnet: 10.244.0.0/16       # IPv4 /8../24 or IPv6 /48../64 (each node gets a /24 or /64)  --pod-subnet
@@ -58,7 +58,7 @@ export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as 
 export type TaintEffect = (typeof TAINT_EFFECTS)[number];
 export const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
-export const CONTAINER_RUNTIMES = ["containerd"] as const;
+export const CONTAINER_RUNTIMES = ["containerd", "cri-o"] as const;
 export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
 
 /** Fields read as the text written even where YAML sees a number or boolean (see yaml-source.ts). */

@@ -1,4 +1,4 @@
-import { describeMount, type ClusterConfig } from "../config/index.js";
+import { describeMount, nodeRuntime, type ClusterConfig } from "../config/index.js";
 import { UserError } from "../util/errors.js";
 
 /**
@@ -15,6 +15,15 @@ export function refuseChangedMounts(requested: ClusterConfig, existing: ClusterC
   throw new UserError(
     `cluster "${requested.name}" exists with mounts ${list(has)}; --mount (or extraMounts) asks for ${list(wanted)}, and a node's mounts are fixed when it is created`,
     `Start it without --mount to keep its mounts, copy files in with \`kubeyard cp\`, or \`kubeyard delete -p ${requested.name}\` and start it again with the mounts you want.`,
+  );
+}
+
+/** The runtime is chosen when the nodes are made: `start` asked for another one refuses, changing nothing. */
+export function refuseChangedRuntime(requested: ClusterConfig, existing: ClusterConfig): void {
+  if (requested.containerRuntime === null || requested.containerRuntime === nodeRuntime(existing)) return;
+  throw new UserError(
+    `cluster "${requested.name}" runs ${nodeRuntime(existing)}; --container-runtime (or containerRuntime) asks for ${requested.containerRuntime}, and a cluster's runtime is fixed when it is created`,
+    `Start it without --container-runtime, or \`kubeyard delete -p ${requested.name}\` and start it again with --container-runtime ${requested.containerRuntime}.`,
   );
 }
 

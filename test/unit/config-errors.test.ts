@@ -446,6 +446,7 @@ describe("errors in flags name the flag, the value and what is allowed", () => {
     [{ serviceSubnet: "fd00::/64" }, "--service-subnet", '"fd00::/64" is too large', "a prefix from /108 to /124"],
     [{ profile: "a_b" }, "--profile", '"a_b"', "a DNS-1123 label"],
     [{ nodeImage: "bad image" }, "--node-image", '"bad image"', "an image reference"],
+    [{ containerRuntime: "docker" }, "--container-runtime", '"docker"', "containerd, cri-o"],
     [{ nodes: 1, controlPlanes: 2 }, "--nodes", "1 is fewer than the 2 control planes of --control-planes", "at least 2"],
   ];
   for (const [flags, field, value, allowed] of cases) {

@@ -100,6 +100,16 @@ describe("resolveConfig with a full file", () => {
   });
 });
 
+describe("the container runtime", () => {
+  it("is null (containerd) unless chosen, the file's when only the file chooses, and the flag's over the file's", async () => {
+    expect((await resolveConfig({})).containerRuntime).toBeNull();
+    const file = await configFile("crio.yaml", "apiVersion: kubeyard.dev/v1alpha1\nkind: Cluster\ncontainerRuntime: cri-o\n");
+    expect((await resolveConfig({ file })).containerRuntime).toBe("cri-o");
+    expect((await resolveConfig({ file, flags: { containerRuntime: "containerd" } })).containerRuntime).toBe("containerd");
+    expect((await resolveConfig({ flags: { containerRuntime: " cri-o " } })).containerRuntime).toBe("cri-o");
+  });
+});
+
 describe("resolveConfig defaults", () => {
   it("gives one untainted control plane and kind's networks with no file and no flags", async () => {
     const cfg = await resolveConfig({});
@@ -107,7 +117,7 @@ describe("resolveConfig defaults", () => {
       name: "kubeyard",
       kubernetesVersion: `v${DEFAULT_KUBERNETES_VERSION}`,
       versions: findVersion(DEFAULT_KUBERNETES_VERSION)!,
-      containerRuntime: "containerd",
+      containerRuntime: null,
       nodeImage: null,
       networking: {
         ipFamily: "ipv4",
