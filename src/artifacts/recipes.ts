@@ -141,6 +141,17 @@ const ARTIFACTS = {
       builds: [{ packages: ["./crio-image-load"], ldflags: [], tags: CONTAINERS_TAGS }],
     }),
   },
+  // The OCI runtime CRI-O calls on a node: fits a container's config to what the node was given, then runs runc.
+  "crio-runc": {
+    version: (v) => v.crio,
+    recipe: (ver) => ({
+      kind: "wrapper",
+      module: "github.com/cri-o/cri-o",
+      version: `v${ver}`,
+      mains: { "crio-runc": "crio-runc/main.go" },
+      builds: [{ packages: ["./crio-runc"], ldflags: [] }],
+    }),
+  },
   // CRI-O's helper that pins a pod's namespaces; C, in CRI-O's own module.
   pinns: {
     version: (v) => v.crio,
