@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { containerdConfig } from "../components/containerd.js";
+import { containersPolicy, containersRegistriesConfig, containersStorageConfig, crioConfig } from "../components/crio.js";
 import type { ImageStore } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 import { projectRoot } from "../util/project.js";
@@ -31,7 +32,18 @@ export interface NodeImageResult {
 }
 
 /** The binaries every node runs. */
-export const NODE_BINARIES: readonly ArtifactName[] = ["kubernetes", "etcd", "containerd", "runc", "cni-plugins"];
+export const NODE_BINARIES: readonly ArtifactName[] = [
+  "kubernetes",
+  "etcd",
+  "containerd",
+  "runc",
+  "cni-plugins",
+  "cri-tools",
+  "crio",
+  "crio-runc",
+  "pinns",
+  "crio-image-load",
+];
 
 /**
  * Builds the node image for a Kubernetes version: the Debian base, the binaries, runit services, and
@@ -100,7 +112,10 @@ async function buildFromInputs(
   const context = path.join(workDir, "context");
   await fs.cp(path.join(projectRoot(), "images", "node"), context, { recursive: true });
   await linkBinaries(binaries, context);
-  await fs.writeFile(path.join(context, "containerd-config.toml"), containerdConfig(v));
+  for (const [file, content] of Object.entries(runtimeFiles(v))) {
+    await fs.mkdir(path.dirname(path.join(context, "runtime", file)), { recursive: true });
+    await fs.writeFile(path.join(context, "runtime", file), content);
+  }
   const dockerfile = path.join(context, "Dockerfile");
   await fs.writeFile(dockerfile, (await fs.readFile(dockerfile, "utf8")).replace(/^ARG BASE$/m, `ARG BASE=${baseTag}`));
 
@@ -169,8 +184,19 @@ async function inputsHash(
     const p = path.join(e.parentPath, e.name);
     h.update(path.relative(nodeDir, p)).update(await fs.readFile(p));
   }
-  h.update(containerdConfig(v));
+  for (const [file, content] of Object.entries(runtimeFiles(v))) h.update(file).update(content);
   return h.digest("hex");
+}
+
+/** The config files of both runtimes, by their path in the node. */
+function runtimeFiles(v: ComponentVersions): Record<string, string> {
+  return {
+    "etc/containerd/config.toml": containerdConfig(v),
+    "etc/crio/crio.conf": crioConfig(v),
+    "etc/containers/storage.conf": containersStorageConfig(),
+    "etc/containers/policy.json": containersPolicy(),
+    "etc/containers/registries.conf": containersRegistriesConfig(),
+  };
 }
 
 /** Imports the image archive into containerd inside a container of `stage`, then commits it as `tag`. */

@@ -19,7 +19,7 @@ export { etcdArgs, ETCD_QUOTA_BACKEND_BYTES } from "./etcd.js";
 export { kubeApiserverArgs, serviceAccountIssuer } from "./kube-apiserver.js";
 export { kubeControllerManagerArgs } from "./kube-controller-manager.js";
 export { kubeSchedulerArgs, kubeSchedulerConfig } from "./kube-scheduler.js";
-export { kubeletArgs, kubeletConfig, CONTAINERD_ENDPOINT } from "./kubelet.js";
+export { kubeletArgs, kubeletConfig, runtimeEndpoint, CONTAINERD_ENDPOINT } from "./kubelet.js";
 export { kubeProxyConfig, kubeProxyKubeconfig, KUBE_PROXY_CONFIG_DIR } from "./kube-proxy.js";
 export {
   kubeProxyObjects,
@@ -48,4 +48,5 @@ export {
 } from "./node-files.js";
 export { staticPodManifest, renderStaticPod, STATIC_POD_NAMESPACE } from "./static-pods.js";
 export { containerdConfig } from "./containerd.js";
+export { crioConfig, containersStorageConfig, containersPolicy, containersRegistriesConfig, CRIO_ENDPOINT } from "./crio.js";
 export { haproxyConfig, HAPROXY_CONFIG } from "./load-balancer.js";

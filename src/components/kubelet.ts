@@ -1,11 +1,18 @@
 import yaml from "js-yaml";
+import { nodeRuntime, type ContainerRuntime } from "../config/index.js";
 import { pkiPaths } from "../pki/layout.js";
+import { CRIO_ENDPOINT } from "./crio.js";
 import { renderArgs, type Flags } from "./args.js";
 import { splitNodeLabels } from "./node-labels.js";
 import { clusterCaFile, pathsOf } from "./paths.js";
 import type { ComponentContext } from "./types.js";
 
 export const CONTAINERD_ENDPOINT = "unix:///run/containerd/containerd.sock";
+
+/** The CRI socket of the node's runtime. */
+export function runtimeEndpoint(runtime: ContainerRuntime): string {
+  return runtime === "cri-o" ? CRIO_ENDPOINT : CONTAINERD_ENDPOINT;
+}
 
 /**
  * The KubeletConfiguration (kubelet.config.k8s.io/v1beta1) of a node: everything the kubelet
@@ -41,7 +48,7 @@ export function kubeletConfig(ctx: ComponentContext): string {
     tlsPrivateKeyFile: serving.key,
     rotateCertificates: false,
     serverTLSBootstrap: false,
-    containerRuntimeEndpoint: CONTAINERD_ENDPOINT,
+    containerRuntimeEndpoint: runtimeEndpoint(nodeRuntime(cluster)),
     cgroupDriver: "cgroupfs",
     cgroupRoot: node.cgroupRoot,
     failCgroupV1: false,

@@ -4,7 +4,7 @@ import type { ClusterConfig, NodeConfig } from "../config/index.js";
  * The cluster-wide settings the components are rendered from. A ClusterConfig is one; tests and
  * callers that have no full config can give just these fields.
  */
-export type ClusterSettings = Pick<ClusterConfig, "name" | "networking" | "featureGates" | "extraArgs">;
+export type ClusterSettings = Pick<ClusterConfig, "name" | "networking" | "featureGates" | "extraArgs" | "containerRuntime">;
 
 /**
  * One node as it is once it exists: its config plus what only provisioning knows (its address,

@@ -8,7 +8,7 @@ import { unpackImages } from "../node/unpack-images.js";
 import { imageRefs } from "../versions/versions.js";
 import { pkiDir, writeState } from "../cluster/state.js";
 import { componentContext, type PlacedNode } from "../cluster/topology.js";
-import type { NodeConfig } from "../config/index.js";
+import { nodeRuntime, type NodeConfig } from "../config/index.js";
 import type { PortMapping } from "../drivers/types.js";
 import { loadPki } from "../pki/store.js";
 import type { Action } from "./action.js";
@@ -149,6 +149,8 @@ async function createNodeContainer(ctx: ClusterContext, p: PlacedNode, mode: Pro
         ...p.config.extraPortMappings.map((m) => ({ ...m })),
       ],
       mounts: p.config.extraMounts.map((m) => ({ ...m })),
+      // The node image's supervisor runs this runtime from the first boot on (select-runtime).
+      env: { KUBEYARD_CONTAINER_RUNTIME: nodeRuntime(ctx.config) },
     }),
   );
 }
@@ -337,7 +339,8 @@ function controlPlaneAction(mode: ProvisionMode, members: readonly Member[]): A 
       const targets = mode === "resume" ? [] : placedCps(ctx.targets);
       await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, early)));
       // Not waited for: the API server may be ready first (see unpackImages).
-      if (mode === "create") void unpackLater(ctx).catch(() => undefined);
+      // CRI-O unpacks into its store when it first starts (crio-preload).
+      if (mode === "create" && nodeRuntime(ctx.config) === "containerd") void unpackLater(ctx).catch(() => undefined);
       if (mode === "create") await untilApiServerReady(ctx, (signal) => adoptNodes(ctx, targets, signal));
       else if (mode === "resume") await ctx.api.waitApiServer(ctx.deps.signal);
       await Promise.all(targets.map((p) => enableStaticPods(ctx.driver, p.config.name, late)));

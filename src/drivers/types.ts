@@ -30,6 +30,8 @@ export interface NodeSpec {
   ip?: string;
   /** Extra labels on the container (the driver adds cluster and role labels itself). */
   labels?: Record<string, string>;
+  /** The container's environment, fixed at creation (the node image reads its settings from it). */
+  env?: Record<string, string>;
 }
 
 export interface ClusterNetwork {

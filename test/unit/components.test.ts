@@ -1,10 +1,12 @@
 import jsYaml from "js-yaml";
+import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import {
   argsFile,
   cniConflist,
   componentKubeconfig,
   componentsFor,
+  crioConfig,
   etcdArgs,
   featureGatesValue,
   kubeApiserverArgs,
@@ -24,7 +26,7 @@ import {
 } from "../../src/components/index.js";
 import { resolveConfig } from "../../src/config/index.js";
 import { staticPodImages } from "../../src/cluster/topology.js";
-import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../../src/versions/versions.js";
+import { DEFAULT_KUBERNETES_VERSION, findVersion, imageRefs } from "../../src/versions/versions.js";
 import { UserError } from "../../src/util/errors.js";
 
 const noExtraArgs = {
@@ -52,6 +54,7 @@ function cluster(overrides: Partial<ClusterSettings> = {}): ClusterSettings {
     },
     featureGates: {},
     extraArgs: noExtraArgs,
+    containerRuntime: null,
     ...overrides,
   };
 }
@@ -654,5 +657,27 @@ describe("node files", () => {
     expect(
       nodeFiles({ ...ctx, node: { ...cp!, ip: "172.18.0.2", podCIDR: "10.244.0.0/24", cgroupRoot: "/kubeyard/cp" } }).length,
     ).toBeGreaterThan(10);
+  });
+});
+
+describe("the node's CRI runtime", () => {
+  it("points the kubelet at CRI-O's socket on a cri-o cluster and at containerd's otherwise", () => {
+    const endpoint = (ctx: ComponentContext) =>
+      (jsYaml.load(kubeletConfig(ctx)) as { containerRuntimeEndpoint: string }).containerRuntimeEndpoint;
+    expect(endpoint(workerCtx({ cluster: cluster({ containerRuntime: "cri-o" }) }))).toBe("unix:///var/run/crio/crio.sock");
+    expect(endpoint(workerCtx({ cluster: cluster({ containerRuntime: "containerd" }) }))).toBe("unix:///run/containerd/containerd.sock");
+    expect(endpoint(workerCtx())).toBe("unix:///run/containerd/containerd.sock");
+  });
+
+  it("renders a CRI-O config that listens where the kubelet dials, runs runc through crio-runc and pins the version's pause image", () => {
+    const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
+    const conf = parseToml(crioConfig(v)) as { crio: Record<string, any> };
+    expect(`unix://${conf.crio.api.listen}`).toBe("unix:///var/run/crio/crio.sock");
+    expect(conf.crio.runtime.cgroup_manager).toBe("cgroupfs");
+    expect(conf.crio.runtime.default_runtime).toBe("runc");
+    expect(conf.crio.runtime.runtimes.runc.runtime_path).toBe("/usr/local/bin/crio-runc");
+    expect(conf.crio.image.pause_image).toBe(imageRefs(v).pause);
+    expect(conf.crio.image.pinned_images).toEqual([imageRefs(v).pause]);
+    expect(conf.crio.network.plugin_dirs).toEqual(["/opt/cni/bin/"]);
   });
 });

@@ -61,6 +61,7 @@ export function nodeContainerOptions({ spec, privileges, facts, entrypoint }: No
     Image: spec.image,
     ...(entrypoint ? { Entrypoint: entrypoint, Cmd: [] } : {}),
     Tty: false,
+    ...(spec.env ? { Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) } : {}),
     Labels: { ...spec.labels, [LABEL_CLUSTER]: spec.cluster, [LABEL_ROLE]: spec.role, [LABEL_NODE]: spec.name },
     ExposedPorts: exposed,
     HostConfig: hostConfig,
