@@ -1,3 +1,7 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { projectRoot } from "../util/project.js";
 import type { Recipe } from "./recipe-kinds.js";
 import { CNI_PLUGINS, KUBERNETES_BINARIES } from "./release.js";
 import { AGNHOST_VERSION, SAMPLE_APISERVER_VERSION, type ComponentVersions } from "../versions/versions.js";
@@ -7,6 +11,15 @@ interface ArtifactEntry {
   version: (v: ComponentVersions) => string;
   /** `version` is what the entry's own `version` chose for `v`. */
   recipe: (version: string, v: ComponentVersions) => Recipe;
+}
+
+/**
+ * The version of a program of kubeyard's own (a main under images/go-mains/) built against `upstream`: the
+ * upstream version and a digest of the main, so the cache keeps one build per edit of it.
+ */
+function ownMainVersion(upstream: string, main: string): string {
+  const source = readFileSync(path.join(projectRoot(), "images", "go-mains", main));
+  return `${upstream}-${createHash("sha256").update(source).digest("hex").slice(0, 12)}`;
 }
 
 const CNI_PATHS: Record<(typeof CNI_PLUGINS)[number], string> = {
@@ -132,22 +145,22 @@ const ARTIFACTS = {
   },
   // Loads image archives into CRI-O's store; built against the image and storage libraries of the CRI-O release.
   "crio-image-load": {
-    version: (v) => v.crio,
-    recipe: (ver) => ({
+    version: (v) => ownMainVersion(v.crio, "crio-image-load/main.go"),
+    recipe: (_ver, v) => ({
       kind: "wrapper",
       module: "github.com/cri-o/cri-o",
-      version: `v${ver}`,
+      version: `v${v.crio}`,
       mains: { "crio-image-load": "crio-image-load/main.go" },
       builds: [{ packages: ["./crio-image-load"], ldflags: [], tags: CONTAINERS_TAGS }],
     }),
   },
   // The OCI runtime CRI-O calls on a node: fits a container's config to what the node was given, then runs runc.
   "crio-runc": {
-    version: (v) => v.crio,
-    recipe: (ver) => ({
+    version: (v) => ownMainVersion(v.crio, "crio-runc/main.go"),
+    recipe: (_ver, v) => ({
       kind: "wrapper",
       module: "github.com/cri-o/cri-o",
-      version: `v${ver}`,
+      version: `v${v.crio}`,
       mains: { "crio-runc": "crio-runc/main.go" },
       builds: [{ packages: ["./crio-runc"], ldflags: [] }],
     }),

@@ -11,7 +11,10 @@ describe("artifact recipes", () => {
       for (const name of ARTIFACT_NAMES) {
         const recipe = recipeFor(name, v);
         expect(recipe.module, name).toMatch(/^[a-z0-9.-]+\.[a-z]+\//);
-        if (recipe.kind !== "c" && name !== "agnhost-all") expect(recipe.version, name).toBe(`v${artifactVersion(name, v)}`);
+        if (recipe.kind === "c" || name === "agnhost-all") continue;
+        // A program of kubeyard's own is cached under the upstream version and a digest of its main.
+        const escaped = recipe.version.replace(/\./g, "\\.");
+        expect(`v${artifactVersion(name, v)}`, name).toMatch(new RegExp(`^${escaped}(-[0-9a-f]{12})?$`));
       }
     }
   });

@@ -4,9 +4,12 @@
 // org.opencontainers.image.ref.name annotation; with -shared-blobs, the layout's blobs are read from
 // that folder instead (containerd's content store, say, so one copy of the preloaded images serves
 // both runtimes). It is built against CRI-O's own image and storage libraries, so both agree on the
-// store's layout; the store is the one /etc/containers/storage.conf names, as for CRI-O.
+// store's layout; the store is the one /etc/containers/storage.conf names, as for CRI-O. With -tag it
+// gives the image stored as SOURCE the further name TARGET instead (taking TARGET from any image that had it),
+// as `ctr images tag --force` does.
 //
 //	crio-image-load [-shared-blobs DIR] SOURCE...
+//	crio-image-load -tag SOURCE TARGET
 package main
 
 import (
@@ -32,16 +35,44 @@ func main() {
 		return
 	}
 	sharedBlobs := flag.String("shared-blobs", "", "read the blobs of OCI layouts from this folder")
+	tag := flag.Bool("tag", false, "name the image SOURCE also TARGET")
 	flag.Parse()
-	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: crio-image-load [-shared-blobs DIR] SOURCE...")
+	if flag.NArg() == 0 || (*tag && flag.NArg() != 2) {
+		fmt.Fprintln(os.Stderr, "usage: crio-image-load [-shared-blobs DIR] SOURCE... | crio-image-load -tag SOURCE TARGET")
 		os.Exit(2)
 	}
-	sys := &types.SystemContext{OCISharedBlobDirPath: *sharedBlobs}
-	if err := load(context.Background(), sys, flag.Args()); err != nil {
+	var err error
+	if *tag {
+		err = addName(flag.Arg(0), flag.Arg(1))
+	} else {
+		err = load(context.Background(), &types.SystemContext{OCISharedBlobDirPath: *sharedBlobs}, flag.Args())
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "crio-image-load:", err)
 		os.Exit(1)
 	}
+}
+
+func openStore() (storage.Store, error) {
+	opts, err := storage.DefaultStoreOptions()
+	if err != nil {
+		return nil, err
+	}
+	return storage.GetStore(opts)
+}
+
+// addName names the image stored as source also target; the store takes a name from the image that had it.
+func addName(source, target string) error {
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = store.Shutdown(false) }()
+	img, err := store.Image(source)
+	if err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	return store.AddNames(img.ID, []string{target})
 }
 
 // A named image of a source.
@@ -51,11 +82,7 @@ type image struct {
 }
 
 func load(ctx context.Context, sys *types.SystemContext, sources []string) error {
-	opts, err := storage.DefaultStoreOptions()
-	if err != nil {
-		return err
-	}
-	store, err := storage.GetStore(opts)
+	store, err := openStore()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@
 //     limited to that set;
 //   - hugetlb limits where the node has no hugetlb controller: dropped.
 //
+// And one thing of CRI-O's that runc 1.4 warns about into the container's own output: a pod user namespace
+// given both by path and by its ID mappings. runc reads the mappings from the namespace it joins, so they go.
+//
 //	crio-runc [runc arguments...]
 package main
 
@@ -78,6 +81,7 @@ func fitConfig(file string) error {
 	}
 	if linux, ok := spec["linux"].(map[string]any); ok {
 		changed = dropHugepageLimits(linux) || changed
+		changed = dropJoinedUsernsMappings(linux) || changed
 	}
 	if !changed {
 		return nil
@@ -202,4 +206,22 @@ func hasHugetlb() bool {
 	}
 	_, err := os.Stat("/sys/fs/cgroup/hugetlb")
 	return err == nil
+}
+
+func dropJoinedUsernsMappings(linux map[string]any) bool {
+	namespaces, _ := linux["namespaces"].([]any)
+	joins := false
+	for _, n := range namespaces {
+		if ns, ok := n.(map[string]any); ok && ns["type"] == "user" && ns["path"] != nil && ns["path"] != "" {
+			joins = true
+		}
+	}
+	_, uids := linux["uidMappings"]
+	_, gids := linux["gidMappings"]
+	if !joins || (!uids && !gids) {
+		return false
+	}
+	delete(linux, "uidMappings")
+	delete(linux, "gidMappings")
+	return true
 }
