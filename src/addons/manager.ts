@@ -16,6 +16,7 @@ import {
   type ResolvedValues,
 } from "./index.js";
 import { ADDON_PORT_ADDRESS } from "../config/addon-ports.js";
+import { nodeRuntime } from "../config/index.js";
 import { ArtifactCache } from "../artifacts/cache.js";
 import { cachedImageArchive } from "../artifacts/image-archive.js";
 import { ensureStandaloneImage } from "../artifacts/images.js";
@@ -23,7 +24,8 @@ import type { SourceChoice } from "../artifacts/source-choice.js";
 import { imageRefs } from "../versions/versions.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { loadPki } from "../pki/store.js";
-import { nodeHasImage } from "../node/images.js";
+import { runtimeImages } from "../node/runtime/index.js";
+import { rereadRegistries } from "../node/services.js";
 import { UserError } from "../util/errors.js";
 import { portsMissingFor } from "./host-ports.js";
 import { adminClient } from "../cluster/api.js";
@@ -125,24 +127,38 @@ async function nodesOf(state: ClusterState, driver: NodeDriver) {
   return (await driver.listNodes(state.name)).filter((n) => n.role !== "load-balancer");
 }
 
+/** The addon's node files for the runtime the cluster runs, with their index in the descriptor (for messages). */
+function nodeFilesFor(addon: Addon, state: ClusterState) {
+  const runtime = nodeRuntime(state.config);
+  return addon.nodeFiles.map((f, i) => ({ ...f, i })).filter((f) => (f.runtime ?? runtime) === runtime);
+}
+
 async function writeNodeFiles(addon: Addon, ctx: AddonContext, state: ClusterState, driver: NodeDriver): Promise<void> {
-  if (!addon.nodeFiles.length) return;
-  const files = addon.nodeFiles.map((f, i) => ({
-    path: renderText(addon, ctx, f.path, `nodeFiles[${i}].path`),
-    content: renderText(addon, ctx, f.content, `nodeFiles[${i}].content`),
+  const own = nodeFilesFor(addon, state);
+  if (!own.length) return;
+  const files = own.map((f) => ({
+    path: renderText(addon, ctx, f.path, `nodeFiles[${f.i}].path`),
+    content: renderText(addon, ctx, f.content, `nodeFiles[${f.i}].content`),
   }));
-  await Promise.all((await nodesOf(state, driver)).map((n) => driver.copyFiles(n.name, files)));
+  await Promise.all(
+    (await nodesOf(state, driver)).map(async (n) => {
+      await driver.copyFiles(n.name, files);
+      await rereadRegistries(driver, n.name, nodeRuntime(state.config));
+    }),
+  );
 }
 
 /** Removes the addon's node files, and their folders when that leaves them empty. */
 async function removeNodeFiles(addon: Addon, ctx: AddonContext, state: ClusterState, driver: NodeDriver): Promise<void> {
-  if (!addon.nodeFiles.length) return;
-  const paths = addon.nodeFiles.map((f, i) => renderText(addon, ctx, f.path, `nodeFiles[${i}].path`));
+  const own = nodeFilesFor(addon, state);
+  if (!own.length) return;
+  const paths = own.map((f) => renderText(addon, ctx, f.path, `nodeFiles[${f.i}].path`));
   const dirs = [...new Set(paths.map((p) => path.posix.dirname(p)))];
   await Promise.all(
     (await nodesOf(state, driver)).map(async (n) => {
       await driver.exec(n.name, ["rm", "-f", "--", ...paths]);
       await driver.exec(n.name, ["rmdir", "--ignore-fail-on-non-empty", "--", ...dirs]);
+      await rereadRegistries(driver, n.name, nodeRuntime(state.config));
     }),
   );
 }
@@ -201,11 +217,12 @@ async function ensureAddonImages(addon: Addon, state: ClusterState, opts: Enable
   const refs = imageRefs(state.config.versions);
   const nodes = (await opts.driver.listNodes(state.name)).filter((n) => n.role !== "load-balancer");
   const cache = new ArtifactCache();
+  const store = runtimeImages(nodeRuntime(state.config));
   const missing: string[] = [];
   const archives: string[] = [];
   for (const image of addon.images) {
     const ref = refs[image];
-    const present = await Promise.all(nodes.map((n) => nodeHasImage(opts.driver, n.name, ref)));
+    const present = await Promise.all(nodes.map((n) => store.has(opts.driver, n.name, ref)));
     if (present.every(Boolean)) continue;
     opts.onStep?.(`image ${ref}`);
     await ensureStandaloneImage(opts.driver.images, image, state.config.versions, {

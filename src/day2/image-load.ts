@@ -2,7 +2,8 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
-import { importNodeImages, tagNodeImage } from "../node/images.js";
+import { clusterImageStore } from "../node/images.js";
+import type { RuntimeImageStore } from "../node/runtime/index.js";
 import { withFileInNode } from "../node/spool.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "../cluster/running-nodes.js";
@@ -66,7 +67,8 @@ export async function loadImages(driver: NodeDriver, cluster: string, req: LoadR
     }
     let bytes = 0;
     for (const a of archives) bytes += (await fs.stat(a)).size;
-    await Promise.all(nodes.map((n) => importInto(driver, n.name, archives, aliases)));
+    const store = await clusterImageStore(cluster);
+    await Promise.all(nodes.map((n) => importInto(driver, store, n.name, archives, aliases)));
     return { nodes: nodes.map((n) => n.name), bytes };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -77,15 +79,21 @@ export async function loadImages(driver: NodeDriver, cluster: string, req: LoadR
  * Copies each archive into the node and imports it (the copy in the node is removed whatever happens),
  * then gives the imported images the names the user asked for them by, where the archive named them otherwise.
  */
-async function importInto(driver: NodeDriver, node: string, archives: string[], aliases: ImageAlias[]): Promise<void> {
+async function importInto(
+  driver: NodeDriver,
+  store: RuntimeImageStore,
+  node: string,
+  archives: string[],
+  aliases: ImageAlias[],
+): Promise<void> {
   for (const archive of archives) {
     await withFileInNode(driver, node, archive, NODE_SPOOL, async (inNode) => {
-      const r = await importNodeImages(driver, node, inNode);
+      const r = await store.import(driver, node, inNode);
       if (!r.ok) throw new UserError(`importing ${path.basename(archive)} into ${node} failed: ${r.output}`);
     });
   }
   for (const { source, target } of aliases) {
-    const r = await tagNodeImage(driver, node, source, target);
+    const r = await store.tag(driver, node, source, target);
     if (!r.ok) throw new UserError(`naming ${source} ${target} in ${node} failed: ${r.output}`);
   }
 }

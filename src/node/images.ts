@@ -1,62 +1,22 @@
 import type { NodeDriver } from "../drivers/types.js";
 import { checkImageRef } from "../config/image-ref.js";
+import { nodeRuntime } from "../config/index.js";
+import { readState } from "../cluster/state.js";
+import { runtimeImages, type NodeImage, type RuntimeImageStore } from "./runtime/index.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 
-/** One reference in a node's containerd (namespace k8s.io), as `ctr images ls` reports it. */
-export interface NodeImage {
-  ref: string;
-  digest: string;
-  /** As containerd reports it, e.g. "4.1 MiB". */
-  size: string;
-  platforms: string;
-}
+export type { NodeImage } from "./runtime/index.js";
+export { parseCtrImages, parseCrictlImages } from "./runtime/index.js";
 
 export interface NodeImages {
   node: string;
   images: NodeImage[];
 }
 
-/** containerd's namespace the kubelet's images live in. */
-const CTR = ["ctr", "-n", "k8s.io"];
-
-/** Whether the node's containerd holds the image. */
-export async function nodeHasImage(driver: NodeDriver, node: string, ref: string): Promise<boolean> {
-  return (await driver.exec(node, [...CTR, "images", "ls", "-q", `name==${ref}`])).stdout.trim() !== "";
-}
-
-/**
- * Imports an image archive already copied into the node. --local: ctr reads the archive itself; without
- * it (containerd 2's default) the archive is streamed through the daemon's transfer service, which took
- * twice as long for a 178 MB image.
- */
-export async function importNodeImages(driver: NodeDriver, node: string, archiveInNode: string): Promise<{ ok: boolean; output: string }> {
-  const r = await driver.exec(node, [...CTR, "images", "import", "--local", "--all-platforms", archiveInNode]);
-  return { ok: r.exitCode === 0, output: r.stderr.trim() || r.stdout.trim() };
-}
-
-/** Gives the image `source` of the node's containerd the further name `target` (replacing what `target` named). */
-export async function tagNodeImage(
-  driver: NodeDriver,
-  node: string,
-  source: string,
-  target: string,
-): Promise<{ ok: boolean; output: string }> {
-  const r = await driver.exec(node, [...CTR, "images", "tag", "--force", source, target]);
-  return { ok: r.exitCode === 0, output: r.stderr.trim() || r.stdout.trim() };
-}
-
-const CTR_LINE = /^(\S+)\s+(\S+)\s+(sha256:[0-9a-f]{64})\s+(.+?)\s+(\S+)\s+(\S+)\s*$/;
-
-/** Parses `ctr images ls` (REF TYPE DIGEST SIZE PLATFORMS LABELS). */
-export function parseCtrImages(text: string): NodeImage[] {
-  const out: NodeImage[] = [];
-  for (const line of text.split("\n")) {
-    const m = CTR_LINE.exec(line.trimEnd());
-    if (!m || m[1] === "REF") continue;
-    out.push({ ref: m[1]!, digest: m[3]!, size: m[4]!, platforms: m[5]! });
-  }
-  return out;
+/** The image store of the runtime cluster `cluster`'s nodes run, as its record says. */
+export async function clusterImageStore(cluster: string): Promise<RuntimeImageStore> {
+  return runtimeImages(nodeRuntime((await readState(cluster))?.config ?? { containerRuntime: null }));
 }
 
 /** A bare `sha256:...` id or a `name@sha256:...` reference: the aliases the kubelet's runtime adds. */
@@ -94,28 +54,28 @@ export function normalizeImageRef(text: string): string {
   return full + digest;
 }
 
-async function ctrImages(driver: NodeDriver, node: string): Promise<NodeImage[]> {
-  const r = await driver.exec(node, [...CTR, "images", "ls"]);
-  if (r.exitCode !== 0) throw new UserError(`listing the images of ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
-  return parseCtrImages(r.stdout);
+/** The images a user thinks of (see visibleImages) in one node's runtime. */
+export async function nodeImagesOf(driver: NodeDriver, node: string, store: RuntimeImageStore): Promise<NodeImage[]> {
+  return visibleImages(await store.list(driver, node));
 }
 
-/** The images a user thinks of (see visibleImages) in one node's containerd. */
-export async function nodeImagesOf(driver: NodeDriver, node: string): Promise<NodeImage[]> {
-  return visibleImages(await ctrImages(driver, node));
+/** Writes the images (this machine's platform of each) as one archive at `fileInNode`, as `store.import` reads it. */
+export async function exportNodeImages(
+  driver: NodeDriver,
+  node: string,
+  refs: string[],
+  fileInNode: string,
+  store: RuntimeImageStore,
+): Promise<void> {
+  const r = await store.export(driver, node, refs, fileInNode);
+  if (!r.ok) throw new UserError(`saving the images of ${node} failed: ${r.output}`);
 }
 
-/** Writes the images (this machine's platform of each) as one archive at `fileInNode`, as `importNodeImages` reads it. */
-export async function exportNodeImages(driver: NodeDriver, node: string, refs: string[], fileInNode: string): Promise<void> {
-  const platform = `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
-  const r = await driver.exec(node, [...CTR, "images", "export", "--platform", platform, fileInNode, ...refs]);
-  if (r.exitCode !== 0) throw new UserError(`saving the images of ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
-}
-
-/** What each node's containerd holds, per node. */
+/** What each node's runtime holds, per node. */
 export async function listNodeImages(driver: NodeDriver, cluster: string): Promise<NodeImages[]> {
   const nodes = await runningNodes(driver, cluster);
-  return Promise.all(nodes.map(async (n) => ({ node: n.name, images: await nodeImagesOf(driver, n.name) })));
+  const store = await clusterImageStore(cluster);
+  return Promise.all(nodes.map(async (n) => ({ node: n.name, images: await nodeImagesOf(driver, n.name, store) })));
 }
 
 /**
@@ -131,7 +91,8 @@ export async function removeNodeImages(
   if (!refs.length) throw new UserError("no images to remove", "Name them as `kubeyard image ls` shows them.");
   const wanted = [...new Set(refs.map(normalizeImageRef))];
   const nodes = await runningNodes(driver, cluster);
-  const held = await Promise.all(nodes.map(async (n) => ({ node: n.name, all: await ctrImages(driver, n.name) })));
+  const store = await clusterImageStore(cluster);
+  const held = await Promise.all(nodes.map(async (n) => ({ node: n.name, all: await store.list(driver, n.name) })));
   const absent = wanted.filter((ref) => !held.some((h) => h.all.some((i) => i.ref === ref)));
   if (absent.length) {
     throw new UserError(
@@ -139,14 +100,20 @@ export async function removeNodeImages(
       "`kubeyard image ls` lists the images each node has.",
     );
   }
-  return Promise.all(held.map(async ({ node, all }) => ({ node, removed: await removeFromNode(driver, node, all, wanted) })));
+  return Promise.all(held.map(async ({ node, all }) => ({ node, removed: await removeFromNode(driver, node, store, all, wanted) })));
 }
 
 /**
  * Removes the references `wanted` from one node, with the runtime's aliases of an image no other tag
- * still names; `all` is what the node holds (`ctr images ls`). Returns the references removed.
+ * still names; `all` is what the node holds (`store.list`). Returns the references removed.
  */
-async function removeFromNode(driver: NodeDriver, node: string, all: NodeImage[], wanted: string[]): Promise<string[]> {
+async function removeFromNode(
+  driver: NodeDriver,
+  node: string,
+  store: RuntimeImageStore,
+  all: NodeImage[],
+  wanted: string[],
+): Promise<string[]> {
   const remove = new Set(all.filter((i) => wanted.includes(i.ref)).map((i) => i.ref));
   if (!remove.size) return [];
   const digests = new Set(all.filter((i) => remove.has(i.ref)).map((i) => i.digest));
@@ -155,16 +122,21 @@ async function removeFromNode(driver: NodeDriver, node: string, all: NodeImage[]
     if (!stillTagged) for (const i of all) if (i.digest === d && isAlias(i.ref)) remove.add(i.ref);
   }
   const list = [...remove];
-  const r = await driver.exec(node, [...CTR, "images", "rm", "--sync", ...list]);
-  if (r.exitCode !== 0) throw new UserError(`removing ${list.join(", ")} from ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+  const r = await store.remove(driver, node, list);
+  if (!r.ok) throw new UserError(`removing ${list.join(", ")} from ${node} failed: ${r.output}`);
   return list.filter((ref) => wanted.includes(ref));
 }
 
 /** Removes from one node every image (as `nodeImagesOf` lists them) that `keep` does not name; returns those removed. */
-export async function removeNodeImagesExcept(driver: NodeDriver, node: string, keep: ReadonlySet<string>): Promise<string[]> {
-  const all = await ctrImages(driver, node);
+export async function removeNodeImagesExcept(
+  driver: NodeDriver,
+  node: string,
+  keep: ReadonlySet<string>,
+  store: RuntimeImageStore,
+): Promise<string[]> {
+  const all = await store.list(driver, node);
   const extra = visibleImages(all)
     .map((i) => i.ref)
     .filter((ref) => !keep.has(ref));
-  return removeFromNode(driver, node, all, extra);
+  return removeFromNode(driver, node, store, all, extra);
 }

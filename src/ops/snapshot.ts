@@ -3,7 +3,7 @@ import path from "node:path";
 import { pkiDir, readState, requireReadyState, withProfileLock, writeState, type ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 import { digestTree } from "../artifacts/tree-digest.js";
-import type { ClusterConfig } from "../config/index.js";
+import { nodeRuntime, type ClusterConfig } from "../config/index.js";
 import type { ClusterDeps } from "../create/context.js";
 import { stopCluster } from "../day2/stop.js";
 import type { NodeDriver } from "../drivers/types.js";
@@ -55,6 +55,7 @@ export async function saveSnapshot(driver: NodeDriver, profile: string, name: st
 async function save(driver: NodeDriver, profile: string, name: string, progress: ProgressLine): Promise<SnapshotManifest> {
   return withProfileLock(profile, async () => {
     const state = await requireReadyState(profile);
+    refuseCrio(state);
     await runningNodes(driver, profile);
     const staging = await stagingDir(name);
     try {
@@ -214,6 +215,15 @@ export async function stageAndStop(
   await stageRestore(driver, snap.dir, snap.manifest, progress, snap.target ? { target: snap.target } : undefined);
   progress(`stop the nodes of "${snap.profile}"`);
   await stopCluster(driver, snap.profile);
+}
+
+/** A snapshot holds containerd's images and restarts etcd through containerd: a CRI-O cluster has neither. */
+function refuseCrio(state: ClusterState): void {
+  if (nodeRuntime(state.config) === "containerd") return;
+  throw new UserError(
+    `cluster "${state.name}" runs CRI-O, and snapshots can be taken of clusters that run containerd only`,
+    "Snapshots work on clusters started with the default runtime (--container-runtime containerd).",
+  );
 }
 
 /** The cluster a snapshot is restored into must be the one it was saved from: same nodes, version and CA. */

@@ -7,6 +7,7 @@ import type { ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
 import { exportNodeImages, nodeImagesOf } from "../node/images.js";
+import { SNAPSHOT_RUNTIME } from "./store.js";
 import type { ProgressLine } from "../util/progress.js";
 import { NODE_PARTS, type NodePart } from "./node-parts.js";
 import { guardPause } from "./pause-guard.js";
@@ -34,7 +35,7 @@ export async function captureNodes(
   const out: SnapshotNode[] = [];
   for (const n of nodes) {
     progress(`images of ${n.name}`);
-    const refs = (await nodeImagesOf(driver, n.name)).map((i) => i.ref).filter((r) => !preloaded.has(r));
+    const refs = (await nodeImagesOf(driver, n.name, SNAPSHOT_RUNTIME)).map((i) => i.ref).filter((r) => !preloaded.has(r));
     if (refs.length) await saveNodeImages(driver, n.name, refs, dir);
     out.push({ name: n.name, role: n.role === "control-plane" ? "control-plane" : "worker", images: refs });
   }
@@ -78,7 +79,7 @@ export async function captureNodes(
 }
 
 async function saveNodeImages(driver: NodeDriver, node: string, refs: string[], dir: string): Promise<void> {
-  await exportNodeImages(driver, node, refs, IMAGES_IN_NODE);
+  await exportNodeImages(driver, node, refs, IMAGES_IN_NODE, SNAPSHOT_RUNTIME);
   try {
     // The engine hands the file over as a one-entry tar, unpacked beside where it belongs.
     const file = path.join(dir, nodeFile(node, "images.tar"));

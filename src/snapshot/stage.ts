@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
-import { importNodeImages, removeNodeImagesExcept } from "../node/images.js";
+import { removeNodeImagesExcept } from "../node/images.js";
+import { SNAPSHOT_RUNTIME } from "./store.js";
 import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
 import { HOLD_REGISTRATION, NODE_PARTS, RESTORE_DIR, RESTORE_HOOK_PATH, RESTORE_READY, restoreHook, type NodePart } from "./node-parts.js";
@@ -28,13 +29,13 @@ export async function restoreImages(
   const preloaded = preloadedImages(manifest.kubernetesVersion);
   for (const n of manifest.nodes) {
     const node = target(n.name);
-    const removed = await removeNodeImagesExcept(driver, node, new Set([...preloaded, ...n.images]));
+    const removed = await removeNodeImagesExcept(driver, node, new Set([...preloaded, ...n.images]), SNAPSHOT_RUNTIME);
     if (removed.length) progress(`removed ${removed.join(", ")} from ${node}`);
     if (!n.images.length) continue;
     progress(`${n.images.length} image${n.images.length === 1 ? "" : "s"} into ${node}`);
     await driver.copyFileIn(node, path.join(dir, nodeFile(n.name, "images.tar")), IMAGES_IN_NODE);
     try {
-      const r = await importNodeImages(driver, node, IMAGES_IN_NODE);
+      const r = await SNAPSHOT_RUNTIME.import(driver, node, IMAGES_IN_NODE);
       if (!r.ok) throw new UserError(`importing the snapshot's images into ${node} failed: ${r.output}`);
     } finally {
       await driver.exec(node, ["rm", "-f", IMAGES_IN_NODE]);

@@ -5,6 +5,7 @@ import { treeProblems, type FileDigest } from "../artifacts/tree-digest.js";
 import { UserError } from "../util/errors.js";
 import { stateDir } from "../util/paths.js";
 import { isProcessAlive } from "../util/process-alive.js";
+import { runtimeImages } from "../node/runtime/index.js";
 import type { NodePart } from "./node-parts.js";
 
 export const FORMAT = 1;
@@ -21,6 +22,9 @@ export interface SnapshotNode {
   /** The images saved from its runtime (those the node image does not hold). */
   images: string[];
 }
+
+/** Snapshots are taken of clusters that run containerd (ops/snapshot.ts refuses the others): its images are theirs. */
+export const SNAPSHOT_RUNTIME = runtimeImages("containerd");
 
 export interface SnapshotManifest {
   format: number;
