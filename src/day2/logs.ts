@@ -17,13 +17,19 @@ import { readTarFiles } from "../util/tar-read.js";
 import { clusterKubectl } from "./kubectl.js";
 import { pkiDir, readState, type ClusterState } from "../cluster/state.js";
 
-/** The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s files). */
-export const COMPONENTS = [...SUPERVISED_COMPONENTS, "containerd"] as const;
+/**
+ * The runit services of a node, each logging to /var/log/kubeyard/<name>/ (svlogd: current and rotated @*.s
+ * files); of the two runtimes, only the one the node runs has a log.
+ */
+export const COMPONENTS = [...SUPERVISED_COMPONENTS, "containerd", "crio"] as const;
 /** The components that run as pods, whose logs go next to the services' as <name>.log too. */
 const POD_COMPONENTS: readonly (readonly [namespace: string, name: string])[] = [
   ...STATIC_POD_COMPONENTS.map((c) => [STATIC_POD_NAMESPACE, c] as const),
   [KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME],
 ];
+
+/** True in a node that runs CRI-O (its socket exists); the node's crictl is configured for it. */
+const RUNS_CRIO = "[ -S /var/run/crio/crio.sock ]";
 
 /** Commands whose output describes a node; none of them prints key material. */
 const NODE_COMMANDS: Record<string, string> = {
@@ -35,8 +41,8 @@ const NODE_COMMANDS: Record<string, string> = {
   "iptables.txt": "iptables-save; echo; ip6tables-save",
   "disk.txt": "df -h; echo; df -i",
   "memory.txt": "cat /proc/meminfo",
-  "containers.txt": "ctr -n k8s.io containers ls; echo; ctr -n k8s.io tasks ls",
-  "images.txt": "ctr -n k8s.io images ls",
+  "containers.txt": `if ${RUNS_CRIO}; then crictl pods; echo; crictl ps -a; else ctr -n k8s.io containers ls; echo; ctr -n k8s.io tasks ls; fi`,
+  "images.txt": `if ${RUNS_CRIO}; then crictl images; else ctr -n k8s.io images ls; fi`,
   "component-args.txt": 'for f in /etc/kubeyard/args/*; do [ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }; done',
   "static-pods.txt": 'for f in /etc/kubernetes/manifests/*; do [ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }; done',
   "cni.txt": 'for f in /etc/cni/net.d/*; do [ -f "$f" ] && { echo "== $f"; cat "$f"; echo; }; done',

@@ -1,5 +1,7 @@
 import type { NodeDriver } from "../drivers/types.js";
+import { nodeRuntime } from "../config/index.js";
 import { etcdctl } from "../node/etcdctl.js";
+import { runtimeVersion, type RuntimeVersion } from "../node/runtime/index.js";
 import { nodeKubectl } from "../node/kubectl.js";
 import { UserError } from "../util/errors.js";
 import { runningNodes } from "../cluster/running-nodes.js";
@@ -12,6 +14,8 @@ export interface NodeRow {
   name: string;
   role: string;
   container: string;
+  /** The node's CRI runtime and its version; null for the load balancer. */
+  runtime: RuntimeVersion | null;
   ip: string;
   podCIDR: string;
 }
@@ -20,16 +24,24 @@ export interface NodeRow {
 export async function listClusterNodes(driver: NodeDriver, profile: string): Promise<NodeRow[]> {
   const state = await requireReadyState(profile);
   const engine = new Map((await driver.listNodes(profile)).map((n) => [n.name, n]));
-  const rows: NodeRow[] = placedFromState(state).map((p) => ({
-    name: p.config.name,
-    role: p.config.role,
-    container: engine.get(p.config.name)?.state ?? "missing",
-    ip: p.ip,
-    podCIDR: p.podCIDR,
-  }));
+  const runtime = nodeRuntime(state.config);
+  const rows: NodeRow[] = await Promise.all(
+    placedFromState(state).map(async (p) => {
+      const container = engine.get(p.config.name)?.state ?? "missing";
+      return {
+        name: p.config.name,
+        role: p.config.role,
+        container,
+        runtime: await runtimeVersion(driver, p.config.name, runtime, container === "running"),
+        ip: p.ip,
+        podCIDR: p.podCIDR,
+      };
+    }),
+  );
   if (state.loadBalancer) {
     const lb = state.loadBalancer;
-    rows.push({ name: lb.name, role: "load-balancer", container: engine.get(lb.name)?.state ?? "missing", ip: lb.ip, podCIDR: "" });
+    const container = engine.get(lb.name)?.state ?? "missing";
+    rows.push({ name: lb.name, role: "load-balancer", container, runtime: null, ip: lb.ip, podCIDR: "" });
   }
   return rows;
 }

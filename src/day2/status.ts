@@ -1,5 +1,7 @@
 import { HttpMethod } from "@kubernetes/client-node";
 import type { AddonPorts } from "../config/addon-ports.js";
+import { nodeRuntime } from "../config/index.js";
+import { runtimeVersion, type RuntimeVersion } from "../node/runtime/index.js";
 import type { NodeDriver, NodeState } from "../drivers/types.js";
 import { objectApi } from "../kube/object-api.js";
 import { loadPki } from "../pki/store.js";
@@ -13,6 +15,8 @@ export interface NodeStatus {
   name: string;
   role: string;
   container: NodeState;
+  /** The node's CRI runtime and its version; null for the load balancer. */
+  runtime: RuntimeVersion | null;
   kubelet: Health;
   apiserver: Health;
   etcd: Health;
@@ -38,6 +42,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
   const nodes = await driver.listNodes(name);
   if (!state && !nodes.length) return { profile: name, exists: false, running: false, paused: false, addons: [], nodes: [] };
   const paused = nodes.length > 0 && nodes.every((n) => n.state === "paused");
+  const runtime = nodeRuntime(state?.config ?? { containerRuntime: null });
   const apiserverOk = state && !paused ? await apiReady(state) : false;
   const statuses = await Promise.all(
     nodes.map(async (n): Promise<NodeStatus> => {
@@ -54,6 +59,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
         name: n.name,
         role: n.role,
         container: n.state,
+        runtime: lb ? null : await runtimeVersion(driver, n.name, runtime, running),
         kubelet: lb ? "n/a" : await probe("http://127.0.0.1:10248/healthz"),
         etcd: cp ? await probe("http://127.0.0.1:2381/health") : "n/a",
         // The load balancer's column: whether the API answers through it.

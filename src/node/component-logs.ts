@@ -22,6 +22,7 @@ const COMPONENTS: [string, TailCommand][] = [
   ["kube-apiserver", pod(STATIC_POD_NAMESPACE, "kube-apiserver")],
   ["etcd", pod(STATIC_POD_NAMESPACE, "etcd")],
   ["containerd", supervised("containerd")],
+  ["crio", supervised("crio")],
   [KUBE_PROXY_NAME, pod(KUBE_PROXY_NAMESPACE, KUBE_PROXY_NAME)],
 ];
 
