@@ -1,6 +1,7 @@
 import { ADDON_DATA } from "../artifacts/recipes.js";
 import { imageRefs, SUPPORTED, type ImageName } from "../versions/versions.js";
 import { ADDON_PORT_NAMES } from "../config/addon-ports.js";
+import { CONTAINER_RUNTIMES } from "../config/schema.js";
 import { VALUE_FORMAT_NAMES } from "./value-formats.js";
 
 /**
@@ -91,13 +92,14 @@ const hostProbe = {
 
 const nodeFile = {
   type: "object",
-  description: "a mapping {path, content}",
+  description: "a mapping {path, content, runtime}",
   keyName: "field of a node file",
   required: ["path", "content"],
   additionalProperties: false,
   properties: {
     path: { type: "string", pattern: "^/", description: "an absolute path inside the node" },
     content: { type: "string", description: "text" },
+    runtime: { enum: [...CONTAINER_RUNTIMES], description: CONTAINER_RUNTIMES.join(", ") },
   },
 } as const;
 
@@ -124,7 +126,7 @@ export const descriptorSchema = {
     manifestArtifacts: listOf(oneOf(ADDON_DATA), `a list of ${ADDON_DATA.join(", ")}`),
     keepOnDisable: listOf(oneOf(KEEPABLE_KINDS), `a list of ${KEEPABLE_KINDS.join(", ")}`),
     hostProbes: listOf(hostProbe, "a list of host probes"),
-    nodeFiles: listOf(nodeFile, "a list of {path, content}"),
+    nodeFiles: listOf(nodeFile, "a list of {path, content, runtime}"),
   },
   if: { required: ["alwaysOn"], properties: { alwaysOn: { const: true } } },
   then: { properties: { default: { const: true, description: "true: an alwaysOn addon is always enabled" } } },

@@ -5,6 +5,7 @@ import { IssueList } from "../config/issue-list.js";
 import type { ConfigIssue } from "../config/issues.js";
 import { checkDNS1123Label } from "../config/k8s-names.js";
 import { checkSchema } from "../config/schema-check.js";
+import type { ContainerRuntime } from "../config/schema.js";
 import type { YamlSource } from "../config/yaml-source.js";
 import { descriptorSchema, VALUE_TYPES } from "./descriptor-schema.js";
 import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-formats.js";
@@ -32,7 +33,7 @@ import { checkFormat, VALUE_FORMAT_NAMES, type ValueFormat } from "./value-forma
  *     - {port: registry, path: /v2/, status: 200}   # status left out: any HTTP answer
  *     - {port: ingressDns, dns: udp}                # or a DNS query over udp or tcp: any answer
  *   nodeFiles:                         # written into every node on enable, removed on disable
- *     - {path: "/etc/x/${ports.registry}.toml", content: "..."}
+ *     - {path: "/etc/x/${ports.registry}.toml", content: "...", runtime: containerd}   # runtime: only its clusters
  *
  * Its structure is checked against the JSON Schema in descriptor-schema.ts; what a schema cannot say
  * is checked here, and both report located issues (file:line:col) alike.
@@ -69,10 +70,14 @@ export interface DnsProbe {
   dns: "udp" | "tcp";
 }
 
-/** A file every node gets while the addon is enabled (path and content may use references). */
+/**
+ * A file every node gets while the addon is enabled (path and content may use references); with a
+ * runtime, only the nodes of clusters that run it (a runtime's own config, say).
+ */
 export interface NodeFile {
   path: string;
   content: string;
+  runtime?: ContainerRuntime;
 }
 
 export type ValueType = (typeof VALUE_TYPES)[number];

@@ -1,3 +1,4 @@
+import type { ContainerRuntime } from "../config/index.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
 
@@ -31,6 +32,16 @@ export async function serviceStatus(driver: NodeDriver, node: string, service: s
   const r = await driver.exec(node, ["sv", "status", `/etc/service/${service}`]);
   const detail = r.stdout.trim() || r.stderr.trim();
   return { up: r.exitCode === 0 && detail.startsWith("run:"), detail };
+}
+
+/**
+ * Makes the node's runtime read its registry settings again after they changed: containerd reads its host
+ * files at each pull, CRI-O its registries.conf.d only when told to (SIGHUP).
+ */
+export async function rereadRegistries(driver: NodeDriver, node: string, runtime: ContainerRuntime): Promise<void> {
+  if (runtime !== "cri-o") return;
+  const r = await driver.exec(node, ["sv", "hup", "/etc/service/crio"]);
+  if (r.exitCode !== 0) throw new UserError(`could not make CRI-O on ${node} read its registry settings again: ${r.stderr || r.stdout}`);
 }
 
 /** Restarts a running service and waits until runit says it runs again. */
