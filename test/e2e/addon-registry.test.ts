@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
-import { kubectlOk, rolledOut } from "./helpers/kubectl.js";
+import { kubectlOk, rolledOut, runtimeService } from "./helpers/kubectl.js";
 import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
@@ -42,13 +42,13 @@ describe("the registry addon", () => {
     pushed.push(ref);
     const push = await execa("docker", ["push", ref], { reject: false, all: true });
     expect(push.exitCode, String(push.all)).toBe(0);
-    // The nodes never had this name: running it means their containerd pulled it from the registry.
-    const before = await execa("docker", ["exec", node(), "ctr", "-n", "k8s.io", "images", "ls", "-q", `name==${ref}`]);
+    // The nodes never had this name: running it means their runtime pulled it from the registry.
+    const before = await execa("docker", ["exec", node(), "crictl", "images", "-q", ref]);
     expect(before.stdout.trim()).toBe("");
     await kubectlOk(user, "-n", NS, "create", "deployment", "app", "--image", ref, "--", "sleep", "3600");
     await rolledOut(user, NS, "deployment/app", "300s");
-    const after = await execa("docker", ["exec", node(), "ctr", "-n", "k8s.io", "images", "ls", "-q", `name==${ref}`]);
-    expect(after.stdout.trim()).toBe(ref);
+    const after = await execa("docker", ["exec", node(), "crictl", "images", ref]);
+    expect(after.stdout).toContain(`localhost:${port}/${repo}`);
   }, 600_000);
 
   it("keeps the image across a restart of the registry pod (its data is on a PVC)", async () => {
@@ -66,13 +66,16 @@ describe("the registry addon", () => {
     expect(tags.tags).toEqual(["1"]);
     // The node forgets the image and pulls it again from the restarted registry.
     const ref = `localhost:${port}/${repo}:1`;
-    await execa("docker", ["exec", node(), "ctr", "-n", "k8s.io", "images", "rm", ref]);
+    await execa("docker", ["exec", node(), "crictl", "rmi", ref]);
     await kubectlOk(user, "-n", NS, "create", "deployment", "again", "--image", ref, "--", "sleep", "3600");
     await rolledOut(user, NS, "deployment/again", "300s");
   }, 600_000);
 
-  it("is removed by addons disable, with its volume and the nodes' containerd entry, and nothing else", async () => {
-    const hosts = `/etc/containerd/certs.d/localhost:${port}/hosts.toml`;
+  it("is removed by addons disable, with its volume and the nodes' runtime entry, and nothing else", async () => {
+    const hosts =
+      (await runtimeService(user)) === "crio"
+        ? `/etc/containers/registries.conf.d/50-kubeyard-registry-${port}.conf`
+        : `/etc/containerd/certs.d/localhost:${port}/hosts.toml`;
     expect((await execa("docker", ["exec", node(), "test", "-f", hosts], { reject: false })).exitCode).toBe(0);
     const r = await user.kubeyard(["-p", profile, "addons", "disable", "registry"]);
     expect(r.exitCode, String(r.all)).toBe(0);

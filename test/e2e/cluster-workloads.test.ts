@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_KUBERNETES_VERSION } from "../../src/versions/versions.js";
-import { clusterForFile } from "./helpers/cluster-for-file.js";
+import { engineObjects } from "./helpers/cli.js";
+import { clusterForFile, suiteRuntime } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
 import { httpGet } from "./helpers/http-get.js";
 import { apply, applySleeper, kubectlOk, rolledOut, waitFor } from "./helpers/kubectl.js";
@@ -48,6 +49,33 @@ describe("kubeyard start: what a user sees", () => {
     expect(rows).toHaveLength(1);
     const [name, status, , , version] = rows[0]!;
     expect({ name, status, version }).toEqual({ name: `${profile}-control-plane`, status: "Ready", version: VERSION });
+  });
+
+  it("runs the runtime it was started with: kubectl, status and node list name it with its version", async () => {
+    const runtime = suiteRuntime();
+    const wide = await kubectlOk(user, "get", "nodes", "-o", "wide", "--no-headers");
+    expect(wide.trim().split(/\s+/).at(-1)).toMatch(new RegExp(`^${runtime}://\\d+\\.\\d+\\.\\d+`));
+    const status = JSON.parse(String((await user.kubeyard(["-p", profile, "status", "-o", "json"])).stdout)) as {
+      nodes: { runtime: { name: string; version?: string } }[];
+    };
+    const nodes = JSON.parse(String((await user.kubeyard(["-p", profile, "node", "list", "-o", "json"])).stdout)) as typeof status.nodes;
+    for (const n of [...status.nodes, ...nodes]) {
+      expect(n.runtime.name).toBe(runtime);
+      expect(n.runtime.version).toMatch(/^\d+\.\d+\.\d+/);
+    }
+    expect(wide).toContain(`${runtime}://${nodes[0]!.runtime.version}`);
+  });
+
+  it("refuses to start the cluster again with the other runtime, and changes nothing", async () => {
+    const other = suiteRuntime() === "containerd" ? "cri-o" : "containerd";
+    const before = await engineObjects(profile);
+    const r = await user.kubeyard(["start", "-p", profile, "--container-runtime", other]);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toContain(
+      `cluster "${profile}" runs ${suiteRuntime()}; --container-runtime (or containerRuntime) asks for ${other}`,
+    );
+    expect(await engineObjects(profile)).toEqual(before);
+    expect((await user.kubeyard(["-p", profile, "status"])).exitCode).toBe(0);
   });
 
   it("runs the control plane as the node's static pods, listed in kube-system as kubeadm's are, with logs and descriptions", async () => {

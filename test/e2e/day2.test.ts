@@ -6,7 +6,7 @@ import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterForFile } from "./helpers/cluster-for-file.js";
 import { eventually } from "../helpers/poll.js";
-import { apply, kubectlOk, waitFor } from "./helpers/kubectl.js";
+import { apply, kubectlOk, runtimeService, waitFor } from "./helpers/kubectl.js";
 import { BUSYBOX } from "./helpers/node-images.js";
 
 /*
@@ -129,7 +129,7 @@ describe("kubeyard image", () => {
 });
 
 describe("kubeyard logs", () => {
-  const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "containerd"];
+  const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"];
 
   function filesUnder(dir: string): string[] {
     return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -159,10 +159,11 @@ describe("kubeyard logs", () => {
     const [top] = readdirSync(dir);
     const root = path.join(dir, top!);
 
-    for (const c of COMPONENTS) {
+    const runtime = await runtimeService(user);
+    for (const c of [...COMPONENTS, runtime]) {
       expect(statSync(path.join(root, "nodes", CONTROL_PLANE, `${c}.log`)).size, `${c} on the control plane`).toBeGreaterThan(0);
     }
-    for (const c of ["kubelet", "kube-proxy", "containerd"]) {
+    for (const c of ["kubelet", "kube-proxy", runtime]) {
       expect(statSync(path.join(root, "nodes", WORKER, `${c}.log`)).size, `${c} on the worker`).toBeGreaterThan(0);
     }
     expect(readFileSync(path.join(root, "nodes", CONTROL_PLANE, "kube-apiserver.log"), "utf8")).toMatch(/Serving securely|serving/i);

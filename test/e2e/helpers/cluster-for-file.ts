@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import type { Result } from "execa";
 import { afterAll, beforeAll, expect } from "vitest";
+import { CONTAINER_RUNTIMES, type ContainerRuntime } from "../../../src/config/index.js";
 import { TestUser, engineObjects, uniqueProfile } from "./cli.js";
 import { kubectlOk } from "./kubectl.js";
 
@@ -23,13 +24,24 @@ export interface FileClusterOptions {
   user?: TestUser;
 }
 
+/** The runtime the suite's clusters run: KUBEYARD_E2E_RUNTIME (the cri-o project of vitest.config.ts sets it), else containerd. */
+export function suiteRuntime(env: NodeJS.ProcessEnv = process.env): ContainerRuntime {
+  const runtime = env.KUBEYARD_E2E_RUNTIME ?? "containerd";
+  if (!(CONTAINER_RUNTIMES as readonly string[]).includes(runtime)) throw new Error(`KUBEYARD_E2E_RUNTIME=${runtime}: not a runtime`);
+  return runtime as ContainerRuntime;
+}
+
 /**
  * Arguments appended to every `kubeyard start` of clusterForFile, for running the whole suite
- * another way without touching its files (another container runtime, say):
+ * another way without touching its files: the suite's runtime (when not the default), then
  * KUBEYARD_E2E_START_ARGS="--flag value --other", split on whitespace (no quoting).
  */
 export function suiteStartArgs(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.KUBEYARD_E2E_START_ARGS ?? "").split(/\s+/).filter(Boolean);
+  const runtime = suiteRuntime(env);
+  return [
+    ...(runtime === "containerd" ? [] : ["--container-runtime", runtime]),
+    ...(env.KUBEYARD_E2E_START_ARGS ?? "").split(/\s+/).filter(Boolean),
+  ];
 }
 
 /**

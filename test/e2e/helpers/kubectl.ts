@@ -64,3 +64,9 @@ export async function kubectlOk(user: Kubectl, ...args: string[]): Promise<strin
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.exitCode}):\n${String(r.all)}`);
   return String(r.stdout);
 }
+
+/** The runit service of the CRI runtime the cluster's nodes report (`containerd://…` or `cri-o://…`). */
+export async function runtimeService(user: Kubectl): Promise<"containerd" | "crio"> {
+  const version = await kubectlOk(user, "get", "nodes", "-o", "jsonpath={.items[0].status.nodeInfo.containerRuntimeVersion}");
+  return version.startsWith("cri-o://") ? "crio" : "containerd";
+}
