@@ -4,7 +4,9 @@ import { ensureStandaloneImage } from "../artifacts/images.js";
 import type { SourceChoice } from "../artifacts/source-choice.js";
 import type { NodeDriver, ServiceInfo, ServiceSpec } from "../drivers/types.js";
 import { DEFAULT_KUBERNETES_VERSION, findVersion } from "../versions/versions.js";
-import { syncHostsFiles } from "./hosts-toml.js";
+import { nodeRuntime } from "../config/index.js";
+import { readState } from "../cluster/state.js";
+import { syncMirrorFiles } from "./mirror-files.js";
 import {
   LABEL_MIRROR_REGISTRY,
   LABEL_MIRROR_SPEC,
@@ -120,7 +122,8 @@ export async function joinMirrors(driver: NodeDriver, cluster: string): Promise<
 
 async function syncNodes(driver: NodeDriver, cluster: string, mirrors: readonly MirroredRegistry[]): Promise<void> {
   const nodes = (await driver.listNodes(cluster)).filter((n) => n.role !== "load-balancer" && n.state === "running");
-  await Promise.all(nodes.map((n) => syncHostsFiles(driver, n.name, mirrors)));
+  const runtime = nodeRuntime((await readState(cluster))?.config ?? { containerRuntime: null });
+  await Promise.all(nodes.map((n) => syncMirrorFiles(driver, n.name, runtime, mirrors)));
 }
 
 async function clustersWithNodes(driver: NodeDriver): Promise<string[]> {

@@ -36,11 +36,12 @@ export async function serviceStatus(driver: NodeDriver, node: string, service: s
 
 /**
  * Makes the node's runtime read its registry settings again after they changed: containerd reads its host
- * files at each pull, CRI-O its registries.conf.d only when told to (SIGHUP).
+ * files at each pull, CRI-O its registries.conf.d when it starts and when told to (SIGHUP). A CRI-O not
+ * serving yet is left alone: it reads them as it starts, and the signal could end its start.
  */
 export async function rereadRegistries(driver: NodeDriver, node: string, runtime: ContainerRuntime): Promise<void> {
   if (runtime !== "cri-o") return;
-  const r = await driver.exec(node, ["sv", "hup", "/etc/service/crio"]);
+  const r = await driver.exec(node, ["sh", "-c", "[ ! -S /var/run/crio/crio.sock ] || sv hup /etc/service/crio"]);
   if (r.exitCode !== 0) throw new UserError(`could not make CRI-O on ${node} read its registry settings again: ${r.stderr || r.stdout}`);
 }
 

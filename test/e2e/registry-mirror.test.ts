@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { suiteRuntime, suiteStartArgs } from "./helpers/cluster-for-file.js";
 import { kubectlOk, waitFor } from "./helpers/kubectl.js";
 import { BUSYBOX } from "./helpers/node-images.js";
 
@@ -104,7 +105,7 @@ describe("kubeyard registry-mirror", () => {
   it("takes a new upstream for docker.io, and a new cluster's nodes pull through it", async () => {
     await kubeyardOk("registry-mirror", "start", "--upstream", `docker.io=${upstreamUrl}`);
     expect((await mirrors()).find((m) => m.registry === "docker.io")).toMatchObject({ upstream: upstreamUrl, state: "running" });
-    await kubeyardOk("start", "-p", first);
+    await kubeyardOk("start", "-p", first, ...suiteStartArgs());
     // Neither node nor the real docker.io has these images: only the mirror can have brought them.
     expect(await runPod("first", images[0]!)).toBe(images[0]);
     expect(await runPod("first-again", images[1]!)).toBe(images[1]);
@@ -120,7 +121,7 @@ describe("kubeyard registry-mirror", () => {
     expect(kept.flatMap((m) => m.clusters)).not.toContain(first);
     // As after the engine restarts: the mirror must come back without reaching its upstream.
     await docker("restart", MIRROR);
-    await kubeyardOk("start", "-p", second);
+    await kubeyardOk("start", "-p", second, ...suiteStartArgs());
     expect(await runPod("second", images[0]!)).toBe(images[0]);
   });
 
@@ -132,12 +133,15 @@ describe("kubeyard registry-mirror", () => {
 
   it("stop removes the mirrors, their caches when asked, and the host files they put in the nodes", async () => {
     const node = `${second}-control-plane`;
-    const hostsFile = "/etc/containerd/certs.d/docker.io/hosts.toml";
-    expect(await docker("exec", node, "cat", hostsFile)).toContain(`http://${MIRROR}:5000`);
+    const crio = suiteRuntime() === "cri-o";
+    const [dir, hostsFile] = crio
+      ? ["/etc/containers/registries.conf.d", "/etc/containers/registries.conf.d/60-kubeyard-mirror-docker.io.conf"]
+      : ["/etc/containerd/certs.d", "/etc/containerd/certs.d/docker.io/hosts.toml"];
+    expect(await docker("exec", node, "cat", hostsFile)).toContain(crio ? `"${MIRROR}:5000"` : `http://${MIRROR}:5000`);
     await kubeyardOk("registry-mirror", "stop", "--delete-cache");
     expect(await docker("ps", "-a", "--filter", "label=dev.kubeyard.service", "--format", "{{.Names}}")).toBe("");
     expect(await docker("volume", "ls", "--filter", "label=dev.kubeyard.service", "--format", "{{.Name}}")).toBe("");
-    const r = await execa("docker", ["exec", node, "ls", "/etc/containerd/certs.d"], { reject: false });
+    const r = await execa("docker", ["exec", node, "ls", dir], { reject: false });
     expect(String(r.stdout)).not.toContain("docker.io");
     expect(await mirrors()).toEqual([]);
   });
