@@ -1,3 +1,4 @@
+import { stringify } from "smol-toml";
 import type { ComponentVersions } from "../versions/versions.js";
 import { imageRefs } from "../versions/versions.js";
 
@@ -7,34 +8,29 @@ import { imageRefs } from "../versions/versions.js";
  * so the kubelet never garbage-collects it. Registry hosts come from /etc/containerd/certs.d.
  */
 export function containerdConfig(v: ComponentVersions): string {
-  return `version = 3
-root = "/var/lib/containerd"
-state = "/run/containerd"
-
-[grpc]
-  address = "/run/containerd/containerd.sock"
-
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = "overlayfs"
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = "${imageRefs(v).pause}"
-  [plugins.'io.containerd.cri.v1.images'.registry]
-    config_path = "/etc/containerd/certs.d"
-
-[plugins.'io.containerd.cri.v1.runtime']
-  # Node containers may lack CAP_SYS_RESOURCE (engines that refuse --privileged), without which a
-  # negative oom_score_adj (the kubelet asks -998 for every pod sandbox) fails the pod.
-  restrict_oom_score_adj = true
-  enable_unprivileged_ports = true
-  enable_unprivileged_icmp = true
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = "runc"
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        SystemdCgroup = false
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ["/opt/cni/bin"]
-    conf_dir = "/etc/cni/net.d"
-`;
+  return stringify({
+    version: 3,
+    root: "/var/lib/containerd",
+    state: "/run/containerd",
+    grpc: { address: "/run/containerd/containerd.sock" },
+    plugins: {
+      "io.containerd.cri.v1.images": {
+        snapshotter: "overlayfs",
+        pinned_images: { sandbox: imageRefs(v).pause },
+        registry: { config_path: "/etc/containerd/certs.d" },
+      },
+      "io.containerd.cri.v1.runtime": {
+        // Node containers may lack CAP_SYS_RESOURCE (engines that refuse --privileged), without which a
+        // negative oom_score_adj (the kubelet asks -998 for every pod sandbox) fails the pod.
+        restrict_oom_score_adj: true,
+        enable_unprivileged_ports: true,
+        enable_unprivileged_icmp: true,
+        containerd: {
+          default_runtime_name: "runc",
+          runtimes: { runc: { runtime_type: "io.containerd.runc.v2", options: { SystemdCgroup: false } } },
+        },
+        cni: { bin_dirs: ["/opt/cni/bin"], conf_dir: "/etc/cni/net.d" },
+      },
+    },
+  });
 }

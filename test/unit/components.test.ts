@@ -6,6 +6,7 @@ import {
   cniConflist,
   componentKubeconfig,
   componentsFor,
+  containerdConfig,
   crioConfig,
   etcdArgs,
   featureGatesValue,
@@ -667,6 +668,19 @@ describe("the node's CRI runtime", () => {
     expect(endpoint(workerCtx({ cluster: cluster({ containerRuntime: "cri-o" }) }))).toBe("unix:///var/run/crio/crio.sock");
     expect(endpoint(workerCtx({ cluster: cluster({ containerRuntime: "containerd" }) }))).toBe("unix:///run/containerd/containerd.sock");
     expect(endpoint(workerCtx())).toBe("unix:///run/containerd/containerd.sock");
+  });
+
+  it("renders a containerd config (version 3) with cgroupfs, the version's pause image pinned and registry hosts from certs.d", () => {
+    const v = findVersion(DEFAULT_KUBERNETES_VERSION)!;
+    const conf = parseToml(containerdConfig(v)) as Record<string, any>;
+    expect(conf.version).toBe(3);
+    expect(conf.grpc.address).toBe("/run/containerd/containerd.sock");
+    const images = conf.plugins["io.containerd.cri.v1.images"];
+    expect(images.pinned_images.sandbox).toBe(imageRefs(v).pause);
+    expect(images.registry.config_path).toBe("/etc/containerd/certs.d");
+    const runtime = conf.plugins["io.containerd.cri.v1.runtime"];
+    expect(runtime.restrict_oom_score_adj).toBe(true);
+    expect(runtime.containerd.runtimes.runc.options.SystemdCgroup).toBe(false);
   });
 
   it("renders a CRI-O config that listens where the kubelet dials, runs runc through crio-runc and pins the version's pause image", () => {
