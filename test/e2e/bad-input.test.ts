@@ -89,6 +89,18 @@ describe("kubeyard start refuses bad input before creating anything", () => {
     for (const v of ["v1.37.1", "v1.36.4", "v1.35.8"]) expect(stderr).toContain(v);
   });
 
+  it("lists the container runtimes there are for an unknown one, from the flag and from the file", async () => {
+    const user = new TestUser();
+    writeForeignKubeconfig(user.kubeconfig);
+    const flag = await refusedStart(user, ["--container-runtime", "docker"]);
+    expect(flag.stderr).toMatch(/--container-runtime: "docker" is not allowed.*containerd, cri-o/s);
+    const file = path.join(user.home, "cluster.yaml");
+    writeFileSync(file, "apiVersion: kubeyard.dev/v1alpha1\nkind: Cluster\ncontainerRuntime: crio\n");
+    const fromFile = await refusedStart(user, ["--config", file]);
+    expect(fromFile.stderr).toContain(`${file}:3:`);
+    expect(fromFile.stderr).toMatch(/containerRuntime.*"crio".*containerd, cri-o/s);
+  });
+
   it.each([
     ["text that is not YAML", ": : :\n\t- [\n"],
     ["YAML whose clusters is not a list", "clusters: 5\n"],

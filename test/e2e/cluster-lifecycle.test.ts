@@ -4,6 +4,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestUser, engineObjects, uniqueProfile } from "./helpers/cli.js";
+import { suiteRuntime, suiteStartArgs } from "./helpers/cluster-for-file.js";
 import { containerStarts, restartDockerEngine } from "./helpers/docker-engine.js";
 import { eventually } from "../helpers/poll.js";
 import { freePort } from "./helpers/free-port.js";
@@ -70,6 +71,7 @@ beforeAll(async () => {
     `apiVersion: kubeyard.dev/v1alpha1
 kind: Cluster
 name: ${A}
+containerRuntime: ${suiteRuntime()}
 nodes:
   - role: control-plane
     extraPortMappings:
@@ -156,7 +158,9 @@ describe("cluster lifecycle", () => {
     const r = await user.kubeyard(["start", "--config", configFile]);
     expect(r.exitCode, String(r.all)).toBe(0);
     expect(String(r.stdout)).toContain(`cluster "${A}" is already running; nothing changed`);
-    expect(String(r.stdout)).toMatch(new RegExp(`${A}-control-plane\\s+control-plane\\s+running\\s+ok\\s+ok\\s+ok`));
+    expect(String(r.stdout)).toMatch(
+      new RegExp(`${A}-control-plane\\s+control-plane\\s+running\\s+${suiteRuntime()} \\d+\\.\\d+\\S*\\s+ok\\s+ok\\s+ok`),
+    );
 
     expect(await nodeNames(A)).toEqual(nodes);
     expect(await containerStarts(nodes)).toEqual(before);
@@ -187,7 +191,9 @@ describe("cluster lifecycle", () => {
     const status = await user.kubeyard(["-p", A, "status"]);
     expect(status.exitCode).not.toBe(0);
     expect(String(status.stdout)).toContain(`cluster "${A}": not running`);
-    expect(String(status.stdout)).toMatch(new RegExp(`${A}-control-plane\\s+control-plane\\s+stopped\\s+stopped\\s+stopped\\s+stopped`));
+    expect(String(status.stdout)).toMatch(
+      new RegExp(`${A}-control-plane\\s+control-plane\\s+stopped\\s+${suiteRuntime()}\\s+stopped\\s+stopped\\s+stopped`),
+    );
     const json = JSON.parse(String((await user.kubeyard(["-p", A, "status", "-o", "json"])).stdout)) as {
       running: boolean;
       nodes: { container: string }[];
@@ -220,7 +226,7 @@ describe("cluster lifecycle", () => {
   }, 600_000);
 
   it("runs a second profile beside the first, and deletes exactly that one", async () => {
-    await ok(user, ["start", "-p", B]);
+    await ok(user, ["start", "-p", B, ...suiteStartArgs()]);
     const kB = inContext(user, B);
 
     const list = JSON.parse(await ok(user, ["profile", "list", "-o", "json"])) as { profile: string; state: string; nodes: number }[];
@@ -266,7 +272,7 @@ describe("cluster lifecycle", () => {
     expect((await user.kubeyard(["-p", A, "status"])).exitCode).toBe(0);
 
     // Another user's `delete --all --yes` removes their cluster and none of this user's.
-    await ok(other, ["start", "-p", C]);
+    await ok(other, ["start", "-p", C, ...suiteStartArgs()]);
     expect((await engineObjects(C)).containers).toEqual([`${C}-control-plane`]);
     const all = await other.kubeyard(["delete", "--all", "--yes"]);
     expect(all.exitCode, String(all.all)).toBe(0);

@@ -204,7 +204,7 @@ nodeFiles:
         field: "nodeFiles[0].mode",
         value: '"mode"',
         problem: "is not a known field of a node file",
-        allowed: "path, content",
+        allowed: "path, content, runtime",
       },
     ]);
     expect((error as ConfigError).message).toContain(`${descriptor}:13:5: nodeFiles[0].mode: "mode" is not a known field`);

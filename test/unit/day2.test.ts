@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { componentLog, isArchiveOutput, podLog, redactState, scrubSecrets } from "../../src/day2/logs.js";
-import { normalizeImageRef, parseCtrImages, visibleImages } from "../../src/node/images.js";
+import { normalizeImageRef, parseCrictlImages, parseCtrImages, visibleImages } from "../../src/node/images.js";
 import { pickNode, splitNodeAndCommand } from "../../src/day2/ssh.js";
 import type { ClusterState } from "../../src/cluster/state.js";
 import type { NodeInfo } from "../../src/drivers/types.js";
@@ -26,6 +26,30 @@ describe("node images", () => {
 
   it("shows tagged references, and a digest reference only for an untagged image", () => {
     expect(visibleImages(parseCtrImages(CTR_LS)).map((i) => i.ref)).toEqual(["docker.io/library/myapp:dev", `registry.k8s.io/pause@${D2}`]);
+  });
+
+  it("parses crictl's JSON listing (CRI-O's images) as one reference per tag, or per digest for an untagged image", () => {
+    const json = JSON.stringify({
+      images: [
+        {
+          id: "c".repeat(64),
+          repoTags: ["docker.io/library/myapp:dev", "localhost/myapp:dev"],
+          repoDigests: [`docker.io/library/myapp@${D1}`],
+          size: "4299161",
+        },
+        { id: `sha256:${"d".repeat(64)}`, repoTags: null, repoDigests: [`registry.k8s.io/pause@${D2}`], size: "318976" },
+      ],
+    });
+    const all = parseCrictlImages(json);
+    expect(all.map((i) => i.ref)).toEqual(["docker.io/library/myapp:dev", "localhost/myapp:dev", `registry.k8s.io/pause@${D2}`]);
+    expect(all[0]).toEqual({ ref: "docker.io/library/myapp:dev", digest: `sha256:${"c".repeat(64)}`, size: "4.1 MiB", platforms: "linux" });
+    expect(all[2]!.size).toBe("311.5 KiB");
+    expect(visibleImages(all).map((i) => i.ref)).toEqual([
+      "docker.io/library/myapp:dev",
+      "localhost/myapp:dev",
+      `registry.k8s.io/pause@${D2}`,
+    ]);
+    expect(parseCrictlImages('{"images":null}')).toEqual([]);
   });
 
   it("normalizes references the way the kubelet resolves them", () => {
