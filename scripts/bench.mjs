@@ -4,7 +4,7 @@
 // server answers, the kubernetes and kube-dns Services exist, an app's pod runs and DNS answers
 // inside it. Also `delete` and the node container's memory at idle. Prints medians, writes JSON.
 //
-//   npm run bench [-- --runs 5 --out .bench/start.json] [--cli OTHER/dist/cmd/kubeyard.js]   each run prints its phase trace
+//   npm run bench [-- --runs 5 --out .bench/start.json] [--cli OTHER/dist/cmd/kubeyard.js] [--container-runtime cri-o]   each run prints its phase trace
 //   npm run bench -- --suite tunnel [--runs 5]   throughput and p99 through `kubeyard tunnel` next to direct NodePort
 //   npm run bench -- --suite ingress [--runs 5]   # `addons enable ingress` until a request through it works
 //   npm run bench -- --suite image-load [--runs 5]   `image load` of a 100 MB image into a 3-node cluster
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     suite: { type: "string", default: "start" },
     // Another build's command line (an older checkout's), to compare two builds back to back.
     cli: { type: "string" },
+    // The start suite's clusters run this runtime (containerd or cri-o), as `start --container-runtime` chooses.
+    "container-runtime": { type: "string" },
   },
 });
 // The tunnel suite has a module of its own and runs before the others are set up.
@@ -39,6 +41,8 @@ const home = mkdtempSync(path.join(os.tmpdir(), "kubeyard-bench-"));
 const env = { ...process.env, KUBEYARD_HOME: path.join(home, "state"), KUBECONFIG: path.join(home, "kubeconfig"), CI: "true" };
 // One name per process: two benches on one engine must not delete each other's cluster.
 const profile = `bench-${values.suite}-${process.pid}`;
+
+const runtimeArgs = values["container-runtime"] ? ["--container-runtime", values["container-runtime"]] : [];
 
 const cache = new ArtifactCache();
 const k8s =
@@ -94,7 +98,7 @@ async function startSuite() {
     const traceFile = path.join(home, `trace-${i}.jsonl`);
     const t0Epoch = Date.now();
     const t0 = now();
-    await kubeyard(["start"], { KUBEYARD_TRACE: traceFile });
+    await kubeyard(["start", ...runtimeArgs], { KUBEYARD_TRACE: traceFile });
     const tCmd = now();
     const tApi = await until(() => ok(["get", "--raw", "/readyz"]));
     const tSvc = await until(() => ok(["get", "service", "kubernetes"]));
@@ -303,7 +307,15 @@ mkdirSync(path.dirname(values.out), { recursive: true });
 writeFileSync(
   values.out,
   JSON.stringify(
-    { date: new Date().toISOString(), suite: values.suite, kubernetes: DEFAULT_KUBERNETES_VERSION, machine, runs: results, medians },
+    {
+      date: new Date().toISOString(),
+      suite: values.suite,
+      containerRuntime: values["container-runtime"] ?? "containerd",
+      kubernetes: DEFAULT_KUBERNETES_VERSION,
+      machine,
+      runs: results,
+      medians,
+    },
     null,
     2,
   ) + "\n",
