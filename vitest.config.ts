@@ -3,7 +3,16 @@ import { defineConfig } from "vitest/config";
 // Unit tests need nothing. Integration and e2e tests drive a real Docker engine and real Kubernetes
 // binaries: their global setup builds what they need once (slow the first time on a fresh machine,
 // seconds after), and they run one file at a time (2 cores, one engine).
-const CRIO_FILES = ["cluster-workloads", "cluster-lifecycle", "addon-ingress", "addon-registry", "tunnel", "multinode", "day2"];
+const CRIO_FILES = [
+  "cluster-workloads",
+  "cluster-lifecycle",
+  "addon-ingress",
+  "addon-registry",
+  "registry-mirror",
+  "tunnel",
+  "multinode",
+  "day2",
+];
 
 export default defineConfig({
   test: {
