@@ -43,12 +43,12 @@ describe("the registry addon", () => {
     const push = await execa("docker", ["push", ref], { reject: false, all: true });
     expect(push.exitCode, String(push.all)).toBe(0);
     // The nodes never had this name: running it means their runtime pulled it from the registry.
-    const before = await execa("docker", ["exec", node(), "crictl", "images", "-q", ref]);
-    expect(before.stdout.trim()).toBe("");
+    const before = await execa("docker", ["exec", node(), "crictl", "inspecti", ref], { reject: false });
+    expect(before.exitCode, before.stdout).not.toBe(0);
     await kubectlOk(user, "-n", NS, "create", "deployment", "app", "--image", ref, "--", "sleep", "3600");
     await rolledOut(user, NS, "deployment/app", "300s");
-    const after = await execa("docker", ["exec", node(), "crictl", "images", ref]);
-    expect(after.stdout).toContain(`localhost:${port}/${repo}`);
+    const after = await execa("docker", ["exec", node(), "crictl", "inspecti", ref]);
+    expect(after.stdout).toContain(`"${ref}"`);
   }, 600_000);
 
   it("keeps the image across a restart of the registry pod (its data is on a PVC)", async () => {

@@ -59,7 +59,8 @@ function mebibytes(bytes: number): string {
  * CRI-O reads, which containers-storage locks for them.
  */
 export const crioImages: RuntimeImageStore = {
-  has: async (driver, node, ref) => (await driver.exec(node, [...CRICTL, "images", "-q", ref])).stdout.trim() !== "",
+  // ImageStatus of exactly that reference: `crictl images REF` filters by repository and matched other images.
+  has: async (driver, node, ref) => (await driver.exec(node, [...CRICTL, "inspecti", ref])).exitCode === 0,
   import: async (driver, node, archive) => result(await driver.exec(node, ["crio-image-load", archive])),
   tag: async (driver, node, source, target) => result(await driver.exec(node, ["crio-image-load", "-tag", source, target])),
   async list(driver, node) {
