@@ -12,9 +12,9 @@ export const DEFAULT_API_SERVER_PORT = 0;
 export const DEFAULT_LISTEN_ADDRESS = "127.0.0.1";
 export const DEFAULT_CONTAINER_RUNTIME = "containerd";
 
-/** The runtime a cluster's nodes run: the one its config chose, else containerd. */
-export function nodeRuntime(config: { readonly containerRuntime: ContainerRuntime | null }): ContainerRuntime {
-  return config.containerRuntime ?? DEFAULT_CONTAINER_RUNTIME;
+/** The runtime a cluster's nodes run: the one its config chose, else (or with no config on record) containerd. */
+export function nodeRuntime(config: { readonly containerRuntime: ContainerRuntime | null } | undefined): ContainerRuntime {
+  return config?.containerRuntime ?? DEFAULT_CONTAINER_RUNTIME;
 }
 
 /** Per address family, so that setting only one subnet to IPv6 gives an IPv6 default for the other. */

@@ -42,7 +42,7 @@ export async function clusterStatus(driver: NodeDriver, name: string): Promise<C
   const nodes = await driver.listNodes(name);
   if (!state && !nodes.length) return { profile: name, exists: false, running: false, paused: false, addons: [], nodes: [] };
   const paused = nodes.length > 0 && nodes.every((n) => n.state === "paused");
-  const runtime = nodeRuntime(state?.config ?? { containerRuntime: null });
+  const runtime = nodeRuntime(state?.config);
   const apiserverOk = state && !paused ? await apiReady(state) : false;
   const statuses = await Promise.all(
     nodes.map(async (n): Promise<NodeStatus> => {

@@ -122,7 +122,7 @@ export async function joinMirrors(driver: NodeDriver, cluster: string): Promise<
 
 async function syncNodes(driver: NodeDriver, cluster: string, mirrors: readonly MirroredRegistry[]): Promise<void> {
   const nodes = (await driver.listNodes(cluster)).filter((n) => n.role !== "load-balancer" && n.state === "running");
-  const runtime = nodeRuntime((await readState(cluster))?.config ?? { containerRuntime: null });
+  const runtime = nodeRuntime((await readState(cluster))?.config);
   await Promise.all(nodes.map((n) => syncMirrorFiles(driver, n.name, runtime, mirrors)));
 }
 

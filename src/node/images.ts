@@ -16,7 +16,7 @@ export interface NodeImages {
 
 /** The image store of the runtime cluster `cluster`'s nodes run, as its record says. */
 export async function clusterImageStore(cluster: string): Promise<RuntimeImageStore> {
-  return runtimeImages(nodeRuntime((await readState(cluster))?.config ?? { containerRuntime: null }));
+  return runtimeImages(nodeRuntime((await readState(cluster))?.config));
 }
 
 /** A bare `sha256:...` id or a `name@sha256:...` reference: the aliases the kubelet's runtime adds. */
