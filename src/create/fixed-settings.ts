@@ -18,11 +18,18 @@ export function refuseChangedMounts(requested: ClusterConfig, existing: ClusterC
   );
 }
 
+/** `start` on a cluster that exists: what was fixed when its nodes were made (mounts, runtime) may not change. */
+export function refuseChangedSettings(requested: ClusterConfig, existing: ClusterConfig): void {
+  refuseChangedMounts(requested, existing);
+  refuseChangedRuntime(requested, existing);
+}
+
 /** The runtime is chosen when the nodes are made: `start` asked for another one refuses, changing nothing. */
-export function refuseChangedRuntime(requested: ClusterConfig, existing: ClusterConfig): void {
-  if (requested.containerRuntime === null || requested.containerRuntime === nodeRuntime(existing)) return;
+function refuseChangedRuntime(requested: ClusterConfig, existing: ClusterConfig): void {
+  const has = nodeRuntime(existing);
+  if (requested.containerRuntime === null || requested.containerRuntime === has) return;
   throw new UserError(
-    `cluster "${requested.name}" runs ${nodeRuntime(existing)}; --container-runtime (or containerRuntime) asks for ${requested.containerRuntime}, and a cluster's runtime is fixed when it is created`,
+    `cluster "${requested.name}" runs ${has}; --container-runtime (or containerRuntime) asks for ${requested.containerRuntime}, and a cluster's runtime is fixed when it is created`,
     `Start it without --container-runtime, or \`kubeyard delete -p ${requested.name}\` and start it again with --container-runtime ${requested.containerRuntime}.`,
   );
 }

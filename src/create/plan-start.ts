@@ -7,7 +7,7 @@ import { clusterKubeProxyObjects } from "../cluster/kube-proxy.js";
 import type { NodeDriver } from "../drivers/types.js";
 import type { Action, Plan } from "./action.js";
 import type { ClusterContext } from "./context.js";
-import { refuseChangedMounts, refuseChangedRuntime } from "./fixed-settings.js";
+import { refuseChangedSettings } from "./fixed-settings.js";
 import { provisionActions } from "./provision.js";
 
 type A = Action<ClusterContext>;
@@ -26,8 +26,7 @@ export async function planStart(config: ClusterConfig, driver: NodeDriver): Prom
   refuseOtherEngine(existing, driver);
   const nodes = await driver.listNodes(config.name);
   if (existing && existing.phase === "ready" && nodes.length) {
-    refuseChangedMounts(config, existing.config);
-    refuseChangedRuntime(config, existing.config);
+    refuseChangedSettings(config, existing.config);
     if (nodes.every((n) => n.state === "running"))
       return { kind: "running", summary: `cluster "${config.name}" is already running`, actions: [] };
     return planResume(existing);

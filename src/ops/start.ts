@@ -3,7 +3,7 @@ import { hostRefusal, runHostChecks } from "../cluster/host-checks.js";
 import { resolveConfig, type ClusterConfig, type ConfigFlags } from "../config/index.js";
 import { describePlan, type Plan, type StepRunner } from "../create/action.js";
 import { ClusterContext, type ClusterDeps } from "../create/context.js";
-import { refuseChangedMounts, refuseChangedRuntime } from "../create/fixed-settings.js";
+import { refuseChangedSettings } from "../create/fixed-settings.js";
 import { planCreate, planResume, planStart } from "../create/plan-start.js";
 import { deleteCluster } from "../day2/delete.js";
 import { failureLogs } from "../node/component-logs.js";
@@ -76,10 +76,7 @@ export async function startCluster(
 /** The plan `start` would run, as text, without creating or changing anything (`--dry-run`). */
 export async function dryRunStart(config: ClusterConfig): Promise<string> {
   const state = await readState(config.name);
-  if (state?.phase === "ready") {
-    refuseChangedMounts(config, state.config);
-    refuseChangedRuntime(config, state.config);
-  }
+  if (state?.phase === "ready") refuseChangedSettings(config, state.config);
   const plan = state?.phase === "ready" ? planResume(state) : planCreate(config);
   const note =
     state?.phase === "ready" ? `cluster "${config.name}" exists: start resumes it if it is stopped, and changes nothing if it runs\n` : "";
