@@ -12,7 +12,7 @@ import { checkNodeMountPath, sameNodePath } from "./mounts.js";
 import type { Mount, PortMapping, Taint } from "./cluster-config.js";
 import {
   COMPONENTS,
-  CONTAINER_RUNTIMES,
+  isContainerRuntime,
   NODE_ROLES,
   PROTOCOLS,
   TAINT_EFFECTS,
@@ -78,13 +78,12 @@ export function readFileSettings(src: YamlSource, issues: IssueList): FileSettin
   const sourced = <T>(ok: (v: unknown) => v is T, v: unknown, p: PathSegment[]): Sourced<T> | undefined =>
     ok(v) ? { value: v, origin: { kind: "file", path: p } } : undefined;
   const isStr = (v: unknown): v is string => typeof v === "string";
-  const isRuntime = (v: unknown): v is ContainerRuntime => (CONTAINER_RUNTIMES as readonly unknown[]).includes(v);
 
   const settings: FileSettings = {
     name: sourced(isStr, data.name, ["name"]),
     kubernetesVersion: sourced(isStr, data.kubernetesVersion, ["kubernetesVersion"]),
     nodeImage: sourced(isStr, data.nodeImage, ["nodeImage"]),
-    containerRuntime: sourced(isRuntime, data.containerRuntime, ["containerRuntime"]),
+    containerRuntime: sourced(isContainerRuntime, data.containerRuntime, ["containerRuntime"]),
     podSubnet: sourced(isStr, net.podSubnet, ["networking", "podSubnet"]),
     serviceSubnet: sourced(isStr, net.serviceSubnet, ["networking", "serviceSubnet"]),
     dnsDomain: sourced(isStr, net.dnsDomain, ["networking", "dnsDomain"]),

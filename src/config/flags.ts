@@ -1,7 +1,7 @@
 import type { Mount } from "./cluster-config.js";
 import type { IssueList } from "./issue-list.js";
 import { parseMountFlag, sameNodePath } from "./mounts.js";
-import { CONTAINER_RUNTIMES, type ContainerRuntime } from "./schema.js";
+import { CONTAINER_RUNTIMES, isContainerRuntime, type ContainerRuntime } from "./schema.js";
 
 /**
  * The command-line flags that override the config file, as cmd/ hands them over: numbers may
@@ -79,7 +79,7 @@ export function parseFlags(flags: ConfigFlags, issues: IssueList): ParsedFlags {
   }
   if (flags.containerRuntime !== undefined) {
     const given = flags.containerRuntime.trim();
-    if ((CONTAINER_RUNTIMES as readonly string[]).includes(given)) out.containerRuntime = given as ContainerRuntime;
+    if (isContainerRuntime(given)) out.containerRuntime = given;
     else
       issues.add(
         { kind: "flag", flag: FLAG_NAMES.containerRuntime },

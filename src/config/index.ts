@@ -15,6 +15,7 @@ export {
   TAINT_EFFECTS,
   PROTOCOLS,
   CONTAINER_RUNTIMES,
+  isContainerRuntime,
   clusterFileSchema,
   type Component,
   type NodeRole,

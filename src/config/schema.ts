@@ -60,6 +60,7 @@ export const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 export const CONTAINER_RUNTIMES = ["containerd", "cri-o"] as const;
 export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
+export const isContainerRuntime = (v: unknown): v is ContainerRuntime => (CONTAINER_RUNTIMES as readonly unknown[]).includes(v);
 
 /** Fields read as the text written even where YAML sees a number or boolean (see yaml-source.ts). */
 export const CLUSTER_TEXT_FIELDS = [

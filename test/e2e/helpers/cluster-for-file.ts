@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import type { Result } from "execa";
 import { afterAll, beforeAll, expect } from "vitest";
-import { CONTAINER_RUNTIMES, type ContainerRuntime } from "../../../src/config/index.js";
+import { isContainerRuntime, type ContainerRuntime } from "../../../src/config/index.js";
 import { TestUser, engineObjects, uniqueProfile } from "./cli.js";
 import { kubectlOk } from "./kubectl.js";
 
@@ -27,8 +27,8 @@ export interface FileClusterOptions {
 /** The runtime the suite's clusters run: KUBEYARD_E2E_RUNTIME (the cri-o project of vitest.config.ts sets it), else containerd. */
 export function suiteRuntime(env: NodeJS.ProcessEnv = process.env): ContainerRuntime {
   const runtime = env.KUBEYARD_E2E_RUNTIME ?? "containerd";
-  if (!(CONTAINER_RUNTIMES as readonly string[]).includes(runtime)) throw new Error(`KUBEYARD_E2E_RUNTIME=${runtime}: not a runtime`);
-  return runtime as ContainerRuntime;
+  if (!isContainerRuntime(runtime)) throw new Error(`KUBEYARD_E2E_RUNTIME=${runtime}: not a runtime`);
+  return runtime;
 }
 
 /**
