@@ -2,7 +2,8 @@ import { stringify } from "smol-toml";
 import type { ComponentVersions } from "../versions/versions.js";
 import { imageRefs } from "../versions/versions.js";
 
-export const CRIO_ENDPOINT = "unix:///var/run/crio/crio.sock";
+export const CRIO_SOCKET = "/var/run/crio/crio.sock";
+export const CRIO_ENDPOINT = `unix://${CRIO_SOCKET}`;
 
 /**
  * CRI-O's config for a node, the counterpart of containerdConfig: runc through kubeyard's crio-runc (which
@@ -15,7 +16,7 @@ export function crioConfig(v: ComponentVersions): string {
   const pause = imageRefs(v).pause;
   return stringify({
     crio: {
-      api: { listen: CRIO_ENDPOINT.replace(/^unix:\/\//, "") },
+      api: { listen: CRIO_SOCKET },
       runtime: {
         default_runtime: "runc",
         cgroup_manager: "cgroupfs",

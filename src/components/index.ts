@@ -48,5 +48,5 @@ export {
 } from "./node-files.js";
 export { staticPodManifest, renderStaticPod, STATIC_POD_NAMESPACE } from "./static-pods.js";
 export { containerdConfig } from "./containerd.js";
-export { crioConfig, containersStorageConfig, containersPolicy, containersRegistriesConfig, CRIO_ENDPOINT } from "./crio.js";
+export { crioConfig, containersStorageConfig, containersPolicy, containersRegistriesConfig, CRIO_ENDPOINT, CRIO_SOCKET } from "./crio.js";
 export { haproxyConfig, HAPROXY_CONFIG } from "./load-balancer.js";

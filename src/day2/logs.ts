@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { create as createTar } from "tar";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
 import {
+  CRIO_SOCKET,
   KUBE_PROXY_NAME,
   KUBE_PROXY_NAMESPACE,
   STATIC_POD_COMPONENTS,
@@ -29,7 +30,7 @@ const POD_COMPONENTS: readonly (readonly [namespace: string, name: string])[] = 
 ];
 
 /** True in a node that runs CRI-O (its socket exists); the node's crictl is configured for it. */
-const RUNS_CRIO = "[ -S /var/run/crio/crio.sock ]";
+const RUNS_CRIO = `[ -S ${CRIO_SOCKET} ]`;
 
 /** Commands whose output describes a node; none of them prints key material. */
 const NODE_COMMANDS: Record<string, string> = {

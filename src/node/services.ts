@@ -1,3 +1,4 @@
+import { CRIO_SOCKET } from "../components/crio.js";
 import type { ContainerRuntime } from "../config/index.js";
 import type { NodeDriver } from "../drivers/types.js";
 import { UserError } from "../util/errors.js";
@@ -41,7 +42,7 @@ export async function serviceStatus(driver: NodeDriver, node: string, service: s
  */
 export async function rereadRegistries(driver: NodeDriver, node: string, runtime: ContainerRuntime): Promise<void> {
   if (runtime !== "cri-o") return;
-  const r = await driver.exec(node, ["sh", "-c", "[ ! -S /var/run/crio/crio.sock ] || sv hup /etc/service/crio"]);
+  const r = await driver.exec(node, ["sh", "-c", `[ ! -S ${CRIO_SOCKET} ] || sv hup /etc/service/crio`]);
   if (r.exitCode !== 0) throw new UserError(`could not make CRI-O on ${node} read its registry settings again: ${r.stderr || r.stdout}`);
 }
 
