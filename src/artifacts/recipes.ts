@@ -18,8 +18,20 @@ interface ArtifactEntry {
  * upstream version and a digest of the main, so the cache keeps one build per edit of it.
  */
 function ownMainVersion(upstream: string, main: string): string {
-  const source = readFileSync(path.join(projectRoot(), "images", "go-mains", main));
-  return `${upstream}-${createHash("sha256").update(source).digest("hex").slice(0, 12)}`;
+  return `${upstream}-${mainDigest(main)}`;
+}
+
+const mainDigests = new Map<string, string>();
+
+/** A main's digest, read once per process: versions are asked for on every start, the files do not change meanwhile. */
+function mainDigest(main: string): string {
+  let digest = mainDigests.get(main);
+  if (digest === undefined) {
+    const source = readFileSync(path.join(projectRoot(), "images", "go-mains", main));
+    digest = createHash("sha256").update(source).digest("hex").slice(0, 12);
+    mainDigests.set(main, digest);
+  }
+  return digest;
 }
 
 const CNI_PATHS: Record<(typeof CNI_PLUGINS)[number], string> = {
