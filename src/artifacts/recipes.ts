@@ -14,11 +14,22 @@ interface ArtifactEntry {
 }
 
 /**
- * The version of a program of kubeyard's own (a main under images/go-mains/) built against `upstream`: the
- * upstream version and a digest of the main, so the cache keeps one build per edit of it.
+ * A program of kubeyard's own, images/go-mains/NAME/main.go, built in a wrapper module against CRI-O's
+ * release (its libraries, where it uses them). Its version is CRI-O's and a digest of the main, so the
+ * cache keeps one build per edit of it.
  */
-function ownMainVersion(upstream: string, main: string): string {
-  return `${upstream}-${mainDigest(main)}`;
+function crioMain(name: string, tags?: string[]): ArtifactEntry {
+  const main = `${name}/main.go`;
+  return {
+    version: (v) => `${v.crio}-${mainDigest(main)}`,
+    recipe: (_ver, v) => ({
+      kind: "wrapper",
+      module: "github.com/cri-o/cri-o",
+      version: `v${v.crio}`,
+      mains: { [name]: main },
+      builds: [{ packages: [`./${name}`], ldflags: [], ...(tags ? { tags } : {}) }],
+    }),
+  };
 }
 
 const mainDigests = new Map<string, string>();
@@ -156,27 +167,9 @@ const ARTIFACTS = {
     }),
   },
   // Loads image archives into CRI-O's store; built against the image and storage libraries of the CRI-O release.
-  "crio-image-load": {
-    version: (v) => ownMainVersion(v.crio, "crio-image-load/main.go"),
-    recipe: (_ver, v) => ({
-      kind: "wrapper",
-      module: "github.com/cri-o/cri-o",
-      version: `v${v.crio}`,
-      mains: { "crio-image-load": "crio-image-load/main.go" },
-      builds: [{ packages: ["./crio-image-load"], ldflags: [], tags: CONTAINERS_TAGS }],
-    }),
-  },
+  "crio-image-load": crioMain("crio-image-load", CONTAINERS_TAGS),
   // The OCI runtime CRI-O calls on a node: fits a container's config to what the node was given, then runs runc.
-  "crio-runc": {
-    version: (v) => ownMainVersion(v.crio, "crio-runc/main.go"),
-    recipe: (_ver, v) => ({
-      kind: "wrapper",
-      module: "github.com/cri-o/cri-o",
-      version: `v${v.crio}`,
-      mains: { "crio-runc": "crio-runc/main.go" },
-      builds: [{ packages: ["./crio-runc"], ldflags: [] }],
-    }),
-  },
+  "crio-runc": crioMain("crio-runc"),
   // CRI-O's helper that pins a pod's namespaces; C, in CRI-O's own module.
   pinns: {
     version: (v) => v.crio,
