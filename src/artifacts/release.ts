@@ -8,15 +8,21 @@ import type { ComponentVersions } from "../versions/versions.js";
 
 export type Arch = "amd64" | "arm64";
 
-/** The two hosts official artifacts come from; a mirror replaces either with a base serving the same paths. */
+/** The hosts official artifacts come from; a mirror replaces any of them with a base serving the same paths. */
 export interface ReleaseOrigins {
   /** Serves `/release/v<ver>/bin/linux/<arch>/<bin>`. */
   k8s: string;
   /** Serves `/<owner>/<repo>/releases/download/<tag>/<file>`. */
   github: string;
+  /** CRI-O's bucket: serves `/artifacts/cri-o.<arch>.v<ver>.tar.gz`, the static bundles its release notes link. */
+  crio: string;
 }
 
-export const DEFAULT_ORIGINS: Readonly<ReleaseOrigins> = { k8s: "https://dl.k8s.io", github: "https://github.com" };
+export const DEFAULT_ORIGINS: Readonly<ReleaseOrigins> = {
+  k8s: "https://dl.k8s.io",
+  github: "https://github.com",
+  crio: "https://storage.googleapis.com/cri-o",
+};
 
 /** Env var that points every origin at one mirror (the tests' local server uses it too). */
 export const RELEASE_BASE_URL_ENV = "KUBEYARD_RELEASE_BASE_URL";
@@ -24,9 +30,10 @@ export const RELEASE_BASE_URL_ENV = "KUBEYARD_RELEASE_BASE_URL";
 /** Defaults, then the env mirror for every origin, then explicit per-origin overrides. */
 export function releaseOrigins(overrides: Partial<ReleaseOrigins> = {}, env: NodeJS.ProcessEnv = process.env): ReleaseOrigins {
   const mirror = env[RELEASE_BASE_URL_ENV]?.trim();
-  const base: ReleaseOrigins = mirror ? { k8s: mirror, github: mirror } : { ...DEFAULT_ORIGINS };
+  const base: ReleaseOrigins = mirror ? { k8s: mirror, github: mirror, crio: mirror } : { ...DEFAULT_ORIGINS };
   const merged = { ...base, ...overrides };
-  return { k8s: merged.k8s.replace(/\/+$/, ""), github: merged.github.replace(/\/+$/, "") };
+  const trim = (url: string) => url.replace(/\/+$/, "");
+  return { k8s: trim(merged.k8s), github: trim(merged.github), crio: trim(merged.crio) };
 }
 
 /** The Kubernetes architecture name of this machine, or undefined where there are no release binaries. */
@@ -39,10 +46,19 @@ export interface ReleaseBinary {
   name: string;
   member?: string;
   optional?: boolean;
+  /** The cache entry it is kept in, when not its artifact's (one CRI-O bundle holds two of kubeyard's artifacts). */
+  entry?: string;
+}
+
+/** The cache entry a binary of `a` is kept in. */
+export function binaryEntry(a: ReleaseArtifact, b: ReleaseBinary): string {
+  return b.entry ?? a.entry;
 }
 
 /** One file to download, the checksum file that vouches for it, and the binaries it yields. */
 export interface ReleaseArtifact {
+  /** The name of the cache entry (the artifact, recipes.ts) its binaries are kept in. */
+  entry: string;
   /** The upstream file name, which is also the name checksum files list it under. */
   file: string;
   url: string;
@@ -67,12 +83,13 @@ export function releaseArtifacts(v: ComponentVersions, arch: Arch, origins: Rele
   const gh = (repo: string, tag: string) => `${origins.github}/${repo}/releases/download/${tag}`;
   const artifacts: ReleaseArtifact[] = KUBERNETES_BINARIES.map((bin) => {
     const url = `${origins.k8s}/release/v${v.kubernetes}/bin/linux/${arch}/${bin}`;
-    return { file: bin, url, checksumUrl: `${url}.sha256`, archive: false, binaries: [{ name: bin }] };
+    return { entry: "kubernetes", file: bin, url, checksumUrl: `${url}.sha256`, archive: false, binaries: [{ name: bin }] };
   });
 
   const etcdDir = gh("etcd-io/etcd", `v${v.etcd}`);
   const etcdBase = `etcd-v${v.etcd}-linux-${arch}`;
   artifacts.push({
+    entry: "etcd",
     file: `${etcdBase}.tar.gz`,
     url: `${etcdDir}/${etcdBase}.tar.gz`,
     checksumUrl: `${etcdDir}/SHA256SUMS`,
@@ -83,6 +100,7 @@ export function releaseArtifacts(v: ComponentVersions, arch: Arch, origins: Rele
   const containerdFile = `containerd-${v.containerd}-linux-${arch}.tar.gz`;
   const containerdUrl = `${gh("containerd/containerd", `v${v.containerd}`)}/${containerdFile}`;
   artifacts.push({
+    entry: "containerd",
     file: containerdFile,
     url: containerdUrl,
     checksumUrl: `${containerdUrl}.sha256sum`,
@@ -92,6 +110,7 @@ export function releaseArtifacts(v: ComponentVersions, arch: Arch, origins: Rele
 
   const runcDir = gh("opencontainers/runc", `v${v.runc}`);
   artifacts.push({
+    entry: "runc",
     file: `runc.${arch}`,
     url: `${runcDir}/runc.${arch}`,
     checksumUrl: `${runcDir}/runc.sha256sum`,
@@ -102,12 +121,28 @@ export function releaseArtifacts(v: ComponentVersions, arch: Arch, origins: Rele
   const cniFile = `cni-plugins-linux-${arch}-v${v.cniPlugins}.tgz`;
   const cniUrl = `${gh("containernetworking/plugins", `v${v.cniPlugins}`)}/${cniFile}`;
   artifacts.push({
+    entry: "cni-plugins",
     file: cniFile,
     url: cniUrl,
     checksumUrl: `${cniUrl}.sha256`,
     archive: true,
     // Plugin sets change between releases; take whichever of these the tarball has.
     binaries: CNI_PLUGINS.map((name) => ({ name, member: name, optional: true })),
+  });
+
+  // CRI-O's bundle also carries conmon, crun, runc and crictl: the node takes those from elsewhere, one of each.
+  const crioFile = `cri-o.${arch}.v${v.crio}.tar.gz`;
+  const crioUrl = `${origins.crio}/artifacts/${crioFile}`;
+  artifacts.push({
+    entry: "crio",
+    file: crioFile,
+    url: crioUrl,
+    checksumUrl: `${crioUrl}.sha256sum`,
+    archive: true,
+    binaries: [
+      { name: "crio", member: "cri-o/bin/crio" },
+      { name: "pinns", member: "cri-o/bin/pinns", entry: "pinns" },
+    ],
   });
   return artifacts;
 }

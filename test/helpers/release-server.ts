@@ -1,5 +1,5 @@
 /**
- * A stand-in for dl.k8s.io and GitHub releases on 127.0.0.1: small fake binaries and real
+ * A stand-in for dl.k8s.io, GitHub releases and CRI-O's bucket on 127.0.0.1: small fake binaries and real
  * tar.gz archives laid out under the official paths, with real checksum files, served by a
  * plain node:http server that can cut connections and ignore Range on request.
  */
@@ -104,6 +104,20 @@ export async function buildFakeRelease(root: string, v: ComponentVersions, arch:
   await mkdir(path.dirname(cniTar), { recursive: true });
   await tar.c({ gzip: true, cwd: cniStage, file: cniTar }, ["."]);
   await put(`${cniTar}.sha256`, `${sha256(await readFile(cniTar))}  ${cniFile}\n`);
+
+  // CRI-O: one bundle under cri-o/, with programs the node takes from elsewhere, and a checksum line that
+  // names the file by a path.
+  const crioStage = path.join(staging, "crio");
+  for (const name of ["crio", "pinns", "conmon", "crun", "runc", "crictl"]) {
+    await put(path.join(crioStage, "cri-o", "bin", name), (binaries[name === "runc" ? "crio-bundle-runc" : name] = fakeBinary(name, 1024)));
+  }
+  await put(path.join(crioStage, "cri-o", "etc", "crio.conf"), "[crio]\n");
+  for (const name of ["conmon", "crun", "crio-bundle-runc", "crictl"]) delete binaries[name];
+  const crioFile = `cri-o.${arch}.v${v.crio}.tar.gz`;
+  const crioTar = path.join(root, "artifacts", crioFile);
+  await mkdir(path.dirname(crioTar), { recursive: true });
+  await tar.c({ gzip: true, cwd: crioStage, file: crioTar }, ["cri-o"]);
+  await put(`${crioTar}.sha256sum`, `${sha256(await readFile(crioTar))}  build/bundle/${crioFile}\n`);
 
   return { root, binaries, k8sPaths };
 }

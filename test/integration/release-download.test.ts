@@ -7,6 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { digest } from "../../src/artifacts/checksum.js";
 import { ChecksumMismatchError, NetworkUnreachableError, downloadVerified } from "../../src/artifacts/download.js";
 import { RELEASE_BASE_URL_ENV, fetchReleaseBinaries, type ReleaseProgress } from "../../src/artifacts/release.js";
+import { fetchReleaseArtifact } from "../../src/artifacts/release-artifact.js";
+import { ArtifactCache } from "../../src/artifacts/cache.js";
 import { SUPPORTED } from "../../src/versions/versions.js";
 import { UserError } from "../../src/util/errors.js";
 import { buildFakeRelease, closedPort, startReleaseServer, type FakeRelease, type ReleaseServer } from "../helpers/release-server.js";
@@ -136,7 +138,7 @@ describe("fetchReleaseBinaries against a local release server", () => {
     const port = await closedPort();
     const err = await fetchReleaseBinaries(versions, dest, {
       arch: "amd64",
-      baseUrls: { k8s: `http://127.0.0.1:${port}`, github: `http://127.0.0.1:${port}` },
+      baseUrls: { k8s: `http://127.0.0.1:${port}`, github: `http://127.0.0.1:${port}`, crio: `http://127.0.0.1:${port}` },
     }).then(
       () => undefined,
       (e: unknown) => e,
@@ -153,6 +155,37 @@ describe("fetchReleaseBinaries against a local release server", () => {
     await writeFile(path.join(stale, "kubelet"), "half a kubelet");
     await expectAllCorrect(await fetchAll());
     await expect(stat(stale)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});
+
+describe("fetchReleaseArtifact into the artifact cache", () => {
+  const bundle = `/artifacts/cri-o.amd64.v${versions.crio}.tar.gz`;
+
+  it("fetches CRI-O's bundle once for both entries it holds, keeping only crio and pinns", async () => {
+    const artifacts = new ArtifactCache(cache);
+    const pinns = await fetchReleaseArtifact("pinns", versions, artifacts);
+    const crio = await artifacts.get("crio", versions.crio, "release");
+    expect(pinns.files).toEqual(["pinns"]);
+    expect(crio?.files).toEqual(["crio"]);
+    expect(sha256(await readFile(path.join(pinns.dir, "pinns")))).toBe(sha256(fake.binaries.pinns!));
+    expect(sha256(await readFile(path.join(crio!.dir, "crio")))).toBe(sha256(fake.binaries.crio!));
+    expect(server.requests.filter((r) => r.path === bundle)).toHaveLength(1);
+
+    server.reset();
+    expect((await fetchReleaseArtifact("crio", versions, artifacts)).dir).toBe(crio!.dir);
+    expect(server.requests).toEqual([]);
+  });
+
+  it("fetches the bundle again for pinns alone when only crio's entry is left", async () => {
+    const artifacts = new ArtifactCache(cache);
+    await fetchReleaseArtifact("crio", versions, artifacts);
+    const first = await artifacts.get("pinns", versions.crio, "release");
+    await rm(first!.dir, { recursive: true });
+    server.reset();
+    const pinns = await fetchReleaseArtifact("pinns", versions, artifacts);
+    expect(pinns.files).toEqual(["pinns"]);
+    expect(server.requests.filter((r) => r.path === bundle)).toHaveLength(1);
+    expect((await artifacts.get("crio", versions.crio, "release"))?.files).toEqual(["crio"]);
   });
 });
 
