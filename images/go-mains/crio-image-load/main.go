@@ -6,10 +6,12 @@
 // both runtimes). It is built against CRI-O's own image and storage libraries, so both agree on the
 // store's layout; the store is the one /etc/containers/storage.conf names, as for CRI-O. With -tag it
 // gives the image stored as SOURCE the further name TARGET instead (taking TARGET from any image that had it),
-// as `ctr images tag --force` does.
+// as `ctr images tag --force` does. With -save it writes the stored images NAME... into one Docker image
+// archive at FILE, as `ctr images export` does, which this program (or `docker load`) reads back.
 //
 //	crio-image-load [-shared-blobs DIR] SOURCE...
 //	crio-image-load -tag SOURCE TARGET
+//	crio-image-load -save FILE NAME...
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker/archive"
+	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
@@ -38,14 +41,17 @@ func main() {
 	}
 	sharedBlobs := flag.String("shared-blobs", "", "read the blobs of OCI layouts from this folder")
 	tag := flag.Bool("tag", false, "name the image SOURCE also TARGET")
+	saveTo := flag.String("save", "", "write the images NAME... into this Docker image archive")
 	flag.Parse()
-	if flag.NArg() == 0 || (*tag && flag.NArg() != 2) {
-		fmt.Fprintln(os.Stderr, "usage: crio-image-load [-shared-blobs DIR] SOURCE... | crio-image-load -tag SOURCE TARGET")
+	if flag.NArg() == 0 || (*tag && flag.NArg() != 2) || (*tag && *saveTo != "") {
+		fmt.Fprintln(os.Stderr, "usage: crio-image-load [-shared-blobs DIR] SOURCE... | crio-image-load -tag SOURCE TARGET | crio-image-load -save FILE NAME...")
 		os.Exit(2)
 	}
 	var err error
 	if *tag {
 		err = addName(flag.Arg(0), flag.Arg(1))
+	} else if *saveTo != "" {
+		err = save(context.Background(), *saveTo, flag.Args())
 	} else {
 		err = load(context.Background(), &types.SystemContext{OCISharedBlobDirPath: *sharedBlobs}, flag.Args())
 	}
@@ -150,11 +156,65 @@ func copyAll(ctx context.Context, sys *types.SystemContext, store storage.Store,
 	return nil
 }
 
-func copyOne(ctx context.Context, sys *types.SystemContext, store storage.Store, img image) error {
-	// The images come from the user's own engine or the node image: there are no signatures to check.
-	policy, err := signature.NewPolicyContext(&signature.Policy{
+// The images come from the user's own engine, the node image or the node's store: there are no signatures to check.
+func anyImage() (*signature.PolicyContext, error) {
+	return signature.NewPolicyContext(&signature.Policy{
 		Default: []signature.PolicyRequirement{signature.NewPRInsecureAcceptAnything()},
 	})
+}
+
+// save writes the stored images into one Docker image archive at path, each under its name.
+func save(ctx context.Context, path string, names []string) error {
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = store.Shutdown(false) }()
+	policy, err := anyImage()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = policy.Destroy() }()
+	// The archive writer takes only a new or empty file.
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	writer, err := archive.NewWriter(nil, path)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := saveOne(ctx, policy, store, writer, name); err != nil {
+			_ = writer.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return writer.Close()
+}
+
+func saveOne(ctx context.Context, policy *signature.PolicyContext, store storage.Store, writer *archive.Writer, name string) error {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return err
+	}
+	tagged, ok := named.(reference.NamedTagged)
+	if !ok {
+		return fmt.Errorf("only an image with a tag can be saved by name")
+	}
+	src, err := istorage.Transport.ParseStoreReference(store, name)
+	if err != nil {
+		return err
+	}
+	dest, err := writer.NewReference(tagged)
+	if err != nil {
+		return err
+	}
+	_, err = copy.Image(ctx, policy, dest, src, &copy.Options{})
+	return err
+}
+
+func copyOne(ctx context.Context, sys *types.SystemContext, store storage.Store, img image) error {
+	policy, err := anyImage()
 	if err != nil {
 		return err
 	}

@@ -69,5 +69,5 @@ export const crioImages: RuntimeImageStore = {
     return parseCrictlImages(r.stdout);
   },
   remove: (driver, node, refs) => untilUnused(async () => result(await driver.exec(node, [...CRICTL, "rmi", ...refs]))),
-  export: async () => ({ ok: false, output: "saving the images of a CRI-O node is not supported yet" }),
+  export: async (driver, node, refs, file) => result(await driver.exec(node, ["crio-image-load", "-save", file, ...refs])),
 };
