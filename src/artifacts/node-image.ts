@@ -143,9 +143,10 @@ async function buildFromInputs(
 
 /**
  * Binaries the nodes run only inside pod images of their own (kube-proxy's, and the control plane's
- * static pods), so not in the node's root. etcdctl stays: kubeyard runs it in the node.
+ * static pods), so not in the node's root. etcd and etcdctl stay: kubeyard runs etcdctl in the node, and
+ * etcd on a snapshot's saved data (snapshot/saved-keys.ts), the same way whichever runtime the node has.
  */
-const POD_ONLY_BINARIES: readonly string[] = ["kube-proxy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+const POD_ONLY_BINARIES: readonly string[] = ["kube-proxy", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
 
 async function linkBinaries(binaries: CachedArtifact[], context: string): Promise<void> {
   const bin = path.join(context, "bin");

@@ -24,6 +24,7 @@ import {
   readSnapshotState,
   refuseTaken,
   snapshotDir,
+  snapshotRuntime,
   stagingDir,
   STATE_FILE,
   verifySnapshot,
@@ -55,13 +56,12 @@ export async function saveSnapshot(driver: NodeDriver, profile: string, name: st
 async function save(driver: NodeDriver, profile: string, name: string, progress: ProgressLine): Promise<SnapshotManifest> {
   return withProfileLock(profile, async () => {
     const state = await requireReadyState(profile);
-    refuseCrio(state);
     await runningNodes(driver, profile);
     const staging = await stagingDir(name);
     try {
       const readKeys = (node: string, etcdData: string) => {
         progress("read the objects from the saved etcd data");
-        return saveStateKeys(driver, node, state.config.kubernetesVersion, etcdData, path.join(staging, KEYS_FILE));
+        return saveStateKeys(driver, node, etcdData, path.join(staging, KEYS_FILE));
       };
       const { nodes, pausedMs } = await captureNodes(driver, state, staging, progress, readKeys);
       progress("the cluster's record and PKI");
@@ -73,6 +73,7 @@ async function save(driver: NodeDriver, profile: string, name: string, progress:
         name,
         profile,
         kubernetesVersion: state.config.kubernetesVersion,
+        runtime: nodeRuntime(state.config),
         createdAt: new Date().toISOString(),
         nodes,
         addons: state.addons,
@@ -217,16 +218,7 @@ export async function stageAndStop(
   await stopCluster(driver, snap.profile);
 }
 
-/** A snapshot holds containerd's images and restarts etcd through containerd: a CRI-O cluster has neither. */
-function refuseCrio(state: ClusterState): void {
-  if (nodeRuntime(state.config) === "containerd") return;
-  throw new UserError(
-    `cluster "${state.name}" runs CRI-O, and snapshots can be taken of clusters that run containerd only`,
-    "Snapshots work on clusters started with the default runtime (--container-runtime containerd).",
-  );
-}
-
-/** The cluster a snapshot is restored into must be the one it was saved from: same nodes, version and CA. */
+/** The cluster a snapshot is restored into must be the one it was saved from: same nodes, version, runtime and CA. */
 export async function refuseOtherCluster(state: ClusterState, manifest: SnapshotManifest): Promise<void> {
   const want = manifest.nodes.map((n) => `${n.name}/${n.role}`).sort();
   const have = state.nodes.map((n) => `${n.name}/${n.role}`).sort();
@@ -239,6 +231,10 @@ export async function refuseOtherCluster(state: ClusterState, manifest: Snapshot
       `cluster "${state.name}" runs Kubernetes ${state.config.kubernetesVersion}, the snapshot ${manifest.kubernetesVersion}`,
       remake,
     );
+  }
+  const runtime = nodeRuntime(state.config);
+  if (runtime !== snapshotRuntime(manifest)) {
+    throw new UserError(`cluster "${state.name}" runs ${runtime}, the snapshot's cluster ran ${snapshotRuntime(manifest)}`, remake);
   }
   const ca = pkiPaths.ca.cert;
   const [mine, theirs] = await Promise.all([

@@ -5,7 +5,6 @@ import { gunzip, gzip } from "node:zlib";
 import type { NodeDriver } from "../drivers/types.js";
 import { etcdJson } from "../node/etcd-json.js";
 import { UserError } from "../util/errors.js";
-import { findVersion, imageRefs } from "../versions/versions.js";
 import { REGISTRY_RANGE, stateKeys, type EtcdKv } from "./etcd-keys.js";
 import { NODE_PARTS } from "./node-parts.js";
 
@@ -22,27 +21,18 @@ export interface SavedKeys {
 }
 
 const WORK_DIR = "/var/lib/kubeyard/saved-etcd";
-const MEMBER = "kubeyard-saved-etcd";
 const ENDPOINT = "http://127.0.0.1:2390";
 
 /**
- * Starts a private etcd member in `node` (from the node's own etcd image, alone: --force-new-cluster
- * on a copy) on the saved data `etcdPart`, reads its state keys into `file`, and removes it. The data
- * is the copy taken while the nodes were paused, so the keys are of the same instant as the volumes.
+ * Starts a private etcd member in `node` (the node's own etcd, alone: --force-new-cluster on a copy) on
+ * the saved data `etcdPart`, reads its state keys into `file`, and removes it. The data is the copy taken
+ * while the nodes were paused, so the keys are of the same instant as the volumes.
  */
-export async function saveStateKeys(
-  driver: NodeDriver,
-  node: string,
-  kubernetesVersion: string,
-  etcdPart: string,
-  file: string,
-): Promise<void> {
-  const v = findVersion(kubernetesVersion);
-  if (!v) throw new UserError(`Kubernetes ${kubernetesVersion} is not a version this kubeyard knows`);
+export async function saveStateKeys(driver: NodeDriver, node: string, etcdPart: string, file: string): Promise<void> {
   const dataDir = path.posix.basename(NODE_PARTS["etcd.tar.gz"]);
   await driver.copyFileIn(node, etcdPart, `${WORK_DIR}/etcd.tar.gz`);
   try {
-    const up = await driver.exec(node, ["bash", "-c", START, "start", WORK_DIR, imageRefs(v).etcd, dataDir, ENDPOINT]);
+    const up = await driver.exec(node, ["bash", "-c", START, "start", WORK_DIR, dataDir, ENDPOINT]);
     if (up.exitCode !== 0) throw new UserError(`reading the saved etcd data on ${node} failed: ${up.stderr.trim() || up.stdout.trim()}`);
     const range = await etcdJson<{ header: { revision: string }; kvs?: EtcdKv[] }>(driver, node, "/v3/kv/range", REGISTRY_RANGE, ENDPOINT);
     const saved: SavedKeys = {
@@ -55,7 +45,6 @@ export async function saveStateKeys(
   }
 }
 
-/** A snapshot's state keys; undefined for a snapshot saved before kubeyard wrote them. */
 /** Whether a snapshot holds its objects' keys (one saved by an earlier kubeyard does not). */
 export async function hasStateKeys(dir: string): Promise<boolean> {
   return fs.stat(path.join(dir, KEYS_FILE)).then(
@@ -64,6 +53,7 @@ export async function hasStateKeys(dir: string): Promise<boolean> {
   );
 }
 
+/** A snapshot's state keys; undefined for a snapshot saved before kubeyard wrote them. */
 export async function readStateKeys(dir: string): Promise<Map<string, string> | undefined> {
   const raw = await fs.readFile(path.join(dir, KEYS_FILE)).catch(() => undefined);
   if (!raw) return undefined;
@@ -73,20 +63,26 @@ export async function readStateKeys(dir: string): Promise<Map<string, string> | 
 
 // A member left by a save killed half-way is removed first.
 const STOP = [
-  `ctr -n k8s.io task rm -f ${MEMBER} >/dev/null 2>&1 || true`,
-  `ctr -n k8s.io containers rm ${MEMBER} >/dev/null 2>&1 || true`,
-  'rm -rf "$1/data"',
+  'if [ -f "$1/pid" ]; then',
+  '  pid=$(cat "$1/pid")',
+  '  kill -9 "$pid" 2>/dev/null || true',
+  '  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done',
+  "fi",
+  'rm -rf "$1/data" "$1/pid"',
 ].join("\n");
 
+// The node's own etcd binary (the version of its etcd image), as a process of the node's rather than a
+// container: the same on either runtime. Its output goes to a file, so that the exec returns while it runs.
 const START = [
   "set -euo pipefail",
-  "dir=$1 image=$2 data=$3 endpoint=$4",
+  "dir=$1 data=$2 endpoint=$3",
   STOP,
-  'rm -rf "$dir/data" && mkdir -p "$dir/data" && tar -C "$dir/data" -xzf "$dir/etcd.tar.gz" && rm -f "$dir/etcd.tar.gz"',
-  `ctr -n k8s.io run -d --net-host --mount "type=bind,src=$dir/data,dst=/data,options=rbind:rw" "$image" ${MEMBER} \\`,
-  '  /usr/local/bin/etcd --data-dir "/data/$data" --force-new-cluster --log-level error \\',
-  '  --listen-client-urls "$endpoint" --advertise-client-urls "$endpoint" --listen-peer-urls http://127.0.0.1:2391 >/dev/null',
+  'mkdir -p "$dir/data" && tar -C "$dir/data" -xzf "$dir/etcd.tar.gz" && rm -f "$dir/etcd.tar.gz"',
+  '/usr/local/bin/etcd --data-dir "$dir/data/$data" --force-new-cluster --log-level error \\',
+  '  --listen-client-urls "$endpoint" --advertise-client-urls "$endpoint" --listen-peer-urls http://127.0.0.1:2391 \\',
+  '  </dev/null >"$dir/etcd.log" 2>&1 &',
+  'echo $! >"$dir/pid"',
   'for _ in $(seq 300); do curl -sf "$endpoint/health" >/dev/null && exit 0; sleep 0.1; done',
-  'echo "the saved etcd data did not answer within 30 s" >&2',
+  'echo "the saved etcd data did not answer within 30 s: $(tail -c 2000 "$dir/etcd.log")" >&2',
   "exit 1",
 ].join("\n");
