@@ -149,33 +149,37 @@ const START_KUBELET = [
  * A fresh one lists the objects as they are. Its leader lease goes with the transaction, so with several
  * control planes the first to start leads at once rather than after the dead leader's lease runs out.
  */
-const STOP_CONTROLLER_MANAGER = killTasks(`labels."io.kubernetes.container.name"==kube-controller-manager`).join("\n");
+const STOP_CONTROLLER_MANAGER = killContainers("--label io.kubernetes.container.name=kube-controller-manager").join("\n");
 const RELEASE_CONTROLLER_LEASE = {
   request_delete_range: {
     key: Buffer.from(`/registry/leases/${CONTROLLER_MANAGER_LEASE.namespace}/${CONTROLLER_MANAGER_LEASE.name}`).toString("base64"),
   },
 };
 
-/** Shell lines that kill the running tasks of the containers `filter` picks (ctr's syntax) and wait until they are gone. */
-function killTasks(filter: string): string[] {
-  return [
-    `ids=$(ctr -n k8s.io containers ls -q '${filter}' 2>/dev/null)`,
-    `pids=$(ctr -n k8s.io tasks ls 2>/dev/null | awk -v ids="$ids" 'BEGIN { n = split(ids, a); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $3 == "RUNNING" { print $2 }')`,
-    'if [ -n "$pids" ]; then',
-    "  kill -9 $pids 2>/dev/null || true",
-    '  for _ in $(seq 100); do alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -n "$alive" ] || break; sleep 0.05; done',
-    "fi",
-  ];
+/**
+ * Shell lines that kill the running containers `crictl ps` picks with `filter` (and, if given, whose
+ * "id uid namespace" lines `awk` accepts) through the CRI: the same on either runtime. A stop with no
+ * grace period is a SIGKILL, and crictl returns once the container has exited; crictl's own deadline
+ * for a request (2 s by default) is raised for a node slowed by the restore's other work.
+ */
+function killContainers(filter: string, awk?: string): string[] {
+  const list = awk
+    ? `crictl ps --state running ${filter} -o go-template --template '${CONTAINER_LINES}' | awk '${awk}'`
+    : `crictl ps --state running ${filter} -q`;
+  return [`ids=$(${list})`, '[ -z "$ids" ] || crictl --timeout 60s stop --timeout 0 $ids >/dev/null'];
 }
 
+const CONTAINER_LINES =
+  '{{range .containers}}{{.id}} {{index .labels "io.kubernetes.pod.uid"}} {{index .labels "io.kubernetes.pod.namespace"}}{{"\\n"}}{{end}}';
+
 /**
- * Kills the tasks of every pod made through the API outside kube-system (the kubelet's static pods
+ * Kills the containers of every pod made through the API outside kube-system (the kubelet's static pods
  * have UIDs without dashes), waits until they are gone, and puts the staged volumes in place (none
  * staged: the snapshot's node had none).
  */
 const RESTART_WORKLOADS = [
   "set -euo pipefail",
-  ...killTasks(`labels."io.kubernetes.pod.uid"~="-",labels."io.kubernetes.pod.namespace"!=kube-system`),
+  ...killContainers("", '$2 ~ /-/ && $3 != "kube-system" { print $1 }'),
   `rm -rf ${VOLUMES_DIR}`,
   `[ ! -d ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ] || mv ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ${path.posix.dirname(VOLUMES_DIR)}/`,
   `rm -rf ${RESTORE_DIR}`,
