@@ -12,6 +12,7 @@ const CRIO_FILES = [
   "tunnel",
   "multinode",
   "day2",
+  "snapshot",
 ];
 
 export default defineConfig({

@@ -6,8 +6,9 @@ import * as tar from "tar";
 import type { ClusterState } from "../cluster/state.js";
 import { runningNodes } from "../cluster/running-nodes.js";
 import type { NodeDriver, NodeInfo } from "../drivers/types.js";
+import { nodeRuntime } from "../config/index.js";
 import { exportNodeImages, nodeImagesOf } from "../node/images.js";
-import { SNAPSHOT_RUNTIME } from "./store.js";
+import { runtimeImages, type RuntimeImageStore } from "../node/runtime/index.js";
 import type { ProgressLine } from "../util/progress.js";
 import { NODE_PARTS, type NodePart } from "./node-parts.js";
 import { guardPause } from "./pause-guard.js";
@@ -32,11 +33,12 @@ export async function captureNodes(
 ): Promise<{ nodes: SnapshotNode[]; pausedMs: number }> {
   const nodes = await runningNodes(driver, state.name);
   const preloaded = preloadedImages(state.config.kubernetesVersion);
+  const runtime = runtimeImages(nodeRuntime(state.config));
   const out: SnapshotNode[] = [];
   for (const n of nodes) {
     progress(`images of ${n.name}`);
-    const refs = (await nodeImagesOf(driver, n.name, SNAPSHOT_RUNTIME)).map((i) => i.ref).filter((r) => !preloaded.has(r));
-    if (refs.length) await saveNodeImages(driver, n.name, refs, dir);
+    const refs = (await nodeImagesOf(driver, n.name, runtime)).map((i) => i.ref).filter((r) => !preloaded.has(r));
+    if (refs.length) await saveNodeImages(driver, runtime, n.name, refs, dir);
     out.push({ name: n.name, role: n.role === "control-plane" ? "control-plane" : "worker", images: refs });
   }
   const present = await Promise.all(nodes.map((n) => presentParts(driver, n)));
@@ -78,8 +80,8 @@ export async function captureNodes(
   return { nodes: out, pausedMs };
 }
 
-async function saveNodeImages(driver: NodeDriver, node: string, refs: string[], dir: string): Promise<void> {
-  await exportNodeImages(driver, node, refs, IMAGES_IN_NODE, SNAPSHOT_RUNTIME);
+async function saveNodeImages(driver: NodeDriver, runtime: RuntimeImageStore, node: string, refs: string[], dir: string): Promise<void> {
+  await exportNodeImages(driver, node, refs, IMAGES_IN_NODE, runtime);
   try {
     // The engine hands the file over as a one-entry tar, unpacked beside where it belongs.
     const file = path.join(dir, nodeFile(node, "images.tar"));

@@ -2,12 +2,12 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { NodeDriver } from "../drivers/types.js";
 import { removeNodeImagesExcept } from "../node/images.js";
-import { SNAPSHOT_RUNTIME } from "./store.js";
+import { runtimeImages } from "../node/runtime/index.js";
 import { UserError } from "../util/errors.js";
 import type { ProgressLine } from "../util/progress.js";
 import { HOLD_REGISTRATION, NODE_PARTS, RESTORE_DIR, RESTORE_HOOK_PATH, RESTORE_READY, restoreHook, type NodePart } from "./node-parts.js";
 import { preloadedImages } from "./preloaded.js";
-import { nodeFile, type SnapshotManifest } from "./store.js";
+import { nodeFile, snapshotRuntime, type SnapshotManifest } from "./store.js";
 
 const IMAGES_IN_NODE = `${RESTORE_DIR}-images.tar`;
 
@@ -16,7 +16,7 @@ export type NodeTarget = (savedNode: string) => string;
 const itself: NodeTarget = (n) => n;
 
 /**
- * Gives each node's runtime the images it had when saved (while it runs: containerd imports them), and
+ * Gives each node's runtime the images it had when saved (while it runs), and
  * removes those it got since, but for the node image's own.
  */
 export async function restoreImages(
@@ -27,15 +27,16 @@ export async function restoreImages(
   target: NodeTarget = itself,
 ): Promise<void> {
   const preloaded = preloadedImages(manifest.kubernetesVersion);
+  const runtime = runtimeImages(snapshotRuntime(manifest));
   for (const n of manifest.nodes) {
     const node = target(n.name);
-    const removed = await removeNodeImagesExcept(driver, node, new Set([...preloaded, ...n.images]), SNAPSHOT_RUNTIME);
+    const removed = await removeNodeImagesExcept(driver, node, new Set([...preloaded, ...n.images]), runtime);
     if (removed.length) progress(`removed ${removed.join(", ")} from ${node}`);
     if (!n.images.length) continue;
     progress(`${n.images.length} image${n.images.length === 1 ? "" : "s"} into ${node}`);
     await driver.copyFileIn(node, path.join(dir, nodeFile(n.name, "images.tar")), IMAGES_IN_NODE);
     try {
-      const r = await SNAPSHOT_RUNTIME.import(driver, node, IMAGES_IN_NODE);
+      const r = await runtime.import(driver, node, IMAGES_IN_NODE);
       if (!r.ok) throw new UserError(`importing the snapshot's images into ${node} failed: ${r.output}`);
     } finally {
       await driver.exec(node, ["rm", "-f", IMAGES_IN_NODE]);

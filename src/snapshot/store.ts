@@ -5,7 +5,7 @@ import { treeProblems, type FileDigest } from "../artifacts/tree-digest.js";
 import { UserError } from "../util/errors.js";
 import { stateDir } from "../util/paths.js";
 import { isProcessAlive } from "../util/process-alive.js";
-import { runtimeImages } from "../node/runtime/index.js";
+import type { ContainerRuntime } from "../config/index.js";
 import type { NodePart } from "./node-parts.js";
 
 export const FORMAT = 1;
@@ -23,14 +23,18 @@ export interface SnapshotNode {
   images: string[];
 }
 
-/** Snapshots are taken of clusters that run containerd (ops/snapshot.ts refuses the others): its images are theirs. */
-export const SNAPSHOT_RUNTIME = runtimeImages("containerd");
+/** The runtime of the cluster a snapshot was saved from: its images are that runtime's. */
+export function snapshotRuntime(manifest: Pick<SnapshotManifest, "runtime">): ContainerRuntime {
+  return manifest.runtime ?? "containerd";
+}
 
 export interface SnapshotManifest {
   format: number;
   name: string;
   profile: string;
   kubernetesVersion: string;
+  /** Absent in snapshots saved before clusters of CRI-O could be saved: those are of containerd. */
+  runtime?: ContainerRuntime;
   createdAt: string;
   nodes: SnapshotNode[];
   addons: string[];
