@@ -199,7 +199,10 @@ func saveOne(ctx context.Context, policy *signature.PolicyContext, store storage
 	}
 	tagged, ok := named.(reference.NamedTagged)
 	if !ok {
-		return fmt.Errorf("only an image with a tag can be saved by name")
+		// A Docker archive names its images by tag only. An image known by its digest alone was pulled by
+		// that digest, which names the same content wherever it is pulled again.
+		fmt.Fprintf(os.Stderr, "crio-image-load: %s not saved: it has no tag (pulled by digest, it can be pulled again)\n", name)
+		return nil
 	}
 	src, err := istorage.Transport.ParseStoreReference(store, name)
 	if err != nil {
