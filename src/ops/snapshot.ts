@@ -245,4 +245,4 @@ export async function refuseOtherCluster(state: ClusterState, manifest: Snapshot
 }
 
 export { exportSnapshot, importSnapshot } from "../snapshot/archive.js";
-export { findSnapshot, listSnapshots, removeSnapshot } from "../snapshot/store.js";
+export { findSnapshot, listSnapshots, removeSnapshot, snapshotRuntime } from "../snapshot/store.js";

@@ -2,7 +2,7 @@ import { execa } from "execa";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineObjects, KUBEYARD_CLI } from "./helpers/cli.js";
-import { clusterForFile } from "./helpers/cluster-for-file.js";
+import { clusterForFile, suiteRuntime } from "./helpers/cluster-for-file.js";
 import { apply, inContext, kubectlOk, rolledOut, type Kubectl } from "./helpers/kubectl.js";
 import { BUSYBOX } from "./helpers/node-images.js";
 
@@ -160,11 +160,12 @@ describe("kubeyard snapshot", () => {
     const [s] = JSON.parse(await ok("snapshot", "list", "-o", "json")) as {
       name: string;
       profile: string;
+      runtime: string;
       nodes: { name: string; images: string[] }[];
       addons: string[];
       bytes: number;
     }[];
-    expect(s).toMatchObject({ name: SNAP, profile });
+    expect(s).toMatchObject({ name: SNAP, profile, runtime: suiteRuntime() });
     expect(s!.nodes.map((n) => n.name)).toEqual([NODE]);
     expect(s!.nodes[0]!.images).toEqual([APP_IN_NODES]);
     expect(s!.addons).toEqual(expect.arrayContaining(["coredns", "storage-provisioner"]));
