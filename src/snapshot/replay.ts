@@ -149,37 +149,36 @@ const START_KUBELET = [
  * A fresh one lists the objects as they are. Its leader lease goes with the transaction, so with several
  * control planes the first to start leads at once rather than after the dead leader's lease runs out.
  */
-const STOP_CONTROLLER_MANAGER = killContainers("--label io.kubernetes.container.name=kube-controller-manager").join("\n");
+const STOP_CONTROLLER_MANAGER = killContainers(running("--label io.kubernetes.container.name=kube-controller-manager")).join("\n");
 const RELEASE_CONTROLLER_LEASE = {
   request_delete_range: {
     key: Buffer.from(`/registry/leases/${CONTROLLER_MANAGER_LEASE.namespace}/${CONTROLLER_MANAGER_LEASE.name}`).toString("base64"),
   },
 };
 
-/**
- * Shell lines that kill the running containers `crictl ps` picks with `filter` (and, if given, whose
- * "id uid namespace" lines `awk` accepts) through the CRI: the same on either runtime. A stop with no
- * grace period is a SIGKILL, and crictl returns once the container has exited; crictl's own deadline
- * for a request (2 s by default) is raised for a node slowed by the restore's other work.
- */
-function killContainers(filter: string, awk?: string): string[] {
-  const list = awk
-    ? `crictl ps --state running ${filter} -o go-template --template '${CONTAINER_LINES}' | awk '${awk}'`
-    : `crictl ps --state running ${filter} -q`;
-  return [`ids=$(${list})`, '[ -z "$ids" ] || crictl --timeout 60s stop --timeout 0 $ids >/dev/null'];
+/** A shell command printing the IDs of the running containers `crictl ps` picks with `filter`. */
+function running(filter = ""): string {
+  return `crictl ps --quiet --state running ${filter}`.trimEnd();
 }
 
-const CONTAINER_LINES =
-  '{{range .containers}}{{.id}} {{index .labels "io.kubernetes.pod.uid"}} {{index .labels "io.kubernetes.pod.namespace"}}{{"\\n"}}{{end}}';
+/**
+ * Shell lines that kill the containers whose IDs `ids` prints, through the CRI: the same on either
+ * runtime. A stop with no grace period is a SIGKILL, and crictl returns once the container has exited;
+ * crictl's own deadline for a request (2 s by default) is raised for a node slowed by the restore's
+ * other work.
+ */
+function killContainers(ids: string): string[] {
+  return [`ids=$(${ids})`, '[ -z "$ids" ] || crictl --timeout 60s stop --timeout 0 $ids >/dev/null'];
+}
 
 /**
- * Kills the containers of every pod made through the API outside kube-system (the kubelet's static pods
- * have UIDs without dashes), waits until they are gone, and puts the staged volumes in place (none
- * staged: the snapshot's node had none).
+ * Kills the containers of every pod outside kube-system (the kubelet's static pods, kubeyard's, are all
+ * in kube-system; the kubelet is stopped, so none starts meanwhile), waits until they are gone, and puts
+ * the staged volumes in place (none staged: the snapshot's node had none).
  */
 const RESTART_WORKLOADS = [
   "set -euo pipefail",
-  ...killContainers("", '$2 ~ /-/ && $3 != "kube-system" { print $1 }'),
+  ...killContainers(`comm -23 <(${running()} | sort) <(${running("--namespace '^kube-system$'")} | sort)`),
   `rm -rf ${VOLUMES_DIR}`,
   `[ ! -d ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ] || mv ${STAGED}/${path.posix.basename(VOLUMES_DIR)} ${path.posix.dirname(VOLUMES_DIR)}/`,
   `rm -rf ${RESTORE_DIR}`,
