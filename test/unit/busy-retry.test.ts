@@ -31,6 +31,22 @@ describe("an API server too busy to answer", () => {
     expect({ answer, tries }).toEqual({ answer: "applied", tries: 2 });
   });
 
+  it("is asked again only after as long as the try that ran into its deadline lasted", async () => {
+    // The server's abandoned handler goes on for about that long; a try sent sooner would compete with it.
+    const tryLasts = 500;
+    const tries: { began: number; ended: number }[] = [];
+    await retryWhileBusy(async () => {
+      const began = performance.now();
+      if (tries.length > 0) return tries.push({ began, ended: began });
+      await new Promise((resolve) => setTimeout(resolve, tryLasts));
+      tries.push({ began, ended: performance.now() });
+      throw timedOut();
+    });
+    const [first, second] = tries;
+    // p-retry's own first pause (1 s) comes on top.
+    expect(second!.began - first!.ended).toBeGreaterThanOrEqual(first!.ended - first!.began + 1_000 - 5);
+  });
+
   it("is not asked again after a refusal", async () => {
     let tries = 0;
     const refusal = new KubeApiError("apply Deployment web: spec.replicas: Invalid value (HTTP 422)", 422, "Invalid");
