@@ -16,7 +16,7 @@ export function isBusyApiError(err: unknown): boolean {
  * Whether the API server gave up waiting for its own handler: it answers 504 at its deadline, but the
  * handler goes on working (validating a CRD's CEL rules, say) until it reaches its next storage call.
  */
-export function isDeadlineAnswer(err: unknown): boolean {
+function isDeadlineAnswer(err: unknown): boolean {
   return err instanceof KubeApiError && (err.code === 504 || err.reason === "Timeout");
 }
 
